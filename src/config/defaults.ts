@@ -1,0 +1,76 @@
+import { DEFAULT_SUMMARIZATION_PROMPT, DEFAULT_SYSTEM_PROMPT } from './schema.js';
+
+function block(text: string, indent: string): string {
+  return text
+    .split('\n')
+    .map((l) => indent + l)
+    .join('\n');
+}
+
+/**
+ * The config.yaml seeded into a new root, and committed at the repo's top level
+ * (a test keeps the two identical). Values here must equal the schema defaults.
+ */
+export const DEFAULT_CONFIG_YAML = `# relay-tui configuration. Every key is optional; the values below are the defaults.
+# Reference: README.md#configuration. An unknown key is reported as a warning.
+
+# Any Messages API model id. Prices for it come from the built-in table or 'prices' below.
+model: claude-opus-4-7
+max_tokens: 4096
+
+# chat-Claude's standing instructions. Marked cacheable: it is billed at the cache-read rate
+# after the first turn.
+system_prompt: |
+${block(DEFAULT_SYSTEM_PROMPT, '  ')}
+
+# Registered sessions. The first is where an operator-started turn's reply goes when no
+# paused turn names a session. Unlisted ids are accepted unless strict_sessions is true.
+sessions:
+  - id: session-1
+    description: first session
+
+history:
+  cap_tokens: 150000          # summarize when the conversation (per the API's usage figures) passes this
+  keep_recent: 10             # turns kept verbatim after a summary
+  summarization_prompt: |
+${block(DEFAULT_SUMMARIZATION_PROMPT, '    ')}
+
+limits:
+  max_envelope_bytes: 262144  # larger envelopes are rejected to queue/.rejected/
+
+strict_sessions: false        # true: reject envelopes from sessions not listed above
+
+# Who approves replies before they are dispatched:
+#   auto      every reply goes straight to its session
+#   needs_jc  only replies starting with [NEEDS-JC] wait for the operator
+#   all       every reply waits for /approve (or the approve key)
+approval: needs_jc
+
+# Hard limits. Each pauses the relay (or just the session concerned) BEFORE the API call
+# that would cross it. /resume continues once; /budget N and /allow SESSION N raise them.
+guardrails:
+  budget_usd_per_day: 20      # across all sessions, by the local calendar day
+  budget_usd_per_session_per_day: 5
+  max_turn_cost_usd: 1.00     # projected before the call, from the prompt size and the price table
+  max_auto_turns: 12          # consecutive turns for one session with no operator input in between
+  max_turns_per_hour: 60      # per session, sliding window
+  repeat_threshold: 3         # the same envelope or reply (normalised) this many times in a row
+  warn_at_fraction: 0.8       # ping once per budget per day when this share is spent
+
+ntfy:
+  away_after_s: 120           # TUI: pause pings go out only after this long without a keystroke
+  always: false               # true: ping on every pause even while you are at the keyboard
+  accept_replies: false       # true: act on Approve/Drop/answers sent from the phone (reply topic)
+
+hooks:
+  max_chain: 6                # Stop-hook turns in a row with no operator input before a session may stop
+
+api:
+  max_retries: 2              # retries inside the SDK for 429/5xx/529/connection errors
+  outer_retries: 5            # then the relay's own retries, with longer backoff, shown in the UI
+  timeout_s: 600
+
+# USD per million tokens; overrides or extends the built-in table.
+prices: {}
+#  claude-opus-4-7: {input: 5, output: 25, cache_write: 6.25, cache_read: 0.5}
+`;

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * The one source of truth for config.yaml: the TypeScript type, the validation and
+ * the defaults all come from here. Every object is strict so a typo surfaces as an
+ * `unrecognized_keys` issue, which load.ts turns into a warning rather than an error.
+ */
+
+const sessionId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$');
+
+const price = z.strictObject({
+  input: z.number().nonnegative(),
+  output: z.number().nonnegative(),
+  cache_write: z.number().nonnegative(),
+  cache_read: z.number().nonnegative(),
+});
+export type Price = z.infer<typeof price>;
+
+export const DEFAULT_SYSTEM_PROMPT = `You are chat-Claude, the reviewer and coordinator for several Claude Code sessions.
+Each user message starts with a label like [session-1] naming the session that speaks, or
+[operator] when the human operator (JC) writes to you directly.
+Answer the session that spoke with a clear, actionable next instruction; your reply is
+delivered verbatim to that session as its next input.
+When a decision needs the human operator (money, credentials, irreversible actions, unclear
+requirements, or sessions that disagree), start your reply with [NEEDS-JC] followed by the
+question; the relay pauses until the operator answers.`;
+
+export const DEFAULT_SUMMARIZATION_PROMPT = `Summarize the conversation so far for your own future use: for each session, what it
+is working on, decisions made, open questions and the last instruction it was given. Keep
+every fact needed to continue; drop pleasantries. Plain text, at most 800 words.`;
+
+export const configSchema = z.strictObject({
+  model: z.string().min(1).default('claude-opus-4-7'),
+  max_tokens: z.number().int().positive().max(128_000).default(4096),
+  system_prompt: z.string().min(1).default(DEFAULT_SYSTEM_PROMPT),
+  sessions: z
+    .array(z.strictObject({ id: sessionId, description: z.string().optional() }))
+    .default([{ id: 'session-1', description: 'first session' }]),
+  history: z
+    .strictObject({
+      cap_tokens: z.number().int().positive().default(150_000),
+      keep_recent: z.number().int().nonnegative().default(10),
+      summarization_prompt: z.string().min(1).default(DEFAULT_SUMMARIZATION_PROMPT),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      max_envelope_bytes: z.number().int().positive().default(262_144),
+    })
+    .prefault({}),
+  strict_sessions: z.boolean().default(false),
+  approval: z.enum(['auto', 'needs_jc', 'all']).default('needs_jc'),
+  guardrails: z
+    .strictObject({
+      budget_usd_per_day: z.number().nonnegative().default(20),
+      budget_usd_per_session_per_day: z.number().nonnegative().default(5),
+      max_turn_cost_usd: z.number().nonnegative().default(1),
+      max_auto_turns: z.number().int().nonnegative().default(12),
+      max_turns_per_hour: z.number().int().nonnegative().default(60),
+      repeat_threshold: z.number().int().nonnegative().default(3),
+      warn_at_fraction: z.number().min(0).max(1).default(0.8),
+    })
+    .prefault({}),
+  ntfy: z
+    .strictObject({
+      away_after_s: z.number().nonnegative().default(120),
+      always: z.boolean().default(false),
+      accept_replies: z.boolean().default(false),
+    })
+    .prefault({}),
+  hooks: z
+    .strictObject({
+      max_chain: z.number().int().nonnegative().default(6),
+    })
+    .prefault({}),
+  api: z
+    .strictObject({
+      // SDK-level retries per call, then the relay's own outer retries with longer backoff.
+      max_retries: z.number().int().nonnegative().default(2),
+      outer_retries: z.number().int().nonnegative().default(5),
+      timeout_s: z.number().positive().default(600),
+    })
+    .prefault({}),
+  prices: z.record(z.string(), price).default({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type SessionConfig = Config['sessions'][number];
+
+export const SESSION_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
