@@ -1,0 +1,18 @@
+import type { OpenedRelay } from './open.js';
+
+/** Runs an opened relay under one of the two views; only the TUI branch loads Ink and React. */
+export async function runView(opened: OpenedRelay, o: { headless: boolean; json: boolean; title?: string }): Promise<number> {
+  if (o.headless) return (await import('./headless.js')).runHeadless(opened, { json: o.json });
+  const { runTui } = await import('./ui/run-tui.js');
+  const { attachLog } = await import('./log/sink.js');
+  const detach = attachLog(opened.relay.events, { file: opened.paths.log, secrets: [opened.env.ANTHROPIC_API_KEY, opened.env.NTFY_TOKEN] });
+  for (const w of opened.warnings) opened.relay.events.emit('log', { level: 'warn', message: w });
+  await opened.relay.start();
+  try {
+    return await runTui(opened.relay, { onExit: () => opened.close(), title: o.title });
+  } finally {
+    await opened.close();
+    detach();
+  }
+}
+

@@ -1,0 +1,32 @@
+import fs from 'node:fs';
+import { enqueueEnvelope, takeReply, waitForReply } from '../session-io.js';
+import type { RootPaths } from '../root.js';
+
+export async function sendCommand(p: RootPaths, session: string, text: string | undefined): Promise<number> {
+  const content = text === undefined || text === '-' ? fs.readFileSync(0, 'utf8') : text;
+  const name = enqueueEnvelope(p, session, content);
+  process.stdout.write(`queue/${name}\n`);
+  return 0;
+}
+
+/** Prints and consumes the session's reply. Exit 1 when there is none (or none before the timeout). */
+export async function recvCommand(p: RootPaths, session: string, wait: boolean, timeoutS: number | undefined): Promise<number> {
+  let text: string | undefined;
+  if (wait) {
+    const ac = new AbortController();
+    const stop = () => ac.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    text = await waitForReply(p, session, (timeoutS ?? 24 * 3600) * 1000, ac.signal);
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  } else {
+    text = takeReply(p, session);
+  }
+  if (text === undefined) {
+    process.stderr.write(wait ? `no reply for ${session} within ${timeoutS} s\n` : `no reply waiting for ${session}\n`);
+    return 1;
+  }
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  return 0;
+}

@@ -1,0 +1,40 @@
+import { lockHolder } from '../adapters/lock.js';
+import { readJson } from '../adapters/fs-atomic.js';
+import { statusSchema, type Status } from '../engine/status.js';
+import type { RootPaths } from '../root.js';
+
+const money = (n: number) => `$${n.toFixed(2)}`;
+
+export function readStatus(p: RootPaths): Status | undefined {
+  const raw = readJson<unknown>(p.status);
+  if (raw === undefined) return undefined;
+  const parsed = statusSchema.safeParse(raw);
+  return parsed.success ? parsed.data : (raw as Status);
+}
+
+/** Works with the relay down: reads the last snapshot and says whether anyone is writing it. */
+export function statusCommand(p: RootPaths, json: boolean): number {
+  const status = readStatus(p);
+  const holder = lockHolder(p.lock);
+  if (json) {
+    process.stdout.write(JSON.stringify({ running: !!holder, ...(status ?? {}) }, null, 2) + '\n');
+    return status ? 0 : 1;
+  }
+  if (!status) {
+    process.stdout.write(`no status yet at ${p.status} (has the relay ever run on ${p.root}?)\n`);
+    return 1;
+  }
+  const out: string[] = [];
+  out.push(holder ? `relay running (pid ${holder.pid}) on ${p.root}` : `relay NOT running on ${p.root} (last status ${status.updated_at})`);
+  out.push(`state: ${status.state}${status.pause_reason ? ` (${status.pause_reason})` : ''}${status.pause_message ? `: ${status.pause_message}` : ''}`);
+  if (status.held) out.push(`held reply for ${status.held.session}: ${status.held.text.replace(/\s+/g, ' ').slice(0, 200)}`);
+  out.push(`model ${status.model}, queue ${status.queue_depth}, rejected ${status.rejected_count}, history ${status.history_turns} turns / ${status.history_tokens} tokens`);
+  out.push(`cost: today ${money(status.today_cost_usd)} of ${money(status.budget_usd_per_day)}, total ${money(status.total_cost_usd)}; tokens in ${status.total_input_tokens}, out ${status.total_output_tokens}, cache read ${status.total_cache_read_tokens}, write ${status.total_cache_write_tokens}`);
+  for (const [id, s] of Object.entries(status.sessions)) {
+    out.push(
+      `  ${id}${s.registered ? '' : ' (unregistered)'}: ${s.turns} turns, ${money(s.cost_usd)}, ${s.pending} pending${s.awaiting_ack ? ', input.txt awaiting ack' : ''}${s.paused_reason ? `, PAUSED ${s.paused_reason}` : ''}`,
+    );
+  }
+  process.stdout.write(out.join('\n') + '\n');
+  return 0;
+}

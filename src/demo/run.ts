@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { writeAtomic } from '../adapters/fs-atomic.js';
+import { DEFAULT_CONFIG_YAML } from '../config/defaults.js';
+import { openRelay } from '../open.js';
+import { startFakeApi } from './fake-api.js';
+import { startFakeNtfy } from './fake-ntfy.js';
+import { DEMO_SESSIONS, demoResponder } from './script.js';
+import { startDemoSessions } from './sessions.js';
+
+/**
+ * relay-tui --demo: the real relay, the real SDK and the real files, with chat-Claude
+ * and ntfy replaced by local fakes on 127.0.0.1 and three simulated sessions. Needs
+ * no API key and spends nothing.
+ */
+export async function runDemo(o: { root?: string; headless: boolean }): Promise<number> {
+  const root = o.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'relay-tui-demo-'));
+  fs.mkdirSync(root, { recursive: true });
+  const configFile = path.join(root, 'config.yaml');
+  if (!fs.existsSync(configFile)) {
+    const doc = YAML.parseDocument(DEFAULT_CONFIG_YAML);
+    doc.set('sessions', DEMO_SESSIONS);
+    writeAtomic(configFile, doc.toString(), 0o644);
+  }
+  const api = await startFakeApi({ respond: demoResponder, chunkSize: 6 });
+  const ntfy = await startFakeNtfy();
+  const ac = new AbortController();
+  try {
+    const opened = await openRelay({
+      root,
+      interactive: !o.headless,
+      envOverrides: { ANTHROPIC_API_KEY: 'demo-key-not-secret', ANTHROPIC_BASE_URL: api.url, NTFY_SERVER: ntfy.url, NTFY_TOKEN: undefined },
+    });
+    opened.relay.events.emit('log', { level: 'info', message: `DEMO: simulated chat-Claude at ${api.url}, simulated ntfy at ${ntfy.url}, root ${root}. No API key, no spend: costs shown are what the real API would charge.` });
+    process.stderr.write(`relay-tui demo: root ${root} (simulated chat-Claude and sessions; nothing is sent anywhere)\n`);
+    const sessions = startDemoSessions(opened.paths, DEMO_SESSIONS.map((s) => s.id), ac.signal);
+    const { runView } = await import('../cli-view.js');
+    const code = await runView(opened, { headless: o.headless, json: false, title: 'DEMO' });
+    ac.abort();
+    await sessions;
+    return code;
+  } finally {
+    ac.abort();
+    await api.close();
+    await ntfy.close();
+  }
+}

@@ -1,0 +1,11 @@
+import { z } from 'zod';
+import { SESSION_ID_RE } from '../config/schema.js';
+
+/** What a session drops into queue/. Unknown fields are kept (sessions may add metadata). */
+export const envelopeSchema = z.looseObject({
+  session_id: z.string().regex(SESSION_ID_RE, 'must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$ (it names a directory under dispatch/)'),
+  content: z.string().min(1, 'must be a non-empty string'),
+  timestamp: z.string().optional(),
+  id: z.string().optional(),
+});
+export type Envelope = z.infer<typeof envelopeSchema>;

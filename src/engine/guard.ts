@@ -1,0 +1,241 @@
+import crypto from 'node:crypto';
+import type { Config } from '../config/schema.js';
+import { localDay, type Ledger } from './ledger.js';
+import type { PauseReason } from './status.js';
+
+/**
+ * Guardrails: every limit is checked BEFORE the API call that would cross it, from
+ * the durable ledger and a projection of the call's cost. A limit that concerns one
+ * session pauses only that session. The guard decides; the relay pauses, pings and
+ * audits. Its own counters are persisted by the relay (state/control.json).
+ */
+
+export type Guardrails = Config['guardrails'];
+
+export interface Trip {
+  reason: Extract<PauseReason, 'budget_day' | 'budget_session' | 'turn_cost' | 'auto_turns' | 'rate' | 'loop'>;
+  /** 'relay' stops everything; 'session' holds that session's envelopes while others flow. */
+  scope: 'relay' | 'session';
+  session: string;
+  message: string;
+}
+
+export interface Warning {
+  key: string;
+  message: string;
+}
+
+export interface GuardState {
+  /** Consecutive automatic turns per session since the operator last spoke to it. */
+  auto_turns: Record<string, number>;
+  /** Extra automatic turns granted by /allow, per session. */
+  allowance: Record<string, number>;
+  /** /budget N, good for the day it was given. */
+  budget_override: { day: string; usd: number } | null;
+  /** Budgets already warned about, per day. */
+  warned: { day: string; keys: string[] };
+  /** Per session: hash of the last envelope and reply, and how many times in a row each was seen. */
+  repeats: Record<string, { env: string; envCount: number; reply: string; replyCount: number }>;
+  /** Limits the operator chose to pass once with /resume. */
+  pass_once: string[];
+}
+
+export function emptyGuardState(): GuardState {
+  return { auto_turns: {}, allowance: {}, budget_override: null, warned: { day: '', keys: [] }, repeats: {}, pass_once: [] };
+}
+
+/** Same text for loop purposes: case, spacing, numbers and timestamps do not make a message new. */
+export function normalise(text: string): string {
+  const canon = text
+    .toLowerCase()
+    .replace(/\d{4}-\d{2}-\d{2}t[\d:.]+z?/g, '')
+    .replace(/\d+/g, '#')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return crypto.createHash('sha1').update(canon).digest('hex');
+}
+
+const usd = (n: number) => `$${n.toFixed(n < 1 ? 4 : 2)}`;
+const HOUR = 3_600_000;
+
+export class Guard {
+  private recent = new Map<string, number[]>();
+
+  constructor(
+    private limits: () => Guardrails,
+    private readonly ledger: Ledger,
+    readonly state: GuardState,
+    private readonly now: () => number,
+    recentTurns: Array<{ session: string; at: number }> = [],
+  ) {
+    for (const t of recentTurns) this.noteTurnTime(t.session, t.at);
+  }
+
+  today(): string {
+    return localDay(this.now());
+  }
+
+  dayBudget(): number {
+    const o = this.state.budget_override;
+    return o && o.day === this.today() ? o.usd : this.limits().budget_usd_per_day;
+  }
+
+  private noteTurnTime(session: string, at: number): void {
+    const list = this.recent.get(session) ?? [];
+    list.push(at);
+    this.recent.set(session, list);
+  }
+
+  turnsLastHour(session: string): number {
+    const cutoff = this.now() - HOUR;
+    const list = (this.recent.get(session) ?? []).filter((t) => t > cutoff);
+    this.recent.set(session, list);
+    return list.length;
+  }
+
+  private passOnce(key: string): boolean {
+    const i = this.state.pass_once.indexOf(key);
+    if (i < 0) return false;
+    this.state.pass_once.splice(i, 1);
+    return true;
+  }
+
+  /**
+   * May this call go ahead? `automatic` is false for a turn the operator started:
+   * those skip the loop, auto-turn and rate limits (a human is in the loop) but
+   * never the money limits.
+   */
+  check(call: { session: string; projectedUsd: number; automatic: boolean; text: string }): Trip | null {
+    const g = this.limits();
+    const day = this.today();
+    const { session, projectedUsd } = call;
+
+    const spentDay = this.ledger.day(day).costUsd;
+    const budget = this.dayBudget();
+    if (spentDay + projectedUsd > budget && !this.passOnce('budget_day')) {
+      return {
+        reason: 'budget_day',
+        scope: 'relay',
+        session,
+        message: `daily budget: spent ${usd(spentDay)} of ${usd(budget)} today; the next turn (${session}) could cost up to ${usd(projectedUsd)}. /budget N raises today's budget, /resume allows one turn.`,
+      };
+    }
+    const spentSession = this.ledger.sessionDay(session, day).costUsd;
+    if (spentSession + projectedUsd > g.budget_usd_per_session_per_day && !this.passOnce(`budget_session:${session}`)) {
+      return {
+        reason: 'budget_session',
+        scope: 'session',
+        session,
+        message: `${session} spent ${usd(spentSession)} of its ${usd(g.budget_usd_per_session_per_day)} daily budget; the next turn could cost up to ${usd(projectedUsd)}. /resume allows one turn.`,
+      };
+    }
+    if (projectedUsd > g.max_turn_cost_usd && !this.passOnce('turn_cost')) {
+      return {
+        reason: 'turn_cost',
+        scope: 'relay',
+        session,
+        message: `the next turn (${session}) could cost up to ${usd(projectedUsd)}, over max_turn_cost_usd ${usd(g.max_turn_cost_usd)} (the conversation is large). /resume allows it once.`,
+      };
+    }
+    if (!call.automatic) return null;
+
+    const auto = this.state.auto_turns[session] ?? 0;
+    const allowed = g.max_auto_turns + (this.state.allowance[session] ?? 0);
+    if (g.max_auto_turns > 0 && auto >= allowed && !this.passOnce(`auto_turns:${session}`)) {
+      return {
+        reason: 'auto_turns',
+        scope: 'session',
+        session,
+        message: `${session} has had ${auto} automatic turns in a row with no operator input (limit ${allowed}). /allow ${session} N grants N more, /resume one more.`,
+      };
+    }
+    const lastHour = this.turnsLastHour(session);
+    if (g.max_turns_per_hour > 0 && lastHour >= g.max_turns_per_hour && !this.passOnce(`rate:${session}`)) {
+      return {
+        reason: 'rate',
+        scope: 'session',
+        session,
+        message: `${session} made ${lastHour} turns in the last hour (limit ${g.max_turns_per_hour}). /resume allows one more.`,
+      };
+    }
+    const rep = this.state.repeats[session];
+    if (g.repeat_threshold > 0 && rep) {
+      const h = normalise(call.text);
+      const envRun = rep.env === h ? rep.envCount + 1 : 1;
+      if (envRun >= g.repeat_threshold && !this.passOnce(`loop:${session}`)) {
+        return {
+          reason: 'loop',
+          scope: 'session',
+          session,
+          message: `${session} sent the same message ${envRun} times in a row: a loop? /resume lets it through once; /drop the envelope with @${session}: to redirect it.`,
+        };
+      }
+      if (rep.replyCount >= g.repeat_threshold && !this.passOnce(`loop:${session}`)) {
+        return {
+          reason: 'loop',
+          scope: 'session',
+          session,
+          message: `chat-Claude gave ${session} the same reply ${rep.replyCount} times in a row: a loop? /resume lets one more turn through.`,
+        };
+      }
+    }
+    return null;
+  }
+
+  /** After a billed turn. Returns budget warnings to ping (each once per budget per day). */
+  recordTurn(t: { session: string; automatic: boolean; text: string; reply: string }): Warning[] {
+    this.noteTurnTime(t.session, this.now());
+    if (t.automatic) this.state.auto_turns[t.session] = (this.state.auto_turns[t.session] ?? 0) + 1;
+    const h = normalise(t.text);
+    const r = normalise(t.reply);
+    const rep = this.state.repeats[t.session] ?? { env: '', envCount: 0, reply: '', replyCount: 0 };
+    rep.envCount = rep.env === h ? rep.envCount + 1 : 1;
+    rep.env = h;
+    rep.replyCount = rep.reply === r ? rep.replyCount + 1 : 1;
+    rep.reply = r;
+    this.state.repeats[t.session] = rep;
+    return this.warnings(t.session);
+  }
+
+  /** Budget warnings also follow summarization spend. */
+  warnings(session?: string): Warning[] {
+    const g = this.limits();
+    const day = this.today();
+    if (this.state.warned.day !== day) this.state.warned = { day, keys: [] };
+    const out: Warning[] = [];
+    const warn = (key: string, spent: number, budget: number, what: string) => {
+      if (budget <= 0 || spent < g.warn_at_fraction * budget || this.state.warned.keys.includes(key)) return;
+      this.state.warned.keys.push(key);
+      out.push({ key, message: `${what}: ${usd(spent)} of ${usd(budget)} spent (${Math.round((spent / budget) * 100)}%)` });
+    };
+    warn('day', this.ledger.day(day).costUsd, this.dayBudget(), 'daily budget');
+    if (session) warn(`session:${session}`, this.ledger.sessionDay(session, day).costUsd, g.budget_usd_per_session_per_day, `${session}'s daily budget`);
+    return out;
+  }
+
+  /** The operator spoke to (or for) this session: its automatic run starts again. */
+  operatorInput(session: string | null): void {
+    const reset = (s: string) => {
+      delete this.state.auto_turns[s];
+      delete this.state.allowance[s];
+      const rep = this.state.repeats[s];
+      if (rep) rep.envCount = rep.replyCount = 0;
+    };
+    if (session) reset(session);
+    else for (const s of Object.keys(this.state.auto_turns)) reset(s);
+  }
+
+  allow(session: string, turns: number): void {
+    this.state.allowance[session] = (this.state.allowance[session] ?? 0) + turns;
+  }
+
+  setDayBudget(value: number): void {
+    this.state.budget_override = { day: this.today(), usd: value };
+  }
+
+  /** /resume on a guardrail pause: that one limit lets one more call through. */
+  passOnceFor(trip: { reason: string; session: string; scope: 'relay' | 'session' }): void {
+    const key = trip.scope === 'relay' ? trip.reason : `${trip.reason}:${trip.session}`;
+    if (!this.state.pass_once.includes(key)) this.state.pass_once.push(key);
+  }
+}

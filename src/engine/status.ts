@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/**
+ * state/status.json: the relay's public snapshot. The engine builds it, the file
+ * writer serialises it, `relay-tui status` and the hook parse it back with this
+ * same schema, so the three can never drift.
+ */
+
+export const relayStates = ['running', 'needs_jc', 'paused', 'error'] as const;
+export type RelayState = (typeof relayStates)[number];
+
+export const pauseReasons = [
+  'needs_jc',
+  'approval',
+  'operator',
+  'error',
+  'budget_day',
+  'budget_session',
+  'turn_cost',
+  'auto_turns',
+  'rate',
+  'loop',
+] as const;
+export type PauseReason = (typeof pauseReasons)[number];
+
+export const sessionStatusSchema = z.object({
+  registered: z.boolean(),
+  description: z.string().nullable(),
+  pending: z.number().int(),
+  awaiting_ack: z.boolean(),
+  awaiting_ack_since: z.string().nullable(),
+  turns: z.number().int(),
+  cost_usd: z.number(),
+  today_cost_usd: z.number(),
+  last_activity_at: z.string().nullable(),
+  /** A guardrail that holds this session only (its envelopes wait, others flow). */
+  paused_reason: z.enum(pauseReasons).nullable(),
+  paused_message: z.string().nullable(),
+  auto_turns: z.number().int(),
+  hook_chain: z.number().int(),
+  /** Envelopes from this session waiting in queue/. */
+  queued: z.number().int(),
+});
+export type SessionStatus = z.infer<typeof sessionStatusSchema>;
+
+export const statusSchema = z.object({
+  state: z.enum(relayStates),
+  pause_reason: z.enum(pauseReasons).nullable(),
+  pause_message: z.string().nullable(),
+  started_at: z.string(),
+  updated_at: z.string(),
+  model: z.string(),
+  approval: z.enum(['auto', 'needs_jc', 'all']),
+  queue_depth: z.number().int(),
+  queue_oldest_at: z.string().nullable(),
+  rejected_count: z.number().int(),
+  last_rejection: z.object({ file: z.string(), reason: z.string(), at: z.string() }).nullable(),
+  sessions: z.record(z.string(), sessionStatusSchema),
+  last_dispatch_at: z.string().nullable(),
+  last_dispatch_session: z.string().nullable(),
+  last_needs_jc_text: z.string().nullable(),
+  held: z
+    .object({ turn: z.number().int(), session: z.string(), text: z.string(), reason: z.enum(['needs_jc', 'approval']), at: z.string(), code: z.string() })
+    .nullable(),
+  inflight: z
+    .object({ kind: z.enum(['turn', 'summary']), session: z.string(), started_at: z.string(), chars: z.number().int(), attempt: z.number().int() })
+    .nullable(),
+  retry: z.object({ attempt: z.number().int(), of: z.number().int(), message: z.string(), next_at: z.string() }).nullable(),
+  last_error: z.string().nullable(),
+  history_turns: z.number().int(),
+  history_tokens: z.number().int(),
+  summaries: z.number().int(),
+  total_input_tokens: z.number().int(),
+  total_output_tokens: z.number().int(),
+  total_cache_read_tokens: z.number().int(),
+  total_cache_write_tokens: z.number().int(),
+  total_cost_usd: z.number(),
+  today_cost_usd: z.number(),
+  last_turn_cost_usd: z.number().nullable(),
+  budget_usd_per_day: z.number(),
+  ntfy_topic: z.string().nullable(),
+  pid: z.number().int(),
+});
+export type Status = z.infer<typeof statusSchema>;

@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import { createAnthropicChat, type ChatClient } from './adapters/anthropic.js';
+import { acquireLock } from './adapters/lock.js';
+import { createPublisher } from './adapters/ntfy.js';
+import { ensureTopics, mergeEnv, readDotenv, type RelayEnv } from './config/env.js';
+import { loadConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { Relay } from './engine/relay.js';
+import { ensureLayout, resolveRoot, rootPaths, type RootPaths } from './root.js';
+
+/**
+ * Everything between "the user ran relay-tui" and "a started Relay": the root, the
+ * config, .env, the lock and the adapters. Shared by the TUI, --no-ui and --demo so
+ * the three cannot differ in how they start.
+ */
+
+export class MissingKeyError extends Error {
+  constructor(readonly envFile: string) {
+    super(
+      `ANTHROPIC_API_KEY is not set.\n` +
+        `  Put it in ${envFile} (ANTHROPIC_API_KEY=sk-ant-...) or export it in your shell.\n` +
+        `  To try relay-tui without a key: relay-tui --demo`,
+    );
+  }
+}
+
+export interface OpenOptions {
+  root?: string;
+  configFile?: string;
+  interactive: boolean;
+  /** Replaces the Anthropic client (the demo's in-process fake goes through the real SDK via baseURL instead). */
+  chat?: ChatClient;
+  envOverrides?: RelayEnv;
+  realEnv?: NodeJS.ProcessEnv;
+}
+
+export interface OpenedRelay {
+  relay: Relay;
+  paths: RootPaths;
+  config: Config;
+  env: RelayEnv;
+  warnings: string[];
+  topic: string;
+  replyTopic: string;
+  ntfyServer: string;
+  /** Stops the relay and releases the lock. Idempotent. */
+  close(): Promise<void>;
+}
+
+export function openPaths(root?: string): RootPaths {
+  const paths = rootPaths(resolveRoot(root));
+  ensureLayout(paths);
+  if (fs.existsSync(paths.env)) fs.chmodSync(paths.env, 0o600);
+  return paths;
+}
+
+export async function openRelay(o: OpenOptions): Promise<OpenedRelay> {
+  const paths = openPaths(o.root);
+  const { config, warnings } = loadConfig(o.configFile ?? paths.config);
+  const env: RelayEnv = { ...mergeEnv(readDotenv(paths.env), o.realEnv ?? process.env), ...o.envOverrides };
+  if (!o.chat && !env.ANTHROPIC_API_KEY) throw new MissingKeyError(paths.env);
+  const lock = acquireLock(paths.lock);
+  try {
+    const { topic, replyTopic } = ensureTopics(paths.env, env);
+    env.NTFY_TOPIC = topic;
+    env.NTFY_REPLY_TOPIC = replyTopic;
+    const ntfyServer = (env.NTFY_SERVER ?? 'https://ntfy.sh').replace(/\/+$/, '');
+    const chat =
+      o.chat ??
+      createAnthropicChat({
+        apiKey: env.ANTHROPIC_API_KEY!,
+        baseURL: env.ANTHROPIC_BASE_URL,
+        maxRetries: config.api.max_retries,
+        timeoutMs: config.api.timeout_s * 1000,
+      });
+    const notifier = createPublisher({ server: ntfyServer, topic, token: env.NTFY_TOKEN });
+    const relay = new Relay({ paths, config, chat, notifier, topic, interactive: o.interactive });
+    let closed: Promise<void> | undefined;
+    return {
+      relay,
+      paths,
+      config,
+      env,
+      warnings,
+      topic,
+      replyTopic,
+      ntfyServer,
+      close() {
+        closed ??= relay.stop().finally(() => lock.release());
+        return closed;
+      },
+    };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}
