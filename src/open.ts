@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import { createAnthropicChat, type ChatClient } from './adapters/anthropic.js';
 import { acquireLock } from './adapters/lock.js';
-import { createPublisher } from './adapters/ntfy.js';
+import { createPublisher, subscribe } from './adapters/ntfy.js';
 import { ensureTopics, mergeEnv, readDotenv, type RelayEnv } from './config/env.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { Relay } from './engine/relay.js';
+import { Relay, type PhoneReplies } from './engine/relay.js';
 import { ensureLayout, resolveRoot, rootPaths, type RootPaths } from './root.js';
 
 /**
@@ -74,7 +74,13 @@ export async function openRelay(o: OpenOptions): Promise<OpenedRelay> {
         timeoutMs: config.api.timeout_s * 1000,
       });
     const notifier = createPublisher({ server: ntfyServer, topic, token: env.NTFY_TOKEN });
-    const relay = new Relay({ paths, config, chat, notifier, topic, interactive: o.interactive });
+    const phone: PhoneReplies = {
+      replyUrl: `${ntfyServer}/${replyTopic}`,
+      token: env.NTFY_TOKEN,
+      subscribe: (since, onMessage, onState) =>
+        subscribe({ server: ntfyServer, topic: replyTopic, token: env.NTFY_TOKEN, since, onMessage, onState }),
+    };
+    const relay = new Relay({ paths, config, chat, notifier, topic, phone, interactive: o.interactive });
     let closed: Promise<void> | undefined;
     return {
       relay,

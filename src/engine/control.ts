@@ -13,6 +13,8 @@ export interface PauseInfo {
   message: string;
   at: string;
   session?: string;
+  /** One-time code binding phone replies to this pause. */
+  code?: string;
 }
 
 export interface HeldReply {
@@ -36,6 +38,10 @@ export interface Control {
   last_needs_jc_text: string | null;
   /** Phone-reply codes of pauses already over, so a late tap gets a clear answer. */
   spent_codes: string[];
+  /** ntfy message ids already applied (newest last): a reply is applied once, even across a restart. */
+  ntfy_seen: string[];
+  /** Where the reply-topic subscription resumes (ntfy `since=`): the last id, else the time replies were first accepted. */
+  ntfy_since: string | null;
 }
 
 export function emptyControl(): Control {
@@ -48,6 +54,8 @@ export function emptyControl(): Control {
     last_stuck_ping_at: null,
     last_needs_jc_text: null,
     spent_codes: [],
+    ntfy_seen: [],
+    ntfy_since: null,
   };
 }
 

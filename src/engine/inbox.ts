@@ -24,13 +24,19 @@ function stamp(): string {
   return String(last).padStart(17, '0');
 }
 
-export function inboxName(source: OperatorSource): string {
-  return `${stamp()}-${process.pid}-${source}`;
+/** `tag` carries an outside id (the ntfy message id) so a redelivered message can be recognised. */
+export function inboxName(source: OperatorSource, tag?: string): string {
+  return `${stamp()}-${process.pid}-${tag ? `${tag}-` : ''}${source}`;
+}
+
+export function inboxTag(id: string): string | undefined {
+  const parts = id.split('-');
+  return parts.length >= 4 ? parts[parts.length - 2] : undefined;
 }
 
 /** Used by `relay-tui say` (another process) as well as the relay. */
-export function writeInbox(dir: string, text: string, source: OperatorSource): string {
-  const id = inboxName(source);
+export function writeInbox(dir: string, text: string, source: OperatorSource, tag?: string): string {
+  const id = inboxName(source, tag);
   writeAtomic(path.join(dir, `${id}.txt`), text, 0o600);
   return id;
 }
@@ -62,8 +68,8 @@ export class Inbox {
     return id;
   }
 
-  add(text: string, source: OperatorSource): string {
-    return writeInbox(this.dir, text, source);
+  add(text: string, source: OperatorSource, tag?: string): string {
+    return writeInbox(this.dir, text, source, tag);
   }
 
   list(): InboxItem[] {

@@ -14,7 +14,7 @@ export type OperatorCommand =
   | { kind: 'approve'; code?: string }
   | { kind: 'drop'; code?: string }
   | { kind: 'pause' }
-  | { kind: 'resume' }
+  | { kind: 'resume'; code?: string }
   | { kind: 'quit' }
   | { kind: 'budget'; usd: number }
   | { kind: 'allow'; session: string; turns: number }
@@ -46,13 +46,17 @@ export function parseOperatorInput(raw: string): OperatorCommand {
       case '/drop':
         if (args.length > 1) return { kind: 'invalid', message: `${cmd} takes at most one code` };
         return args[0] ? { kind: cmd === '/approve' ? 'approve' : 'drop', code: args[0] } : { kind: cmd === '/approve' ? 'approve' : 'drop' };
-      case '/pause':
       case '/resume':
+        if (args.length > 1) return { kind: 'invalid', message: '/resume takes at most one code' };
+        return args[0] ? { kind: 'resume', code: args[0] } : { kind: 'resume' };
+      case '/pause':
       case '/quit':
         if (args.length) return { kind: 'invalid', message: `${cmd} takes no arguments` };
         return { kind: cmd.slice(1) as 'pause' | 'resume' | 'quit' };
       case '/budget': {
-        const usd = Number(args[0]?.replace(/^\$/, ''));
+        // Number('') is 0: a bare "/budget $" must not set today's budget to nothing.
+        const amount = args[0]?.replace(/^\$/, '') ?? '';
+        const usd = amount === '' ? NaN : Number(amount);
         if (args.length !== 1 || !Number.isFinite(usd) || usd < 0) return { kind: 'invalid', message: 'usage: /budget USD (today\'s budget, e.g. /budget 30)' };
         return { kind: 'budget', usd };
       }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ChatClient, ChatResult } from '../adapters/anthropic.js';
 import { unlinkDurable, writeAtomic } from '../adapters/fs-atomic.js';
-import type { NtfyMessage, PublishResult } from '../adapters/ntfy.js';
+import type { NtfyAction, NtfyMessage, PublishResult } from '../adapters/ntfy.js';
 import { watchDir, type WatchFn } from '../adapters/watch.js';
 import type { Config } from '../config/schema.js';
 import type { RootPaths } from '../root.js';
@@ -14,7 +14,7 @@ import { Conversation, labelFor, type TurnRecord } from './conversation.js';
 import { Dispatcher } from './dispatch.js';
 import { RelayEmitter, type RelayEventName, type RelayEvents } from './events.js';
 import { Guard, type Trip } from './guard.js';
-import { Inbox, type InboxItem } from './inbox.js';
+import { Inbox, inboxTag, type InboxItem } from './inbox.js';
 import { Intake, type QueuedEnvelope } from './intake.js';
 import { Ledger, localDay } from './ledger.js';
 import { parseOperatorInput, type OperatorSource } from './operator.js';
@@ -37,6 +37,19 @@ export interface Notifier {
   publish(msg: NtfyMessage): Promise<PublishResult>;
 }
 
+/**
+ * Answering from the phone: pause pings carry buttons that publish to a second,
+ * secret topic, which the relay subscribes to. The adapter is injected so tests
+ * can use a local server.
+ */
+export interface PhoneReplies {
+  /** server/topic of the reply topic: where the buttons publish, and what "Answer" opens. */
+  replyUrl: string;
+  /** Sent with the buttons' requests for a self-hosted server that needs it. */
+  token?: string;
+  subscribe(since: string, onMessage: (m: { id: string; message: string }) => void, onState: (s: { connected: boolean; error?: string }) => void): { close(): void };
+}
+
 export interface RelayOptions {
   paths: RootPaths;
   config: Config;
@@ -44,6 +57,7 @@ export interface RelayOptions {
   /** null when ntfy is not configured. */
   notifier: Notifier | null;
   topic: string | null;
+  phone?: PhoneReplies | null;
   now?: () => number;
   watch?: WatchFn;
   /** The TUI: pause pings wait until the operator has been away ntfy.away_after_s. */
@@ -113,6 +127,7 @@ export class Relay {
   private unwatchers: Array<() => void> = [];
   private timers = new Set<NodeJS.Timeout>();
   private deferredPing: { key: string; msg: NtfyMessage } | null = null;
+  private phoneSub: { close(): void } | null = null;
 
   private listeners = new Set<() => void>();
   private cached: RelaySnapshot | null = null;
@@ -202,6 +217,7 @@ export class Relay {
     this.dispatcher.pumpAll();
     this.drainInbox();
     this.every(this.o.maintenanceMs ?? 30_000, () => this.maintenance());
+    this.startPhone();
     this.audit.write({ at: this.iso(), source: 'relay', action: 'start', detail: `pid ${process.pid}` });
     this.log('info', `relay started on ${p.root} (model ${this.config.model}, ${this.intake.depth} queued)`);
     this.notify({ title: 'relay-tui started', message: `${this.config.model}, ${this.intake.depth} queued, root ${p.root}`, priority: 2, tags: ['rocket'] });
@@ -214,6 +230,7 @@ export class Relay {
     if (this.stopping) return this.loopDone;
     this.stopping = true;
     this.abort.abort();
+    this.phoneSub?.close();
     await this.loopDone;
     for (const u of this.unwatchers) u();
     for (const t of this.timers) clearTimeout(t);
@@ -385,7 +402,9 @@ export class Relay {
   /** Applies one inbox item. Its effect is made durable before the inbox file is removed. */
   private apply(item: InboxItem): SubmitResult {
     const cmd = parseOperatorInput(item.text);
+    const fromPhone = item.source === 'ntfy';
     const done = (r: SubmitResult, action: string, detail?: string): SubmitResult => {
+      if (fromPhone) this.notify({ title: `relay-tui: ${r.ok ? '' : 'not done: '}${r.message}`.slice(0, 120), message: `${r.message}\n(your reply: ${item.text.trim().slice(0, 200)})`, priority: 2, tags: [r.ok ? 'white_check_mark' : 'x'] });
       this.auditOp(item, action, detail ?? r.message);
       if (!this.operatorTurns.some((t) => t.inputId === item.id)) {
         this.inbox.remove(item.id);
@@ -394,6 +413,21 @@ export class Relay {
       return r;
     };
     const held = this.control.held;
+    if (fromPhone) {
+      const tag = inboxTag(item.id);
+      if (tag && this.control.ntfy_seen.includes(tag)) {
+        this.inbox.remove(item.id);
+        return { ok: true, message: 'already applied' };
+      }
+      if (tag) {
+        this.control.ntfy_seen = [...this.control.ntfy_seen.slice(-199), tag];
+        this.control.ntfy_since = tag;
+        this.saveControl();
+      }
+      // Anyone who learns the reply topic can publish to it: free text counts only as the answer to an open pause.
+      const open = held || this.control.paused || Object.keys(this.control.session_pauses).length;
+      if (cmd.kind === 'answer' && !open) return done({ ok: false, message: 'no pause is open, so a typed answer from the phone was not sent' }, 'answer-refused');
+    }
     switch (cmd.kind) {
       case 'invalid':
         return done({ ok: false, message: cmd.message }, 'invalid');
@@ -464,6 +498,7 @@ export class Relay {
         return done({ ok: true, message: 'paused: no envelope will be taken until /resume' }, 'pause');
       }
       case 'resume': {
+        if (cmd.code) return done(this.resumeByCode(cmd.code, item.source), 'resume');
         const what: string[] = [];
         const p = this.control.paused;
         if (p) {
@@ -510,14 +545,39 @@ export class Relay {
     const held = this.control.held;
     if (!held) return;
     this.control.held = null;
-    this.control.spent_codes = [...this.control.spent_codes.slice(-19), held.code];
+    this.spendCode(held.code);
     this.deferredPing = null;
     this.audit.write({ at: this.iso(), source, action: `held-${how}`, text: held.text.slice(0, 2000), detail: `${held.session} turn ${held.seq}${why ? `: ${why}` : ''}` });
     this.emit('state:changed', { state: this.state(), reason: this.control.paused?.reason ?? null, message: `held reply ${how}` });
   }
 
+  /** A phone button's /resume CODE: resumes exactly the pause that carried the code. */
+  private resumeByCode(raw: string, source: OperatorSource): SubmitResult {
+    const code = raw.toUpperCase();
+    const p = this.control.paused;
+    if (p?.code === code) {
+      if (isGuardReason(p.reason)) this.guard.passOnceFor({ reason: p.reason, session: p.session ?? '', scope: 'relay' });
+      this.setPause(null, source);
+      this.saveControl();
+      return { ok: true, message: `resumed the relay (was ${p.reason})` };
+    }
+    for (const [s, sp] of Object.entries(this.control.session_pauses)) {
+      if (sp.code !== code) continue;
+      if (isGuardReason(sp.reason)) this.guard.passOnceFor({ reason: sp.reason, session: s, scope: 'session' });
+      this.clearSessionPause(s, source);
+      this.saveControl();
+      return { ok: true, message: `resumed ${s} (was ${sp.reason})` };
+    }
+    return { ok: false, message: this.staleCode(code) ?? `code ${code} does not match an open pause` };
+  }
+
+  private spendCode(code: string | undefined): void {
+    if (code) this.control.spent_codes = [...this.control.spent_codes.slice(-49), code];
+  }
+
   private setPause(p: PauseInfo | null, source: OperatorSource | 'relay'): void {
     const prev = this.control.paused;
+    if (prev && prev !== p) this.spendCode(prev.code);
     this.control.paused = p;
     this.audit.write({
       at: this.iso(),
@@ -537,6 +597,7 @@ export class Relay {
     const sp = this.control.session_pauses[session];
     if (!sp) return false;
     delete this.control.session_pauses[session];
+    this.spendCode(sp.code);
     this.audit.write({ at: this.iso(), source, action: 'session-resume', text: sp.message, detail: `${session}: ${sp.reason}` });
     this.emit('session:resumed', { session });
     return true;
@@ -720,14 +781,15 @@ export class Relay {
     const message = outcome.error.message;
     this.lastError = message;
     this.emit('turn:failed', { session, message });
-    this.setPause({ reason: 'error', message: `API error (${kind} for ${session}): ${message}`, at: this.iso(), session }, 'relay');
+    const code = newCode();
+    this.setPause({ reason: 'error', message: `API error (${kind} for ${session}): ${message}`, at: this.iso(), session, code }, 'relay');
     this.saveControl();
-    this.pausePing('error', { title: 'relay-tui: API error, relay paused', message: `${message}\nNothing was dropped. /resume to try again.`, priority: 5, tags: ['warning'] });
+    this.pausePing('error', { title: 'relay-tui: API error, relay paused', message: `${message}\nNothing was dropped. /resume to try again.`, priority: 5, tags: ['warning'], actions: this.resumeButtons(code) });
     return null;
   }
 
   private trip(trip: Trip): void {
-    const info: PauseInfo = { reason: trip.reason, message: trip.message, at: this.iso(), session: trip.session };
+    const info: PauseInfo = { reason: trip.reason, message: trip.message, at: this.iso(), session: trip.session, code: newCode() };
     if (trip.scope === 'relay') {
       this.setPause(info, 'relay');
     } else {
@@ -742,6 +804,7 @@ export class Relay {
       message: trip.message,
       priority: 5,
       tags: ['octagonal_sign'],
+      actions: this.resumeButtons(info.code!),
     });
   }
 
@@ -813,7 +876,7 @@ export class Relay {
       return null;
     }
     if (this.control.held?.seq === record.seq) return reason;
-    const held: HeldReply = { seq: record.seq, session: record.route, text: record.reply, reason, at: record.at, code: crypto.randomBytes(3).toString('hex').toUpperCase() };
+    const held: HeldReply = { seq: record.seq, session: record.route, text: record.reply, reason, at: record.at, code: newCode() };
     this.control.held = held;
     if (reason === 'needs_jc') this.control.last_needs_jc_text = record.reply;
     this.saveControl();
@@ -825,6 +888,7 @@ export class Relay {
       message: `${question.slice(0, 400)}${question.length > 400 ? '…' : ''}\n\nApprove, drop or answer at the relay (code ${held.code}).`,
       priority: reason === 'needs_jc' ? 5 : 3,
       tags: ['raising_hand'],
+      actions: this.heldButtons(held.code),
     });
     return reason;
   }
@@ -975,6 +1039,50 @@ export class Relay {
     check();
   }
 
+  // ---------------------------------------------------------------- the phone
+
+  private phoneOn(): PhoneReplies | null {
+    return this.o.phone && this.config.ntfy.accept_replies ? this.o.phone : null;
+  }
+
+  private startPhone(): void {
+    const phone = this.phoneOn();
+    if (!phone) return;
+    if (!this.control.ntfy_since) {
+      // First time replies are accepted: nothing older than now counts.
+      this.control.ntfy_since = String(Math.floor(this.now() / 1000));
+      this.saveControl();
+    }
+    this.phoneSub = phone.subscribe(
+      this.control.ntfy_since,
+      (m) => {
+        const tag = m.id.replace(/[^A-Za-z0-9]/g, '');
+        if (this.stopping || this.control.ntfy_seen.includes(tag)) return;
+        this.inbox.add(m.message, 'ntfy', tag);
+        this.drainInbox();
+      },
+      (s) => this.log(s.connected ? 'info' : 'warn', s.connected ? 'phone replies: subscribed to the reply topic' : `phone replies: disconnected (${s.error ?? 'stream ended'}), reconnecting`),
+    );
+  }
+
+  private publishButton(label: string, body: string): NtfyAction {
+    const phone = this.phoneOn()!;
+    return { action: 'http', label, url: phone.replyUrl, method: 'POST', body, clear: true, ...(phone.token ? { headers: { Authorization: `Bearer ${phone.token}` } } : {}) };
+  }
+
+  /** Approve, Drop, and Answer (opens the reply topic, where the operator can type). At most three: ntfy's limit. */
+  private heldButtons(code: string): NtfyAction[] | undefined {
+    const phone = this.phoneOn();
+    if (!phone) return undefined;
+    return [this.publishButton('Approve', `/approve ${code}`), this.publishButton('Drop', `/drop ${code}`), { action: 'view', label: 'Answer', url: phone.replyUrl }];
+  }
+
+  private resumeButtons(code: string): NtfyAction[] | undefined {
+    const phone = this.phoneOn();
+    if (!phone) return undefined;
+    return [this.publishButton('Resume once', `/resume ${code}`), { action: 'view', label: 'Answer', url: phone.replyUrl }];
+  }
+
   // ---------------------------------------------------------------- small helpers
 
   private isRegistered(session: string): boolean {
@@ -996,6 +1104,10 @@ export class Relay {
   private pushTail(t: TurnRecord): void {
     this.tail = [...this.tail, { seq: t.seq, at: t.at, session: t.session, route: t.route, user: t.user, reply: t.reply, costUsd: t.cost_usd }].slice(-TAIL_MAX);
   }
+}
+
+function newCode(): string {
+  return crypto.randomBytes(3).toString('hex').toUpperCase();
 }
 
 function isGuardReason(r: PauseReason): r is Trip['reason'] {

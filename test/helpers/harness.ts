@@ -21,6 +21,7 @@ export interface Harness {
   root: string;
   paths: RootPaths;
   api: FakeApi;
+  /** Replaceable: a test may restart the fake on the same port. */
   ntfy: FakeNtfy;
   env: Record<string, string>;
   /** Spawns `relay-tui --no-ui` and waits until status.json says it is up. */
@@ -135,7 +136,7 @@ export async function createHarness(opts: { api?: FakeApiOptions; config?: Recor
     async close() {
       await h.stopRelay();
       await api.close();
-      await ntfy.close();
+      await h.ntfy.close();
       fs.rmSync(root, { recursive: true, force: true });
     },
   };
