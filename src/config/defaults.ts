@@ -20,7 +20,7 @@ max_tokens: 4096
 
 # chat-Claude's standing instructions. Marked cacheable: it is billed at the cache-read rate
 # after the first turn.
-system_prompt: |
+system_prompt: |-
 ${block(DEFAULT_SYSTEM_PROMPT, '  ')}
 
 # Registered sessions. The first is where an operator-started turn's reply goes when no
@@ -32,7 +32,7 @@ sessions:
 history:
   cap_tokens: 150000          # summarize when the conversation (per the API's usage figures) passes this
   keep_recent: 10             # turns kept verbatim after a summary
-  summarization_prompt: |
+  summarization_prompt: |-
 ${block(DEFAULT_SUMMARIZATION_PROMPT, '    ')}
 
 limits:

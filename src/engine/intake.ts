@@ -206,7 +206,9 @@ export class Intake {
   reject(name: string, reason: string): void {
     const from = path.join(this.o.queueDir, name);
     let target = name;
-    if (fs.existsSync(path.join(this.o.rejectedDir, target))) target = `${Date.now()}-${name}`;
+    const taken = (t: string) => fs.existsSync(path.join(this.o.rejectedDir, t)) || fs.existsSync(path.join(this.o.rejectedDir, `${t}.reason`));
+    // Two rejections of the same name within one millisecond must not overwrite each other.
+    for (let n = 0; taken(target); n++) target = `${Date.now()}${n ? `-${n}` : ''}-${name}`;
     const line = `${new Date(this.o.now()).toISOString()} ${name} ${reason}\n`;
     try {
       writeAtomic(path.join(this.o.rejectedDir, `${target}.reason`), line, 0o644);

@@ -6,6 +6,10 @@ function tier(input: number, output: number): Price {
 }
 
 export const BUILTIN_PRICES: Record<string, Price> = {
+  // Older models still served; they also make "unknown model -> most expensive" truly cautious.
+  'claude-opus-4-0': tier(15, 75),
+  'claude-opus-4-1': tier(15, 75),
+  'claude-sonnet-4-0': tier(3, 15),
   'claude-opus-4-5': tier(5, 25),
   'claude-opus-4-6': tier(5, 25),
   'claude-opus-4-7': tier(5, 25),

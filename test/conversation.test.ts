@@ -1,0 +1,302 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Conversation, labelFor, type TurnRecord } from '../src/engine/conversation.js';
+
+let dir: string;
+let file: string;
+let archive: string;
+const open: Conversation[] = [];
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-conv-'));
+  file = path.join(dir, 'conversation.jsonl');
+  archive = path.join(dir, 'archive');
+});
+afterEach(() => {
+  while (open.length) open.pop()!.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function conv(): Conversation {
+  const c = new Conversation(file, archive);
+  open.push(c);
+  return c;
+}
+
+function turn(seq: number, session = 'session-1', over: Partial<TurnRecord> = {}): TurnRecord {
+  return {
+    t: 'turn',
+    seq,
+    at: new Date(1_700_000_000_000 + seq * 1000).toISOString(),
+    session,
+    route: session,
+    source: 'envelope',
+    user: `[${session}] message ${seq}`,
+    reply: `reply ${seq}`,
+    usage: { input_tokens: 10, output_tokens: 5, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+    cost_usd: 0.001,
+    model: 'claude-opus-4-7',
+    history_tokens: 100 * seq,
+    ...over,
+  };
+}
+
+/** Appends n turns, numbering them with nextSeq() as the relay does. */
+function appendN(c: Conversation, n: number): TurnRecord[] {
+  const out: TurnRecord[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = turn(c.nextSeq());
+    c.append(t);
+    out.push(t);
+  }
+  return out;
+}
+
+const BASE = { model: 'claude-opus-4-7', max_tokens: 1024, system: 'sys' };
+
+describe('append and reload', () => {
+  it('starts empty', () => {
+    const c = conv();
+    expect(c.turnCount).toBe(0);
+    expect(c.nextSeq()).toBe(1);
+    expect(c.lastTurn).toBeUndefined();
+    expect(c.historyTokens).toBe(0);
+    expect(c.badLines).toBe(0);
+  });
+
+  it('appends one JSON line per turn and reloads them in order', () => {
+    const c = conv();
+    const turns = appendN(c, 3);
+    expect(c.turnCount).toBe(3);
+    expect(c.nextSeq()).toBe(4);
+    expect(c.historyTokens).toBe(300);
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines[3]).toBe('');
+    expect(JSON.parse(lines[0])).toEqual(turns[0]);
+    c.close();
+
+    const again = conv();
+    expect(again.turnCount).toBe(3);
+    expect(again.nextSeq()).toBe(4);
+    expect(again.lastTurn).toEqual(turns[2]);
+    expect(again.recentTurns(2)).toEqual(turns.slice(1));
+    expect(again.recentTurns(10)).toEqual(turns);
+  });
+
+  it('findByInputId finds the latest turn with that input id', () => {
+    const c = conv();
+    c.append(turn(1, 'operator', { input_id: 'in-1', source: 'operator' }));
+    c.append(turn(2));
+    expect(c.findByInputId('in-1')?.seq).toBe(1);
+    expect(c.findByInputId('nope')).toBeUndefined();
+  });
+
+  it('a torn last line (crash mid-write) is repaired on reload, not counted as bad, and the next append works', () => {
+    const c = conv();
+    appendN(c, 2);
+    c.close();
+    fs.appendFileSync(file, '{"t":"turn","seq":3,"at":"2026-0');
+    const again = conv();
+    expect(again.turnCount).toBe(2);
+    expect(again.badLines).toBe(0);
+    expect(again.nextSeq()).toBe(3);
+    again.append(turn(again.nextSeq()));
+    again.close();
+
+    const third = conv();
+    expect(third.turnCount).toBe(3);
+    expect(third.badLines).toBe(0);
+    expect(third.lastTurn?.seq).toBe(3);
+    expect(third.lastTurn?.reply).toBe('reply 3');
+    for (const line of fs.readFileSync(file, 'utf8').trimEnd().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
+  it('a torn first line (crash during the very first write) leaves an empty, usable history', () => {
+    fs.writeFileSync(file, '{"t":"tu');
+    const c = conv();
+    expect(c.turnCount).toBe(0);
+    c.append(turn(c.nextSeq()));
+    c.close();
+    expect(conv().turnCount).toBe(1);
+  });
+
+  it('a corrupt line in the middle (hand edit) is skipped and counted', () => {
+    const c = conv();
+    appendN(c, 1);
+    c.close();
+    fs.appendFileSync(file, 'not json\n');
+    fs.appendFileSync(file, JSON.stringify(turn(2)) + '\n');
+    const again = conv();
+    expect(again.badLines).toBe(1);
+    expect(again.turnCount).toBe(2);
+  });
+});
+
+describe('request()', () => {
+  it('first call: one user message with the one breakpoint on it', () => {
+    const c = conv();
+    const req = c.request('[session-1] hi', BASE);
+    expect(req.model).toBe('claude-opus-4-7');
+    expect(req.system).toBe('sys');
+    expect(req.max_tokens).toBe(1024);
+    expect(req.messages).toEqual([{ role: 'user', content: '[session-1] hi' }]);
+    expect(req.cacheAt).toEqual([0]);
+  });
+
+  it('alternates user/assistant from the history, and breaks at the previous user message and the new one', () => {
+    const c = conv();
+    const turns = appendN(c, 3);
+    const req = c.request('[session-2] new', BASE);
+    expect(req.messages).toHaveLength(7);
+    expect(req.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user', 'assistant', 'user']);
+    expect(req.messages[4]).toEqual({ role: 'user', content: turns[2].user });
+    expect(req.messages[5]).toEqual({ role: 'assistant', content: turns[2].reply });
+    expect(req.messages[6].content).toBe('[session-2] new');
+    expect(req.cacheAt).toEqual([4, 6]);
+    for (const i of req.cacheAt) expect(req.messages[i].role).toBe('user');
+  });
+
+  it('the previous request\'s last breakpoint is this request\'s first (a moving breakpoint)', () => {
+    const c = conv();
+    const req1 = c.request('[session-1] first', BASE);
+    c.append(turn(c.nextSeq(), 'session-1', { user: '[session-1] first', reply: 'ok' }));
+    const req2 = c.request('[session-1] second', BASE);
+    const last1 = req1.cacheAt[req1.cacheAt.length - 1];
+    expect(req2.cacheAt[0]).toBe(last1);
+    expect(req2.messages[last1]).toEqual(req1.messages[last1]);
+    expect(req2.cacheAt).toEqual([0, 2]);
+  });
+
+  it('does not change the history (a request is not a turn)', () => {
+    const c = conv();
+    appendN(c, 1);
+    c.request('x', BASE);
+    c.request('y', BASE);
+    expect(c.turnCount).toBe(1);
+    expect(c.nextSeq()).toBe(2);
+  });
+
+  it('labels say which session speaks, marks unregistered ones and operator replies', () => {
+    expect(labelFor('session-1', { registered: true })).toBe('[session-1]');
+    expect(labelFor('session-1', { registered: true, timestamp: '2026-05-02T15:30:00Z' })).toBe('[session-1] 2026-05-02T15:30:00Z');
+    expect(labelFor('stray', { registered: false })).toBe('[stray (unregistered)]');
+    expect(labelFor('operator', { registered: false })).toBe('[operator]');
+    expect(labelFor('operator', { registered: false, re: 'session-2' })).toBe('[operator → re session-2]');
+  });
+});
+
+describe('replaceWithSummary', () => {
+  const summary = (text = 'the story so far') => ({
+    at: '2026-05-02T16:00:00.000Z',
+    text,
+    replaced_turns: 0,
+    history_tokens: 42,
+    cost_usd: 0.01,
+  });
+
+  it('keeps keep_recent turns, puts the summary first in the request, and archives the old file', () => {
+    const c = conv();
+    const turns = appendN(c, 5);
+    const before = fs.readFileSync(file, 'utf8');
+    const res = c.replaceWithSummary(summary(), 2);
+    expect(res).toEqual({ replaced: 3, kept: 2 });
+    expect(c.turnCount).toBe(2);
+    expect(c.recentTurns(10).map((t) => t.seq)).toEqual([4, 5]);
+    expect(c.summaryRecord?.text).toBe('the story so far');
+    expect(c.summaryRecord?.seq).toBe(6);
+    expect(c.nextSeq()).toBe(7);
+
+    // The archive holds the full old file, byte for byte.
+    const archived = fs.readdirSync(archive);
+    expect(archived).toEqual(['conversation-00000006.jsonl']);
+    expect(fs.readFileSync(path.join(archive, archived[0]), 'utf8')).toBe(before);
+
+    const req = c.request('[session-1] next', BASE);
+    expect(req.messages[0].role).toBe('user');
+    expect(req.messages[0].content).toContain('the story so far');
+    expect(req.messages[1].role).toBe('assistant');
+    expect(req.messages.slice(2, 6).map((m) => m.content)).toEqual([turns[3].user, turns[3].reply, turns[4].user, turns[4].reply]);
+    expect(req.cacheAt).toEqual([4, 6]);
+    // No temp files left next to the live file.
+    expect(fs.readdirSync(dir).sort()).toEqual(['archive', 'conversation.jsonl']);
+  });
+
+  it('fullHistory returns every turn once, in order, across summaries and reloads', () => {
+    const c = conv();
+    appendN(c, 4);
+    c.replaceWithSummary(summary('one'), 1);
+    appendN(c, 3);
+    c.replaceWithSummary(summary('two'), 2);
+    appendN(c, 1);
+    const seqs = c.fullHistory().map((r) => r.seq);
+    // Turns 1-4, summary 5, turns 6-8, summary 9, turn 10: summaries are not turns.
+    expect(seqs).toEqual([1, 2, 3, 4, 6, 7, 8, 10]);
+    expect(c.fullHistory().every((r) => r.t === 'turn')).toBe(true);
+    expect(fs.readdirSync(archive).sort()).toEqual(['conversation-00000005.jsonl', 'conversation-00000009.jsonl']);
+    c.close();
+
+    const again = conv();
+    expect(again.fullHistory().map((r) => r.seq)).toEqual([1, 2, 3, 4, 6, 7, 8, 10]);
+    expect(again.summaryRecord?.text).toBe('two');
+    expect(again.recentTurns(10).map((t) => t.seq)).toEqual([7, 8, 10]);
+  });
+
+  it('nextSeq keeps increasing across a summary and a reload (the summary sorts first but has the newest seq)', () => {
+    const c = conv();
+    appendN(c, 3);
+    c.replaceWithSummary(summary(), 2);
+    expect(c.nextSeq()).toBe(5);
+    c.close();
+    const again = conv();
+    expect(again.nextSeq()).toBe(5);
+    expect(again.turnCount).toBe(2);
+    expect(again.summaryRecord?.seq).toBe(4);
+    expect(again.historyTokens).toBe(300); // the last kept turn's figure
+    appendN(again, 1);
+    expect(again.lastTurn?.seq).toBe(5);
+    expect(again.nextSeq()).toBe(6);
+    again.close();
+    expect(conv().nextSeq()).toBe(6);
+  });
+
+  it('keep_recent 0 keeps only the summary; historyTokens then comes from the summary', () => {
+    const c = conv();
+    appendN(c, 3);
+    expect(c.replaceWithSummary(summary(), 0)).toEqual({ replaced: 3, kept: 0 });
+    expect(c.turnCount).toBe(0);
+    expect(c.historyTokens).toBe(42);
+    const req = c.request('x', BASE);
+    expect(req.messages).toHaveLength(3);
+    expect(req.cacheAt).toEqual([0, 2]);
+    c.close();
+    const again = conv();
+    expect(again.turnCount).toBe(0);
+    expect(again.summaryRecord?.text).toBe('the story so far');
+  });
+
+  it('keep_recent larger than the history keeps every turn', () => {
+    const c = conv();
+    appendN(c, 2);
+    expect(c.replaceWithSummary(summary(), 10)).toEqual({ replaced: 0, kept: 2 });
+    expect(c.turnCount).toBe(2);
+  });
+
+  it('appends after a summary go to the new live file, not the archive', () => {
+    const c = conv();
+    appendN(c, 2);
+    c.replaceWithSummary(summary(), 1);
+    const archived = path.join(archive, fs.readdirSync(archive)[0]);
+    const archivedText = fs.readFileSync(archived, 'utf8');
+    appendN(c, 1);
+    expect(fs.readFileSync(archived, 'utf8')).toBe(archivedText);
+    const live = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(live.map((r) => [r.t, r.seq])).toEqual([
+      ['summary', 3],
+      ['turn', 2],
+      ['turn', 4],
+    ]);
+  });
+});
