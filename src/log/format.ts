@@ -1,4 +1,7 @@
 import type { RelayEventName, RelayEvents } from '../engine/events.js';
+import { oneLine } from '../text.js';
+
+export { oneLine };
 
 /**
  * One human-readable line per engine event, for --no-ui's stdout and logs/relay.log.
@@ -51,10 +54,6 @@ export function formatEvent<K extends RelayEventName>(name: K, p: RelayEvents[K]
   }
 }
 
-export function oneLine(s: string, max: number): string {
-  const flat = s.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
 
 /** The key must never reach a log line, whatever an error message happened to quote. */
 export function redactor(secrets: Array<string | undefined>): (line: string) => string {

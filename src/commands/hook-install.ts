@@ -1,0 +1,194 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeAtomic } from '../adapters/fs-atomic.js';
+import { loadConfig } from '../config/load.js';
+import { resolveRoot } from '../root.js';
+import { checkSessionId } from '../session-io.js';
+
+/**
+ * `relay-tui hook install`: puts the Stop and Notification hook entries into a
+ * project's .claude/settings.json. Merges: every other key and every other hook is
+ * kept as it is; an entry of ours already there is left alone when it is the same
+ * and updated in place when it differs (another session id, a moved checkout), so a
+ * second run changes nothing and never adds a duplicate.
+ */
+
+/** Claude Code's own limit for a command hook; the Stop hook gives up 60 s before it. */
+export const STOP_HOOK_TIMEOUT_S = 600;
+export const NOTIFY_HOOK_TIMEOUT_S = 30;
+
+export type HookEvent = 'Stop' | 'Notification';
+
+export interface HookSpec {
+  event: HookEvent;
+  command: string;
+  timeout: number;
+  /** Recognises an entry of ours in that event, whatever its session or paths. */
+  ours: RegExp;
+}
+
+export class SettingsError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+  }
+}
+
+/** POSIX shell quoting, only where needed (Claude Code runs a hook command through a shell). */
+export function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function cliBinPath(): string {
+  return fileURLToPath(new URL('../../bin/relay-tui.js', import.meta.url));
+}
+
+export function hookSpecs(o: { bin: string; session: string; root: string }): HookSpec[] {
+  const base = `node ${shellQuote(o.bin)} hook`;
+  const tail = `--session ${shellQuote(o.session)} --root ${shellQuote(o.root)}`;
+  return [
+    { event: 'Stop', command: `${base} stop ${tail}`, timeout: STOP_HOOK_TIMEOUT_S, ours: /relay-tui(\.js)?'?\s+hook\s+stop(\s|$)/ },
+    { event: 'Notification', command: `${base} notify ${tail}`, timeout: NOTIFY_HOOK_TIMEOUT_S, ours: /relay-tui(\.js)?'?\s+hook\s+notify(\s|$)/ },
+  ];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Returns the merged settings and what changed (empty: nothing to write). Never
+ * mutates `existing`. Throws SettingsError when the file's shape is not one Claude
+ * Code would accept, rather than guess.
+ */
+export function mergeHookSettings(existing: unknown, specs: HookSpec[], file: string): { settings: Record<string, unknown>; changes: string[] } {
+  if (existing !== undefined && !isObject(existing)) throw new SettingsError(file, 'expected a JSON object at the top level');
+  const settings: Record<string, unknown> = existing === undefined ? {} : structuredClone(existing);
+  if (settings.hooks !== undefined && !isObject(settings.hooks)) throw new SettingsError(file, '"hooks" must be an object');
+  const hooks = (settings.hooks ?? (settings.hooks = {})) as Record<string, unknown>;
+  const changes: string[] = [];
+  for (const spec of specs) {
+    const groups = hooks[spec.event];
+    if (groups !== undefined && !Array.isArray(groups)) throw new SettingsError(file, `"hooks.${spec.event}" must be an array`);
+    const list = (groups ?? []) as unknown[];
+    let found: Record<string, unknown> | undefined;
+    let duplicates = 0;
+    for (const g of list) {
+      if (!isObject(g) || !Array.isArray(g.hooks)) continue;
+      g.hooks = g.hooks.filter((h) => {
+        if (!isObject(h) || typeof h.command !== 'string' || !spec.ours.test(h.command)) return true;
+        if (!found) {
+          found = h;
+          return true;
+        }
+        duplicates++;
+        return false;
+      });
+    }
+    // A group that held only a removed duplicate would be an empty shell: drop it.
+    const kept = duplicates ? list.filter((g) => !isObject(g) || !Array.isArray(g.hooks) || g.hooks.length > 0) : list;
+    if (!found) {
+      kept.push({ hooks: [{ type: 'command', command: spec.command, timeout: spec.timeout }] });
+      changes.push(`added the ${spec.event} hook`);
+    } else if (found.type !== 'command' || found.command !== spec.command || found.timeout !== spec.timeout) {
+      found.type = 'command';
+      found.command = spec.command;
+      found.timeout = spec.timeout;
+      changes.push(`updated the ${spec.event} hook`);
+    }
+    if (duplicates) changes.push(`removed ${duplicates} duplicate ${spec.event} hook(s)`);
+    hooks[spec.event] = kept;
+  }
+  return { settings, changes };
+}
+
+/** Keeps the file's own indentation (two spaces when new). */
+function indentOf(text: string | undefined): string | number {
+  const m = text?.match(/^[{[][^\S\n]*\n([ \t]+)\S/);
+  return m ? m[1] : 2;
+}
+
+export interface InstallOptions {
+  root?: string;
+  session?: string;
+  project?: string;
+  print: boolean;
+}
+
+export function installCommand(o: InstallOptions, io: { out: (s: string) => void; err: (s: string) => void } = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): number {
+  if (!o.session) {
+    io.err('relay-tui hook install: needs --session ID (the name this Claude Code session has at the relay)\n');
+    return 2;
+  }
+  try {
+    checkSessionId(o.session);
+  } catch (err) {
+    io.err(`relay-tui hook install: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const project = path.resolve(o.project ?? process.cwd());
+  if (!fs.statSync(project, { throwIfNoEntry: false })?.isDirectory()) {
+    io.err(`relay-tui hook install: ${project} is not a directory (--project DIR: the Claude Code project to connect)\n`);
+    return 2;
+  }
+  const root = resolveRoot(o.root);
+  const file = path.join(project, '.claude', 'settings.json');
+  let text: string | undefined;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      io.err(`relay-tui hook install: cannot read ${file}: ${(err as Error).message}\n`);
+      return 4;
+    }
+  }
+  let existing: unknown;
+  if (text !== undefined && text.trim()) {
+    try {
+      existing = JSON.parse(text);
+    } catch (err) {
+      io.err(`relay-tui hook install: ${file} is not valid JSON (${(err as Error).message}); fix it and run this again. Nothing was written.\n`);
+      return 4;
+    }
+  }
+  let merged: ReturnType<typeof mergeHookSettings>;
+  try {
+    merged = mergeHookSettings(existing, hookSpecs({ bin: cliBinPath(), session: o.session, root }), file);
+  } catch (err) {
+    io.err(`relay-tui hook install: ${(err as Error).message}; fix it and run this again. Nothing was written.\n`);
+    return 4;
+  }
+  const body = JSON.stringify(merged.settings, null, indentOf(text)) + '\n';
+  const what = merged.changes.join(', ');
+  if (o.print) {
+    io.out(body);
+    io.err(merged.changes.length ? `relay-tui hook install: would write ${file} (${what}); nothing was written\n` : `relay-tui hook install: ${file} already has these hooks; nothing would change\n`);
+    return 0;
+  }
+  if (!merged.changes.length) {
+    io.out(`${file}: the relay-tui hooks for ${o.session} are already installed; nothing changed\n`);
+    return 0;
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const mode = text === undefined ? 0o644 : fs.statSync(file).mode & 0o777;
+  writeAtomic(file, body, mode);
+  io.out(`wrote ${file}: ${what}\n`);
+  io.out(`  session ${o.session}, relay root ${root}\n`);
+  const configFile = path.join(root, 'config.yaml');
+  if (!fs.existsSync(configFile)) {
+    io.err(`relay-tui hook install: note: ${root} has no config.yaml yet; start the relay there (relay-tui --root ${shellQuote(root)}) or the hook will let every turn end unrelayed\n`);
+  } else {
+    try {
+      const { config } = loadConfig(configFile, { seed: false });
+      if (!config.sessions.some((s) => s.id === o.session)) {
+        const what = config.strict_sessions ? 'its messages will be rejected (strict_sessions: true)' : 'it will show as unregistered';
+        io.err(`relay-tui hook install: note: ${o.session} is not listed under sessions: in ${configFile}; ${what} until you add it\n`);
+      }
+    } catch {
+      /* the relay reports config errors itself when it starts */
+    }
+  }
+  io.out(`  Claude Code reads hooks when a session starts: restart it in ${project} (or review them in /hooks)\n`);
+  return 0;
+}

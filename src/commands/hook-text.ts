@@ -1,0 +1,182 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeAtomic } from '../adapters/fs-atomic.js';
+
+/**
+ * The text side of the Stop hook: what the session said (from the hook input, or
+ * failing that from Claude Code's transcript), and the reply made to fit what a hook
+ * can hand back to Claude Code.
+ */
+
+// ------------------------------------------------------------------ transcript
+
+/** How much of a transcript's end is read: the last turn is at the end, and transcripts grow to many MB. */
+const TRANSCRIPT_TAIL_BYTES = 8 * 1024 * 1024;
+
+interface TranscriptEntry {
+  type?: unknown;
+  isSidechain?: unknown;
+  isMeta?: unknown;
+  message?: { id?: unknown; role?: unknown; content?: unknown };
+}
+
+function textOf(content: unknown): string | undefined {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return undefined;
+  const parts = content
+    .filter((b) => b && typeof b === 'object' && (b as any).type === 'text' && typeof (b as any).text === 'string')
+    .map((b) => (b as any).text as string);
+  return parts.length ? parts.join('\n\n') : undefined;
+}
+
+function isAssistant(e: TranscriptEntry): boolean {
+  return e.type === 'assistant' || (e.type === undefined && e.message?.role === 'assistant');
+}
+
+/** A prompt the human typed (not a tool result, not a meta/command line): the start of the turn. */
+function isHumanPrompt(e: TranscriptEntry): boolean {
+  if (e.type !== 'user' || e.isMeta === true) return false;
+  const c = e.message?.content;
+  if (typeof c === 'string') return true;
+  return Array.isArray(c) && c.some((b) => b && typeof b === 'object' && (b as any).type === 'text') && !c.some((b) => b && (b as any).type === 'tool_result');
+}
+
+/**
+ * The text of the last assistant message in a Claude Code transcript (JSONL). Claude
+ * Code writes one line per content block, several lines sharing one message.id; the
+ * text blocks of that last message are joined. Sub-agent lines (isSidechain) are
+ * skipped, unparsable lines ignored, and the search stops at the human's prompt that
+ * started the turn, so text from an earlier turn is never sent again.
+ */
+export function lastAssistantText(jsonl: string): string | undefined {
+  const entries: TranscriptEntry[] = [];
+  for (const line of jsonl.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const v = JSON.parse(line);
+      if (v && typeof v === 'object' && !Array.isArray(v)) entries.push(v as TranscriptEntry);
+    } catch {
+      /* a torn line (the file is being written) or a partial first line of a tail read */
+    }
+  }
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const e = entries[i];
+    if (e.isSidechain === true) continue;
+    if (isHumanPrompt(e)) return undefined;
+    if (!isAssistant(e)) continue;
+    const text = textOf(e.message?.content);
+    if (text === undefined || !text.trim()) continue;
+    const id = e.message?.id;
+    const texts = [text];
+    if (id !== undefined) {
+      for (let j = i - 1; j >= 0; j--) {
+        const f = entries[j];
+        if (f.isSidechain === true) continue;
+        if (!isAssistant(f) || f.message?.id !== id) break;
+        const t = textOf(f.message?.content);
+        if (t?.trim()) texts.unshift(t);
+      }
+    }
+    return texts.join('\n\n').trim();
+  }
+  return undefined;
+}
+
+/** Reads the transcript's tail and returns its last assistant text; undefined when unreadable. */
+export function lastAssistantTextFromFile(file: string): string | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const len = Math.min(size, TRANSCRIPT_TAIL_BYTES);
+    const buf = Buffer.alloc(len);
+    const n = fs.readSync(fd, buf, 0, len, size - len);
+    let text = buf.subarray(0, n).toString('utf8');
+    // A tail read starts mid-line: drop the partial first line.
+    if (len < size) text = text.slice(text.indexOf('\n') + 1);
+    return lastAssistantText(text);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// ------------------------------------------------------------------ the envelope
+
+/**
+ * Fits a message into limits.max_envelope_bytes (the file as written, JSON-escaped),
+ * keeping its start and its end and saying what was cut. Without this an oversized
+ * message would be rejected by the relay and the hook would wait for nothing.
+ */
+export function fitEnvelopeContent(content: string, maxBytes: number, overhead = 1024): string {
+  const budget = Math.max(1024, maxBytes - overhead);
+  const size = (s: string) => Buffer.byteLength(JSON.stringify(s), 'utf8');
+  if (size(content) <= budget) return content;
+  let keep = content.length;
+  for (let i = 0; i < 40; i++) {
+    keep = Math.floor(keep * Math.min(0.95, budget / size(content.slice(0, keep))));
+    const head = safeCut(content, Math.floor((keep * 2) / 3));
+    const tail = content.slice(content.length - Math.floor(keep / 3));
+    const cut = content.length - head.length - tail.length;
+    const out = `${head}\n\n[… ${cut} characters cut by relay-tui: the message was over limits.max_envelope_bytes …]\n\n${tail}`;
+    if (size(out) <= budget) return out;
+  }
+  return safeCut(content, 1000);
+}
+
+// ------------------------------------------------------------------ the reply
+
+/**
+ * What Claude Code takes from a hook is capped at about 10,000 characters; longer
+ * replies are written to a file and the reason carries the start and where the rest is.
+ */
+export const MAX_REASON_CHARS = 9500;
+
+/** Cuts at most `n` UTF-16 units without splitting a surrogate pair. */
+function safeCut(s: string, n: number): string {
+  if (s.length <= n) return s;
+  let cut = s.slice(0, n);
+  const last = cut.charCodeAt(cut.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
+  return cut;
+}
+
+export function replyFileName(session: string, now = new Date()): string {
+  return `${session}-${now.toISOString().replace(/[:.]/g, '-')}.md`;
+}
+
+/**
+ * The `reason` for {"decision":"block"}: the reply itself, or, when it is too long,
+ * a pointer to the whole reply in state/replies/ (0600, written atomically) with the
+ * first part inline, cut at a line break where there is one near the limit.
+ */
+export function replyReason(reply: string, o: { session: string; repliesDir: string; now?: Date; max?: number }): { reason: string; file?: string } {
+  const max = o.max ?? MAX_REASON_CHARS;
+  if (reply.length <= max) return { reason: reply };
+  fs.mkdirSync(o.repliesDir, { recursive: true, mode: 0o700 });
+  const file = path.join(o.repliesDir, replyFileName(o.session, o.now));
+  writeAtomic(file, reply.endsWith('\n') ? reply : `${reply}\n`, 0o600);
+  const total = reply.length.toLocaleString('en-US');
+  const head = `[relay-tui: this reply is ${total} characters, more than a Stop hook can carry. The whole reply is in ${file}. The first part is below; read that file in full before you act on it.]\n\n`;
+  const foot = `\n\n[relay-tui: the reply continues in ${file}]`;
+  const room = Math.max(0, max - head.length - foot.length);
+  let inline = safeCut(reply, room);
+  const nl = inline.lastIndexOf('\n');
+  if (nl > room * 0.7) inline = inline.slice(0, nl);
+  return { reason: `${head}${inline.trimEnd()}${foot}`, file };
+}
+
+/** A reply that waited from an earlier turn (the hook had timed out) goes first, labelled. */
+export function combineReplies(earlier: string | undefined, latest: string | undefined): string | undefined {
+  if (earlier === undefined) return latest;
+  if (latest === undefined) {
+    return `[relay-tui: a reply from the relay that arrived after your previous turn had ended. The reply to your latest message is not in yet; it comes when you next stop.]\n\n${earlier.trimEnd()}`;
+  }
+  return (
+    `[relay-tui: two replies from the relay. The first arrived after your previous turn had ended; the second is the latest.]\n\n` +
+    `--- earlier reply ---\n${earlier.trimEnd()}\n\n--- latest reply ---\n${latest.trimEnd()}`
+  );
+}
