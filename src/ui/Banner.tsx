@@ -1,0 +1,36 @@
+import { Box, Text } from 'ink';
+import React from 'react';
+import { BODY_INDENT, keyLines, type BannerContent } from './banner-content.js';
+import { truncate, wrap } from './wrap.js';
+
+/** The pause banner: what happened (the held question, the reason, the API message) and the keys. */
+export function Banner({ content: c, width, height }: { content: BannerContent; width: number; height: number }) {
+  if (height <= 0) return null;
+  const inner = Math.max(8, width - BODY_INDENT.length);
+  const keys = keyLines(c.keys, inner).slice(0, Math.max(0, height - 1));
+  const room = Math.max(0, height - 1 - keys.length);
+  let body = c.body ? wrap(c.body, inner) : [];
+  if (body.length > room) {
+    body = body.slice(0, room);
+    if (room > 0) body[room - 1] = truncate(`${body[room - 1]} …`, inner);
+  }
+  return (
+    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+      <Text wrap="truncate-end" bold inverse color={c.color}>
+        {` ${c.title} `}
+      </Text>
+      {body.map((line, i) => (
+        <Text key={`b${i}`} wrap="truncate-end">
+          <Text color={c.color}>{BODY_INDENT}</Text>
+          {line}
+        </Text>
+      ))}
+      {keys.map((line, i) => (
+        <Text key={`k${i}`} wrap="truncate-end">
+          <Text color={c.color}>{BODY_INDENT}</Text>
+          <Text bold>{line}</Text>
+        </Text>
+      ))}
+    </Box>
+  );
+}

@@ -1,0 +1,44 @@
+import { Box } from 'ink';
+import React from 'react';
+import type { RelaySnapshot } from '../engine/snapshot.js';
+import type { Layout } from './layout.js';
+import { ConversationPane } from './panes/ConversationPane.js';
+import { CostPane } from './panes/CostPane.js';
+import { QueuePane } from './panes/QueuePane.js';
+import { SessionsPane } from './panes/SessionsPane.js';
+import type { Scrollback } from './use-scrollback.js';
+
+/**
+ * The panes between the header and the prompt, each in the rows the layout gave it.
+ * Wide: queue, cost and sessions on the left, the conversation on the right.
+ * Narrow: queue and cost side by side, then sessions, then the conversation.
+ */
+export function Panes({ snap, scroll, lay, now }: { snap: RelaySnapshot; scroll: Scrollback; lay: Layout; now: number }) {
+  const s = snap.status;
+  if (lay.wide) {
+    return (
+      <Box flexDirection="row" height={lay.body}>
+        <Box flexDirection="column" width={lay.leftWidth} height={lay.body} overflow="hidden">
+          <QueuePane status={s} now={now} width={lay.leftWidth} height={lay.queue} />
+          <CostPane status={s} width={lay.leftWidth} height={lay.cost} />
+          <SessionsPane status={s} now={now} width={lay.leftWidth} height={lay.sessions} />
+        </Box>
+        <Box width={1} />
+        <ConversationPane snap={snap} scroll={scroll} width={lay.rightWidth} height={lay.conversation} />
+      </Box>
+    );
+  }
+  return (
+    <Box flexDirection="column" height={lay.body} overflow="hidden">
+      {lay.queue > 0 ? (
+        <Box flexDirection="row" height={lay.queue}>
+          <QueuePane status={s} now={now} width={lay.leftWidth} height={lay.queue} />
+          <Box width={1} />
+          <CostPane status={s} width={lay.rightWidth} height={lay.cost} />
+        </Box>
+      ) : null}
+      <SessionsPane status={s} now={now} width={lay.width} height={lay.sessions} />
+      <ConversationPane snap={snap} scroll={scroll} width={lay.width} height={lay.conversation} />
+    </Box>
+  );
+}

@@ -1,0 +1,62 @@
+import { Box, Text } from 'ink';
+import React from 'react';
+import type { Status } from '../../engine/status.js';
+import { money, pct, tokens } from '../format.js';
+import { PaneTitle } from './PaneTitle.js';
+
+/** Share of prompt tokens that were cache reads: what keeps a long conversation cheap. */
+export function cacheHit(s: Status): number {
+  const prompt = s.total_input_tokens + s.total_cache_read_tokens + s.total_cache_write_tokens;
+  return prompt > 0 ? s.total_cache_read_tokens / prompt : 0;
+}
+
+function budgetColor(share: number): string {
+  return share >= 0.9 ? 'red' : share >= 0.7 ? 'yellow' : 'green';
+}
+
+/** Money first: total and today, the day's budget used, tokens, cache reads and the hit share. */
+export function CostPane({ status: s, width, height }: { status: Status; width: number; height: number }) {
+  if (height <= 0) return null;
+  const budget = s.budget_usd_per_day;
+  const share = budget > 0 ? s.today_cost_usd / budget : 0;
+  const barW = Math.max(5, Math.min(20, width - 30));
+  const filled = Math.min(barW, Math.round(Math.min(1, share) * barW));
+  const hit = cacheHit(s);
+  const lines = [
+    <Text key="money" wrap="truncate-end">
+      {'total '}
+      <Text bold>{money(s.total_cost_usd)}</Text>
+      {' · today '}
+      <Text bold color={budget > 0 ? budgetColor(share) : undefined}>{money(s.today_cost_usd)}</Text>
+      {' · last turn '}
+      <Text bold>{money(s.last_turn_cost_usd)}</Text>
+    </Text>,
+    budget > 0 ? (
+      <Text key="budget" wrap="truncate-end">
+        {'budget '}
+        <Text color={budgetColor(share)}>{'█'.repeat(filled)}</Text>
+        <Text dimColor>{'░'.repeat(barW - filled)}</Text>
+        <Text bold color={budgetColor(share)}>{` ${pct(share)}`}</Text>
+        {` of ${money(budget)}/day`}
+      </Text>
+    ) : (
+      <Text key="budget" dimColor wrap="truncate-end">
+        no daily budget set (/budget USD)
+      </Text>
+    ),
+    <Text key="cache" wrap="truncate-end">
+      {`cache read ${tokens(s.total_cache_read_tokens)} · write ${tokens(s.total_cache_write_tokens)} · hit `}
+      <Text bold color={hit >= 0.6 ? 'green' : hit >= 0.3 ? 'yellow' : undefined}>{pct(hit)}</Text>
+    </Text>,
+    <Text key="tok" wrap="truncate-end">
+      {`tokens in ${tokens(s.total_input_tokens)} · out ${tokens(s.total_output_tokens)}`}
+      <Text dimColor>{` · history ${tokens(s.history_tokens)}`}</Text>
+    </Text>,
+  ];
+  return (
+    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+      <PaneTitle title="Cost" width={width} />
+      {lines.slice(0, height - 1)}
+    </Box>
+  );
+}

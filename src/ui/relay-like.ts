@@ -1,0 +1,40 @@
+import type { RelayEventName, RelayEvents } from '../engine/events.js';
+import type { OperatorSource } from '../engine/operator.js';
+import type { RelaySnapshot, TailEntry } from '../engine/snapshot.js';
+
+/**
+ * The part of the engine's Relay that the terminal UI uses. The real Relay satisfies
+ * it structurally; tests pass a small fake. The UI never touches the file system:
+ * everything it shows comes through these methods.
+ */
+
+export interface SubmitResultLike {
+  ok: boolean;
+  message: string;
+  quit?: boolean;
+}
+
+/** One recorded turn as history() returns it (a subset of the engine's TurnRecord). */
+export interface HistoryTurn {
+  seq: number;
+  at: string;
+  session: string;
+  route: string;
+  user: string;
+  reply: string;
+  cost_usd: number;
+}
+
+export interface RelayLike {
+  /** The same object until something changes (useSyncExternalStore's contract). */
+  snapshot(): RelaySnapshot;
+  subscribe(fn: () => void): () => void;
+  submit(text: string, source: OperatorSource): SubmitResultLike;
+  notePresence(): void;
+  /** The whole conversation ever recorded; reads files, so call it on demand only. */
+  history(): readonly HistoryTurn[];
+  on<K extends RelayEventName>(name: K, fn: (payload: RelayEvents[K]) => void): () => void;
+  stop(): Promise<void>;
+}
+
+export type { RelaySnapshot, TailEntry };

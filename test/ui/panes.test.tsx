@@ -1,0 +1,120 @@
+import React from 'react';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SessionStatus } from '../../src/engine/status.js';
+import { App } from '../../src/ui/App.js';
+import { CostPane } from '../../src/ui/panes/CostPane.js';
+import { QueuePane } from '../../src/ui/panes/QueuePane.js';
+import { SessionsPane } from '../../src/ui/panes/SessionsPane.js';
+import { FakeRelay, NOW, iso, session, status } from './fake-relay.js';
+import { lines, plain, renderSized, type Rendered } from './harness.js';
+
+let r: Rendered | undefined;
+afterEach(() => r?.unmount());
+
+function manySessions(n: number): Record<string, SessionStatus> {
+  const out: Record<string, SessionStatus> = {};
+  for (let i = 1; i <= n; i++) out[`session-${i}`] = session({ turns: i, cost_usd: i * 0.1, last_activity_at: iso(i * 60_000) });
+  return out;
+}
+
+describe('SessionsPane', () => {
+  it('one row per session: registered or not, queued, replies, input.txt age, turns, cost, activity, guard pause', () => {
+    const st = status({
+      sessions: {
+        'api-refactor': session({ turns: 12, cost_usd: 4.12, last_activity_at: iso(120_000), awaiting_ack: true, awaiting_ack_since: iso(180_000) }),
+        'billing-tests': session({ turns: 9, cost_usd: 3.3, queued: 2, pending: 1, last_activity_at: iso(12_000) }),
+        'docs-site': session({ turns: 7, cost_usd: 2.05, paused_reason: 'loop', paused_message: 'same message 3 times' }),
+        'scratch-7': session({ registered: false, turns: 1, cost_usd: 0.05 }),
+      },
+    });
+    r = renderSized(<SessionsPane status={st} now={NOW} width={80} height={8} />);
+    const ls = lines(r.lastFrame());
+    expect(ls[0]).toContain('Sessions (4) · 1 unread · 1 paused');
+    expect(ls[1]).toMatch(/session\s+queued\s+replies\s+input\.txt\s+turns\s+cost\s+active/);
+    expect(ls[2]).toMatch(/api-refactor\s+0\s+0\s+unread 3m\s+12\s+\$4\.12\s+2m/);
+    expect(ls[3]).toMatch(/billing-tests\s+2\s+1\s+—\s+9\s+\$3\.30\s+12s/);
+    expect(ls[4]).toMatch(/docs-site .*⏸ loop detected/);
+    expect(ls[5]).toMatch(/scratch-7 .*unregistered/);
+  });
+
+  it('marks the session whose reply is held', () => {
+    const st = status({ held: { turn: 1, session: 'session-2', text: 'q', reason: 'needs_jc', at: iso(0), code: 'C' } });
+    r = renderSized(<SessionsPane status={st} now={NOW} width={80} height={5} />);
+    expect(plain(r.lastFrame())).toMatch(/session-2 .*◀ asks you/);
+  });
+
+  it('40 sessions in 6 rows: a window and "+N more", the ones needing attention kept', () => {
+    const sessions = manySessions(40);
+    sessions['session-33'] = { ...sessions['session-33'], awaiting_ack: true, awaiting_ack_since: iso(60_000) };
+    r = renderSized(<SessionsPane status={status({ sessions })} now={NOW} width={80} height={6} />);
+    const ls = lines(r.lastFrame());
+    expect(ls).toHaveLength(6);
+    expect(ls[0]).toContain('Sessions (40)');
+    expect(ls.join('\n')).toContain('session-33');
+    expect(ls[5]).toMatch(/^\+37 more/);
+  });
+
+  it('40 sessions at 80x24: the whole frame stays inside the terminal', async () => {
+    const relay = new FakeRelay({ sessions: manySessions(40) });
+    r = renderSized(<App relay={relay} onQuit={() => {}} now={() => NOW} />, { columns: 80, rows: 24 });
+    const f = await r.waitFor('Sessions (40)');
+    expect(lines(f).length).toBeLessThanOrEqual(23);
+    expect(plain(f)).toMatch(/\+\d+ more/);
+    for (const l of lines(f)) expect(l.length).toBeLessThanOrEqual(80);
+  });
+});
+
+describe('CostPane', () => {
+  it('total, today, budget share, tokens, cache and hit share, last turn', () => {
+    const st = status({
+      total_cost_usd: 12.3456,
+      today_cost_usd: 15.5,
+      budget_usd_per_day: 20,
+      last_turn_cost_usd: 0.0421,
+      total_input_tokens: 120_000,
+      total_output_tokens: 340_000,
+      total_cache_read_tokens: 12_300_000,
+      total_cache_write_tokens: 1_100_000,
+      history_tokens: 118_000,
+    });
+    r = renderSized(<CostPane status={st} width={60} height={5} />);
+    const ls = lines(r.lastFrame());
+    expect(ls[0]).toContain('Cost');
+    expect(ls[1]).toContain('total $12.35 · today $15.50 · last turn $0.042');
+    expect(ls[2]).toMatch(/budget [█░]+ 78% of \$20\.00\/day/);
+    expect(ls[3]).toContain('cache read 12.3M · write 1.10M · hit 91%');
+    expect(ls[4]).toContain('tokens in 120k · out 340k · history 118k');
+  });
+
+  it('no budget, nothing spent yet', () => {
+    r = renderSized(<CostPane status={status({ budget_usd_per_day: 0 })} width={60} height={5} />);
+    const f = plain(r.lastFrame());
+    expect(f).toContain('total $0.00 · today $0.00 · last turn —');
+    expect(f).toContain('no daily budget set');
+    expect(f).toContain('hit 0%');
+  });
+
+  it('fewer rows: money and budget first', () => {
+    r = renderSized(<CostPane status={status({ total_cost_usd: 1 })} width={60} height={3} />);
+    const ls = lines(r.lastFrame());
+    expect(ls).toHaveLength(3);
+    expect(ls[1]).toContain('total $1.00');
+    expect(ls[2]).toContain('budget');
+  });
+});
+
+describe('QueuePane', () => {
+  it('depth, oldest age, rejected count and the last reason', () => {
+    const st = status({ queue_depth: 3, queue_oldest_at: iso(134_000), rejected_count: 2, last_rejection: { file: 'bad.json', reason: 'not JSON: Unexpected token', at: iso(0) } });
+    r = renderSized(<QueuePane status={st} now={NOW} width={40} height={4} />);
+    const ls = lines(r.lastFrame());
+    expect(ls[1]).toContain('3 queued · oldest 2m14s');
+    expect(ls[2]).toContain('2 rejected · last bad.json');
+    expect(ls[3]).toContain('why: not JSON: Unexpected token');
+  });
+
+  it('an empty queue says so', () => {
+    r = renderSized(<QueuePane status={status()} now={NOW} width={40} height={4} />);
+    expect(plain(r.lastFrame())).toContain('0 queued · empty');
+  });
+});
