@@ -1,9 +1,9 @@
 import { Ledger, localDay } from '../engine/ledger.js';
 import type { RootPaths } from '../root.js';
 
-/** Spend by day and by session, from the durable ledger (works with the relay down). */
+/** Spend by day and by session, from the durable ledger (works with the relay down, and safely beside a running one). */
 export function costCommand(p: RootPaths, days: number, json: boolean): number {
-  const ledger = new Ledger(p.ledger);
+  const ledger = new Ledger(p.ledger, { readOnly: true });
   try {
     const all = ledger.days();
     const shown = all.slice(-days);
@@ -23,6 +23,11 @@ export function costCommand(p: RootPaths, days: number, json: boolean): number {
       for (const [s, st] of ledger.sessionsOn(day)) lines.push(`    ${s.padEnd(24)} $${st.costUsd.toFixed(4)}  ${st.turns} turns`);
     }
     lines.push(`total ${all.length} day(s): $${ledger.total.costUsd.toFixed(4)}, ${ledger.total.turns} turns`);
+    const cut = ledger.unsettled;
+    if (cut.length) {
+      const usd = cut.reduce((sum, r) => sum + r.projected_usd, 0);
+      lines.push(`  (includes $${usd.toFixed(4)} for ${cut.length} call(s) cut short by a crash, counted at their projected cost)`);
+    }
     process.stdout.write(lines.join('\n') + '\n');
     return 0;
   } finally {

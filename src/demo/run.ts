@@ -24,7 +24,9 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
     doc.set('sessions', DEMO_SESSIONS);
     writeAtomic(configFile, doc.toString(), 0o644);
   }
-  const api = await startFakeApi({ respond: demoResponder, chunkSize: 6 });
+  // The demo's system prompt is short; a lower cache minimum lets the panes show what caching
+  // does to a real, longer prompt (cache reads growing, the hit share near 90%).
+  const api = await startFakeApi({ respond: demoResponder, chunkSize: 6, minCacheableTokens: 100 });
   const ntfy = await startFakeNtfy();
   const ac = new AbortController();
   try {

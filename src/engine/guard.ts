@@ -93,11 +93,22 @@ export class Guard {
     return list.length;
   }
 
+  /** Passes a check() relies on; spent only if the call goes ahead (a later limit may still stop it). */
+  private passing: string[] = [];
+
   private passOnce(key: string): boolean {
-    const i = this.state.pass_once.indexOf(key);
-    if (i < 0) return false;
-    this.state.pass_once.splice(i, 1);
+    if (!this.state.pass_once.includes(key)) return false;
+    this.passing.push(key);
     return true;
+  }
+
+  private spendPasses(): null {
+    for (const k of this.passing) {
+      const i = this.state.pass_once.indexOf(k);
+      if (i >= 0) this.state.pass_once.splice(i, 1);
+    }
+    this.passing = [];
+    return null;
   }
 
   /**
@@ -109,6 +120,7 @@ export class Guard {
     const g = this.limits();
     const day = this.today();
     const { session, projectedUsd } = call;
+    this.passing = [];
 
     const spentDay = this.ledger.day(day).costUsd;
     const budget = this.dayBudget();
@@ -137,7 +149,7 @@ export class Guard {
         message: `the next turn (${session}) could cost up to ${usd(projectedUsd)}, over max_turn_cost_usd ${usd(g.max_turn_cost_usd)} (the conversation is large). /resume allows it once.`,
       };
     }
-    if (!call.automatic) return null;
+    if (!call.automatic) return this.spendPasses();
 
     const auto = this.state.auto_turns[session] ?? 0;
     const allowed = g.max_auto_turns + (this.state.allowance[session] ?? 0);
@@ -179,7 +191,7 @@ export class Guard {
         };
       }
     }
-    return null;
+    return this.spendPasses();
   }
 
   /** After a billed turn. Returns budget warnings to ping (each once per budget per day). */

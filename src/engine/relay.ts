@@ -16,7 +16,9 @@ import { RelayEmitter, type RelayEventName, type RelayEvents } from './events.js
 import { Guard, type Trip } from './guard.js';
 import { Inbox, inboxTag, type InboxItem } from './inbox.js';
 import { Intake, type QueuedEnvelope } from './intake.js';
+import { formatNotice, HOOK_NOTICES_NAME, HookNoticeReader } from './hook-notices.js';
 import { Ledger, localDay } from './ledger.js';
+import { projectTurnCost } from './projection.js';
 import { parseOperatorInput, type OperatorSource } from './operator.js';
 import { costOf, lookupPrice, type PriceLookup } from './prices.js';
 import { buildStatus, type RelaySnapshot, type TailEntry } from './snapshot.js';
@@ -86,7 +88,6 @@ const NEEDS_JC = '[NEEDS-JC]';
 const TAIL_MAX = 200;
 const STREAM_KEEP = 4000;
 const STUCK_MS = 10 * 60_000;
-const CACHE_TTL_MS = 5 * 60_000;
 
 export class Relay {
   readonly events = new RelayEmitter();
@@ -112,6 +113,7 @@ export class Relay {
   private lastTurnCost: number | null = null;
   private lastDispatch: { at: number; session: string } | null = null;
   private lastProgressAt: number;
+  /** When the last successful turn call started (0: none since start, or a summary since): what projectCost may assume cached. */
   private lastCallAt = 0;
   private lastKeystrokeAt: number;
   private tail: TailEntry[] = [];
@@ -134,6 +136,7 @@ export class Relay {
   private statusTimer: NodeJS.Timeout | null = null;
   private lastStatusWrite = 0;
   private retryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly hookNotices: HookNoticeReader;
 
   constructor(private readonly o: RelayOptions) {
     this.now = o.now ?? Date.now;
@@ -149,13 +152,12 @@ export class Relay {
     this.audit = new AuditLog(p.audit);
     this.control = loadControl(p.control);
     this.price = lookupPrice(this.config.model, this.config.prices);
-    const hourAgo = this.now() - 3_600_000;
-    const recent = this.conversation
-      .recentTurns(Math.max(this.config.guardrails.max_turns_per_hour, 1) * 4)
-      .filter((t) => t.source !== 'operator' && Date.parse(t.at) > hourAgo)
-      .map((t) => ({ session: t.session, at: Date.parse(t.at) }));
+    // The rate window from the ledger (per session, as Guard.recordTurn counts it): unlike the
+    // conversation, a summary does not shorten it.
+    const recent = this.ledger.turnsSince(this.now() - 3_600_000);
     this.guard = new Guard(() => this.config.guardrails, this.ledger, this.control.guard, this.now, recent);
     this.inbox = new Inbox(p.operatorInbox, p.jcInput);
+    this.hookNotices = new HookNoticeReader(path.join(p.state, HOOK_NOTICES_NAME));
     this.intake = new Intake({
       queueDir: p.queue,
       rejectedDir: p.rejected,
@@ -207,10 +209,12 @@ export class Relay {
     for (const s of sessions) this.dispatcher.ensure(s);
     this.intake.rescan();
     this.recover();
+    this.hookNotices.skipExisting();
     this.unwatchers.push(
       this.watch(p.queue, (name) => (name === null ? this.intake.rescan() : this.intake.look(name))),
       this.watch(p.state, (name) => {
         if (name === null || name === path.basename(p.jcInput)) this.drainInbox();
+        if (name === null || name === HOOK_NOTICES_NAME) this.showHookNotices();
       }),
       this.watch(p.operatorInbox, () => this.drainInbox()),
     );
@@ -466,8 +470,11 @@ export class Relay {
         this.guard.operatorInput(route);
         this.resetHookChain(route);
         if (this.control.paused?.reason === 'needs_jc') this.setPause(null, item.source);
+        // operatorInput just reset the counters behind these two pauses: the session's run starts again.
+        const sp = this.control.session_pauses[route];
+        const resumed = !!sp && (sp.reason === 'auto_turns' || sp.reason === 'loop') && this.clearSessionPause(route, item.source);
         this.saveControl();
-        return done({ ok: true, message: `sent to chat-Claude; the reply goes to ${route}` }, 'answer');
+        return done({ ok: true, message: `sent to chat-Claude; the reply goes to ${route}${resumed ? `; ${route} resumed` : ''}` }, 'answer');
       }
       case 'approve': {
         if (!held) return done({ ok: false, message: this.staleCode(cmd.code) ?? 'nothing to approve' }, 'approve-none');
@@ -657,7 +664,10 @@ export class Relay {
    */
   private operatorBlocked(route: string): boolean {
     const p = this.control.paused;
-    return (!!p && (p.reason === 'error' || isGuardReason(p.reason))) || !!this.control.session_pauses[route];
+    // A session paused by auto_turns, rate or loop does not hold the operator's own turn: those limits
+    // are about turns with no human in them. Its money limit (budget_session) does.
+    const sp = this.control.session_pauses[route];
+    return (!!p && (p.reason === 'error' || isGuardReason(p.reason))) || (!!sp && !isOperatorExempt(sp.reason));
   }
 
   private async runOperatorTurn(op: OperatorTurn): Promise<void> {
@@ -688,20 +698,46 @@ export class Relay {
       guardText: envelope.content,
     });
     if (outcome === 'done') {
-      if (isHook) this.control.hook_chain[session] = (this.control.hook_chain[session] ?? 0) + 1;
+      if (isHook) {
+        this.control.hook_chain[session] = (this.control.hook_chain[session] ?? 0) + 1;
+        this.saveControl();
+      }
       return true;
     }
     if (outcome === 'session-paused') return true;
     return false;
   }
 
-  /** Projected cost of the next call, before it is made: the guard's input. */
+  /** Projected cost of the next call (and of the summary it may need first), before it is made: an upper bound, see projection.ts. */
   projectCost(userText: string): number {
-    const p = this.price.price;
-    const history = this.conversation.historyTokens || Math.ceil(this.config.system_prompt.length / 3);
-    const warm = this.now() - this.lastCallAt < CACHE_TTL_MS;
-    const newTokens = Math.ceil(userText.length / 3);
-    return (history * (warm ? p.cache_read : p.cache_write) + newTokens * p.cache_write + this.config.max_tokens * p.output) / 1_000_000;
+    const c = this.conversation;
+    const h = this.config.history;
+    const last = c.lastTurn;
+    const summary = c.summaryRecord;
+    const bytes = (texts: string[]) => texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
+    const system = Buffer.byteLength(this.config.system_prompt);
+    // Measured by the API: the last turn's prompt and reply, unless a summary has replaced that prefix since.
+    const measured = last && (!summary || last.seq > summary.seq) ? { historyTokens: last.history_tokens, replyTokens: last.usage.output_tokens } : null;
+    const base = { model: this.config.model, max_tokens: this.config.max_tokens, system: this.config.system_prompt };
+    return projectTurnCost({
+      price: this.price.price,
+      maxTokens: this.config.max_tokens,
+      measured,
+      historyBytes: measured ? 0 : system + bytes(c.request('', base).messages.map((m) => m.content)),
+      userBytes: Buffer.byteLength(userText),
+      warmSince: this.lastCallAt,
+      now: this.now(),
+      // The same condition as runTurn's: this turn summarizes first, and the check must cover both calls.
+      summary:
+        c.historyTokens > h.cap_tokens && c.turnCount > h.keep_recent
+          ? {
+              promptBytes: Buffer.byteLength(`[relay] ${h.summarization_prompt}`),
+              maxTokens: Math.max(this.config.max_tokens, 2048),
+              // System prompt, the summary's wrapper and the assistant's acknowledgement (200), the kept turns.
+              afterBytes: system + 200 + bytes(c.recentTurns(h.keep_recent).flatMap((t) => [t.user, t.reply])),
+            }
+          : undefined,
+    });
   }
 
   private async runTurn(t: {
@@ -714,11 +750,14 @@ export class Relay {
     inputId?: string;
     guardText: string;
   }): Promise<'done' | 'paused' | 'session-paused' | 'retry-later'> {
-    const trip = this.guard.check({ session: t.route, projectedUsd: this.projectCost(t.user), automatic: t.automatic, text: t.guardText });
+    const projectedUsd = this.projectCost(t.user);
+    const trip = this.guard.check({ session: t.route, projectedUsd, automatic: t.automatic, text: t.guardText });
     if (trip) {
       this.trip(trip);
       return trip.scope === 'session' ? 'session-paused' : t.automatic ? 'paused' : 'retry-later';
     }
+    // Durable before the call: a kill -9 mid-call still counts it (at this projection) on the next start.
+    this.ledger.reserve({ at: this.iso(), day: localDay(this.now()), session: t.route, projectedUsd });
     // Summarizing only helps when there are turns beyond keep_recent to fold away.
     if (this.conversation.historyTokens > this.config.history.cap_tokens && this.conversation.turnCount > this.config.history.keep_recent) {
       const ok = await this.summarize(t.route);
@@ -740,6 +779,7 @@ export class Relay {
     this.streamText = '';
     this.inflight = { kind, session, started_at: this.iso(), chars: 0, attempt: 0 };
     this.changed();
+    const startedAt = this.now();
     const outcome = await callWithRetries(this.o.chat, req, {
       outerRetries: this.config.api.outer_retries,
       baseDelayMs: this.o.retryBaseMs ?? 2000,
@@ -768,16 +808,20 @@ export class Relay {
     this.inflight = null;
     this.retry = null;
     this.streamText = '';
-    this.lastCallAt = this.now();
     if (outcome.ok) {
+      // What projectCost may assume is cached: a turn's prefix, from when its call started; a summary replaced it.
+      this.lastCallAt = kind === 'turn' ? startedAt : 0;
       this.lastError = null;
       this.changed();
       return outcome.result;
     }
     if (outcome.aborted) {
+      // Stopped mid-call: it may have been billed, so its reservation stays (counted on the next start).
       this.changed();
       return null;
     }
+    // The API refused it: not billed, so its reservation is released (not counted after a restart).
+    this.ledger.release();
     const message = outcome.error.message;
     this.lastError = message;
     this.emit('turn:failed', { session, message });
@@ -843,6 +887,8 @@ export class Relay {
     this.conversation.append(record);
     this.lastTurnCost = cost;
     const warnings = this.guard.recordTurn({ session: t.route, automatic: t.automatic, text: t.guardText, reply: t.result.text });
+    // The guard's counters (auto turns, repeats, warnings sent) must survive a restart or a kill -9.
+    this.saveControl();
     const held = this.deliverOrHold(record);
     this.removeSource(record);
     this.lastProgressAt = this.now();
@@ -861,7 +907,9 @@ export class Relay {
     });
     if (!held) this.dispatcher.pump(t.route);
     for (const w of warnings) this.notify({ title: 'relay-tui: budget warning', message: w.message, priority: 4, tags: ['moneybag'] });
-    this.changed(true);
+    // Not urgent: a finished turn is not a state change, and status.json is rewritten at most
+    // ~4/s (SPEC); writing it after every turn cost two fsyncs a turn (see BENCHMARKS.md).
+    this.changed(held !== null);
   }
 
   /** A reply that needs the operator is held in control.json; any other goes to the outbox. */
@@ -979,8 +1027,14 @@ export class Relay {
     this.retryTimers.set(name, t);
   }
 
+  /** Notices from Claude Code hooks (state/hook-notices.jsonl): a chain cap, a permission prompt. */
+  private showHookNotices(): void {
+    for (const n of this.hookNotices.readNew()) this.log('warn', formatNotice(n));
+  }
+
   /** The slow safety net for missed watcher events, the stuck-queue ping, and the date rolling over. */
   private maintenance(): void {
+    this.showHookNotices();
     this.intake.rescan();
     this.drainInbox();
     this.dispatcher.pumpAll();
@@ -1112,6 +1166,11 @@ function newCode(): string {
 
 function isGuardReason(r: PauseReason): r is Trip['reason'] {
   return ['budget_day', 'budget_session', 'turn_cost', 'auto_turns', 'rate', 'loop'].includes(r);
+}
+
+/** Limits on turns with no human in them: they never hold a turn the operator started. */
+function isOperatorExempt(r: PauseReason): boolean {
+  return r === 'auto_turns' || r === 'rate' || r === 'loop';
 }
 
 export type { AuditEntry };

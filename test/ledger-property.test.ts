@@ -1,0 +1,320 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { toApiBody, type ChatClient, type ChatRequest } from '../src/adapters/anthropic.js';
+import { configSchema, type Config } from '../src/config/schema.js';
+import { countTokens, PromptCache, promptBlocks } from '../src/demo/fake-api-prompt.js';
+import { emptyGuardState, Guard, type GuardState, type Guardrails } from '../src/engine/guard.js';
+import { Ledger, localDay } from '../src/engine/ledger.js';
+import { costOf, lookupPrice } from '../src/engine/prices.js';
+import { Relay } from '../src/engine/relay.js';
+import { ensureLayout, rootPaths } from '../src/root.js';
+
+/**
+ * Property tests for the money side of the guardrails, in-process and seeded (a
+ * failure prints its seed; rerun with SEED=n).
+ *
+ * 1. Ledger + Guard with a fake clock: random turn costs (each at most its
+ *    projection, which 2. checks), failed calls, crashes mid-call and mid-append,
+ *    restarts (the ledger re-opened from its file, the guard's state from its JSON),
+ *    day rollovers, /budget raises and at most one /resume a day. The ledger never
+ *    shows less than the API billed, and spend never exceeds a budget by more than
+ *    the projected cost of the one turn /resume let through (without it: not at all).
+ *
+ * 2. The Relay's projectCost against the fake API's own billing model (PromptCache,
+ *    chars/4 tokens, 5-minute TTL, minimum cacheable size): random message and reply
+ *    sizes (multi-byte text too), random pauses around the cache TTL, summaries and
+ *    restarts. Every turn, summary included, bills at most what was projected for it.
+ */
+
+const SEED = Number(process.env.SEED ?? 20260502);
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Every ledger line is fdatasync'ed: on tmpfs that costs nothing, which keeps hundreds of cases fast.
+const TMP = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(TMP, 'relay-ledger-prop-'));
+});
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const EPS = 1e-9;
+const MINUTE = 60_000;
+const ZERO_USAGE = { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+
+describe('ledger + guard: spend never exceeds a budget by more than one turn, and is never under-reported', () => {
+  it('holds over 300 random histories with restarts and crashes', () => {
+    const CASES = 300;
+    let turnsTotal = 0;
+    let crashes = 0;
+    let trips = 0;
+    for (let c = 0; c < CASES; c++) {
+      const seed = SEED + c;
+      const rnd = mulberry32(seed);
+      const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)];
+      const file = path.join(dir, `ledger-${c}.jsonl`);
+      const stateFile = path.join(dir, `control-${c}.json`);
+      const limits: Guardrails = {
+        ...configSchema.parse({}).guardrails,
+        budget_usd_per_day: 0.5 + rnd() * 10,
+        budget_usd_per_session_per_day: 0.2 + rnd() * 5,
+        max_turn_cost_usd: rnd() < 0.3 ? 0.5 + rnd() : 1000,
+        // These are tested elsewhere; here only money matters.
+        max_auto_turns: 0,
+        max_turns_per_hour: 0,
+        repeat_threshold: 0,
+        warn_at_fraction: 0.8,
+      };
+      const clock = { now: new Date(2026, 4, 2, 6 + Math.floor(rnd() * 17), Math.floor(rnd() * 60)).getTime() };
+      let ledger = new Ledger(file);
+      let state: GuardState = emptyGuardState();
+      const save = () => fs.writeFileSync(stateFile, JSON.stringify(state));
+      const open = () => {
+        ledger = new Ledger(file);
+        state = { ...emptyGuardState(), ...JSON.parse(fs.readFileSync(stateFile, 'utf8')) };
+        return new Guard(() => limits, ledger, state, () => clock.now);
+      };
+      save();
+      let guard = open();
+
+      // The truth, per day: what the API billed; the most the budget ever was; what /resume let past it.
+      const billed = new Map<string, number>();
+      const maxBudget = new Map<string, number>();
+      const passedDay = new Map<string, number>();
+      const passedSession = new Map<string, number>();
+      const resumedOn = new Set<string>();
+      const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
+      const noteBudget = () => {
+        const d = guard.today();
+        maxBudget.set(d, Math.max(maxBudget.get(d) ?? 0, guard.dayBudget()));
+      };
+
+      const crash = () => {
+        crashes++;
+        ledger.close();
+        guard = open();
+      };
+
+      const steps = 20 + Math.floor(rnd() * 60);
+      for (let step = 0; step < steps; step++) {
+        clock.now += Math.floor(rnd() * (rnd() < 0.05 ? 20 * 60 * MINUTE : 30 * MINUTE));
+        noteBudget();
+        const session = pick(['s1', 's2', 's3']);
+        const projected = rnd() < 0.1 ? rnd() * 3 : rnd() * 0.4;
+        const before = [...state.pass_once];
+        const trip = guard.check({ session, projectedUsd: projected, automatic: rnd() < 0.8, text: `t${step}` });
+        save();
+        if (trip) {
+          trips++;
+          const day = guard.today();
+          const r = rnd();
+          if (r < 0.25 && !resumedOn.has(day)) {
+            // /resume: that limit lets one more call through (once a day here, so "one turn" is the bound).
+            resumedOn.add(day);
+            guard.passOnceFor(trip);
+          } else if (r < 0.45 && trip.reason === 'budget_day') {
+            guard.setDayBudget(guard.dayBudget() + rnd() * 5); // /budget N, only ever raised here
+            noteBudget();
+          }
+          save();
+          continue;
+        }
+        const day = guard.today();
+        const spentPass = before.filter((k) => !state.pass_once.includes(k));
+        if (spentPass.includes('budget_day')) add(passedDay, day, projected);
+        if (spentPass.includes(`budget_session:${session}`)) add(passedSession, `${day}/${session}`, projected);
+
+        // The relay reserves just before the call.
+        ledger.reserve({ at: new Date(clock.now).toISOString(), day, session, projectedUsd: projected });
+        const outcome = rnd();
+        const actual = projected * (rnd() < 0.1 ? 1 : rnd());
+        if (outcome < 0.08) {
+          // The call failed (not billed); the next reserve releases it.
+          continue;
+        }
+        if (outcome < 0.14) {
+          // kill -9 during the call: the API billed it, the ledger never heard back.
+          add(billed, day, actual);
+          crash();
+          continue;
+        }
+        clock.now += Math.floor(rnd() * 2 * MINUTE); // the call takes a while (and may end after midnight)
+        add(billed, day, actual);
+        const entry = { at: new Date(clock.now).toISOString(), day: localDay(clock.now), session, kind: 'turn' as const, model: 'm', usage: ZERO_USAGE, cost_usd: actual };
+        if (outcome < 0.18) {
+          // kill -9 in the middle of appending the turn's line: a torn tail.
+          fs.appendFileSync(file, JSON.stringify(entry).slice(0, 1 + Math.floor(rnd() * 40)));
+          crash();
+          continue;
+        }
+        // Counted on the day whose budget allowed it, even when the reply came after midnight.
+        ledger.record(entry);
+        guard.recordTurn({ session, automatic: true, text: `t${step}`, reply: `r${step}` });
+        save();
+        turnsTotal++;
+
+        if (rnd() < 0.1) {
+          // An orderly restart: the totals read back are exactly the totals held.
+          const totals = ledger.days();
+          ledger.close();
+          guard = open();
+          const reread = ledger.days();
+          expect(reread.map(([d]) => d)).toEqual(totals.map(([d]) => d));
+          reread.forEach(([, t], k) => expect(t.costUsd).toBeCloseTo(totals[k][1].costUsd, 12));
+        }
+
+        // Plain comparisons (expect() on every step would dominate the run time).
+        for (const [d, truth] of billed) {
+          const shown = ledger.day(d).costUsd;
+          const ctx = `seed ${seed} step ${step} day ${d}`;
+          // Never less than the API billed (interrupted calls count at their projection)...
+          if (shown < truth - EPS) expect.fail(`${ctx}: ledger shows ${shown}, the API billed ${truth}`);
+          // ...and never more than the budget, plus what /resume let through that day.
+          const cap = (maxBudget.get(d) ?? limits.budget_usd_per_day) + (passedDay.get(d) ?? 0);
+          if (shown > cap + EPS) expect.fail(`${ctx}: spent ${shown} > budget ${maxBudget.get(d)} + passed ${passedDay.get(d) ?? 0}`);
+          for (const s of ['s1', 's2', 's3']) {
+            const spent = ledger.sessionDay(s, d).costUsd;
+            const sessionCap = limits.budget_usd_per_session_per_day + (passedSession.get(`${d}/${s}`) ?? 0);
+            if (spent > sessionCap + EPS) expect.fail(`${ctx} ${s}: spent ${spent} > session budget ${sessionCap}`);
+          }
+        }
+      }
+      ledger.close();
+    }
+    // The generator really exercised the interesting paths.
+    expect(turnsTotal).toBeGreaterThan(CASES * 5);
+    expect(crashes).toBeGreaterThan(CASES / 2);
+    expect(trips).toBeGreaterThan(CASES);
+  });
+
+  it('a read-only ledger (relay-tui cost) neither repairs nor writes the file', () => {
+    const file = path.join(dir, 'ledger.jsonl');
+    const l = new Ledger(file);
+    l.reserve({ at: new Date().toISOString(), day: localDay(Date.now()), session: 's1', projectedUsd: 0.5 });
+    l.close();
+    fs.appendFileSync(file, '{"at":"torn');
+    const before = fs.readFileSync(file, 'utf8');
+    const ro = new Ledger(file, { readOnly: true });
+    expect(ro.total.costUsd).toBeCloseTo(0.5, 12); // the open reservation counts
+    expect(ro.unsettled).toHaveLength(1);
+    expect(() => ro.reserve({ at: new Date().toISOString(), day: 'd', session: 's', projectedUsd: 1 })).toThrow(/read-only/);
+    ro.close();
+    expect(fs.readFileSync(file, 'utf8')).toBe(before);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+/** The fake API's billing (src/demo/fake-api-respond.ts sendText) without the HTTP, on a shared clock. */
+function fakeChat(cache: PromptCache, reply: (req: ChatRequest) => string, calls: Array<{ cost: number; summary: boolean }>): ChatClient {
+  const price = lookupPrice('claude-opus-4-7').price;
+  return {
+    async complete(req) {
+      let text = reply(req);
+      if (countTokens(text) > req.max_tokens) text = text.slice(0, req.max_tokens * 4);
+      const u = cache.apply(req.model, promptBlocks(toApiBody(req)));
+      const usage = { input_tokens: u.input_tokens, output_tokens: countTokens(text), cache_creation_input_tokens: u.cache_creation_input_tokens, cache_read_input_tokens: u.cache_read_input_tokens };
+      calls.push({ cost: costOf(usage, price), summary: /^\[relay\]/.test(req.messages[req.messages.length - 1].content) });
+      return { text, usage, stopReason: 'end_turn', model: req.model, requestId: null };
+    },
+  };
+}
+
+const ALPHABETS = ['abcdefghij klmnopqrst uvwxyz ', 'é à ü ß ç ', '漢字かなカナ', '🙂🚀 ', '{"k": [1, 2]}; '];
+
+function text(rnd: () => number, len: number): string {
+  const a = ALPHABETS[Math.floor(rnd() * ALPHABETS.length)];
+  const chars = Array.from(a);
+  let s = '';
+  while (s.length < len) s += chars[Math.floor(rnd() * chars.length)];
+  return s;
+}
+
+describe('projectCost is an upper bound of what the fake API then bills', () => {
+  it('holds for random turns, replies, pauses around the cache TTL, summaries and restarts', async () => {
+    const CASES = 24;
+    let turns = 0;
+    let summaries = 0;
+    let warmTurns = 0;
+    let worst = 0;
+    for (let c = 0; c < CASES; c++) {
+      const seed = SEED + 1000 + c;
+      const rnd = mulberry32(seed);
+      const clock = { now: new Date(2026, 4, 2, 9, 0).getTime() };
+      const root = path.join(dir, `root-${c}`);
+      const paths = rootPaths(root);
+      ensureLayout(paths);
+      const base = configSchema.parse({});
+      const config: Config = configSchema.parse({
+        max_tokens: [16, 256, 1024, 4096][Math.floor(rnd() * 4)],
+        history: { cap_tokens: 2000 + Math.floor(rnd() * 20_000), keep_recent: Math.floor(rnd() * 4) },
+        guardrails: { ...base.guardrails, budget_usd_per_day: 1e6, budget_usd_per_session_per_day: 1e6, max_turn_cost_usd: 1e6, max_auto_turns: 0, max_turns_per_hour: 0, repeat_threshold: 0 },
+      });
+      const cache = new PromptCache({ minCacheableTokens: 1024, ttlMs: 5 * MINUTE, now: () => clock.now });
+      const calls: Array<{ cost: number; summary: boolean }> = [];
+      const chat = fakeChat(cache, (req) => (/^\[relay\]/.test(req.messages[req.messages.length - 1].content) ? text(rnd, Math.floor(rnd() * 12_000)) : text(rnd, Math.floor(rnd() * req.max_tokens * 5))), calls);
+
+      const openRelay = async () => {
+        const relay = new Relay({ paths, config, chat, notifier: null, topic: null, now: () => clock.now, maintenanceMs: 3_600_000 });
+        const projections: number[] = [];
+        const orig = relay.projectCost.bind(relay);
+        relay.projectCost = (u: string) => {
+          const p = orig(u);
+          projections.push(p);
+          return p;
+        };
+        await relay.start();
+        return { relay, projections };
+      };
+      let r = await openRelay();
+      const n = 6 + Math.floor(rnd() * 10);
+      for (let i = 0; i < n; i++) {
+        // Pauses: often well inside the TTL, sometimes right around it, sometimes long.
+        const gap = rnd();
+        clock.now += gap < 0.5 ? Math.floor(rnd() * 30_000) : gap < 0.8 ? 4 * MINUTE + Math.floor(rnd() * 2 * MINUTE) : Math.floor(rnd() * 60 * MINUTE);
+        if (rnd() < 0.15) {
+          await r.relay.stop();
+          r = await openRelay();
+        }
+        const before = calls.length;
+        const done = new Promise<void>((resolve) => {
+          const off = r.relay.on('turn:completed', () => {
+            off();
+            resolve();
+          });
+        });
+        const session = rnd() < 0.5 ? 'session-1' : 'session-2';
+        const content = text(rnd, 1 + Math.floor(rnd() * (rnd() < 0.2 ? 30_000 : 2_000)));
+        fs.writeFileSync(path.join(paths.queue, `.e${i}.tmp`), JSON.stringify({ session_id: session, content }));
+        fs.renameSync(path.join(paths.queue, `.e${i}.tmp`), path.join(paths.queue, `${String(i).padStart(4, '0')}.json`));
+        await done;
+        const billed = calls.slice(before);
+        const projected = r.projections[r.projections.length - 1];
+        const actual = billed.reduce((s, x) => s + x.cost, 0);
+        expect(actual, `seed ${seed} turn ${i}: billed ${actual} > projected ${projected}`).toBeLessThanOrEqual(projected + EPS);
+        worst = Math.max(worst, actual / projected);
+        turns++;
+        if (billed.some((b) => b.summary)) summaries++;
+        if (r.relay.snapshot().status.total_cache_read_tokens > 0) warmTurns++;
+      }
+      await r.relay.stop();
+    }
+    expect(turns).toBeGreaterThan(CASES * 6);
+    expect(summaries).toBeGreaterThan(3);
+    expect(warmTurns).toBeGreaterThan(0);
+    process.stdout.write(`projection: ${turns} turns, ${summaries} with a summary; the highest billed/projected ratio was ${worst.toFixed(3)}\n`);
+  }, 60_000);
+});
