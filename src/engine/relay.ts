@@ -84,6 +84,21 @@ interface OperatorTurn {
   route: string;
 }
 
+/** One turn about to be asked: who spoke, where the reply goes, and what to remove once it is durable. */
+interface TurnInput {
+  session: string;
+  route: string;
+  source: 'envelope' | 'operator' | 'hook';
+  /** The labelled user message as sent. */
+  user: string;
+  /** false for a turn the operator started: only money limits apply. */
+  automatic: boolean;
+  envelope?: { file: string; key: string };
+  inputId?: string;
+  /** The unlabelled text, for the loop guard. */
+  guardText: string;
+}
+
 const NEEDS_JC = '[NEEDS-JC]';
 const TAIL_MAX = 200;
 const STREAM_KEEP = 4000;
@@ -740,16 +755,7 @@ export class Relay {
     });
   }
 
-  private async runTurn(t: {
-    session: string;
-    route: string;
-    source: 'envelope' | 'operator' | 'hook';
-    user: string;
-    automatic: boolean;
-    envelope?: { file: string; key: string };
-    inputId?: string;
-    guardText: string;
-  }): Promise<'done' | 'paused' | 'session-paused' | 'retry-later'> {
+  private async runTurn(t: TurnInput): Promise<'done' | 'paused' | 'session-paused' | 'retry-later'> {
     const projectedUsd = this.projectCost(t.user);
     const trip = this.guard.check({ session: t.route, projectedUsd, automatic: t.automatic, text: t.guardText });
     if (trip) {
@@ -852,17 +858,7 @@ export class Relay {
     });
   }
 
-  private commitTurn(t: {
-    session: string;
-    route: string;
-    source: 'envelope' | 'operator' | 'hook';
-    user: string;
-    automatic: boolean;
-    envelope?: { file: string; key: string };
-    inputId?: string;
-    guardText: string;
-    result: ChatResult;
-  }): void {
+  private commitTurn(t: TurnInput & { result: ChatResult }): void {
     const { usage } = t.result;
     const seq = this.conversation.nextSeq();
     const cost = costOf(usage, this.price.price);

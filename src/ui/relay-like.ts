@@ -1,3 +1,4 @@
+import type { TurnRecord } from '../engine/conversation.js';
 import type { RelayEventName, RelayEvents } from '../engine/events.js';
 import type { OperatorSource } from '../engine/operator.js';
 import type { RelaySnapshot, TailEntry } from '../engine/snapshot.js';
@@ -14,16 +15,8 @@ export interface SubmitResultLike {
   quit?: boolean;
 }
 
-/** One recorded turn as history() returns it (a subset of the engine's TurnRecord). */
-export interface HistoryTurn {
-  seq: number;
-  at: string;
-  session: string;
-  route: string;
-  user: string;
-  reply: string;
-  cost_usd: number;
-}
+/** One recorded turn as history() returns it: the fields of the engine's record the UI reads. */
+export type HistoryTurn = Pick<TurnRecord, 'seq' | 'at' | 'session' | 'route' | 'user' | 'reply' | 'cost_usd'>;
 
 export interface RelayLike {
   /** The same object until something changes (useSyncExternalStore's contract). */
