@@ -38,6 +38,8 @@ export async function runHeadless(opened: OpenedRelay, opts: { json: boolean }):
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // A closed tmux pane or ssh session: stop as gracefully as on SIGTERM.
+    process.on('SIGHUP', onSignal);
   });
   await relay.start();
   const code = await stopped;
