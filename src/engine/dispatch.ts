@@ -23,6 +23,7 @@ export interface DispatcherOptions {
   onAcked: (session: string) => void;
   onWaiting: (session: string, pending: number) => void;
   onChange: () => void;
+  onWatchError?: (message: string) => void;
 }
 
 interface SessionBox {
@@ -69,9 +70,13 @@ export class Dispatcher {
       unwatch: () => {},
     };
     this.boxes.set(session, box);
-    box.unwatch = this.o.watch(ddir, (name) => {
-      if (name === null || name === 'input.txt') this.checkAck(session);
-    });
+    box.unwatch = this.o.watch(
+      ddir,
+      (name) => {
+        if (name === null || name === 'input.txt') this.checkAck(session);
+      },
+      this.o.onWatchError,
+    );
     return box;
   }
 

@@ -208,6 +208,7 @@ export class Relay {
       },
       onWaiting: (session, pending) => this.emit('dispatch:waiting', { session, pending }),
       onChange: () => this.changed(),
+      onWatchError: (message) => this.log('warn', message),
     });
     for (const t of this.conversation.recentTurns(TAIL_MAX / 2)) this.pushTail(t);
     if (!this.price.known) {
@@ -222,17 +223,23 @@ export class Relay {
     const p = this.paths;
     const sessions = new Set([...this.config.sessions.map((s) => s.id), ...this.dispatcher.knownOnDisk()]);
     for (const s of sessions) this.dispatcher.ensure(s);
+    this.hookNotices.skipExisting();
+    // Watch first, then list: a file that lands in between is seen by one or the other.
+    const warn = (message: string) => this.log('warn', message);
+    this.unwatchers.push(
+      this.watch(p.queue, (name) => (name === null ? this.intake.rescan() : this.intake.look(name)), warn),
+      this.watch(
+        p.state,
+        (name) => {
+          if (name === null || name === path.basename(p.jcInput)) this.drainInbox();
+          if (name === null || name === HOOK_NOTICES_NAME) this.showHookNotices();
+        },
+        warn,
+      ),
+      this.watch(p.operatorInbox, () => this.drainInbox(), warn),
+    );
     this.intake.rescan();
     this.recover();
-    this.hookNotices.skipExisting();
-    this.unwatchers.push(
-      this.watch(p.queue, (name) => (name === null ? this.intake.rescan() : this.intake.look(name))),
-      this.watch(p.state, (name) => {
-        if (name === null || name === path.basename(p.jcInput)) this.drainInbox();
-        if (name === null || name === HOOK_NOTICES_NAME) this.showHookNotices();
-      }),
-      this.watch(p.operatorInbox, () => this.drainInbox()),
-    );
     this.dispatcher.pumpAll();
     this.drainInbox();
     this.every(this.o.maintenanceMs ?? 30_000, () => this.maintenance());

@@ -55,7 +55,8 @@ describe.skipIf(!hasTmux)('TUI in a real tmux pane', () => {
       .join(' ');
     tmux('new-session', '-d', '-s', SESSION, '-x', '100', '-y', '30', 'bash --norc --noprofile');
     keys(`env ${env} node ${CLI} --root ${h.root}; echo "EXIT=$?"`, 'Enter');
-    await waitScreen((s) => /RUNNING/.test(s) && /Sessions/.test(s));
+    // Generous: the first frame includes node's start and loading Ink, slow on a loaded 2-core CI box.
+    await waitScreen((s) => /RUNNING/.test(s) && /Sessions/.test(s), 45_000);
 
     // An envelope flows: the reply is dispatched and the turn shows in the panes.
     h.enqueue('session-1', 'Tests pass. Awaiting review.');

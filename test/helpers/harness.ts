@@ -112,13 +112,13 @@ export async function createHarness(opts: { api?: FakeApiOptions; config?: Recor
         return undefined;
       }
     },
-    waitStatus(pred, timeoutMs = 10_000) {
+    waitStatus(pred, timeoutMs = 20_000) {
       return waitFor(() => {
         const s = h.status();
         return s && pred(s) ? s : undefined;
       }, paths.state, timeoutMs, () => `status: ${JSON.stringify(h.status())}\nrelay output:\n${out}`);
     },
-    waitFile(file, timeoutMs = 10_000) {
+    waitFile(file, timeoutMs = 20_000) {
       return waitFor(() => {
         try {
           return fs.readFileSync(file, 'utf8');
@@ -127,7 +127,7 @@ export async function createHarness(opts: { api?: FakeApiOptions; config?: Recor
         }
       }, path.dirname(file), timeoutMs, () => `waiting for ${file}\nrelay output:\n${out}`);
     },
-    async waitGone(file, timeoutMs = 10_000) {
+    async waitGone(file, timeoutMs = 20_000) {
       await waitFor(() => (fs.existsSync(file) ? undefined : true), path.dirname(file), timeoutMs, () => `waiting for ${file} to go\n${out}`);
     },
     input(session) {
