@@ -3,6 +3,9 @@ import type { OpenedRelay } from './open.js';
 /** Runs an opened relay under one of the two views; only the TUI branch loads Ink and React. */
 export async function runView(opened: OpenedRelay, o: { headless: boolean; json: boolean; title?: string }): Promise<number> {
   if (o.headless) return (await import('./headless.js')).runHeadless(opened, { json: o.json });
+  // React's development build records a performance.measure() per render and Node keeps
+  // them all: hundreds of MB after a few hundred turns (BENCHMARKS.md). Set before React loads.
+  process.env.NODE_ENV ??= 'production';
   const { runTui } = await import('./ui/run-tui.js');
   const { attachLog } = await import('./log/sink.js');
   const detach = attachLog(opened.relay.events, { file: opened.paths.log, secrets: [opened.env.ANTHROPIC_API_KEY, opened.env.NTFY_TOKEN] });

@@ -32,11 +32,17 @@ export interface AppProps {
   batchMs?: number;
 }
 
+/** How often an idle screen refreshes its ages and uptime. */
+export const IDLE_TICK_MS = 10_000;
+
 export function App({ relay, onQuit, title, now: nowFn, bell, batchMs = 50 }: AppProps) {
   const snap = useRelay(relay, batchMs);
   const s = snap.status;
   const { rows, columns } = useTerminalSize();
-  const now = useClock(nowFn);
+  // A frame costs tens of ms of CPU: seconds matter while something is in flight or
+  // waiting; an idle relay only needs its ages refreshed now and then.
+  const busy = !!s.inflight || !!s.retry || s.queue_depth > 0 || !!s.held;
+  const now = useClock(nowFn, busy ? 1000 : IDLE_TICK_MS);
   const { stdout } = useStdout();
   const [help, setHelp] = useState(false);
   const [result, setResult] = useState<ResultInfo | null>(null);

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 
-/** The time, ticking once a second for uptime and ages: the only timer of an idle UI. */
+/** The time, ticking every periodMs for uptime and ages: the only timer of an idle UI. */
 export function useClock(now: () => number = Date.now, periodMs = 1000): number {
   const [t, setT] = useState(now);
   useEffect(() => {
