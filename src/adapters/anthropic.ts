@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import { normaliseUsage, type Usage } from '../engine/prices.js';
 
 /**
@@ -6,6 +6,20 @@ import { normaliseUsage, type Usage } from '../engine/prices.js';
  * and ChatError; tests and the demo point the real SDK at a local fake through
  * baseURL, so streaming, retries and error bodies are exercised for real.
  */
+
+type Sdk = typeof import('@anthropic-ai/sdk').default;
+
+/**
+ * Importing the SDK takes longer than the rest of start-up together (see
+ * BENCHMARKS.md), so it is loaded by the first call, not at start. Until then no
+ * error can be one of its classes, which is all toChatError needs to know.
+ */
+let sdk: Sdk | undefined;
+let sdkLoading: Promise<Sdk> | undefined;
+function loadSdk(): Promise<Sdk> {
+  sdkLoading ??= import('@anthropic-ai/sdk').then((m) => (sdk = m.default));
+  return sdkLoading;
+}
 
 export interface ChatMessage {
   role: 'user' | 'assistant';
@@ -82,11 +96,11 @@ function retryAfterMs(headers: Headers | undefined): number | undefined {
 
 export function toChatError(err: unknown): ChatError {
   if (err instanceof ChatError) return err;
-  if (err instanceof Anthropic.APIUserAbortError) return new ChatError('request aborted', false, undefined, 'aborted');
-  if (err instanceof Anthropic.APIConnectionError) {
+  if (sdk && err instanceof sdk.APIUserAbortError) return new ChatError('request aborted', false, undefined, 'aborted');
+  if (sdk && err instanceof sdk.APIConnectionError) {
     return new ChatError(`connection error: ${err.message}`, true, undefined, 'connection_error');
   }
-  if (err instanceof Anthropic.APIError) {
+  if (sdk && err instanceof sdk.APIError) {
     const status = err.status;
     const type = err.type ?? (err.error as any)?.error?.type ?? undefined;
     const apiMessage = err.apiMessage ?? (err.error as any)?.error?.message ?? err.message;
@@ -103,15 +117,16 @@ export function toChatError(err: unknown): ChatError {
 }
 
 export function createAnthropicChat(opts: AnthropicChatOptions): ChatClient {
-  const client = new Anthropic({
-    apiKey: opts.apiKey,
-    baseURL: opts.baseURL,
-    maxRetries: opts.maxRetries,
-    timeout: opts.timeoutMs,
-  });
+  let client: Anthropic | undefined;
   return {
     async complete(req, callOpts = {}) {
       try {
+        client ??= new (await loadSdk())({
+          apiKey: opts.apiKey,
+          baseURL: opts.baseURL,
+          maxRetries: opts.maxRetries,
+          timeout: opts.timeoutMs,
+        });
         const stream = client.messages.stream(toApiBody(req), { signal: callOpts.signal });
         if (callOpts.onText) stream.on('text', (delta) => callOpts.onText!(delta));
         const msg = await stream.finalMessage();
