@@ -32,7 +32,8 @@ async function waitScreen(pred: (s: string) => boolean, timeoutMs = 15_000): Pro
     if (pred(last)) return last;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`screen did not match within ${timeoutMs} ms; last screen:\n${last}`);
+  const log = h ? (() => { try { return fs.readFileSync(h.paths.log, 'utf8'); } catch { return '(no relay.log)'; } })() : '';
+  throw new Error(`screen did not match within ${timeoutMs} ms; last screen:\n${last}\nrelay.log:\n${log}`);
 }
 
 let h: Harness | undefined;
@@ -95,5 +96,5 @@ describe.skipIf(!hasTmux)('TUI in a real tmux pane', () => {
     const after = await waitScreen((s) => /STTY-DONE\s*$/m.test(s.split('\n').filter((l) => !/stty -a/.test(l)).join('\n')));
     expect(after).toMatch(/icanon\+echo\+STTY-DONE/);
     expect(fs.existsSync(h.paths.lock)).toBe(false);
-  });
+  }, 120_000);
 });
