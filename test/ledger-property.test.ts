@@ -8,6 +8,7 @@ import { countTokens, PromptCache, promptBlocks } from '../src/demo/fake-api-pro
 import { emptyGuardState, Guard, type GuardState, type Guardrails } from '../src/engine/guard.js';
 import { Ledger, localDay } from '../src/engine/ledger.js';
 import { costOf, lookupPrice } from '../src/engine/prices.js';
+import { seededRandom } from '../src/random.js';
 import { Relay } from '../src/engine/relay.js';
 import { ensureLayout, rootPaths } from '../src/root.js';
 
@@ -30,16 +31,7 @@ import { ensureLayout, rootPaths } from '../src/root.js';
 
 const SEED = Number(process.env.SEED ?? 20260502);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32 = seededRandom;
 
 // Every ledger line is fdatasync'ed: on tmpfs that costs nothing, which keeps hundreds of cases fast.
 const TMP = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
