@@ -211,10 +211,6 @@ export class Relay {
       onWatchError: (message) => this.log('warn', message),
     });
     for (const t of this.conversation.recentTurns(TAIL_MAX / 2)) this.pushTail(t);
-    if (!this.price.known) {
-      this.log('warn', `model ${this.config.model} is not in the price table; priced as ${this.price.matched} (the most expensive) until config.yaml prices: says otherwise`);
-    }
-    if (this.conversation.badLines) this.log('warn', `${p.conversation}: ${this.conversation.badLines} unreadable line(s) skipped`);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -244,6 +240,11 @@ export class Relay {
     this.drainInbox();
     this.every(this.o.maintenanceMs ?? 30_000, () => this.maintenance());
     this.startPhone();
+    // Here rather than in the constructor: views attach their listeners between the two.
+    if (!this.price.known) {
+      this.log('warn', `model ${this.config.model} is not in the price table; priced as ${this.price.matched} (the most expensive) until config.yaml prices: says otherwise`);
+    }
+    if (this.conversation.badLines) this.log('warn', `${p.conversation}: ${this.conversation.badLines} unreadable line(s) skipped`);
     this.audit.write({ at: this.iso(), source: 'relay', action: 'start', detail: `pid ${process.pid}` });
     this.log('info', `relay started on ${p.root} (model ${this.config.model}, ${this.intake.depth} queued)`);
     this.notify({ title: 'relay-tui started', message: `${this.config.model}, ${this.intake.depth} queued, root ${p.root}`, priority: 2, tags: ['rocket'] });
@@ -281,7 +282,6 @@ export class Relay {
         tail: this.tail,
         streaming: this.streamText,
         topic: this.o.topic,
-        lastKeystrokeAt: this.lastKeystrokeAt,
       };
     }
     return this.cached;
@@ -304,10 +304,6 @@ export class Relay {
   /** The TUI calls this on every keystroke: pause pings go to the phone only when the operator is away. */
   notePresence(): void {
     this.lastKeystrokeAt = this.now();
-  }
-
-  sessionIds(): string[] {
-    return Object.keys(this.snapshot().status.sessions);
   }
 
   private emit<K extends RelayEventName>(name: K, payload: RelayEvents[K]): void {
@@ -443,6 +439,7 @@ export class Relay {
       const tag = inboxTag(item.id);
       if (tag && this.control.ntfy_seen.includes(tag)) {
         this.inbox.remove(item.id);
+        this.handledInputs.delete(item.id);
         return { ok: true, message: 'already applied' };
       }
       if (tag) {
@@ -461,10 +458,12 @@ export class Relay {
         if (item.source !== 'tui') return done({ ok: false, message: '/quit works only at the TUI prompt; stop a daemon with SIGTERM' }, 'quit-refused');
         return done({ ok: true, message: 'shutting down', quit: true }, 'quit');
       case 'dispatch': {
-        if (this.config.strict_sessions && !this.isRegistered(cmd.session)) {
-          return done({ ok: false, message: `unknown session ${cmd.session} (strict_sessions: true; known: ${this.config.sessions.map((s) => s.id).join(', ')})` }, 'dispatch-refused');
-        }
+        // A session that is neither in config.yaml nor has ever spoken is most likely a typo.
         const known = this.isRegistered(cmd.session) || this.dispatcher.sessions().includes(cmd.session);
+        if (!known) {
+          const ids = [...new Set([...this.config.sessions.map((s) => s.id), ...this.dispatcher.sessions()])];
+          return done({ ok: false, message: `unknown session ${cmd.session} (known: ${ids.join(', ') || 'none'}); add it to config.yaml sessions to write to it first` }, 'dispatch-refused');
+        }
         this.dispatcher.enqueue(cmd.session, cmd.text, `op-${item.id}`);
         this.guard.operatorInput(cmd.session);
         this.resetHookChain(cmd.session);
@@ -482,7 +481,7 @@ export class Relay {
         this.dispatcher.pump(cmd.session);
         const waiting = this.dispatcher.pending(cmd.session);
         const where = waiting > 0 ? `waiting until ${cmd.session} consumes input.txt (${waiting} queued)` : `written to dispatch/${cmd.session}/input.txt`;
-        const msg = `dispatched to ${cmd.session}${known ? '' : ' (a new session)'}: ${where}${cleared.length ? `; ${cleared.join('; ')}` : ''}`;
+        const msg = `dispatched to ${cmd.session}: ${where}${cleared.length ? `; ${cleared.join('; ')}` : ''}`;
         return done({ ok: true, message: msg }, 'dispatch');
       }
       case 'answer': {

@@ -25,7 +25,6 @@ export interface RelaySnapshot {
   /** The reply as it streams in (last few KB), empty when no call is in flight. */
   streaming: string;
   topic: string | null;
-  lastKeystrokeAt: number;
 }
 
 export interface StatusInputs {

@@ -103,6 +103,19 @@ describe('relay loop (headless, real CLI, fake API)', () => {
     expect(h.api.requests).toHaveLength(1);
   });
 
+  it('@ an unknown session (a typo) is refused, naming the known ones, and creates nothing', async () => {
+    h = await createHarness();
+    await h.startRelay();
+    writeJc('@sesion-1: hello');
+    await h.waitGone(h.paths.jcInput);
+    const line = await h.waitFile(h.paths.audit).then(() =>
+      h.waitStatus(() => /dispatch-refused/.test(fs.readFileSync(h.paths.audit, 'utf8'))),
+    );
+    expect(line).toBeTruthy();
+    expect(fs.readFileSync(h.paths.audit, 'utf8')).toMatch(/unknown session sesion-1 \(known: session-1, session-2\)/);
+    expect(fs.existsSync(path.join(h.paths.dispatch, 'sesion-1'))).toBe(false);
+  });
+
   it('a second reply waits behind an unconsumed input.txt, then is delivered on ack', async () => {
     h = await createHarness();
     await h.startRelay();

@@ -83,7 +83,7 @@ export class FakeRelay implements RelayLike {
   private events = new Map<string, Set<Listener>>();
 
   constructor(over: Partial<Status> = {}, tail: TailEntry[] = []) {
-    this.snap = { status: status(over), tail, streaming: '', topic: 'relay-3f9a0c2b7d4e61aa', lastKeystrokeAt: NOW };
+    this.snap = { status: status(over), tail, streaming: '', topic: 'relay-3f9a0c2b7d4e61aa' };
   }
 
   snapshot = (): RelaySnapshot => this.snap;
