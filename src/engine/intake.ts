@@ -158,7 +158,9 @@ export class Intake {
     }
     if (!check.ok) {
       this.entries.delete(e.name);
-      if (check.settle === undefined) this.reject(e.name, check.reason);
+      // Rewritten in place since it was found: judge it again once it has settled.
+      if (check.settle !== undefined) this.o.scheduleRetry(e.name, check.settle);
+      else this.reject(e.name, check.reason);
       return undefined;
     }
     return { envelope: check.envelope, key: check.key };

@@ -718,15 +718,7 @@ export class Relay {
       envelope: { file: e.name, key },
       guardText: envelope.content,
     });
-    if (outcome === 'done') {
-      if (isHook) {
-        this.control.hook_chain[session] = (this.control.hook_chain[session] ?? 0) + 1;
-        this.saveControl();
-      }
-      return true;
-    }
-    if (outcome === 'session-paused') return true;
-    return false;
+    return outcome === 'done' || outcome === 'session-paused';
   }
 
   /** Projected cost of the next call (and of the summary it may need first), before it is made: an upper bound, see projection.ts. */
@@ -889,7 +881,8 @@ export class Relay {
     this.conversation.append(record);
     this.lastTurnCost = cost;
     const warnings = this.guard.recordTurn({ session: t.route, automatic: t.automatic, text: t.guardText, reply: t.result.text });
-    // The guard's counters (auto turns, repeats, warnings sent) must survive a restart or a kill -9.
+    if (t.source === 'hook') this.control.hook_chain[t.route] = (this.control.hook_chain[t.route] ?? 0) + 1;
+    // The guard's counters and the hook chain must survive a restart or a kill -9.
     this.saveControl();
     const held = this.deliverOrHold(record);
     this.removeSource(record);
