@@ -145,10 +145,10 @@ export class Conversation {
    * hard-linked into the archive before the new one is renamed over it, so at every
    * instant one complete history is on disk.
    */
-  replaceWithSummary(summary: Omit<SummaryRecord, 't' | 'seq'>, keepRecent: number): { replaced: number; kept: number } {
+  replaceWithSummary(summary: Omit<SummaryRecord, 't' | 'seq' | 'replaced_turns'>, keepRecent: number): { replaced: number; kept: number } {
     const kept = keepRecent > 0 ? this.turns.slice(-keepRecent) : [];
     const replaced = this.turns.length - kept.length;
-    const record: SummaryRecord = { t: 'summary', seq: this.lastSeq + 1, ...summary };
+    const record: SummaryRecord = { t: 'summary', seq: this.lastSeq + 1, ...summary, replaced_turns: replaced };
     // The summary sorts before the kept turns in the file but carries the newest seq,
     // so the turn that follows it still gets a fresh number.
     const lines = [record, ...kept].map((r) => JSON.stringify(r)).join('\n') + '\n';

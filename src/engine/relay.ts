@@ -960,7 +960,6 @@ export class Relay {
       {
         at: this.iso(),
         text: result.text,
-        replaced_turns: 0,
         // The next call's size: summary in, kept turns roughly as before; the next usage corrects it.
         history_tokens: result.usage.output_tokens + Math.ceil(this.config.system_prompt.length / 4),
         cost_usd: cost,
