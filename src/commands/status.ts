@@ -3,7 +3,8 @@ import { readJson } from '../adapters/fs-atomic.js';
 import { statusSchema, type Status } from '../engine/status.js';
 import type { RootPaths } from '../root.js';
 
-const money = (n: number) => `$${n.toFixed(2)}`;
+/** Cents hide what a few cheap turns cost; below a dollar show four decimals. */
+const money = (n: number) => `$${n.toFixed(n !== 0 && Math.abs(n) < 1 ? 4 : 2)}`;
 
 export function readStatus(p: RootPaths): Status | undefined {
   const raw = readJson<unknown>(p.status);

@@ -626,6 +626,8 @@ export class Relay {
     if (!sp) return false;
     delete this.control.session_pauses[session];
     this.spendCode(sp.code);
+    // A ping still waiting for the operator to be away is about a pause that is now over.
+    if (this.deferredPing?.key === `guard:${sp.reason}:${session}`) this.deferredPing = null;
     this.audit.write({ at: this.iso(), source, action: 'session-resume', text: sp.message, detail: `${session}: ${sp.reason}` });
     this.emit('session:resumed', { session });
     return true;
