@@ -170,8 +170,8 @@ export class Conversation {
   }
 
   /** Every turn ever recorded, oldest first: the archives, then the live file. */
-  fullHistory(): ConversationRecord[] {
-    const out: ConversationRecord[] = [];
+  fullHistory(): TurnRecord[] {
+    const out: TurnRecord[] = [];
     let names: string[] = [];
     try {
       names = fs.readdirSync(this.archiveDir).filter((n) => n.endsWith('.jsonl')).sort();

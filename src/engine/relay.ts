@@ -298,7 +298,7 @@ export class Relay {
 
   /** The whole conversation ever recorded, for scroll-back. Reads the archive on demand. */
   history(): TurnRecord[] {
-    return this.conversation.fullHistory() as TurnRecord[];
+    return this.conversation.fullHistory();
   }
 
   /** The TUI calls this on every keystroke: pause pings go to the phone only when the operator is away. */
