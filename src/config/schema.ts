@@ -13,7 +13,10 @@ const sessionId = z
 const price = z.strictObject({
   input: z.number().nonnegative(),
   output: z.number().nonnegative(),
+  /** 5-minute cache write. */
   cache_write: z.number().nonnegative(),
+  /** 1-hour cache write; when absent, 2x input (the API's rule for every model so far). */
+  cache_write_1h: z.number().nonnegative().optional(),
   cache_read: z.number().nonnegative(),
 });
 export type Price = z.infer<typeof price>;

@@ -24,6 +24,8 @@ export interface Usage {
   output_tokens: number;
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
+  /** The API's split of cache_creation_input_tokens by cache lifetime, when it reports one. */
+  cache_creation?: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number };
 }
 
 export interface PriceLookup {
@@ -52,20 +54,36 @@ export function lookupPrice(model: string, overrides: Record<string, Price> = {}
 }
 
 export function costOf(usage: Usage, price: Price): number {
+  // Without a split, every cache write is priced at the 5-minute rate (what the API bills by default).
+  const w1h = usage.cache_creation?.ephemeral_1h_input_tokens ?? 0;
+  const w5m = usage.cache_creation_input_tokens - w1h;
+  const write1h = price.cache_write_1h ?? price.input * 2;
   return (
     (usage.input_tokens * price.input +
       usage.output_tokens * price.output +
-      usage.cache_creation_input_tokens * price.cache_write +
+      w5m * price.cache_write +
+      w1h * write1h +
       usage.cache_read_input_tokens * price.cache_read) /
     1_000_000
   );
 }
 
-export function normaliseUsage(u: Partial<Record<keyof Usage, number | null>> | undefined): Usage {
-  return {
+type RawUsage = Partial<Record<Exclude<keyof Usage, 'cache_creation'>, number | null>> & {
+  cache_creation?: { ephemeral_5m_input_tokens?: number | null; ephemeral_1h_input_tokens?: number | null } | null;
+};
+
+export function normaliseUsage(u: RawUsage | undefined): Usage {
+  const out: Usage = {
     input_tokens: u?.input_tokens ?? 0,
     output_tokens: u?.output_tokens ?? 0,
     cache_creation_input_tokens: u?.cache_creation_input_tokens ?? 0,
     cache_read_input_tokens: u?.cache_read_input_tokens ?? 0,
   };
+  if (u?.cache_creation) {
+    out.cache_creation = {
+      ephemeral_5m_input_tokens: u.cache_creation.ephemeral_5m_input_tokens ?? 0,
+      ephemeral_1h_input_tokens: u.cache_creation.ephemeral_1h_input_tokens ?? 0,
+    };
+  }
+  return out;
 }
