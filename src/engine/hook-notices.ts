@@ -18,7 +18,13 @@ import type { RootPaths } from '../root.js';
 
 export const HOOK_NOTICES_NAME = 'hook-notices.jsonl';
 
-export type HookNoticeKind = 'chain_cap' | 'notification';
+/**
+ * chain_cap: the hook stopped relaying (hooks.max_chain); notification: Claude Code asks
+ * for a permission or waits for input; stop_failure: Claude Code's turn ended on an API
+ * error (rate_limit, billing_error, ...); prompt_typed: the user typed a prompt into that
+ * session, so its automatic-turn leash starts again (the relay calls guard.operatorInput).
+ */
+export type HookNoticeKind = 'chain_cap' | 'notification' | 'stop_failure' | 'prompt_typed';
 
 export interface HookNotice {
   at: string;
