@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { checkDir, ensureDir, InputError, within } from './adapters/confine.js';
+import { SESSION_ID_RE } from './config/schema.js';
 
 /** The relay root's layout (SPEC.md "The relay root"), in one place. */
 export interface RootPaths {
@@ -26,8 +28,32 @@ export interface RootPaths {
   replies: string;
 }
 
+/**
+ * The root, canonical: links in the path *to* the root are the user's choice and are
+ * resolved once here, so that inside it every link can be refused (see adapters/confine).
+ */
 export function resolveRoot(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(flag ?? env.RELAY_ROOT ?? process.cwd());
+  const chosen = path.resolve(flag ?? env.RELAY_ROOT ?? process.cwd());
+  try {
+    return fs.realpathSync(chosen);
+  } catch {
+    try {
+      return path.join(fs.realpathSync(path.dirname(chosen)), path.basename(chosen));
+    } catch {
+      return chosen;
+    }
+  }
+}
+
+/**
+ * The one check for a session id, at every edge (envelopes, send/recv/hook, operator
+ * input, dispatch): it names a directory under dispatch/, so no `..`, no `/`.
+ */
+export function checkSessionId(id: unknown): string {
+  if (typeof id !== 'string' || !SESSION_ID_RE.test(id)) {
+    throw new InputError(`not a valid session id: ${JSON.stringify(id)} (letters, digits, _ and -, starting with a letter or digit, at most 64)`);
+  }
+  return id;
 }
 
 export function rootPaths(root: string): RootPaths {
@@ -55,19 +81,30 @@ export function rootPaths(root: string): RootPaths {
   };
 }
 
-/** Creates the layout on first run; state/ is private (0700) since it holds the conversation. */
+/**
+ * Creates the layout on first run; state/ is private (0700) since it holds the
+ * conversation. Each directory is created or checked one level at a time, so a link
+ * planted as queue/, state/ or dispatch/ is refused (ConfinementError) instead of
+ * carrying everything the relay writes out of the root.
+ */
 export function ensureLayout(p: RootPaths): void {
   fs.mkdirSync(p.root, { recursive: true });
-  for (const dir of [p.queue, p.rejected, p.dispatch, p.logs]) fs.mkdirSync(dir, { recursive: true });
-  fs.mkdirSync(p.state, { recursive: true, mode: 0o700 });
+  checkDir(p.root);
+  for (const dir of [p.queue, p.rejected, p.dispatch, p.logs]) ensureDir(dir);
+  ensureDir(p.state, 0o700);
   fs.chmodSync(p.state, 0o700);
-  for (const dir of [p.operatorInbox, p.outbox, p.replies]) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const dir of [p.operatorInbox, inputRejectedDir(p), p.outbox, p.replies]) ensureDir(dir, 0o700);
+}
+
+/** Operator input refused (too large, not a regular file), kept for a human: state/inbox/.rejected/. */
+export function inputRejectedDir(p: RootPaths): string {
+  return path.join(p.operatorInbox, '.rejected');
 }
 
 export function sessionDispatchDir(p: RootPaths, session: string): string {
-  return path.join(p.dispatch, session);
+  return within(p.dispatch, checkSessionId(session));
 }
 
 export function sessionInputFile(p: RootPaths, session: string): string {
-  return path.join(p.dispatch, session, 'input.txt');
+  return path.join(sessionDispatchDir(p, session), 'input.txt');
 }

@@ -1,23 +1,21 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeAtomic } from './adapters/fs-atomic.js';
-import { SESSION_ID_RE } from './config/schema.js';
-import type { RootPaths } from './root.js';
+import { checkDir, checkFile, ensureDir, InputError, readFileConfined } from './adapters/confine.js';
+import { unlinkDurable, writeAtomic } from './adapters/fs-atomic.js';
+import { checkSessionId, sessionDispatchDir, sessionInputFile, type RootPaths } from './root.js';
+
+export { checkSessionId };
 
 /**
  * A session's side of the protocol: enqueue an envelope, wait for and consume the
  * reply. Used by `relay-tui send`/`recv`, the Stop hook and the demo's sessions.
  */
 
-export function checkSessionId(id: string): void {
-  if (!SESSION_ID_RE.test(id)) throw new Error(`not a valid session id: ${JSON.stringify(id)} (letters, digits, _ and -, at most 64)`);
-}
-
 /** Written as queue/.NAME.tmp and renamed, so the relay never sees half a file. */
 export function enqueueEnvelope(p: RootPaths, session: string, content: string, extra: Record<string, unknown> = {}): string {
   checkSessionId(session);
-  if (!content.trim()) throw new Error('nothing to send: the content is empty');
+  if (!content.trim()) throw new InputError('nothing to send: the content is empty');
   const name = `${Date.now()}-${session}-${crypto.randomBytes(3).toString('hex')}.json`;
   const body = { session_id: session, timestamp: new Date().toISOString(), content, ...extra };
   writeAtomic(path.join(p.queue, name), JSON.stringify(body) + '\n', 0o644);
@@ -25,43 +23,53 @@ export function enqueueEnvelope(p: RootPaths, session: string, content: string, 
 }
 
 export function inputFile(p: RootPaths, session: string): string {
-  return path.join(p.dispatch, session, 'input.txt');
+  return sessionInputFile(p, session);
 }
 
-/** Reads and deletes input.txt; deleting it is the ack that lets the relay deliver the next reply. */
+/**
+ * Reads and deletes input.txt; deleting it is the ack that lets the relay deliver the
+ * next reply. dispatch/<id>/ must be a real directory and input.txt a regular file: a
+ * link there is refused (ConfinementError), never read through and never deleted.
+ */
 export function takeReply(p: RootPaths, session: string): string | undefined {
-  const file = inputFile(p, session);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  fs.rmSync(file, { force: true });
-  return text;
+  const dir = sessionDispatchDir(p, session);
+  if (!checkDir(p.dispatch) || !checkDir(dir)) return undefined;
+  const file = path.join(dir, 'input.txt');
+  const buf = readFileConfined(file);
+  if (buf === undefined) return undefined;
+  unlinkDurable(file);
+  return buf.toString('utf8');
 }
 
 /** Waits for input.txt with a directory watch (no polling loop); resolves undefined on timeout. */
 export function waitForReply(p: RootPaths, session: string, timeoutMs: number, signal?: AbortSignal): Promise<string | undefined> {
-  checkSessionId(session);
-  const dir = path.join(p.dispatch, session);
-  fs.mkdirSync(dir, { recursive: true });
-  return new Promise((resolve) => {
+  const dir = sessionDispatchDir(p, session);
+  ensureDir(p.dispatch);
+  ensureDir(dir);
+  // A bad input.txt (a link, a directory) fails now, with its reason, rather than never arriving.
+  checkFile(sessionInputFile(p, session));
+  return new Promise((resolve, reject) => {
     let done = false;
     let watcher: fs.FSWatcher | undefined;
-    const finish = (v: string | undefined) => {
+    const finish = (v: string | undefined, err?: unknown) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
       clearInterval(safety);
       watcher?.close();
       signal?.removeEventListener('abort', onAbort);
-      resolve(v);
+      if (err) reject(err);
+      else resolve(v);
     };
     const tryTake = () => {
       if (done) return;
-      const text = takeReply(p, session);
+      let text: string | undefined;
+      try {
+        text = takeReply(p, session);
+      } catch (err) {
+        finish(undefined, err);
+        return;
+      }
       if (text !== undefined) finish(text);
     };
     const onAbort = () => finish(undefined);
@@ -79,3 +87,4 @@ export function waitForReply(p: RootPaths, session: string, timeoutMs: number, s
     tryTake();
   });
 }
+

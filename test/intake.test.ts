@@ -382,13 +382,16 @@ describe('names and partial writes', () => {
     expect(r.rejected).toEqual([]);
   });
 
-  it('a directory in queue/ is neither queued nor rejected', () => {
+  it('a directory in queue/ is rejected with a reason, not silently ignored', () => {
     fs.mkdirSync(path.join(queueDir, 'sub.json'));
     const r = rig();
     r.intake.rescan();
     expect(r.intake.depth).toBe(0);
-    expect(r.rejected).toEqual([]);
-    expect(fs.existsSync(path.join(queueDir, 'sub.json'))).toBe(true);
+    expect(r.rejected).toEqual([{ file: 'sub.json', reason: expect.stringMatching(/is a directory/) }]);
+    expect(r.intake.rejectedCount).toBe(1);
+    expect(fs.existsSync(path.join(queueDir, 'sub.json'))).toBe(false);
+    expect(fs.statSync(path.join(rejectedDir, 'sub.json')).isDirectory()).toBe(true);
+    expect(reasonOf('sub.json')).toMatch(/sub\.json is a directory/);
   });
 
   it('load() of a big envelope re-reads the file, and rejects it if it was replaced by garbage', () => {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { checkDir, checkFile, ConfinementError, kindOf, openForAppend, readFileConfined } from './confine.js';
 
 /**
  * Every file the relay writes goes through here, so that a kill -9 at any line leaves
@@ -11,7 +12,8 @@ import path from 'node:path';
 let counter = 0;
 
 export function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
+  // O_NOFOLLOW|O_DIRECTORY: a link swapped in for a directory is an error here, not followed.
+  const fd = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | fs.constants.O_NOFOLLOW);
   try {
     fs.fsyncSync(fd);
   } finally {
@@ -23,9 +25,20 @@ function tmpName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${++counter}.tmp`);
 }
 
+/**
+ * The directory must be a real one (a link there would carry the write out of the
+ * root) and what is replaced must be a regular file: a symlink, FIFO or directory at
+ * the target is refused rather than silently replaced, so the reason reaches a human.
+ */
+function checkTarget(file: string): void {
+  checkDir(path.dirname(file));
+  checkFile(file);
+}
+
 function writeTmp(file: string, data: string | Buffer, mode: number): string {
   const tmp = tmpName(file);
-  const fd = fs.openSync(tmp, 'w', mode);
+  // 'wx' is O_CREAT|O_EXCL: it never opens through a link planted at the temp name.
+  const fd = fs.openSync(tmp, 'wx', mode);
   try {
     fs.writeFileSync(fd, data);
     fs.fsyncSync(fd);
@@ -40,6 +53,7 @@ function writeTmp(file: string, data: string | Buffer, mode: number): string {
 
 /** temp file, fsync, rename over the target, fsync the directory. */
 export function writeAtomic(file: string, data: string | Buffer, mode = 0o644): void {
+  checkTarget(file);
   const tmp = writeTmp(file, data, mode);
   try {
     fs.renameSync(tmp, file);
@@ -55,6 +69,7 @@ export function writeAtomic(file: string, data: string | Buffer, mode = 0o644): 
  * atomically, so two writers cannot both win. Returns false when the target exists.
  */
 export function writeAtomicExclusive(file: string, data: string | Buffer, mode = 0o644): boolean {
+  checkDir(path.dirname(file));
   const tmp = writeTmp(file, data, mode);
   try {
     fs.linkSync(tmp, file);
@@ -93,7 +108,7 @@ export function unlinkDurable(file: string): void {
 export class JsonlAppender {
   private fd: number;
   constructor(readonly file: string) {
-    this.fd = fs.openSync(file, 'a', 0o600);
+    this.fd = openForAppend(file, 0o600);
   }
   append(record: unknown): void {
     fs.writeSync(this.fd, JSON.stringify(record) + '\n');
@@ -112,13 +127,9 @@ export interface JsonlRead<T> {
 }
 
 export function readJsonl<T>(file: string): JsonlRead<T> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], bad: 0 };
-    throw err;
-  }
+  const buf = readFileConfined(file);
+  if (!buf) return { records: [], bad: 0 };
+  const text = buf.toString('utf8');
   const records: T[] = [];
   let bad = 0;
   for (const line of text.split('\n')) {
@@ -134,21 +145,32 @@ export function readJsonl<T>(file: string): JsonlRead<T> {
 
 /** A torn last line would corrupt the next append; cut the file back to its last newline. */
 export function repairJsonlTail(file: string): void {
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(file);
-  } catch {
-    return;
-  }
+  // A link or FIFO is refused by the read, before truncate could follow it.
+  const buf = readFileConfined(file);
+  if (!buf) return;
   if (buf.length === 0 || buf[buf.length - 1] === 0x0a) return;
   const cut = buf.lastIndexOf(0x0a) + 1;
-  fs.truncateSync(file, cut);
+  const fd = openForAppend(file);
+  try {
+    fs.ftruncateSync(fd, cut);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
+/**
+ * Undefined when missing or not JSON. A path that is not a regular file (a link, a FIFO,
+ * unreadable) throws ConfinementError: silently treating it as "no file" would let the
+ * next write replace something a human should look at.
+ */
 export function readJson<T>(file: string): T | undefined {
+  const buf = readFileConfined(file);
+  if (!buf) return undefined;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+    return JSON.parse(buf.toString('utf8')) as T;
   } catch {
     return undefined;
   }
 }
+
+export { ConfinementError, kindOf };

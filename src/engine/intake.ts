@@ -1,8 +1,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { ConfinementError, kindOf, describeKind, readFileConfined, TooLargeError } from '../adapters/confine.js';
 import { fsyncDir, writeAtomic } from '../adapters/fs-atomic.js';
 import { envelopeSchema, type Envelope } from './envelope.js';
+import { describeFsError, RootFault } from './faults.js';
 
 /**
  * queue/: finds envelopes, keeps them in arrival order (mtime, then name), validates
@@ -34,6 +36,8 @@ export interface IntakeOptions {
   onQueued: (e: QueuedEnvelope) => void;
   /** Called when an unsettled file should be looked at again (after its 2 s). */
   scheduleRetry: (name: string, delayMs: number) => void;
+  /** queue/ itself cannot be listed or .rejected/ cannot be written: the root's problem. Once per distinct message. */
+  onFault?: (fault: RootFault) => void;
 }
 
 export function isCandidateName(name: string): boolean {
@@ -44,6 +48,9 @@ type Check = { ok: true; envelope: Envelope; key: string; mtimeMs: number; size:
 
 export class Intake {
   private entries = new Map<string, QueuedEnvelope>();
+  /** Refused entries that could not be moved to .rejected/ (name -> reason): counted, logged once, not queued. */
+  private stuck = new Map<string, string>();
+  private lastFault: string | null = null;
   rejectedCount = 0;
   lastRejection: { file: string; reason: string; at: string } | null = null;
 
@@ -60,12 +67,35 @@ export class Intake {
     let names: string[];
     try {
       names = fs.readdirSync(this.o.queueDir);
-    } catch {
+    } catch (err) {
+      this.fault(new RootFault(this.o.queueDir, `cannot list the queue: ${describeFsError(err, this.o.queueDir)}`, (err as NodeJS.ErrnoException).code));
       return;
     }
     const present = new Set(names.filter(isCandidateName));
     for (const name of this.entries.keys()) if (!present.has(name)) this.entries.delete(name);
+    for (const name of this.stuck.keys()) {
+      if (!present.has(name)) {
+        this.stuck.delete(name);
+        this.rejectedCount = Math.max(0, this.rejectedCount - 1);
+      }
+    }
+    // A stuck one is tried again: whatever kept it from moving may have been fixed.
     for (const name of present) if (!this.entries.has(name)) this.look(name);
+  }
+
+  private fault(f: RootFault): void {
+    if (this.lastFault === f.message) return;
+    this.lastFault = f.message;
+    try {
+      this.o.onFault?.(f);
+    } catch {
+      /* a listener's problem must not become intake's */
+    }
+  }
+
+  /** Refused entries still in queue/ because they could not be moved (see reject). */
+  stuckEntries(): Array<{ file: string; reason: string }> {
+    return [...this.stuck].map(([file, reason]) => ({ file, reason }));
   }
 
   /** One name changed (a watcher event). */
@@ -83,6 +113,7 @@ export class Intake {
       else this.reject(name, check.reason);
       return;
     }
+    if (this.stuck.delete(name)) this.rejectedCount = Math.max(0, this.rejectedCount - 1);
     const prev = this.entries.get(name);
     if (prev && prev.mtimeMs === check.mtimeMs && prev.size === check.size) return;
     const entry: QueuedEnvelope = {
@@ -103,19 +134,24 @@ export class Intake {
     } catch {
       return { gone: true };
     }
-    if (st.isSymbolicLink()) return { ok: false, reason: 'is a symlink; envelopes must be regular files' };
-    if (st.isDirectory()) return { gone: true };
-    if (!st.isFile()) return { ok: false, reason: 'is not a regular file' };
+    // Not a regular file: refused, never opened (a FIFO would block, a link would read elsewhere).
+    if (!st.isFile()) return { ok: false, reason: `${describeKind(kindOf(st))}; envelopes must be regular files` };
     const max = this.o.maxBytes();
     if (st.size > max) return { ok: false, reason: `is ${st.size} bytes, over limits.max_envelope_bytes (${max})` };
     const young = this.o.now() - st.mtimeMs < SETTLE_MS;
     const settle = () => Math.max(50, Math.ceil(st.mtimeMs + SETTLE_MS - this.o.now()) + 20);
-    let raw: Buffer;
+    let raw: Buffer | undefined;
     try {
-      raw = fs.readFileSync(file);
-    } catch {
-      return { gone: true };
+      raw = readFileConfined(file, { maxBytes: max, limitName: 'limits.max_envelope_bytes' });
+    } catch (err) {
+      if (err instanceof TooLargeError) return { ok: false, reason: `is ${err.size} bytes, over limits.max_envelope_bytes (${max})` };
+      if (err instanceof ConfinementError) {
+        const detail = `${describeKind(err.kind)}${err.detail ? ` (${err.detail})` : ''}`;
+        return { ok: false, reason: `${detail}; envelopes must be regular files the relay can read` };
+      }
+      return { ok: false, reason: `cannot be read: ${describeFsError(err, file)}` };
     }
+    if (raw === undefined) return { gone: true };
     let text: string;
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
@@ -204,26 +240,67 @@ export class Intake {
     return n;
   }
 
-  /** The reason is written first, so a crash leaves the envelope in queue/ to be judged again, never a bare file in .rejected/. */
+  /**
+   * The reason is written first, so a crash leaves the envelope in queue/ to be judged
+   * again, never a bare file in .rejected/. When it cannot be moved (queue/ or .rejected/
+   * unwritable, .rejected/ not a real directory), it stays where it is, counted as
+   * rejected, reported once, and tried again on the next rescan. Never throws: it runs
+   * from the queue watcher.
+   */
   reject(name: string, reason: string): void {
     const from = path.join(this.o.queueDir, name);
-    let target = name;
-    const taken = (t: string) => fs.existsSync(path.join(this.o.rejectedDir, t)) || fs.existsSync(path.join(this.o.rejectedDir, `${t}.reason`));
-    // Two rejections of the same name within one millisecond must not overwrite each other.
-    for (let n = 0; taken(target); n++) target = `${Date.now()}${n ? `-${n}` : ''}-${name}`;
-    const line = `${new Date(this.o.now()).toISOString()} ${name} ${reason}\n`;
+    this.entries.delete(name);
+    const exists = (p: string) => {
+      try {
+        fs.lstatSync(p);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    let moved = false;
+    let why = '';
     try {
+      let target = name;
+      const taken = (t: string) => exists(path.join(this.o.rejectedDir, t)) || exists(path.join(this.o.rejectedDir, `${t}.reason`));
+      // Two rejections of the same name within one millisecond must not overwrite each other.
+      for (let n = 0; taken(target); n++) target = `${Date.now()}${n ? `-${n}` : ''}-${name}`;
+      const line = `${new Date(this.o.now()).toISOString()} ${name} ${reason}\n`;
       writeAtomic(path.join(this.o.rejectedDir, `${target}.reason`), line, 0o644);
-      fs.renameSync(from, path.join(this.o.rejectedDir, target));
+      try {
+        fs.renameSync(from, path.join(this.o.rejectedDir, target));
+      } catch (err) {
+        fs.rmSync(path.join(this.o.rejectedDir, `${target}.reason`), { force: true });
+        throw err;
+      }
       fsyncDir(this.o.rejectedDir);
       fsyncDir(this.o.queueDir);
+      moved = true;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !exists(from)) return;
+      why = err instanceof ConfinementError ? err.message : describeFsError(err);
     }
-    this.entries.delete(name);
+    const at = new Date(this.o.now()).toISOString();
+    if (moved) {
+      if (this.stuck.delete(name)) this.rejectedCount--;
+      this.rejectedCount++;
+      this.lastRejection = { file: name, reason, at };
+      this.safeRejected(name, reason);
+      return;
+    }
+    if (this.stuck.has(name)) return;
+    const full = `${reason} (left in queue/: cannot move it to .rejected/: ${why})`;
+    this.stuck.set(name, full);
     this.rejectedCount++;
-    this.lastRejection = { file: name, reason, at: new Date(this.o.now()).toISOString() };
-    this.o.onRejected(name, reason);
+    this.lastRejection = { file: name, reason: full, at };
+    this.safeRejected(name, full);
+  }
+
+  private safeRejected(name: string, reason: string): void {
+    try {
+      this.o.onRejected(name, reason);
+    } catch {
+      /* as in fault() */
+    }
   }
 }
