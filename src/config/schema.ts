@@ -51,6 +51,8 @@ export const configSchema = z.strictObject({
   limits: z
     .strictObject({
       max_envelope_bytes: z.number().int().positive().default(262_144),
+      // Operator input (prompt line, jc_input.txt, say, inbox): larger is set aside, never sent.
+      max_operator_input_bytes: z.number().int().positive().default(262_144),
     })
     .prefault({}),
   strict_sessions: z.boolean().default(false),
@@ -84,6 +86,8 @@ export const configSchema = z.strictObject({
       max_retries: z.number().int().nonnegative().default(2),
       outer_retries: z.number().int().nonnegative().default(5),
       timeout_s: z.number().positive().default(600),
+      // No byte of the stream for this long: abort and retry like a connection error.
+      idle_timeout_s: z.number().positive().default(60),
     })
     .prefault({}),
   prices: z.record(z.string(), price).default({}),
