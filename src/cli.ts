@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
+import { ConfinementError, InputError } from './adapters/confine.js';
 import { LockHeldError } from './adapters/lock.js';
+import { RootFault, SessionFault } from './engine/faults.js';
 import { ConfigError } from './config/load.js';
 import { runView } from './cli-view.js';
 import { MissingKeyError, openPaths, openRelay } from './open.js';
@@ -128,6 +130,9 @@ async function main(argv: string[]): Promise<number> {
 
 export function exitCodeFor(err: unknown): number {
   if (err instanceof UsageError || (err as any)?.code?.startsWith?.('ERR_PARSE_ARGS')) return fail(`${(err as Error).message}\n  see relay-tui --help`, 2);
+  if (err instanceof InputError) return fail(err.message, 2);
+  // The root refused something (a link, a FIFO, a full disk): the reason, not a stack.
+  if (err instanceof ConfinementError || err instanceof RootFault || err instanceof SessionFault) return fail(err.message, 1);
   if (err instanceof LockHeldError) return fail(`${err.message}: stop it first (kill ${err.holder.pid}), or use another --root`, 3);
   if (err instanceof ConfigError) return fail(`config error: ${err.message}`, 4);
   if (err instanceof MissingKeyError) return fail(err.message, 4);

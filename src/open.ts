@@ -1,8 +1,7 @@
-import fs from 'node:fs';
 import { createAnthropicChat, type ChatClient } from './adapters/anthropic.js';
 import { acquireLock } from './adapters/lock.js';
 import { createPublisher, subscribe } from './adapters/ntfy.js';
-import { ensureTopics, mergeEnv, readDotenv, type RelayEnv } from './config/env.js';
+import { ensureTopics, mergeEnv, protectDotenv, readDotenv, type RelayEnv } from './config/env.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { Relay, type PhoneReplies } from './engine/relay.js';
@@ -50,7 +49,7 @@ export interface OpenedRelay {
 export function openPaths(root?: string): RootPaths {
   const paths = rootPaths(resolveRoot(root));
   ensureLayout(paths);
-  if (fs.existsSync(paths.env)) fs.chmodSync(paths.env, 0o600);
+  protectDotenv(paths.env); // never through a link; the relay's readDotenv refuses a bad .env (exit 4)
   return paths;
 }
 

@@ -1,13 +1,26 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import dotenv from 'dotenv';
+import { checkFile, ConfinementError, readTextConfined } from '../adapters/confine.js';
 import { writeAtomic } from '../adapters/fs-atomic.js';
+import { ConfigError } from './load.js';
 
 /**
  * .env in the relay root. The real environment wins over the file; an empty value in
  * the real environment counts as unset so a stray `export ANTHROPIC_API_KEY=` does not
  * hide the key in .env.
+ *
+ * .env holds the API key, so it is the file a planted link would most like to point
+ * somewhere (to read another file as "config", to chmod it, or to have the relay copy
+ * the key over it). It must be a regular file: otherwise it is refused (ConfigError,
+ * exit 4) and neither read, chmod'ed nor replaced.
  */
+
+const MAX_DOTENV_BYTES = 64 * 1024;
+
+function envError(file: string, err: unknown): ConfigError {
+  return new ConfigError(file, '', err instanceof ConfinementError ? `cannot use it: ${err.message}` : `cannot read: ${(err as Error).message}`);
+}
 
 export const ENV_KEYS = [
   'ANTHROPIC_API_KEY',
@@ -22,12 +35,34 @@ export const ENV_KEYS = [
 export type RelayEnv = Partial<Record<(typeof ENV_KEYS)[number], string>>;
 
 export function readDotenv(file: string): Record<string, string> {
+  let text: string | undefined;
   try {
-    // dotenv.parse treats `KEY= # comment` as an empty value, which is what SPEC.md asks.
-    return dotenv.parse(fs.readFileSync(file, 'utf8'));
+    text = readTextConfined(file, { maxBytes: MAX_DOTENV_BYTES, limitName: 'the 64 KiB a .env may have' });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw err;
+    throw envError(file, err);
+  }
+  // dotenv.parse treats `KEY= # comment` as an empty value, which is what SPEC.md asks.
+  return text === undefined ? {} : dotenv.parse(text);
+}
+
+/**
+ * chmod 0600 through a descriptor opened without following links, so a link named
+ * .env never makes the relay change its target's mode. Returns the reason when .env
+ * is there but is not a regular file (the relay's own start refuses it via readDotenv;
+ * commands that do not need .env just leave it alone).
+ */
+export function protectDotenv(file: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    if (!checkFile(file)) return undefined;
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    if (!fs.fstatSync(fd).isFile()) return `${file}: is not a regular file; refused`;
+    fs.fchmodSync(fd, 0o600);
+    return undefined;
+  } catch (err) {
+    return err instanceof ConfinementError ? err.message : `${file}: ${(err as Error).message}`;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
@@ -53,9 +88,9 @@ export function generateTopic(prefix = 'relay'): string {
 export function setDotenvValue(file: string, key: string, value: string): void {
   let text = '';
   try {
-    text = fs.readFileSync(file, 'utf8');
+    text = readTextConfined(file, { maxBytes: MAX_DOTENV_BYTES, limitName: 'the 64 KiB a .env may have' }) ?? '';
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    throw envError(file, err);
   }
   const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
   const re = new RegExp(`^\\s*(export\\s+)?${key}\\s*=`);
@@ -63,8 +98,12 @@ export function setDotenvValue(file: string, key: string, value: string): void {
   const line = `${key}=${value}`;
   if (at >= 0) lines[at] = line;
   else lines.push(line);
-  writeAtomic(file, lines.join('\n') + '\n', 0o600);
-  fs.chmodSync(file, 0o600);
+  try {
+    // Created 0600 and renamed over a regular file (writeAtomic refuses anything else).
+    writeAtomic(file, lines.join('\n') + '\n', 0o600);
+  } catch (err) {
+    throw envError(file, err);
+  }
 }
 
 /** Creates .env (0600) on first run with a fresh ntfy topic; returns the topic in force. */
@@ -82,6 +121,7 @@ export function ensureTopics(file: string, env: RelayEnv): { topic: string; repl
     setDotenvValue(file, 'NTFY_REPLY_TOPIC', replyTopic);
     created.push('NTFY_REPLY_TOPIC');
   }
-  if (fs.existsSync(file)) fs.chmodSync(file, 0o600);
+  const refused = protectDotenv(file);
+  if (refused) throw new ConfigError(file, '', `cannot use it: ${refused}`);
   return { topic, replyTopic, created };
 }

@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import YAML from 'yaml';
 import type { z } from 'zod';
+import { ConfinementError, readTextConfined } from '../adapters/confine.js';
 import { writeAtomic } from '../adapters/fs-atomic.js';
 import { DEFAULT_CONFIG_YAML } from './defaults.js';
 import { configSchema, type Config } from './schema.js';
@@ -75,25 +75,77 @@ export function validateConfig(raw: unknown, file: string): { config: Config; wa
   return { config, warnings };
 }
 
-export function loadConfig(file: string, opts: { seed?: boolean } = {}): LoadedConfig {
-  let text: string;
-  let seeded = false;
+/** config.yaml is read by hand, not by a tool: anything bigger is not a config file. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+/** yaml's own default; named here because the error message quotes it. */
+const MAX_ALIAS_COUNT = 100;
+
+function readConfigText(file: string, seed: boolean): { text: string; seeded: boolean } {
+  let text: string | undefined;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    // Not followed if it is a link, not opened blocking if it is a FIFO (see adapters/confine).
+    text = readTextConfined(file, { maxBytes: MAX_CONFIG_BYTES, limitName: 'the 1 MiB a config file may have' });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || opts.seed === false) {
-      throw new ConfigError(file, '', `cannot read: ${(err as Error).message}`);
-    }
-    writeAtomic(file, DEFAULT_CONFIG_YAML, 0o644);
-    text = DEFAULT_CONFIG_YAML;
-    seeded = true;
+    throw new ConfigError(file, '', err instanceof ConfinementError ? `cannot use it: ${err.message}` : `cannot read: ${(err as Error).message}`);
   }
-  const doc = YAML.parseDocument(text, { prettyErrors: true });
+  if (text !== undefined) return { text, seeded: false };
+  if (!seed) throw new ConfigError(file, '', 'cannot read: it does not exist');
+  try {
+    writeAtomic(file, DEFAULT_CONFIG_YAML, 0o644);
+  } catch (err) {
+    throw new ConfigError(file, '', `cannot create it: ${(err as Error).message}`);
+  }
+  return { text: DEFAULT_CONFIG_YAML, seeded: true };
+}
+
+function lineOf(lc: YAML.LineCounter, offset: number | undefined): string {
+  if (offset === undefined) return '';
+  const { line, col } = lc.linePos(offset);
+  return `line ${line}, column ${col}`;
+}
+
+/**
+ * doc.toJS() with alias expansion capped (a "billion laughs" document expands a few
+ * lines into gigabytes). yaml's error has no position, so each alias notes itself as it
+ * is expanded: the one being expanded when the cap trips is the line reported.
+ */
+function toJsBounded(doc: YAML.Document.Parsed, lc: YAML.LineCounter, file: string): unknown {
+  let current: YAML.Alias | undefined;
+  YAML.visit(doc, {
+    Alias(_key, node) {
+      // Document#toJS converts every node through its toJSON(arg, ctx).
+      const original = node.toJSON.bind(node);
+      node.toJSON = ((...args: Parameters<YAML.Alias['toJSON']>) => {
+        current = node;
+        return original(...args);
+      }) as YAML.Alias['toJSON'];
+    },
+  });
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    const where = lineOf(lc, current?.range?.[0]);
+    if (err instanceof ReferenceError && /alias/i.test(err.message)) {
+      throw new ConfigError(file, where, `refused: aliases expand beyond ${MAX_ALIAS_COUNT} nodes (${current ? `*${current.source}` : 'an alias'}; a YAML alias bomb?)`);
+    }
+    throw new ConfigError(file, where, `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+export function loadConfig(file: string, opts: { seed?: boolean } = {}): LoadedConfig {
+  const { text, seeded } = readConfigText(file, opts.seed !== false);
+  const lc = new YAML.LineCounter();
+  let doc: YAML.Document.Parsed;
+  try {
+    doc = YAML.parseDocument(text, { prettyErrors: true, lineCounter: lc, maxAliasCount: MAX_ALIAS_COUNT } as YAML.ParseOptions);
+  } catch (err) {
+    throw new ConfigError(file, '', `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
   if (doc.errors.length) {
     const e = doc.errors[0];
     const where = e.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
     throw new ConfigError(file, where, `not valid YAML: ${e.message.split('\n')[0]}`);
   }
-  const { config, warnings } = validateConfig(doc.toJS(), file);
+  const { config, warnings } = validateConfig(toJsBounded(doc, lc, file), file);
   return { config, warnings, seeded };
 }
