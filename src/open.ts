@@ -71,6 +71,7 @@ export async function openRelay(o: OpenOptions): Promise<OpenedRelay> {
         baseURL: env.ANTHROPIC_BASE_URL,
         maxRetries: config.api.max_retries,
         timeoutMs: config.api.timeout_s * 1000,
+        idleTimeoutMs: config.api.idle_timeout_s * 1000,
       });
     const notifier = createPublisher({ server: ntfyServer, topic, token: env.NTFY_TOKEN });
     const phone: PhoneReplies = {

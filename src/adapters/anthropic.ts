@@ -38,6 +38,7 @@ export interface ChatRequest {
 export interface ChatResult {
   text: string;
   usage: Usage;
+  /** The API's stop_reason: 'max_tokens' means the reply was cut (the engine marks it truncated). */
   stopReason: string | null;
   model: string;
   requestId: string | null;
@@ -50,6 +51,12 @@ export class ChatError extends Error {
     readonly status?: number,
     readonly type?: string,
     readonly retryAfterMs?: number,
+    /**
+     * False only when the request certainly never reached the API (connection refused,
+     * DNS, TLS handshake, aborted before it was sent): nothing can have been billed, so
+     * the ledger may release the turn's reservation. True when in doubt.
+     */
+    readonly reachedApi: boolean = true,
   ) {
     super(message);
   }
@@ -68,8 +75,14 @@ export interface AnthropicChatOptions {
   apiKey: string;
   baseURL?: string;
   maxRetries: number;
+  /** The whole call, streaming included (the SDK's own timeout covers only the wait for headers). */
   timeoutMs: number;
+  /** No byte of the stream for this long: abort, and fail as a retryable connection error. Default 60 s. */
+  idleTimeoutMs?: number;
 }
+
+export const DEFAULT_BASE_URL = 'https://api.anthropic.com';
+const DEFAULT_IDLE_MS = 60_000;
 
 /** System prompt and the chosen messages carry cache_control: a cached prefix that moves with the conversation. */
 export function toApiBody(req: ChatRequest): Anthropic.MessageCreateParamsNonStreaming {
@@ -94,11 +107,59 @@ function retryAfterMs(headers: Headers | undefined): number | undefined {
   return undefined;
 }
 
-export function toChatError(err: unknown): ChatError {
+interface Cause {
+  code?: string;
+  message: string;
+}
+
+function causes(err: unknown): Cause[] {
+  const out: Cause[] = [];
+  for (let e: any = err, n = 0; e && n < 8; e = e.cause, n++) out.push({ code: typeof e.code === 'string' ? e.code : undefined, message: String(e.message ?? e) });
+  return out;
+}
+
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|EPROTO$|HOSTNAME_MISMATCH|ERR_OSSL)/;
+
+/**
+ * What a failure below HTTP was, read from the error's cause chain (undici puts the
+ * socket's errno there): a name a human knows, whether the request can have reached
+ * the API, and whether trying again makes sense.
+ */
+function transportCause(err: unknown): { what: string; reachedApi: boolean; retryable: boolean } | undefined {
+  for (const c of causes(err)) {
+    const code = c.code ?? '';
+    if (code === 'ECONNREFUSED') return { what: 'connection refused (ECONNREFUSED)', reachedApi: false, retryable: true };
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL') return { what: `DNS lookup failed (${code})`, reachedApi: false, retryable: true };
+    if (TLS_CODE.test(code)) return { what: `TLS failed before the request was sent (${code})`, reachedApi: false, retryable: false };
+    if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return { what: `connect timeout (${code})`, reachedApi: false, retryable: true };
+    if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ENETDOWN') return { what: `network unreachable (${code})`, reachedApi: false, retryable: true };
+    if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') {
+      return { what: `connection reset (${code}: ${c.message})`, reachedApi: true, retryable: true };
+    }
+    if (/^bad port$/i.test(c.message)) return { what: 'bad port in the base URL', reachedApi: false, retryable: false };
+  }
+  // undici's body reader fails with a bare "terminated" when the socket closes mid-body.
+  if (causes(err).some((c) => /^terminated$/.test(c.message))) return { what: 'connection closed in the middle of the reply', reachedApi: true, retryable: true };
+  return undefined;
+}
+
+export function toChatError(err: unknown, baseURL: string = DEFAULT_BASE_URL): ChatError {
   if (err instanceof ChatError) return err;
   if (sdk && err instanceof sdk.APIUserAbortError) return new ChatError('request aborted', false, undefined, 'aborted');
+  if (sdk && err instanceof sdk.APIConnectionTimeoutError) {
+    return new ChatError(`no response from ${baseURL}: timeout waiting for the response headers`, true, undefined, 'timeout');
+  }
+  const transport = transportCause(err);
+  if (transport && !(sdk && err instanceof sdk.APIError && err.status !== undefined)) {
+    return new ChatError(`cannot reach the API at ${baseURL}: ${transport.what}`, transport.retryable, undefined, 'connection_error', undefined, transport.reachedApi);
+  }
   if (sdk && err instanceof sdk.APIConnectionError) {
-    return new ChatError(`connection error: ${err.message}`, true, undefined, 'connection_error');
+    const detail = causes(err)
+      .slice(1)
+      .map((c) => c.message)
+      .filter((m) => m && !/^fetch failed$/.test(m))
+      .join(': ');
+    return new ChatError(`cannot reach the API at ${baseURL}: ${detail || err.message}`, true, undefined, 'connection_error');
   }
   if (sdk && err instanceof sdk.APIError) {
     const status = err.status;
@@ -116,10 +177,32 @@ export function toChatError(err: unknown): ChatError {
   return new ChatError(message, false);
 }
 
+/**
+ * The SDK's `timeout` bounds the wait for response headers, not a stream that stalls
+ * after them; so each call gets its own controller with two timers: a whole-call
+ * deadline (timeoutMs) and an idle timer (no stream event for idleTimeoutMs) reset by
+ * every event, ping included. Either aborts the request and fails it as a retryable
+ * error that says which timer fired.
+ */
 export function createAnthropicChat(opts: AnthropicChatOptions): ChatClient {
   let client: Anthropic | undefined;
+  const base = (opts.baseURL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const idleMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_MS;
   return {
     async complete(req, callOpts = {}) {
+      const ac = new AbortController();
+      let fired: 'deadline' | 'idle' | undefined;
+      let deadline: NodeJS.Timeout | undefined;
+      let idle: NodeJS.Timeout | undefined;
+      const outer = callOpts.signal;
+      const onOuter = () => ac.abort();
+      const bump = () => {
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          fired = 'idle';
+          ac.abort();
+        }, idleMs);
+      };
       try {
         client ??= new (await loadSdk())({
           apiKey: opts.apiKey,
@@ -127,7 +210,16 @@ export function createAnthropicChat(opts: AnthropicChatOptions): ChatClient {
           maxRetries: opts.maxRetries,
           timeout: opts.timeoutMs,
         });
-        const stream = client.messages.stream(toApiBody(req), { signal: callOpts.signal });
+        if (outer?.aborted) throw new ChatError('request aborted before it was sent', false, undefined, 'aborted', undefined, false);
+        outer?.addEventListener('abort', onOuter, { once: true });
+        deadline = setTimeout(() => {
+          fired = 'deadline';
+          ac.abort();
+        }, opts.timeoutMs);
+        bump();
+        const stream = client.messages.stream(toApiBody(req), { signal: ac.signal });
+        stream.on('connect', bump);
+        stream.on('streamEvent', bump);
         if (callOpts.onText) stream.on('text', (delta) => callOpts.onText!(delta));
         const msg = await stream.finalMessage();
         const text = msg.content
@@ -142,7 +234,17 @@ export function createAnthropicChat(opts: AnthropicChatOptions): ChatClient {
           requestId: (stream as any).request_id ?? null,
         };
       } catch (err) {
-        throw toChatError(err);
+        if (fired === 'idle') {
+          throw new ChatError(`stream from ${base} idle: no byte for ${Math.round(idleMs / 1000)} s (api.idle_timeout_s); aborted`, true, undefined, 'connection_error');
+        }
+        if (fired === 'deadline') {
+          throw new ChatError(`call to ${base} took longer than ${Math.round(opts.timeoutMs / 1000)} s (api.timeout_s); aborted`, true, undefined, 'timeout');
+        }
+        throw toChatError(err, base);
+      } finally {
+        clearTimeout(deadline);
+        clearTimeout(idle);
+        outer?.removeEventListener('abort', onOuter);
       }
     },
   };
