@@ -81,6 +81,8 @@ export interface AnthropicChatOptions {
   idleTimeoutMs?: number;
 }
 
+const secs = (ms: number) => +(ms / 1000).toFixed(1);
+
 export const DEFAULT_BASE_URL = 'https://api.anthropic.com';
 const DEFAULT_IDLE_MS = 60_000;
 
@@ -235,10 +237,10 @@ export function createAnthropicChat(opts: AnthropicChatOptions): ChatClient {
         };
       } catch (err) {
         if (fired === 'idle') {
-          throw new ChatError(`stream from ${base} idle: no byte for ${Math.round(idleMs / 1000)} s (api.idle_timeout_s); aborted`, true, undefined, 'connection_error');
+          throw new ChatError(`stream from ${base} idle: no byte for ${secs(idleMs)} s (api.idle_timeout_s); aborted`, true, undefined, 'connection_error');
         }
         if (fired === 'deadline') {
-          throw new ChatError(`call to ${base} took longer than ${Math.round(opts.timeoutMs / 1000)} s (api.timeout_s); aborted`, true, undefined, 'timeout');
+          throw new ChatError(`call to ${base} took longer than ${secs(opts.timeoutMs)} s (api.timeout_s); aborted`, true, undefined, 'timeout');
         }
         throw toChatError(err, base);
       } finally {

@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { createDefaultResponder } from './fake-api-default.js';
+import { isFaultReply, writeFault, type FaultReply } from './fake-api-faults.js';
 import { countTokens, FIVE_MINUTES_MS, PromptCache, promptBlocks, promptTokens } from './fake-api-prompt.js';
 import { createReplyWriter } from './fake-api-respond.js';
 import { lastUserText, makeId, systemText, validateBody } from './fake-api-wire.js';
@@ -32,11 +33,19 @@ export type FakeReply =
   | { midStreamError: { type: string; message: string }; afterText?: string }
   | { hangMs: number };
 
+/**
+ * What a script may hold: a reply, or a transport fault (fake-api-faults.ts: a stall
+ * after the headers, a reset mid-body). A reply cut at max_tokens is
+ * { text, stopReason: 'max_tokens' }, or any text longer than the request's max_tokens.
+ */
+export type ScriptedReply = FakeReply | FaultReply;
+export type { FaultReply };
+
 export interface FakeApiOptions {
   host?: string;
   port?: number;
   apiKey?: string;
-  respond?: (req: FakeRequest) => FakeReply | Promise<FakeReply>;
+  respond?: (req: FakeRequest) => ScriptedReply | Promise<ScriptedReply>;
   minCacheableTokens?: number;
   cacheTtlMs?: number;
   now?: () => number;
@@ -56,7 +65,7 @@ export interface FakeApi {
   url: string;
   port: number;
   requests: FakeRequest[];
-  script(...replies: FakeReply[]): void;
+  script(...replies: ScriptedReply[]): void;
   onRequest(fn: (req: FakeRequest) => void): () => void;
   totals(): FakeTotals;
   close(): Promise<void>;
@@ -77,7 +86,7 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
   });
   const defaultReply = createDefaultResponder();
   const requests: FakeRequest[] = [];
-  const queue: FakeReply[] = [];
+  const queue: ScriptedReply[] = [];
   const listeners = new Set<(req: FakeRequest) => void>();
   const totals: FakeTotals = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, requests: 0 };
   const sockets = new Set<Socket>();
@@ -175,7 +184,8 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
     }
 
     const reply = queue.shift() ?? (opts.respond ? await opts.respond(record) : { text: defaultReply(body) });
-    await dispatch(res, record, reply);
+    if (isFaultReply(reply)) writeFault(res, body.model, reply, timers);
+    else await dispatch(res, record, reply);
   }
 
   const server = http.createServer((req, res) => {
