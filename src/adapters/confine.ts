@@ -150,6 +150,8 @@ function openErr(p: string, err: unknown, expected: Expected): never {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ELOOP') throw new ConfinementError(p, 'symlink', expected);
   if (code === 'EISDIR') throw new ConfinementError(p, 'directory', expected);
+  // O_WRONLY|O_NONBLOCK on a FIFO with no reader, or on a socket.
+  if (code === 'ENXIO') throw new ConfinementError(p, 'fifo', expected);
   if (code === 'EACCES' || code === 'EPERM') throw new ConfinementError(p, 'unreadable', expected, code);
   throw err;
 }
@@ -222,6 +224,7 @@ export function readTextConfined(p: string, opts: { maxBytes?: number; limitName
 
 /** An append descriptor on a regular file (created with `mode` when missing), never through a link. */
 export function openForAppend(p: string, mode = 0o600): number {
+  checkFile(p);
   let fd: number;
   try {
     fd = fs.openSync(p, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, mode);

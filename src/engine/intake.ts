@@ -56,7 +56,8 @@ export class Intake {
 
   constructor(private readonly o: IntakeOptions) {
     try {
-      this.rejectedCount = fs.readdirSync(o.rejectedDir).filter((n) => !n.endsWith('.reason') && !n.startsWith('.')).length;
+      // Not through a link: a .rejected/ that is not a real directory holds nothing of ours.
+      if (fs.lstatSync(o.rejectedDir).isDirectory()) this.rejectedCount = fs.readdirSync(o.rejectedDir).filter((n) => !n.endsWith('.reason') && !n.startsWith('.')).length;
     } catch {
       /* created by ensureLayout */
     }
