@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkDir, checkFile, ensureDir, InputError, readFileConfined } from './adapters/confine.js';
+import { checkDir, checkFile, ConfinementError, ensureDir, InputError, readFileConfined } from './adapters/confine.js';
+import { describeFsError, RootFault } from './engine/faults.js';
 import { unlinkDurable, writeAtomic } from './adapters/fs-atomic.js';
 import { checkSessionId, sessionDispatchDir, sessionInputFile, type RootPaths } from './root.js';
 
@@ -18,7 +19,13 @@ export function enqueueEnvelope(p: RootPaths, session: string, content: string, 
   if (!content.trim()) throw new InputError('nothing to send: the content is empty');
   const name = `${Date.now()}-${session}-${crypto.randomBytes(3).toString('hex')}.json`;
   const body = { session_id: session, timestamp: new Date().toISOString(), content, ...extra };
-  writeAtomic(path.join(p.queue, name), JSON.stringify(body) + '\n', 0o644);
+  const file = path.join(p.queue, name);
+  try {
+    writeAtomic(file, JSON.stringify(body) + '\n', 0o644);
+  } catch (err) {
+    // A full disk or an unwritable queue/ is the root's problem: one line that says so, no stack.
+    throw err instanceof ConfinementError ? err : new RootFault(file, describeFsError(err, file), (err as NodeJS.ErrnoException).code);
+  }
   return name;
 }
 
