@@ -5,7 +5,9 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfinementError, InputError, readFileConfined, TooLargeError, within } from '../src/adapters/confine.js';
 import { JsonlAppender, readJson, readJsonl, writeAtomic } from '../src/adapters/fs-atomic.js';
+import { acquireLock, lockHolder } from '../src/adapters/lock.js';
 import { watchDir } from '../src/adapters/watch.js';
+import { HOOK_NOTICES_NAME, HookNoticeReader } from '../src/engine/hook-notices.js';
 import { protectDotenv, readDotenv, setDotenvValue, ensureTopics } from '../src/config/env.js';
 import { ConfigError, loadConfig } from '../src/config/load.js';
 import { Dispatcher } from '../src/engine/dispatch.js';
@@ -107,6 +109,18 @@ describe('every state file', () => {
     expect(fs.readFileSync(secretFile(), 'utf8')).toBe(SECRET);
     mkfifo(p.control);
     expect(() => readJson(p.control)).toThrow(/control\.json: is a FIFO/);
+  });
+
+  it('hook notices and the lock as FIFOs neither block nor crash; a planted lock is taken over, not followed', () => {
+    const notices = path.join(p.state, HOOK_NOTICES_NAME);
+    mkfifo(notices);
+    expect(new HookNoticeReader(notices).readNew()).toEqual([]);
+    fs.symlinkSync(secretFile(), p.lock);
+    expect(lockHolder(p.lock)).toBeUndefined();
+    const lock = acquireLock(p.lock);
+    expect(fs.lstatSync(p.lock).isFile()).toBe(true);
+    expect(fs.readFileSync(secretFile(), 'utf8')).toBe(SECRET);
+    lock.release();
   });
 });
 

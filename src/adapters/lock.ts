@@ -39,7 +39,14 @@ export function isAlive(pid: number): boolean {
 }
 
 export function readLock(file: string): LockInfo | undefined {
-  const info = readJson<LockInfo>(file);
+  let info: LockInfo | undefined;
+  try {
+    info = readJson<LockInfo>(file);
+  } catch {
+    // Not a regular file (a planted link or FIFO): no relay wrote it, so it is stale;
+    // taking it over unlinks the name, which never touches what a link points to.
+    return undefined;
+  }
   return info && typeof info.pid === 'number' ? info : undefined;
 }
 

@@ -24,6 +24,12 @@ export const watchDir: WatchFn = (dir, onChange, onError) => {
     queueMicrotask(() => onChange(null));
   };
   try {
+    // fs.watch follows a link; a directory that is not a real one is not watched (its
+    // owner reports why), so nothing outside the root is ever watched on its behalf.
+    if (!fs.lstatSync(dir).isDirectory()) {
+      onError?.(`not watching ${dir}: it is not a real directory`);
+      return () => {};
+    }
     watcher = fs.watch(dir, { persistent: true }, (_event, name) => onChange(name ? String(name) : null));
     watcher.on('error', degrade);
   } catch (err) {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { openFileForRead } from '../adapters/confine.js';
 import { oneLine } from '../text.js';
 import type { RootPaths } from '../root.js';
 
@@ -84,7 +85,10 @@ export class HookNoticeReader {
   readNew(): HookNotice[] {
     let fd: number;
     try {
-      fd = fs.openSync(this.file, 'r');
+      // Confined (no link followed, a FIFO never opened blocking); a refused file reads as empty.
+      const opened = openFileForRead(this.file);
+      if (!opened) throw new Error('missing');
+      fd = opened.fd;
     } catch {
       this.offset = 0;
       return [];
