@@ -243,6 +243,33 @@ describe('dispatch/<session>/', () => {
     expect(d.pending('session-1')).toBe(1);
   });
 
+  it('a bad input.txt found by the ack watcher is reported as a SessionFault, never thrown from the watcher', async () => {
+    const { d, faults } = rig();
+    opened.push(d);
+    d.enqueue('session-1', 'one', 't1');
+    d.enqueue('session-1', 'two', 't2');
+    expect(d.pump('session-1')).toBe(true);
+    // The session swaps its input.txt for a link, atomically (so no ack can slip in between).
+    const input = path.join(p.dispatch, 'session-1', 'input.txt');
+    fs.symlinkSync(secretFile(), `${input}.new`);
+    fs.renameSync(`${input}.new`, input);
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no fault reported: ${JSON.stringify(faults)}`)), 10_000);
+      const iv = setInterval(() => {
+        if (faults.length) {
+          clearTimeout(t);
+          clearInterval(iv);
+          resolve();
+        }
+      }, 20);
+    });
+    expect(faults[0]).toBeInstanceOf(SessionFault);
+    expect(faults[0].message).toMatch(/session-1\/input\.txt: is a symlink/);
+    expect(fs.readFileSync(secretFile(), 'utf8')).toBe(SECRET);
+    expect(d.fault('session-1')?.session).toBe('session-1');
+    expect(d.pending('session-1')).toBe(1);
+  });
+
   it('the session side (takeReply) neither reads nor deletes through a link', () => {
     fs.mkdirSync(path.join(p.dispatch, 'session-1'));
     fs.symlinkSync(secretFile(), path.join(p.dispatch, 'session-1', 'input.txt'));
