@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { openForAppend } from '../adapters/confine.js';
 import type { RelayEmitter } from '../engine/events.js';
 import { formatEvent, redactor } from './format.js';
 
@@ -11,7 +12,8 @@ export function attachLog(
   events: RelayEmitter,
   opts: { file: string; secrets: Array<string | undefined>; stream?: NodeJS.WritableStream; json?: boolean },
 ): () => void {
-  const fd = fs.openSync(opts.file, 'a', 0o600);
+  // Confined: a logs/relay.log that is a link or a FIFO is refused, not appended through or blocked on.
+  const fd = openForAppend(opts.file, 0o600);
   const redact = redactor(opts.secrets);
   const off = events.onAny((name, payload) => {
     const at = new Date().toISOString();

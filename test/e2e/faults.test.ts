@@ -159,6 +159,17 @@ describe('session-side commands at the edge', () => {
     expect(fs.lstatSync(h.paths.env).isSymbolicLink()).toBe(true);
     expect(fs.statSync(target).mode & 0o777).toBe(0o644);
     expect(fs.readFileSync(target, 'utf8')).toBe('NTFY_TOPIC=outside\n');
+
+    // logs/relay.log as a link: refused with the reason, nothing appended outside.
+    fs.unlinkSync(h.paths.env);
+    const logTarget = path.join(outside, 'relay.log');
+    fs.mkdirSync(h.paths.logs, { recursive: true });
+    fs.symlinkSync(logTarget, h.paths.log);
+    const r2 = await execa('node', [CLI, '--no-ui', '--root', h.root], { env: h.env, reject: false, stdin: 'ignore' });
+    expect(r2.exitCode).toBe(1);
+    expect(String(r2.stderr).trim()).toMatch(/^relay-tui: .*logs\/relay\.log: is a symlink; expected a regular file, refused$/);
+    expect(fs.existsSync(logTarget)).toBe(false);
+    expectNoKeyAnywhere(h.root, String(r.stdout) + String(r.stderr) + String(r2.stdout) + String(r2.stderr));
   });
 });
 
