@@ -53,6 +53,15 @@ export function describeFsError(err: unknown, where?: string): string {
       return `read-only file system: ${at} (EROFS)`;
     case 'EIO':
       return `I/O error: ${at} (EIO)`;
+    case 'ELOOP':
+      return `${at}: is a symlink; refused (ELOOP)`;
+    case 'EISDIR':
+      return `${at}: is a directory (EISDIR)`;
+    case 'ENOTDIR':
+      return `${at}: a part of the path is not a directory (ENOTDIR)`;
+    case 'ECONFINED': // adapters/confine.ts: the message already names the path and what it is
+    case 'ETOOLARGE':
+      return e.message;
     default:
       return `${e?.message ?? String(err)}`;
   }
