@@ -93,12 +93,16 @@ export function ensureLayout(p: RootPaths): void {
   for (const dir of [p.queue, p.rejected, p.dispatch, p.logs]) ensureDir(dir);
   ensureDir(p.state, 0o700);
   fs.chmodSync(p.state, 0o700);
-  for (const dir of [p.operatorInbox, inputRejectedDir(p), p.outbox, p.replies]) ensureDir(dir, 0o700);
+  for (const dir of [p.operatorInbox, p.outbox, p.replies]) ensureDir(dir, 0o700);
 }
 
-/** Operator input refused (too large, not a regular file), kept for a human: state/inbox/.rejected/. */
+/**
+ * Operator input refused (too large, not a regular file), kept for a human:
+ * state/rejected-input/, created when first needed. Beside the inbox, not in it, so
+ * the inbox holds only input waiting to be applied.
+ */
 export function inputRejectedDir(p: RootPaths): string {
-  return path.join(p.operatorInbox, '.rejected');
+  return path.join(p.state, 'rejected-input');
 }
 
 export function sessionDispatchDir(p: RootPaths, session: string): string {

@@ -1,16 +1,17 @@
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatError, createAnthropicChat, type ChatRequest } from '../src/adapters/anthropic.js';
 import { abortableSleep, callWithRetries } from '../src/engine/call.js';
 import { startFakeApi, type FakeApi } from '../src/demo/fake-api.js';
 
 /** The real SDK against the fake Messages API on 127.0.0.1, with transport faults scripted. */
 
+// A fresh fake per test: a request a timed-out test left in flight must not take the next test's script.
 let api: FakeApi;
-beforeAll(async () => {
+beforeEach(async () => {
   api = await startFakeApi({ chunkSize: 10 });
 });
-afterAll(async () => {
+afterEach(async () => {
   await api.close();
 });
 

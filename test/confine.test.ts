@@ -138,7 +138,7 @@ describe('inbox and jc_input.txt', () => {
     expect(inbox.claimJcInput()).toBeUndefined();
     expect(inbox.list()).toEqual([]);
     expect(refused).toHaveLength(1);
-    expect(refused[0].reason).toMatch(/is a symlink; operator input must be a regular file; not read \(moved to .*\.rejected/);
+    expect(refused[0].reason).toMatch(/is a symlink; operator input must be a regular file; not read \(moved to .*state\/rejected-input\//);
     expect(fs.existsSync(p.jcInput)).toBe(false);
     const names = asideNames();
     expect(names).toHaveLength(2);

@@ -14,7 +14,7 @@ import type { OperatorSource } from './operator.js';
  * Confinement: jc_input.txt and every inbox file must be a regular file, at most
  * limits.max_operator_input_bytes. Anything else (a link, a FIFO, a directory, an
  * unreadable or oversized file) is never opened for its content: it is moved to
- * state/inbox/.rejected/NAME with NAME.reason, reported through onRefused, and never
+ * state/rejected-input/NAME with NAME.reason, reported through onRefused, and never
  * sent. claimJcInput() and list() never throw (the relay calls them from watchers);
  * a failure of state/ itself goes to onFault as a RootFault.
  */
@@ -22,7 +22,7 @@ import type { OperatorSource } from './operator.js';
 export const DEFAULT_MAX_OPERATOR_INPUT_BYTES = 262_144;
 
 export interface InboxOptions {
-  /** Where refused input is set aside; default DIR/.rejected. */
+  /** Where refused input is set aside; default state/rejected-input/ (beside DIR). */
   rejectedDir?: string;
   maxBytes?: () => number;
   onRefused?: (file: string, reason: string) => void;
@@ -83,7 +83,7 @@ export class Inbox {
     readonly jcInput: string,
     private readonly o: InboxOptions = {},
   ) {
-    this.rejectedDir = o.rejectedDir ?? path.join(dir, '.rejected');
+    this.rejectedDir = o.rejectedDir ?? path.join(path.dirname(dir), 'rejected-input');
   }
 
   private max(): number {
