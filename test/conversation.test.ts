@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { toApiBody } from '../src/adapters/anthropic.js';
+import { layoutError, LOOKBACK_BLOCKS } from '../src/engine/cache-rules.js';
 import { Conversation, labelFor, type TurnRecord } from '../src/engine/conversation.js';
 
 let dir: string;
@@ -136,38 +138,104 @@ describe('append and reload', () => {
 });
 
 describe('request()', () => {
-  it('first call: one user message with the one breakpoint on it', () => {
+  // minTokens 1: every breakpoint can take effect, so the tests below see the positions alone.
+  const ANY = { minTokens: 1 };
+
+  it('first call: one user message, the breakpoint on it and on the system prompt', () => {
     const c = conv();
-    const req = c.request('[session-1] hi', BASE);
+    const req = c.request('[session-1] hi', BASE, ANY);
     expect(req.model).toBe('claude-opus-4-7');
     expect(req.system).toBe('sys');
     expect(req.max_tokens).toBe(1024);
     expect(req.messages).toEqual([{ role: 'user', content: '[session-1] hi' }]);
     expect(req.cacheAt).toEqual([0]);
+    expect(req.cacheSystem).toBe(true);
+    expect(req.cacheTtl).toBeUndefined(); // 5m: sent without a ttl, byte for byte as before
+    expect(req.cachePlan.ttl).toBe('5m');
   });
 
-  it('alternates user/assistant from the history, and breaks at the previous user message and the new one', () => {
+  it('alternates user/assistant from the history; one moving breakpoint, since the lookback reaches the previous one', () => {
     const c = conv();
     const turns = appendN(c, 3);
-    const req = c.request('[session-2] new', BASE);
+    const req = c.request('[session-2] new', BASE, ANY);
     expect(req.messages).toHaveLength(7);
     expect(req.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant', 'user', 'assistant', 'user']);
     expect(req.messages[4]).toEqual({ role: 'user', content: turns[2].user });
     expect(req.messages[5]).toEqual({ role: 'assistant', content: turns[2].reply });
     expect(req.messages[6].content).toBe('[session-2] new');
-    expect(req.cacheAt).toEqual([4, 6]);
-    for (const i of req.cacheAt) expect(req.messages[i].role).toBe('user');
+    // The previous call wrote through message 4; the breakpoint on 6 reads it within 20 blocks.
+    expect(req.cacheAt).toEqual([6]);
+    expect(req.cacheSystem).toBe(true);
   });
 
-  it('the previous request\'s last breakpoint is this request\'s first (a moving breakpoint)', () => {
+  it('the previous request\'s last breakpoint is within this request\'s lookback (a moving breakpoint)', () => {
     const c = conv();
-    const req1 = c.request('[session-1] first', BASE);
+    const req1 = c.request('[session-1] first', BASE, ANY);
     c.append(turn(c.nextSeq(), 'session-1', { user: '[session-1] first', reply: 'ok' }));
-    const req2 = c.request('[session-1] second', BASE);
+    const req2 = c.request('[session-1] second', BASE, ANY);
     const last1 = req1.cacheAt[req1.cacheAt.length - 1];
-    expect(req2.cacheAt[0]).toBe(last1);
     expect(req2.messages[last1]).toEqual(req1.messages[last1]);
-    expect(req2.cacheAt).toEqual([0, 2]);
+    expect(req2.cacheAt).toEqual([2]);
+    expect(req2.cacheAt[0] - last1).toBeLessThan(LOOKBACK_BLOCKS);
+  });
+
+  it('places no breakpoint where the prefix is under the model\'s minimum', () => {
+    const c = conv();
+    // Opus 4.7 caches nothing under 4,096 tokens: a short first turn gets no breakpoint at all.
+    const short = c.request('[session-1] hi', BASE);
+    expect(short.cacheAt).toEqual([]);
+    expect(short.cacheSystem).toBe(false);
+    expect(short.cachePlan).toMatchObject({ belowMinimum: true, minTokens: 4096, breakpoints: [] });
+    expect(toApiBody(short).system).toEqual([{ type: 'text', text: 'sys' }]);
+    // Opus 4.8 caches from 1,024: the same ~1,700-token prompt is marked there, not on 4.7.
+    const text = '[session-1] ' + 'word '.repeat(1000);
+    expect(c.request(text, { ...BASE, model: 'claude-opus-4-8' }).cacheAt).toEqual([0]);
+    expect(c.request(text, BASE).cacheAt).toEqual([]);
+    // A short system prompt gets none even when the conversation after it is long enough.
+    const long = c.request('[session-1] ' + 'word '.repeat(4000), BASE);
+    expect(long.cacheAt).toEqual([0]);
+    expect(long.cacheSystem).toBe(false);
+    const bigSystem = c.request('[session-1] hi', { ...BASE, system: 'rule. '.repeat(3000) });
+    expect(bigSystem.cacheSystem).toBe(true);
+    expect(bigSystem.cacheAt).toEqual([0]);
+  });
+
+  it('counts tokens as the API measured this history once a turn is recorded', () => {
+    const c = conv();
+    // 6,000 bytes of text; the API said 6,000 tokens (1 per byte, e.g. dense code), far above the 3-byte default.
+    const user = 'x'.repeat(3000);
+    c.append(turn(c.nextSeq(), 'session-1', { user, reply: 'y'.repeat(2997), history_tokens: 6000 }));
+    const req = c.request('[s] z', BASE);
+    expect(req.cachePlan.promptTokens).toBeGreaterThan(5900);
+    expect(req.cacheAt).toEqual([2]);
+  });
+
+  it('a 1h lifetime reaches the wire on every breakpoint; a chooser sees the cacheable sizes', () => {
+    const c = conv();
+    appendN(c, 2);
+    const seen: Array<{ prefixTokens: number; addedTokens: number; minTokens: number }> = [];
+    const req = c.request('[s] next', BASE, { minTokens: 1, ttl: (sizes) => (seen.push(sizes), '1h') });
+    expect(seen).toHaveLength(1);
+    expect(seen[0].prefixTokens).toBe(req.cachePlan.cachedTokens);
+    // What the last call did not cache: the previous reply and the new message.
+    expect(seen[0].addedTokens).toBeLessThan(seen[0].prefixTokens);
+    expect(seen[0].addedTokens).toBeGreaterThan(0);
+    expect(req.cacheTtl).toBe('1h');
+    const body = toApiBody(req);
+    expect((body.system as any[])[0].cache_control).toEqual({ type: 'ephemeral', ttl: '1h' });
+    const marked = body.messages.filter((m) => Array.isArray(m.content));
+    expect(marked).toHaveLength(1);
+    expect((marked[0].content as any[])[0].cache_control).toEqual({ type: 'ephemeral', ttl: '1h' });
+    expect(layoutError(req.cachePlan.breakpoints)).toBeNull();
+  });
+
+  it('a summary request (writeEnd false) reads the cached prefix and writes nothing new', () => {
+    const c = conv();
+    appendN(c, 3);
+    const req = c.request('[relay] summarize', BASE, { minTokens: 1, writeEnd: false });
+    // Message 4 is the last turn's user message: what the previous call wrote.
+    expect(req.cacheAt).toEqual([4]);
+    expect(req.cachePlan.cachedTokens).toBeLessThan(req.cachePlan.promptTokens);
   });
 
   it('does not change the history (a request is not a turn)', () => {
@@ -219,7 +287,8 @@ describe('replaceWithSummary', () => {
     expect(req.messages[0].content).toContain('the story so far');
     expect(req.messages[1].role).toBe('assistant');
     expect(req.messages.slice(2, 6).map((m) => m.content)).toEqual([turns[3].user, turns[3].reply, turns[4].user, turns[4].reply]);
-    expect(req.cacheAt).toEqual([4, 6]);
+    // The summary replaced what the last call cached: nothing to read but the system prompt; the end is written.
+    expect(c.request('[session-1] next', BASE, { minTokens: 1 }).cacheAt).toEqual([6]);
     // No temp files left next to the live file.
     expect(fs.readdirSync(dir).sort()).toEqual(['archive', 'conversation.jsonl']);
   });
@@ -268,9 +337,9 @@ describe('replaceWithSummary', () => {
     expect(c.replaceWithSummary(summary(), 0)).toEqual({ replaced: 3, kept: 0 });
     expect(c.turnCount).toBe(0);
     expect(c.historyTokens).toBe(42);
-    const req = c.request('x', BASE);
+    const req = c.request('x', BASE, { minTokens: 1 });
     expect(req.messages).toHaveLength(3);
-    expect(req.cacheAt).toEqual([0, 2]);
+    expect(req.cacheAt).toEqual([2]);
     c.close();
     const again = conv();
     expect(again.turnCount).toBe(0);

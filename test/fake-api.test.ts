@@ -348,7 +348,7 @@ describe('fake Anthropic API — prompt caching', () => {
     expectAddsUp(first.usage, params);
     expectAddsUp(second.usage, params);
 
-    const other = await c.messages.create({ ...params, model: 'claude-haiku-4-5' });
+    const other = await c.messages.create({ ...params, model: 'claude-opus-4-8' });
     expect(other.usage.cache_read_input_tokens).toBe(0); // the model is part of the key
 
     const counted = await c.messages.countTokens({ model: MODEL, system: params.system, messages: params.messages });
@@ -361,6 +361,25 @@ describe('fake Anthropic API — prompt caching', () => {
       cacheWrite: 2 * sys,
       requests: 3,
     });
+  });
+
+  it('each model has its own minimum: the same 1,268-token prompt is cached on Sonnet 4.6, not on Opus 4.7 or Haiku 4.5', async () => {
+    const f = await start();
+    const c = client(f);
+    const params = (model: string) => ({
+      model,
+      max_tokens: 50,
+      system: [{ type: 'text' as const, text: BIG_SYSTEM, cache_control: { type: 'ephemeral' as const } }],
+      messages: [{ role: 'user' as const, content: 'q' }],
+    });
+    const sys = countTokens(BIG_SYSTEM);
+    expect((await c.messages.create(params(MODEL))).usage).toMatchObject({ cache_creation_input_tokens: sys });
+    for (const model of ['claude-opus-4-7', 'claude-haiku-4-5']) {
+      for (let i = 0; i < 2; i++) {
+        const m = await c.messages.create(params(model));
+        expect(m.usage, model).toMatchObject({ input_tokens: sys + 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 });
+      }
+    }
   });
 
   it('does not cache a prefix below minCacheableTokens', async () => {
@@ -441,6 +460,91 @@ describe('fake Anthropic API — prompt caching', () => {
     expect(await at(900)).toEqual([sys, 0]);
     expect(await at(1800)).toEqual([sys, 0]); // alive only because the read at 900 refreshed it
     expect(await at(2800)).toEqual([0, sys]);
+  });
+});
+
+describe('fake Anthropic API — cache lifetimes', () => {
+  const MIN = 60_000;
+  const sysBlock = (ttl?: '5m' | '1h') => ({ type: 'text' as const, text: BIG_SYSTEM, cache_control: ttl ? { type: 'ephemeral' as const, ttl } : { type: 'ephemeral' as const } });
+  const userBlock = (text: string, ttl?: '5m' | '1h') => ({
+    role: 'user' as const,
+    content: [{ type: 'text' as const, text, ...(ttl ? { cache_control: { type: 'ephemeral' as const, ttl } } : {}) }],
+  });
+
+  it('a 1h entry lives an hour from its last use on the fake\'s clock, and the split says which lifetime was written', async () => {
+    let now = 0;
+    const f = await start({ now: () => now });
+    const c = client(f);
+    const sys = countTokens(BIG_SYSTEM);
+    const call = async (t: number, ttl: '5m' | '1h') => {
+      now = t;
+      const params = { model: MODEL, max_tokens: 20, system: [sysBlock(ttl)], messages: [userBlock(`lifetime ${ttl}`)] };
+      const m = await c.messages.create(params);
+      expectAddsUp(m.usage, params);
+      return m.usage;
+    };
+    const w5 = await call(0, '5m');
+    expect(w5).toMatchObject({ cache_creation_input_tokens: sys, cache_creation: { ephemeral_5m_input_tokens: sys, ephemeral_1h_input_tokens: 0 } });
+    const w1 = await call(0, '1h');
+    // A different key? No: the lifetime is not part of the prompt, so the 1h call reads the 5m entry.
+    expect(w1.cache_read_input_tokens).toBe(sys);
+    // Another prefix (its own key), written at 1h and followed for two hours.
+    const other = `${BIG_SYSTEM} Second prompt.`;
+    const osys = countTokens(other);
+    const fresh = async (t: number) => {
+      now = t;
+      const m = await c.messages.create({ model: MODEL, max_tokens: 20, system: [{ ...sysBlock('1h'), text: other }], messages: [userBlock('q')] });
+      return [m.usage.cache_read_input_tokens, m.usage.cache_creation_input_tokens, m.usage.cache_creation?.ephemeral_1h_input_tokens];
+    };
+    expect(await fresh(0)).toEqual([0, osys, osys]);
+    expect(await fresh(20 * MIN)).toEqual([osys, 0, 0]); // read at 20 min: refreshed to 80 min
+    expect(await fresh(79 * MIN)).toEqual([osys, 0, 0]);
+    expect(await fresh(140 * MIN)).toEqual([0, osys, osys]); // 61 minutes after the last use
+    // The 5m entry of the first prompt died long ago.
+    expect((await call(140 * MIN, '5m')).cache_read_input_tokens).toBe(0);
+  });
+
+  it('a 5m breakpoint does not shorten the 1h entry it reads', async () => {
+    let now = 0;
+    const f = await start({ now: () => now });
+    const c = client(f);
+    const sys = countTokens(BIG_SYSTEM);
+    await c.messages.create({ model: MODEL, max_tokens: 20, system: [sysBlock('1h')], messages: [userBlock('a')] });
+    now = 2 * MIN;
+    await c.messages.create({ model: MODEL, max_tokens: 20, system: [sysBlock('5m')], messages: [userBlock('b')] });
+    now = 30 * MIN;
+    const m = await c.messages.create({ model: MODEL, max_tokens: 20, system: [sysBlock('5m')], messages: [userBlock('c')] });
+    expect(m.usage.cache_read_input_tokens).toBe(sys);
+  });
+
+  it('mixed lifetimes in one request: writes are split per segment; 1h after 5m is refused like the API', async () => {
+    const f = await start({ now: () => 0 });
+    const c = client(f);
+    const sys = countTokens(BIG_SYSTEM);
+    const tail = 'conversation so far. '.repeat(60);
+    const params = { model: MODEL, max_tokens: 20, system: [sysBlock('1h')], messages: [userBlock(tail, '5m')] };
+    const m = await c.messages.create(params);
+    expect(m.usage.cache_creation).toEqual({ ephemeral_1h_input_tokens: sys, ephemeral_5m_input_tokens: countTokens(tail) });
+    expectAddsUp(m.usage, params);
+    const bad = await c.messages
+      .create({ model: MODEL, max_tokens: 20, system: [sysBlock('5m')], messages: [userBlock(tail, '1h')] })
+      .catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(BadRequestError);
+    expect((bad as BadRequestError).message).toMatch(/"1h\\?" cannot come after one with ttl \\?"5m/);
+  });
+
+  it('the lookback reaches a 1h entry 19 blocks back after its 5m successor expired', async () => {
+    let now = 0;
+    const f = await start({ now: () => now });
+    const c = client(f);
+    const notes = Array.from({ length: 19 }, (_, i) => ({ type: 'text' as const, text: `note ${i}` }));
+    const first = { model: MODEL, max_tokens: 20, system: BIG_SYSTEM, messages: [userBlock('start', '1h')] };
+    await c.messages.create(first);
+    now = 30 * MIN;
+    const later = { model: MODEL, max_tokens: 20, system: BIG_SYSTEM, messages: [userBlock('start'), { role: 'assistant' as const, content: notes.slice(0, 18) }, userBlock('q', '5m')] };
+    const m = await c.messages.create(later);
+    expect(m.usage.cache_read_input_tokens).toBe(promptTokens(first));
+    expect(m.usage.cache_creation?.ephemeral_5m_input_tokens).toBe(promptTokens(later) - promptTokens(first));
   });
 });
 

@@ -33,6 +33,10 @@ export interface ChatRequest {
   messages: ChatMessage[];
   /** Indexes into messages whose content gets a cache breakpoint. */
   cacheAt: number[];
+  /** The system prompt gets a breakpoint too (default true; false when it is under the model's minimum). */
+  cacheSystem?: boolean;
+  /** The breakpoints' lifetime (default 5m, sent without a ttl). */
+  cacheTtl?: '5m' | '1h';
 }
 
 export interface ChatResult {
@@ -89,14 +93,13 @@ const DEFAULT_IDLE_MS = 60_000;
 /** System prompt and the chosen messages carry cache_control: a cached prefix that moves with the conversation. */
 export function toApiBody(req: ChatRequest): Anthropic.MessageCreateParamsNonStreaming {
   const marked = new Set(req.cacheAt);
+  const cc = req.cacheTtl === '1h' ? { type: 'ephemeral' as const, ttl: '1h' as const } : { type: 'ephemeral' as const };
   return {
     model: req.model,
     max_tokens: req.max_tokens,
-    system: [{ type: 'text', text: req.system, cache_control: { type: 'ephemeral' } }],
+    system: [{ type: 'text', text: req.system, ...(req.cacheSystem === false ? {} : { cache_control: cc }) }],
     messages: req.messages.map((m, i) =>
-      marked.has(i)
-        ? { role: m.role, content: [{ type: 'text' as const, text: m.content, cache_control: { type: 'ephemeral' as const } }] }
-        : { role: m.role, content: m.content },
+      marked.has(i) ? { role: m.role, content: [{ type: 'text' as const, text: m.content, cache_control: cc }] } : { role: m.role, content: m.content },
     ),
   };
 }

@@ -1,26 +1,33 @@
-// Dollars: one scripted 200-turn conversation (a ~3,000-token system prompt, 3
-// sessions, messages of 200-1,500 tokens, replies of 100-600, 20-90 s apart with an
-// occasional gap past the 5-minute cache TTL) billed two ways by the fake, whose
-// clock is simulated:
-//   (b) relay-tui: the real relay in this process, its own requests (system prompt and
-//       a moving conversation breakpoint cached), its own summarization;
-//   (a) the earlier Python relay's strategy: the very same requests, in the same
-//       order at the same simulated times, with cache_control only on the system
-//       block, replayed against a second fake with its own cache.
-// So the two differ only in what is marked cacheable. Priced with prices.ts.
+// Dollars per turn: two scripted conversations (dense-scripts.ts: today's dense one and a
+// sparse, long-tailed one) billed four ways by the fake Messages API on a simulated clock:
+//   system-only: the earlier Python relay's strategy, cache_control on the system block
+//     only: the very requests of the 5m run, replayed at the same simulated times
+//     against a fake with its own cache;
+//   5m, 1h, auto: the real relay in this process (its requests, breakpoints and
+//     summaries), every breakpoint at 5 minutes (today's moving breakpoint), at 1 hour,
+//     or chosen before each call by src/engine/cache-ttl.ts.
+// The lifetime reaches the relay's requests the way the engine wires it (withLifetime
+// below: choose before each turn's call, record after it). Priced with prices.ts.
 import fs from 'node:fs';
 import path from 'node:path';
-import { normaliseUsage, costOf, lookupPrice, type Usage } from '../engine/prices.js';
+import { createAnthropicChat, type ChatClient } from '../adapters/anthropic.js';
 import { readJsonl } from '../adapters/fs-atomic.js';
-import type { LedgerEntry } from '../engine/ledger.js';
-import { DEFAULT_SYSTEM_PROMPT } from '../config/schema.js';
+import { loadConfig } from '../config/load.js';
 import { startFakeApi } from '../demo/fake-api.js';
-import { startFakeNtfy } from '../demo/fake-ntfy.js';
-import { openRelay } from '../open.js';
+import { TtlChooser, type CacheTtlSetting } from '../engine/cache-ttl.js';
+import type { PlannedRequest } from '../engine/conversation.js';
+import type { LedgerEntry } from '../engine/ledger.js';
+import { costOf, lookupPrice, normaliseUsage, type Usage } from '../engine/prices.js';
+import { Relay } from '../engine/relay.js';
+import { ensureLayout } from '../root.js';
+import { denseScript, sparseScript, type Script } from './dollars-scripts.js';
 import { TAG_RE } from './fakes.js';
-import { log, makeRoot, prose, rng, writeEnvelope } from './util.js';
+import { log, makeRoot, writeEnvelope } from './util.js';
 
 const MODEL = 'claude-opus-4-7';
+
+export type Strategy = 'system-only' | '5m' | '1h' | 'auto';
+export const STRATEGIES: Strategy[] = ['system-only', '5m', '1h', 'auto'];
 
 export interface Bill {
   turns: number;
@@ -32,19 +39,32 @@ export interface Bill {
   input: number;
   cacheRead: number;
   cacheWrite: number;
+  cacheWrite1h: number;
   output: number;
   cacheReadShare: number;
+  /** Calls whose breakpoints were at 1 hour. */
+  calls1h: number;
+  calls: number;
+}
+
+export interface ScriptResult {
+  name: Script['name'];
+  description: string;
+  turns: number;
+  simulatedMinutes: number;
+  systemTokens: number;
+  bills: Record<Strategy, Bill>;
+  /** The cheapest of the three fixed strategies, and auto over it. */
+  bestFixed: Strategy;
+  autoOverBest: number;
+  /** auto over today's (5m moving breakpoint). */
+  autoOver5m: number;
 }
 
 export interface DollarsResult {
-  turns: number;
-  longGaps: number;
-  simulatedMinutes: number;
   capTokens: number;
-  systemTokens: number;
-  a: Bill;
-  b: Bill;
-  ratio: number;
+  model: string;
+  scripts: ScriptResult[];
 }
 
 interface Recorded {
@@ -54,25 +74,30 @@ interface Recorded {
   summary: boolean;
 }
 
-function bill(entries: Array<{ usage: Usage; summary: boolean }>, turns: number): Bill {
+function bill(entries: Array<{ usage: Usage; summary: boolean; ttl1h: boolean }>, turns: number): Bill {
   const price = lookupPrice(MODEL).price;
-  const b: Bill = { turns, summaries: 0, turnCostUsd: 0, summaryCostUsd: 0, totalUsd: 0, perTurnUsd: 0, input: 0, cacheRead: 0, cacheWrite: 0, output: 0, cacheReadShare: 0 };
+  const b: Bill = { turns, summaries: 0, turnCostUsd: 0, summaryCostUsd: 0, totalUsd: 0, perTurnUsd: 0, input: 0, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0, output: 0, cacheReadShare: 0, calls1h: 0, calls: 0 };
   for (const e of entries) {
     const cost = costOf(e.usage, price);
     if (e.summary) {
       b.summaries++;
       b.summaryCostUsd += cost;
     } else b.turnCostUsd += cost;
+    b.calls++;
+    if (e.ttl1h) b.calls1h++;
     b.input += e.usage.input_tokens;
     b.cacheRead += e.usage.cache_read_input_tokens;
     b.cacheWrite += e.usage.cache_creation_input_tokens;
+    b.cacheWrite1h += e.usage.cache_creation?.ephemeral_1h_input_tokens ?? 0;
     b.output += e.usage.output_tokens;
   }
   b.totalUsd = b.turnCostUsd + b.summaryCostUsd;
   b.perTurnUsd = b.totalUsd / turns;
-  b.cacheReadShare = b.cacheRead / (b.input + b.cacheRead + b.cacheWrite);
+  b.cacheReadShare = b.cacheRead / Math.max(1, b.input + b.cacheRead + b.cacheWrite);
   return b;
 }
+
+const has1h = (body: any): boolean => JSON.stringify(body).includes('"ttl":"1h"');
 
 /** The body with cache_control on the system block only: the Python relay's requests. */
 export function systemOnlyCaching(body: any): any {
@@ -81,94 +106,138 @@ export function systemOnlyCaching(body: any): any {
   return { model: body.model, max_tokens: body.max_tokens, system, messages: body.messages.map((m: any) => ({ role: m.role, content: plain(m.content) })) };
 }
 
-export async function measureDollars(o: { turns: number; capTokens: number; base?: string }): Promise<DollarsResult> {
-  const r = rng(2026);
-  const sessions = ['api', 'ui', 'infra'];
-  // ~3,000 tokens under the fake's tokenizer (4 characters a token).
-  const systemPrompt = `${DEFAULT_SYSTEM_PROMPT}\n\nStanding project context:\n${prose(r, 12_000 - DEFAULT_SYSTEM_PROMPT.length - 30)}`;
-  const script = Array.from({ length: o.turns }, (_, i) => {
-    const longGap = i > 0 && i % 40 === 25;
-    return {
-      session: sessions[Math.floor(r() * sessions.length)],
-      content: prose(r, 4 * (200 + Math.floor(r() * 1300))),
-      reply: prose(r, 4 * (100 + Math.floor(r() * 500))),
-      gapMs: i === 0 ? 0 : longGap ? (330 + Math.floor(r() * 300)) * 1000 : (20 + Math.floor(r() * 70)) * 1000,
-      longGap,
-    };
-  });
+/**
+ * What the engine does around each call (see the report of issue 16): before a turn's
+ * call, the lifetime from the TtlChooser for the prefix the request caches; after it,
+ * the call's time recorded. A summary call reads with the last lifetime and is not a
+ * gap between turns.
+ */
+export function withLifetime(inner: ChatClient, setting: CacheTtlSetting, now: () => number): ChatClient {
+  const chooser = new TtlChooser({ setting: () => setting, price: () => lookupPrice(MODEL).price });
+  return {
+    async complete(req, opts) {
+      const plan = (req as Partial<PlannedRequest>).cachePlan;
+      const summary = /^\[relay\]/.test(req.messages[req.messages.length - 1]?.content ?? '');
+      const at = now();
+      const ttl = summary || !plan ? chooser.last : chooser.choose(at, plan.cachedTokens, plan.addedTokens, plan.minTokens).ttl;
+      const result = await inner.complete({ ...req, cacheTtl: ttl }, opts);
+      if (!summary) chooser.record(at, ttl);
+      return result;
+    },
+  };
+}
 
+async function runRelay(script: Script, setting: CacheTtlSetting, capTokens: number, base?: string): Promise<{ bill: Bill; recorded: Recorded[] }> {
   let simNow = Date.parse('2026-05-04T09:00:00Z');
   const recorded: Recorded[] = [];
-  const summaryText = prose(r, 4 * 1000);
-  const fakeB = await startFakeApi({
+  const fake = await startFakeApi({
     now: () => simNow,
     respond: (req) => {
       const summary = req.lastUserText.startsWith('[relay]');
       const m = TAG_RE.exec(req.lastUserText);
-      const reply = summary ? summaryText : m ? script[Number(m[1])].reply : 'ok';
+      const reply = summary ? script.summaryText : m ? script.turns[Number(m[1])].reply : 'ok';
       recorded.push({ body: req.body, at: simNow, reply, summary });
       return { text: reply };
     },
   });
-  fakeB.onRequest(() => void fakeB.requests.splice(0));
-  const ntfy = await startFakeNtfy();
-  const env = { ANTHROPIC_API_KEY: 'bench-not-a-real-key', ANTHROPIC_BASE_URL: fakeB.url, NTFY_SERVER: ntfy.url, NTFY_TOPIC: 'relay-bench-dollars' };
-  const paths = makeRoot({ base: o.base, sessions, env, config: { system_prompt: systemPrompt, history: { cap_tokens: o.capTokens, keep_recent: 10 } } });
-  const opened = await openRelay({ root: paths.root, interactive: false, realEnv: {}, envOverrides: env });
-  let replayNow = 0;
-  let replayIndex = 0;
-  const fakeA = await startFakeApi({ now: () => replayNow, respond: () => ({ text: recorded[replayIndex].reply }) });
-  fakeA.onRequest(() => void fakeA.requests.splice(0));
+  fake.onRequest(() => void fake.requests.splice(0));
+  const env = { ANTHROPIC_API_KEY: 'bench-not-a-real-key', ANTHROPIC_BASE_URL: fake.url };
+  const paths = makeRoot({ base, sessions: script.sessions, env, config: { system_prompt: script.systemPrompt, history: { cap_tokens: capTokens, keep_recent: 10 }, cache: { ttl: setting } } });
+  ensureLayout(paths);
+  const { config } = loadConfig(paths.config);
+  const chat = withLifetime(createAnthropicChat({ apiKey: env.ANTHROPIC_API_KEY, baseURL: fake.url, maxRetries: 0, timeoutMs: 60_000 }), config.cache.ttl, () => simNow);
+  const relay = new Relay({ paths, config, chat, notifier: null, topic: null, now: () => simNow });
   try {
-    await opened.relay.start();
-    log(`dollars: ${o.turns} scripted turns through the relay (simulated clock)`);
-    for (let i = 0; i < o.turns; i++) {
-      const t = script[i];
+    await relay.start();
+    for (let i = 0; i < script.turns.length; i++) {
+      const t = script.turns[i];
       simNow += t.gapMs;
       const done = new Promise<void>((resolve, reject) => {
-        const off = opened.relay.on('dispatch:written', (p) => {
+        const off = relay.on('dispatch:written', (p) => {
           if (p.session !== t.session) return;
           off();
           clearTimeout(timer);
           resolve();
         });
-        const timer = setTimeout(() => reject(new Error(`bench: dollars turn ${i} did not complete`)), 30_000);
+        const timer = setTimeout(() => reject(new Error(`bench: dollars (${script.name}, ${setting}) turn ${i} did not complete`)), 30_000);
       });
       writeEnvelope(paths, t.session, `${t.content} #t${i}#`, { timestamp: new Date(simNow).toISOString() });
       await done;
       fs.unlinkSync(path.join(paths.dispatch, t.session, 'input.txt'));
     }
-    await opened.close();
+    await relay.stop();
     // Billed calls only (the ledger may also hold other kinds of lines, e.g. reservations).
     const ledger = readJsonl<LedgerEntry & { t?: string }>(paths.ledger).records.filter((e) => !e.t && e.usage && (e.kind === 'turn' || e.kind === 'summary'));
-    const b = bill(ledger.map((e) => ({ usage: e.usage, summary: e.kind === 'summary' })), o.turns);
     if (ledger.length !== recorded.length) throw new Error(`bench: the ledger has ${ledger.length} billed calls, the fake saw ${recorded.length}`);
-
-    log(`dollars: replaying ${recorded.length} requests with the system prompt cached only`);
-    const aEntries: Array<{ usage: Usage; summary: boolean }> = [];
-    for (replayIndex = 0; replayIndex < recorded.length; replayIndex++) {
-      const rec = recorded[replayIndex];
-      replayNow = rec.at;
-      const res = await fetch(`${fakeA.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(systemOnlyCaching(rec.body)) });
-      if (!res.ok) throw new Error(`bench: replay ${replayIndex} failed: ${res.status} ${await res.text()}`);
-      const msg = (await res.json()) as { usage: Partial<Usage> };
-      aEntries.push({ usage: normaliseUsage(msg.usage as any), summary: rec.summary });
-    }
-    const a = bill(aEntries, o.turns);
-    return {
-      turns: o.turns,
-      longGaps: script.filter((s) => s.longGap).length,
-      simulatedMinutes: script.reduce((s, t) => s + t.gapMs, 0) / 60_000,
-      capTokens: o.capTokens,
-      systemTokens: Math.ceil(systemPrompt.length / 4),
-      a,
-      b,
-      ratio: b.perTurnUsd / a.perTurnUsd,
-    };
+    const entries = ledger.map((e, k) => ({ usage: e.usage, summary: e.kind === 'summary', ttl1h: has1h(recorded[k].body) }));
+    return { bill: bill(entries, script.turns.length), recorded };
   } finally {
-    await opened.close();
-    await fakeA.close();
-    await fakeB.close();
-    await ntfy.close();
+    await relay.stop();
+    await fake.close();
   }
+}
+
+async function replaySystemOnly(recorded: Recorded[], turns: number): Promise<Bill> {
+  let replayNow = 0;
+  let k = 0;
+  const fake = await startFakeApi({ now: () => replayNow, respond: () => ({ text: recorded[k].reply }) });
+  fake.onRequest(() => void fake.requests.splice(0));
+  try {
+    const entries: Array<{ usage: Usage; summary: boolean; ttl1h: boolean }> = [];
+    for (k = 0; k < recorded.length; k++) {
+      const rec = recorded[k];
+      replayNow = rec.at;
+      const res = await fetch(`${fake.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(systemOnlyCaching(rec.body)) });
+      if (!res.ok) throw new Error(`bench: replay ${k} failed: ${res.status} ${await res.text()}`);
+      const msg = (await res.json()) as { usage: Partial<Usage> };
+      entries.push({ usage: normaliseUsage(msg.usage as any), summary: rec.summary, ttl1h: false });
+    }
+    return bill(entries, turns);
+  } finally {
+    await fake.close();
+  }
+}
+
+async function measureScript(script: Script, capTokens: number, base?: string): Promise<ScriptResult> {
+  const bills = {} as Record<Strategy, Bill>;
+  let recorded5m: Recorded[] = [];
+  for (const s of ['5m', '1h', 'auto'] as const) {
+    log(`dollars: ${script.name} script, ${script.turns.length} turns through the relay, cache lifetime ${s} (simulated clock)`);
+    const run = await runRelay(script, s, capTokens, base);
+    bills[s] = run.bill;
+    if (s === '5m') recorded5m = run.recorded;
+  }
+  log(`dollars: ${script.name} script, replaying ${recorded5m.length} requests with the system prompt cached only`);
+  bills['system-only'] = await replaySystemOnly(recorded5m, script.turns.length);
+  const fixed: Strategy[] = ['system-only', '5m', '1h'];
+  const bestFixed = fixed.reduce((a, b) => (bills[b].perTurnUsd < bills[a].perTurnUsd ? b : a));
+  return {
+    name: script.name,
+    description: script.description,
+    turns: script.turns.length,
+    simulatedMinutes: script.turns.reduce((s, t) => s + t.gapMs, 0) / 60_000,
+    systemTokens: Math.ceil(script.systemPrompt.length / 4),
+    bills,
+    bestFixed,
+    autoOverBest: bills.auto.perTurnUsd / bills[bestFixed].perTurnUsd,
+    autoOver5m: bills.auto.perTurnUsd / bills['5m'].perTurnUsd,
+  };
+}
+
+function tmpfs(): string | undefined {
+  try {
+    fs.accessSync('/dev/shm', fs.constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return undefined;
+  }
+}
+
+export async function measureDollars(o: { turns: number; sparseTurns?: number; capTokens: number; base?: string }): Promise<DollarsResult> {
+  const scripts = [denseScript(o.turns), sparseScript(o.sparseTurns ?? Math.max(200, o.turns))];
+  // Dollars do not depend on the disk: roots on tmpfs when there is one, so six relay runs take seconds, not minutes.
+  const base = o.base ?? tmpfs();
+  const out: ScriptResult[] = [];
+  for (const s of scripts) out.push(await measureScript(s, o.capTokens, base));
+  return { capTokens: o.capTokens, model: MODEL, scripts: out };
 }

@@ -1,5 +1,6 @@
 // BENCHMARKS.md from one run's results. Every number below comes from the run.
 import type { DollarsResult } from './dollars.js';
+import { dollarMethod, dollarRows } from './report-dollars.js';
 import type { IdleFigures } from './idle.js';
 import type { ImportTimes } from './imports.js';
 import type { InprocResult } from './inproc.js';
@@ -33,7 +34,6 @@ export interface Results {
 
 const ms = (x: number) => (!Number.isFinite(x) ? '—' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const mb = (mib: number) => (Number.isFinite(mib) ? (mib * 1.048576).toFixed(0) : '—');
-const usd = (x: number) => `$${x.toFixed(4)}`;
 const pctStr = (x: number) => `${(x * 100).toFixed(1)}%`;
 const yes = (ok: boolean) => (ok ? '**yes**' : '**NO**');
 const code = (s: string) => `\`${s.replace(/\|/g, '\\|')}\``;
@@ -105,11 +105,7 @@ export function render(r: Results): { markdown: string; verdicts: Verdict[] } {
   lines.push(row('7', `TUI under load (${r.tuiLoad.offeredPerS} turns/s offered, ${r.tuiLoad.achievedPerS.toFixed(0)} achieved): frames written per second`, `${r.tuiLoad.framesPerS.toFixed(1)} frames/s (${(r.tuiLoad.bytesPerS / 1000).toFixed(1)} kB/s to the terminal)`, '—', '—'));
   lines.push(row('7', `keystroke → echo in tmux under that load, p50 / p99 of ${r.tuiLoad.echoMs.length}`, `${ms(e50)} / ${ms(e99)} ms`, `${x(e50)} / ${x(e99)}`, 'p99 < 50 ms', e99 < 50, 'keystroke echo p99 < 50 ms under load'));
   lines.push(row('7r', `↳ reference: the same measurement against \`cat\` in a pane (tmux and the control client by themselves), p50 / p99 of ${r.tuiLoad.echoFloorMs.length}`, `${ms(median(r.tuiLoad.echoFloorMs))} / ${ms(pct(r.tuiLoad.echoFloorMs, 99))} ms`, '—', '—'));
-  lines.push(row('8', `dollars per turn, (a) only the system prompt cached (the Python relay), ${d.turns} turns`, usd(d.a.perTurnUsd), '—', '—'));
-  lines.push(row('8', 'dollars per turn, (b) relay-tui (system prompt + moving conversation breakpoint)', usd(d.b.perTurnUsd), '—', '≤ 35% of (a)', d.ratio <= 0.35, 'dollars per turn (b) ≤ 35% of (a)'));
-  lines.push(row('8', '(b) / (a)', pctStr(d.ratio), '—', '≤ 35%'));
-  lines.push(row('8', 'share of prompt tokens read from cache, (a) / (b)', `${pctStr(d.a.cacheReadShare)} / ${pctStr(d.b.cacheReadShare)}`, '—', '—'));
-  lines.push(row('8', `summarization over the run, (b): ${d.b.summaries} summary call${d.b.summaries === 1 ? '' : 's'} ((a) pays ${usd(d.a.summaryCostUsd)} for the same)`, `${usd(d.b.summaryCostUsd)} (${pctStr(d.b.summaryCostUsd / d.b.totalUsd)} of (b)'s total)`, '—', '—'));
+  lines.push(...dollarRows(d, row));
   lines.push('');
   const missed = verdicts.filter((v) => !v.ok);
   lines.push(missed.length ? `**Targets missed in this run** (${missed.length} of ${verdicts.length}): ${missed.map((v) => v.figure).join('; ')}. "Where the time goes" below has the run's own evidence.` : `**Every target (${verdicts.length}) was met in this run.**`);
@@ -128,7 +124,7 @@ export function render(r: Results): { markdown: string; verdicts: Verdict[] } {
   lines.push(`- **Memory** (rows 5, 5r): roots on ${r.tmpfs ?? 'the temp dir'} (memory does not depend on the disk), history.cap_tokens 8,000 so summarization keeps the conversation bounded, envelopes fed as fast as they are taken (backlog ≤ 64). The TUI in tmux, under \`--cpu-prof\` (profile below), for as long as the bench's budget allows: ${mem.turns} turns in ${mem.seconds.toFixed(0)} s (${mem.turnsPerS.toFixed(0)} turns/s). The engine alone (src/bench/engine-mem.ts: openRelay as the CLI calls it, the API replaced by an in-process stub whose usage grows with the prompt) to ${eng.turns.toLocaleString('en-US')} turns in ${eng.seconds.toFixed(0)} s; RSS by turns: ${eng.rss.map(([n, v]) => `${n}: ${mb(v)}`).join(', ')} MB.`);
   lines.push(`- **Start-up** (row 6): from spawn to status.json (pid and \`running\`), polled every ms; for the TUI from \`tmux new-session\` to capture-pane showing the header (\`relay-tui … RUNNING\`), polled back to back. One unmeasured warm-up start each. Runs: headless ${r.startup.headlessMs.map((v) => v.toFixed(0)).join(', ')} ms; TUI ${r.startup.tuiMs.map((v) => v.toFixed(0)).join(', ')} ms.`);
   lines.push(`- **TUI under load** (row 7): the TUI in a 120×40 tmux pane, envelopes paced at ${r.tuiLoad.offeredPerS}/s (backlog ≤ 300) over 4 sessions acking at once, history.cap_tokens 30,000. A tmux control-mode client (\`tmux -C attach\`) sends the keys and receives the pane's output (%output), so no tmux client is spawned per keystroke or per poll. Frames: Ink brackets every frame it writes to a TTY with ESC[?2026h … ESC[?2026l (synchronized update); the ESC[?2026h in the pane's output are counted over a ${r.tuiLoad.windowS.toFixed(1)} s window. Echo: from writing \`send-keys -l TOKEN\` to the control client until TOKEN comes back in the pane's output, then Ctrl+U; 120-320 ms apart. Row 7r is the same against \`cat\` in a pane: the tooling's own share.`);
-  lines.push(`- **Dollars** (row 8): ${d.turns} scripted turns (seeded): system prompt ~${d.systemTokens.toLocaleString('en-US')} tokens, 3 sessions, messages 200-1,500 tokens, replies 100-600, 20-90 s apart with ${d.longGaps} gaps of 5.5-10 minutes (past the 5-minute TTL), ${d.simulatedMinutes.toFixed(0)} simulated minutes; history.cap_tokens ${d.capTokens.toLocaleString('en-US')}. (b) is the real relay in process, the fake on a simulated clock; (a) replays the very same requests (same order, same simulated times, same replies, the same summary call) with cache_control on the system block only, against a second fake with its own cache. Priced with src/engine/prices.ts for claude-opus-4-7. Totals: (a) ${usd(d.a.totalUsd)}, (b) ${usd(d.b.totalUsd)}; prompt tokens (a) ${fmtTok(d.a)}, (b) ${fmtTok(d.b)}.`);
+  lines.push(dollarMethod(d));
   lines.push('');
 
   // ---------------------------------------------------------------- evidence
@@ -177,9 +173,4 @@ export function render(r: Results): { markdown: string; verdicts: Verdict[] } {
   lines.push(`| total at start-up (without the SDK) | ${sum(atStart).toFixed(0)} |  | total | ${sum(r.imports.tui).toFixed(0)} | ${sum(r.imports.tuiProduction).toFixed(0)} |`);
   lines.push('');
   return { markdown: lines.join('\n') + '\n', verdicts };
-}
-
-function fmtTok(b: { input: number; cacheRead: number; cacheWrite: number }): string {
-  const k = (n: number) => `${(n / 1000).toFixed(0)}k`;
-  return `${k(b.input)} uncached + ${k(b.cacheWrite)} cache write + ${k(b.cacheRead)} cache read`;
 }

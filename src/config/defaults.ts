@@ -18,8 +18,8 @@ export const DEFAULT_CONFIG_YAML = `# relay-tui configuration. Every key is opti
 model: claude-opus-4-7
 max_tokens: 4096
 
-# chat-Claude's standing instructions. Marked cacheable: it is billed at the cache-read rate
-# after the first turn.
+# chat-Claude's standing instructions. Marked cacheable once the prompt passes the model's
+# minimum cacheable length (4,096 tokens on Opus 4.7): then billed at the cache-read rate.
 system_prompt: |-
 ${block(DEFAULT_SYSTEM_PROMPT, '  ')}
 
@@ -69,6 +69,11 @@ api:
   max_retries: 2              # retries inside the SDK for 429/5xx/529/connection errors
   outer_retries: 5            # then the relay's own retries, with longer backoff, shown in the UI
   timeout_s: 600
+
+# Prompt-cache lifetime of the breakpoints: auto (per call, whichever of 5 minutes and 1 hour
+# the recent gaps between turns make cheaper), 5m, or 1h.
+cache:
+  ttl: auto
 
 # USD per million tokens; overrides or extends the built-in table.
 prices: {}

@@ -90,6 +90,12 @@ export const configSchema = z.strictObject({
       idle_timeout_s: z.number().positive().default(60),
     })
     .prefault({}),
+  cache: z
+    .strictObject({
+      // auto: 5-minute or 1-hour breakpoints per call, whichever the recent gaps between turns make cheaper (src/engine/cache-ttl.ts).
+      ttl: z.enum(['auto', '5m', '1h']).default('auto'),
+    })
+    .prefault({}),
   prices: z.record(z.string(), price).default({}),
 });
 

@@ -2,6 +2,7 @@
 // Kept apart from the HTTP layer so the benchmark can reason about the same
 // numbers (promptTokens) without starting a server.
 import { createHash } from 'node:crypto';
+import { LOOKBACK_BLOCKS, minCacheableTokens } from '../engine/cache-rules.js';
 
 /** The fake's tokenizer: one token per 4 UTF-16 code units, rounded up. */
 export function countTokens(text: string): number {
@@ -75,13 +76,27 @@ export interface CacheUsage {
 }
 
 export interface PromptCacheOptions {
-  minCacheableTokens: number;
+  /** A prefix shorter than this is silently not cached: one figure, or the model's own (default: cache-rules.ts). */
+  minCacheableTokens?: number | ((model: string) => number);
+  /** The 5-minute lifetime (shortened by tests); a 1h breakpoint lives an hour, or this if longer. */
   ttlMs: number;
   now: () => number;
 }
 
-// The real API looks back this many block boundaries from each breakpoint.
-const LOOKBACK_BLOCKS = 20;
+/**
+ * The API's 400 for breakpoints out of order: a 1-hour breakpoint must not come after
+ * a 5-minute one in prompt order (tools, system, messages). null when in order.
+ */
+export function ttlOrderError(blocks: PromptBlock[]): string | null {
+  let seen5m = false;
+  for (const b of blocks) {
+    if (b.ttl === '5m') seen5m = true;
+    else if (b.ttl === '1h' && seen5m) {
+      return 'A cache_control block with ttl "1h" cannot come after one with ttl "5m": longer lifetimes must appear first (tools, system, messages).';
+    }
+  }
+  return null;
+}
 
 export class PromptCache {
   private entries = new Map<string, { expiresAt: number; ttlMs: number }>();
@@ -93,9 +108,15 @@ export class PromptCache {
     return ttl === '1h' ? Math.max(ONE_HOUR_MS, this.opts.ttlMs) : this.opts.ttlMs;
   }
 
+  private minimum(model: string): number {
+    const m = this.opts.minCacheableTokens;
+    return typeof m === 'number' ? m : (m ?? minCacheableTokens)(model);
+  }
+
   /** Price one request against the cache and update it, as the real API would. */
   apply(model: string, blocks: PromptBlock[]): CacheUsage {
     const now = this.opts.now();
+    const min = this.minimum(model);
     if (++this.applied % 256 === 0) this.sweep(now);
 
     // Chained hashes: key[i] identifies model + every block up to and including i.
@@ -137,12 +158,15 @@ export class PromptCache {
 
     const last = breakpoints[breakpoints.length - 1];
     let written = 0;
-    if (last > readEnd && cum[last] >= this.opts.minCacheableTokens) {
+    if (last > readEnd && cum[last] >= min) {
       let segStart = read;
       for (const bp of breakpoints) {
-        if (cum[bp] < this.opts.minCacheableTokens) continue;
+        if (cum[bp] < min) continue;
         const ttlMs = this.ttlMs(blocks[bp].ttl!);
-        this.entries.set(keys[bp], { expiresAt: now + ttlMs, ttlMs });
+        const had = this.entries.get(keys[bp]);
+        // A prefix that was read keeps its own lifetime (refreshed); a new one gets this breakpoint's.
+        if (bp <= readEnd && had && had.expiresAt > now) had.expiresAt = Math.max(had.expiresAt, now + had.ttlMs);
+        else this.entries.set(keys[bp], { expiresAt: now + ttlMs, ttlMs });
         if (bp > readEnd) {
           const seg = cum[bp] - segStart;
           if (blocks[bp].ttl === '1h') usage.cache_creation.ephemeral_1h_input_tokens += seg;

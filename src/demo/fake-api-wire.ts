@@ -1,5 +1,6 @@
 // Request validation and response bodies in the real API's wire shapes.
 import { randomBytes } from 'node:crypto';
+import { promptBlocks, ttlOrderError } from './fake-api-prompt.js';
 
 const STATUS_ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',
@@ -33,7 +34,6 @@ export function errorBody(type: string, message: string, requestId: string): str
 export function sseEvent(type: string, data: unknown): string {
   return `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
 }
-
 function isObject(v: unknown): v is Record<string, any> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -119,7 +119,7 @@ export function validateBody(body: unknown, requireMaxTokens: boolean): string |
   if (body.stream !== undefined && typeof body.stream !== 'boolean') return 'stream: Input should be a valid boolean';
   const n = countBreakpoints(body);
   if (n > 4) return `A maximum of 4 blocks with cache_control may be provided. Found ${n}.`;
-  return null;
+  return ttlOrderError(promptBlocks(body));
 }
 
 function textOf(content: unknown): string {

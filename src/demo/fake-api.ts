@@ -46,7 +46,8 @@ export interface FakeApiOptions {
   port?: number;
   apiKey?: string;
   respond?: (req: FakeRequest) => ScriptedReply | Promise<ScriptedReply>;
-  minCacheableTokens?: number;
+  /** Default: each model's own minimum (src/engine/cache-rules.ts). */
+  minCacheableTokens?: number | ((model: string) => number);
   cacheTtlMs?: number;
   now?: () => number;
   chunkSize?: number;
@@ -80,7 +81,7 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
   const host = opts.host ?? '127.0.0.1';
   const chunkSize = Math.max(1, opts.chunkSize ?? 40);
   const cache = new PromptCache({
-    minCacheableTokens: opts.minCacheableTokens ?? 1024,
+    minCacheableTokens: opts.minCacheableTokens,
     ttlMs: opts.cacheTtlMs ?? FIVE_MINUTES_MS,
     now: opts.now ?? Date.now,
   });

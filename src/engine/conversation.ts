@@ -3,6 +3,24 @@ import path from 'node:path';
 import { fsyncDir, JsonlAppender, readJsonl, repairJsonlTail, writeAtomic } from '../adapters/fs-atomic.js';
 import type { ChatMessage, ChatRequest } from '../adapters/anthropic.js';
 import type { Usage } from './prices.js';
+import { minCacheableTokens, planLayout, type CacheTtl, type Layout } from './cache-rules.js';
+
+export interface RequestCacheOptions {
+  /** The breakpoints' lifetime, or a chooser given the prompt's cacheable sizes (default 5m). */
+  ttl?: CacheTtl | ((sizes: { prefixTokens: number; addedTokens: number; minTokens: number }) => CacheTtl);
+  /** false for a call whose prompt is never reused (a summary request): read the cached prefix, write nothing new. */
+  writeEnd?: boolean;
+  /** Override of the model's minimum cacheable prefix (cache-rules.ts). */
+  minTokens?: number;
+}
+
+/** What the request's breakpoints promise: sizes are estimates until the API's usage comes back. */
+export interface CachePlan extends Layout {
+  ttl: CacheTtl;
+  minTokens: number;
+}
+
+export type PlannedRequest = ChatRequest & { cachePlan: CachePlan };
 
 /**
  * The one shared conversation with chat-Claude, kept as an append-only JSON-lines
@@ -127,17 +145,48 @@ export class Conversation {
   }
 
   /**
-   * The request for a new user message. Two moving breakpoints: the previous turn's
-   * user message (exactly the prefix cached by the last call, so it is read) and the
-   * new one (written for the next call). With the system prompt that is three of the
-   * API's four.
+   * The request for a new user message, with its cache breakpoints (cache-rules.ts
+   * planLayout): the new message, for the next call to read; the previous turn's user
+   * message (what the last call wrote) only when the lookback would not reach it; the
+   * system prompt. None where the prefix is under the model's minimum. The lifetime is
+   * `cache.ttl`, or chosen from the prompt's sizes when it is a function (cache-ttl.ts).
+   * Without options: 5-minute breakpoints, as before.
    */
-  request(userText: string, base: Omit<ChatRequest, 'messages' | 'cacheAt'>): ChatRequest {
-    const messages = this.baseMessages();
-    messages.push({ role: 'user', content: userText });
-    const last = messages.length - 1;
-    const cacheAt = last >= 2 ? [last - 2, last] : [last];
-    return { ...base, messages, cacheAt };
+  request(userText: string, base: Omit<ChatRequest, 'messages' | 'cacheAt'>, opts: RequestCacheOptions = {}): PlannedRequest {
+    const history = this.baseMessages();
+    const perByte = this.tokensPerByte(base.system, history);
+    const messages = [...history, { role: 'user' as const, content: userText }];
+    const est = (text: string) => Math.ceil(Buffer.byteLength(text) * perByte);
+    const systemBlocks = base.system.length > 0 ? 1 : 0;
+    const blockTokens = [...(systemBlocks ? [est(base.system)] : []), ...messages.map((m) => est(m.content))];
+    // The last call wrote through the last turn's user message, unless a summary has replaced that prefix since.
+    const last = this.lastTurn;
+    const fresh = last && (!this.summary || last.seq > this.summary.seq);
+    const cachedThrough = fresh && messages.length >= 3 ? systemBlocks + messages.length - 3 : undefined;
+    const minTokens = opts.minTokens ?? minCacheableTokens(base.model);
+    const writeEnd = opts.writeEnd ?? true;
+    const shape = { blockTokens, minTokens, systemBlocks, cachedThrough, writeEnd };
+    const probe = planLayout({ ...shape, ttl: '5m' });
+    const ttl = typeof opts.ttl === 'function' ? opts.ttl({ prefixTokens: probe.cachedTokens, addedTokens: probe.addedTokens, minTokens }) : (opts.ttl ?? '5m');
+    const layout = planLayout({ ...shape, ttl });
+    const cacheAt = layout.breakpoints.filter((b) => b.block >= systemBlocks).map((b) => b.block - systemBlocks);
+    const cacheSystem = layout.breakpoints.some((b) => b.block < systemBlocks);
+    return { ...base, messages, cacheAt, cacheSystem, ...(ttl === '1h' ? { cacheTtl: ttl } : {}), cachePlan: { ...layout, ttl, minTokens } };
+  }
+
+  /**
+   * Tokens per UTF-8 byte, to place breakpoints against the minimum: measured by the
+   * API on this very history when its last turn is after any summary (the last turn's
+   * history_tokens covers the system prompt, every message and the reply), else one
+   * token per 3 bytes, which over- rather than under-counts prose, code and CJK alike.
+   */
+  private tokensPerByte(system: string, history: ChatMessage[]): number {
+    const last = this.lastTurn;
+    if (!last || (this.summary && last.seq < this.summary.seq) || !(last.history_tokens > 0)) return 1 / 3;
+    let bytes = Buffer.byteLength(system);
+    for (const m of history) bytes += Buffer.byteLength(m.content);
+    if (bytes === 0) return 1 / 3;
+    return Math.min(1, Math.max(1 / 6, last.history_tokens / bytes));
   }
 
   /**

@@ -27,10 +27,11 @@ describe('relay loop (headless, real CLI, fake API)', () => {
     expect(req.stream).toBe(true);
     expect(req.lastUserText).toMatch(/^\[session-1\]/);
     expect(req.lastUserText).toContain('Tests pass. Awaiting review.');
-    // The system prompt and the moving prefix are marked cacheable.
-    expect(req.body.system[0].cache_control).toEqual({ type: 'ephemeral' });
+    // A short first prompt is under the default model's 4,096-token minimum: no breakpoint is
+    // placed where none could take effect (src/engine/cache-rules.ts; test/conversation.test.ts).
+    expect(req.body.system[0].cache_control).toBeUndefined();
     const last = req.body.messages[req.body.messages.length - 1];
-    expect(last.content[0].cache_control).toEqual({ type: 'ephemeral' });
+    expect(typeof last.content === 'string' || last.content[0].cache_control === undefined).toBe(true);
     const s = await h.waitStatus((s) => s.sessions['session-1']?.turns === 1);
     expect(s.state).toBe('running');
     expect(s.total_cost_usd).toBeGreaterThan(0);
