@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LockHeldError } from './adapters/lock.js';
 import { ConfigError } from './config/load.js';
-import { runView } from './cli-view.js';
-import { MissingKeyError, openPaths, openRelay } from './open.js';
+import { runView } from './run-view.js';
+import { MissingKeyError, openPaths, openRelay } from './open-relay.js';
 
 /**
  * Arguments to one command, and the one place that turns errors into exit codes:

@@ -44,6 +44,8 @@ export interface ChatResult {
 }
 
 export class ChatError extends Error {
+  /** false: the request never reached the API (not billed); set by the adapter when it knows. */
+  reachedApi?: boolean;
   constructor(
     message: string,
     readonly retryable: boolean,

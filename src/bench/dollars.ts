@@ -16,7 +16,7 @@ import type { LedgerEntry } from '../engine/ledger.js';
 import { DEFAULT_SYSTEM_PROMPT } from '../config/schema.js';
 import { startFakeApi } from '../demo/fake-api.js';
 import { startFakeNtfy } from '../demo/fake-ntfy.js';
-import { openRelay } from '../open.js';
+import { openRelay } from '../open-relay.js';
 import { TAG_RE } from './fakes.js';
 import { log, makeRoot, prose, rng, writeEnvelope } from './util.js';
 

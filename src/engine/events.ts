@@ -1,5 +1,5 @@
 import type { OperatorSource } from './operator.js';
-import type { PauseReason, RelayState } from './status.js';
+import type { PauseReason, RelayState, TurnSource } from './status.js';
 
 /**
  * Everything the engine tells its views. Views (the TUI, the headless logger) only
@@ -9,7 +9,7 @@ export interface RelayEvents {
   log: { level: 'info' | 'warn' | 'error'; message: string };
   'envelope:queued': { file: string; session: string };
   'envelope:rejected': { file: string; reason: string };
-  'turn:started': { session: string; kind: 'turn' | 'summary'; source: 'envelope' | 'operator' | 'hook'; file?: string };
+  'turn:started': { session: string; kind: 'turn' | 'summary'; source: TurnSource; file?: string };
   'turn:delta': { session: string; chars: number };
   'turn:retry': { attempt: number; of: number; message: string; delayMs: number };
   'turn:completed': {
@@ -20,6 +20,8 @@ export interface RelayEvents {
     cacheHit: number;
     held: 'needs_jc' | 'approval' | null;
     preview: string;
+    /** The reply was cut by max_tokens (delivered anyway, marked). */
+    truncated?: boolean;
   };
   'turn:failed': { session: string; message: string };
   'summary:done': { replacedTurns: number; keptTurns: number; costUsd: number };
