@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { relative } from 'node:path';
+import { basename, relative } from 'node:path';
 import type { AuditEntry } from './audit.js';
 import { loadControl, saveControl, type Control, type HeldReply, type PauseInfo } from './control.js';
 import type { RelayEmitter } from './events.js';
@@ -227,9 +227,10 @@ export class Pauses {
    * itself). Never throws; returns false when even control.json could not be written.
    */
   fault(f: SessionFault | RootFault): boolean {
-    const where = f.path ? relative(this.o.root, f.path) || f.path : undefined;
+    const rel = f.path ? relative(this.o.root, f.path) : undefined;
+    const where = f.path && rel && !rel.startsWith('..') ? rel : f.path;
     if (f instanceof RootFault) {
-      const message = where && !f.message.includes(where) ? `${f.message} (${where})` : f.message;
+      const message = where && f.path && !f.message.includes(basename(f.path)) ? `${f.message} (${where})` : f.message;
       const same = this.control.paused?.fault === 'root' && this.control.paused.message === message;
       if (!same) {
         this.setPause({ reason: 'error', message, at: this.iso(), fault: 'root', code: newCode(), ...(f.path ? { path: f.path } : {}) }, 'relay');
