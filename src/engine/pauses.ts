@@ -3,7 +3,7 @@ import { basename, relative } from 'node:path';
 import type { AuditEntry } from './audit.js';
 import { loadControl, saveControl, type Control, type HeldReply, type PauseInfo } from './control.js';
 import type { RelayEmitter } from './events.js';
-import { classify, RootFault, type SessionFault } from './faults.js';
+import { classify, describeFsError, RootFault, SessionFault } from './faults.js';
 import type { Guard, Trip } from './guard.js';
 import type { OperatorSource } from './operator.js';
 import type { Pings } from './pings.js';
@@ -248,6 +248,15 @@ export class Pauses {
     }
     return this.trySave();
   }
+}
+
+/** classify(), with a raw error's path shown relative to the root: "disk full: state/conversation.jsonl (ENOSPC)". */
+export function classifyIn(root: string, err: unknown): SessionFault | RootFault {
+  if (err instanceof SessionFault || err instanceof RootFault) return err;
+  const e = err as NodeJS.ErrnoException | undefined;
+  if (!e?.path) return classify(err);
+  const rel = relative(root, e.path);
+  return new RootFault(e.path, describeFsError(err, rel && !rel.startsWith('..') ? rel : e.path), e.code);
 }
 
 /** The key a pause's deferred ping goes by. */

@@ -8,7 +8,7 @@ import { Committer, type Committed, type CommitStep } from './commit.js';
 import { Conversation, labelFor, type TurnRecord } from './conversation.js';
 import { Dispatcher } from './dispatch.js';
 import { RelayEmitter, type RelayEventName, type RelayEvents } from './events.js';
-import { classify, RootFault } from './faults.js';
+import { RootFault } from './faults.js';
 import { Guard } from './guard.js';
 import { HOOK_NOTICES_NAME, HookNoticeReader } from './hook-notices.js';
 import { Inbox } from './inbox.js';
@@ -16,7 +16,7 @@ import { Intake } from './intake.js';
 import { Ledger } from './ledger.js';
 import type { OperatorSource } from './operator.js';
 import { OperatorInput, type SubmitResult } from './operator-input.js';
-import { Pauses } from './pauses.js';
+import { classifyIn, Pauses } from './pauses.js';
 import { Pings } from './pings.js';
 import type { ChatClient, Clock, Notifier, PhoneReplies, WatchFn } from './ports.js';
 import { lookupPrice, type PriceLookup } from './prices.js';
@@ -355,7 +355,7 @@ export class Relay {
    */
   private fault(err: unknown, where: string): void {
     try {
-      const f = classify(err);
+      const f = classifyIn(this.o.paths.root, err);
       this.live.lastError = `${where}: ${f.message}`;
       this.log(f instanceof RootFault ? 'error' : 'warn', `${where}: ${f.message}${f instanceof RootFault && !f.code ? ` ${(err as Error)?.stack ?? ''}` : ''}`);
       const saved = this.pauses.fault(f);
