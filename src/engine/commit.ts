@@ -210,8 +210,9 @@ export class Committer {
     const later = this.o.conversation.recentTurns(this.o.conversation.turnCount).filter((t) => t.seq > c.guard_seq);
     if (!later.length) return;
     const replay = new Guard(() => this.o.config().guardrails, this.o.ledger, c.guard, this.o.now);
-    const warnings = later.flatMap((t) => this.count(replay, t));
-    for (const w of warnings) this.o.pings.notify({ title: 'relay-tui: budget warning', message: w.message, priority: 4, tags: ['moneybag'] });
+    // Their budget warnings are marked as given, not sent again: the run that recorded the turns
+    // may well have sent them before it died, and a warning twice is worse than once late.
+    for (const t of later) this.count(replay, t);
   }
 
   private sourcePresent(r: TurnRecord): boolean {

@@ -10,6 +10,7 @@ import { parseOperatorInput, type OperatorCommand, type OperatorSource } from '.
 import type { Pauses } from './pauses.js';
 import type { Pings } from './pings.js';
 import type { Clock } from './ports.js';
+import { isGuardReason, isOperatorExempt } from './status.js';
 
 /**
  * Operator input from every source (prompt line, jc_input.txt, `relay-tui say`, the
@@ -101,6 +102,18 @@ export class OperatorInput {
     this.o.changed(true);
     this.o.kick();
     return results;
+  }
+
+  /**
+   * The operator's own turns run even while the relay is paused for them, but not past
+   * an error or a money limit. A session paused by auto_turns, rate or loop does not hold
+   * them (those limits are about turns with no human in them); its money limit does.
+   */
+  blocked(route: string): boolean {
+    const c = this.o.pauses.control;
+    const p = c.paused;
+    const sp = c.session_pauses[route];
+    return (!!p && (p.reason === 'error' || isGuardReason(p.reason))) || (!!sp && !isOperatorExempt(sp.reason));
   }
 
   /** The turn for this input is committed (its inbox file is gone). */

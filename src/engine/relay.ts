@@ -4,11 +4,12 @@ import { watchDir } from '../adapters/watch.js';
 import type { Config } from '../config/schema.js';
 import type { RootPaths } from '../root.js';
 import { AuditLog, type AuditEntry } from './audit.js';
-import { Committer, type Committed, type CommitStep } from './commit.js';
+import { budgetWarnings, turnCommitted } from './after-turn.js';
+import { Committer, type CommitStep } from './commit.js';
 import { Conversation, labelFor, type TurnRecord } from './conversation.js';
 import { Dispatcher } from './dispatch.js';
 import { RelayEmitter, type RelayEventName, type RelayEvents } from './events.js';
-import { RootFault } from './faults.js';
+import { FaultHandler } from './fault-handler.js';
 import { Guard } from './guard.js';
 import { HOOK_NOTICES_NAME, HookNoticeReader } from './hook-notices.js';
 import { Inbox } from './inbox.js';
@@ -16,12 +17,13 @@ import { Intake } from './intake.js';
 import { Ledger } from './ledger.js';
 import type { OperatorSource } from './operator.js';
 import { OperatorInput, type SubmitResult } from './operator-input.js';
-import { classifyIn, Pauses } from './pauses.js';
+import { Pauses } from './pauses.js';
 import { Pings } from './pings.js';
-import type { ChatClient, Clock, Notifier, PhoneReplies, WatchFn } from './ports.js';
+import { housekeeping } from './housekeeping.js';
+import type { ChatClient, ChatResult, Clock, Notifier, PhoneReplies, WatchFn } from './ports.js';
 import { lookupPrice, type PriceLookup } from './prices.js';
 import type { RelaySnapshot } from './snapshot.js';
-import { isGuardReason, isOperatorExempt, type RelayState } from './status.js';
+import type { RelayState } from './status.js';
 import { Store } from './store.js';
 import { Timers } from './timers.js';
 import { LiveCall, projectCost, TurnRunner, type TurnInput, type TurnOutcome } from './turn.js';
@@ -60,8 +62,6 @@ export interface RelayOptions {
   afterCommitStep?: (step: number, name: CommitStep) => void;
 }
 
-const STUCK_MS = 10 * 60_000;
-
 export class Relay {
   readonly events = new RelayEmitter();
   private readonly now: Clock;
@@ -91,7 +91,7 @@ export class Relay {
   private loopDone: Promise<void> = Promise.resolve();
   private unwatchers: Array<() => void> = [];
   private phoneSub: { close(): void } | null = null;
-  private faultDelayMs: number;
+  private readonly faults: FaultHandler;
 
   constructor(private readonly o: RelayOptions) {
     const p = o.paths;
@@ -100,7 +100,6 @@ export class Relay {
     const cfg = () => this.config;
     const changed = (urgent?: boolean) => this.store.changed(urgent);
     const audit = (e: AuditEntry) => this.audit(e);
-    this.faultDelayMs = o.faultRetryBaseMs ?? 2000;
     this.price = lookupPrice(config.model, config.prices);
     this.conversation = new Conversation(p.conversation, path.join(p.state, 'archive'));
     this.ledger = new Ledger(p.ledger);
@@ -141,11 +140,12 @@ export class Relay {
     const inbox = new Inbox(p.operatorInbox, p.jcInput);
     const parts = { pauses: this.pauses, dispatcher: this.dispatcher, guard: this.guard, ledger: this.ledger, pings: this.pings, events: this.events, config: cfg, now };
     this.operator = new OperatorInput({ ...parts, inbox, audit, stopping: () => this.stopping, kick: () => this.kick(), changed, fault: (err) => this.fault(err, 'operator input') });
-    this.committer = new Committer({ ...parts, queueDir: p.queue, inboxDir: p.operatorInbox, price: () => this.price, conversation: this.conversation, intake: this.intake, inputDone: (id) => this.operator.done(id), committed: (r, done) => this.committed(r, done), afterStep: o.afterCommitStep });
+    this.committer = new Committer({ ...parts, queueDir: p.queue, inboxDir: p.operatorInbox, price: () => this.price, conversation: this.conversation, intake: this.intake, inputDone: (id) => this.operator.done(id), committed: (r, done) => turnCommitted({ view: this.view, pauses: this.pauses, pings: this.pings, events: this.events, store: this.store, maxTokens: () => this.config.max_tokens }, r, done), afterStep: o.afterCommitStep });
     this.turns = new TurnRunner({ ...parts, chat: o.chat, price: () => this.price, conversation: this.conversation, signal: this.abort.signal, live: this.live, retryBaseMs: o.retryBaseMs ?? 2000, retryMaxMs: o.retryMaxMs ?? 60_000, project: (u) => this.projectCost(u), passSpent: () => this.pauses.save(), commitSummary: (r) => this.summarized(r), changed, touched: () => this.store.invalidate() });
     this.view = new ViewState({ ...parts, config: cfg, startedAt: now(), topic: o.topic, intake: this.intake, conversation: this.conversation, live: this.live });
     this.store = new Store({ now, timers: this.timers, minIntervalMs: o.statusMinIntervalMs ?? 250, build: () => this.view.snapshot(), write: (s) => writeAtomic(p.status, JSON.stringify(s, null, 2) + '\n', 0o644), onError: (m) => this.log('error', m) });
     this.hookNotices = new HookNoticeReader(path.join(p.state, HOOK_NOTICES_NAME));
+    this.faults = new FaultHandler({ root: p.root, controlFile: p.control, pauses: this.pauses, timers: this.timers, live: this.live, events: this.events, baseMs: o.faultRetryBaseMs ?? 2000, maxMs: o.faultRetryMaxMs ?? 60_000, kick: () => this.kick(), stopping: () => this.stopping });
     this.events.on('state:changed', (e) => e.state === 'running' && (this.live.lastError = null));
   }
 
@@ -177,7 +177,7 @@ export class Relay {
     this.timers.run('start-up scan', () => (this.intake.rescan(), this.dispatcher.pumpAll()));
     this.ready = true;
     this.operator.drain();
-    this.timers.every(this.o.maintenanceMs ?? 30_000, () => this.maintenance(), 'maintenance');
+    this.timers.every(this.o.maintenanceMs ?? 30_000, () => housekeeping({ now: this.now, intake: this.intake, dispatcher: this.dispatcher, operator: this.operator, hookNotices: this.hookNotices, pauses: this.pauses, pings: this.pings, view: this.view, store: this.store, kick: () => this.kick() }), 'maintenance');
     this.phoneSub = this.operator.startPhone();
     if (!this.price.known) this.log('warn', `model ${this.config.model} is not in the price table; priced as ${this.price.matched} (the most expensive) until config.yaml prices: says otherwise`);
     if (this.conversation.badLines) this.log('warn', `${p.conversation}: ${this.conversation.badLines} unreadable line(s) skipped`);
@@ -199,6 +199,8 @@ export class Relay {
     this.timers.stop();
     this.dispatcher.close();
     this.live.inflight = null;
+    // The counters of the turns since the last save: a clean stop needs no replay.
+    this.pauses.trySave();
     this.audit({ at: this.iso(), source: 'relay', action: 'stop' });
     this.store.flush();
     this.store.close();
@@ -272,7 +274,7 @@ export class Relay {
     if (this.committer.unfinished && (erred() || this.committer.blocksAll())) return null;
     const busy = this.committer.pendingRoutes();
     const op = this.operator.turns[0];
-    if (op && !this.operatorBlocked(op.route) && !busy.has(op.route)) {
+    if (op && !this.operator.blocked(op.route) && !busy.has(op.route)) {
       const user = `${labelFor('operator', { registered: true, re: op.route })}\n${op.text}`;
       return { session: 'operator', route: op.route, source: 'operator', user, automatic: false, inputId: op.inputId, guardText: op.text };
     }
@@ -296,7 +298,7 @@ export class Relay {
       switch (outcome.kind) {
         case 'answered':
           this.committer.commit(turn, outcome.result);
-          this.faultDelayMs = this.o.faultRetryBaseMs ?? 2000;
+          this.faults.healthy();
           return true;
         case 'tripped':
           this.pauses.trip(outcome.trip);
@@ -313,96 +315,18 @@ export class Relay {
     }
   }
 
-  /**
-   * The operator's own turns run even while the relay is paused for them, but not past
-   * an error or a money limit. A session paused by auto_turns, rate or loop does not hold
-   * them (those limits are about turns with no human in them); its money limit does.
-   */
-  private operatorBlocked(route: string): boolean {
-    const p = this.pauses.control.paused;
-    const sp = this.pauses.control.session_pauses[route];
-    return (!!p && (p.reason === 'error' || isGuardReason(p.reason))) || (!!sp && !isOperatorExempt(sp.reason));
+  private fault(err: unknown, where: string): void {
+    this.faults.handle(err, where);
   }
 
-  private committed(r: TurnRecord, { held, newlyHeld, warnings, recovered }: Committed): void {
-    this.view.turn(r);
-    if (r.truncated) this.log('warn', `turn ${r.seq} for ${r.route}: the reply was cut at max_tokens (${this.config.max_tokens}); delivered, marked truncated`);
-    if (held && newlyHeld) this.pauses.announceHeld(r, held);
-    else if (r.reply.slice(0, 200).includes('[NEEDS-JC]')) this.pings.notify({ title: `relay-tui: ${r.route} asked for you (auto-approved)`, message: r.reply.slice(0, 400), priority: 4, tags: ['raising_hand'] });
-    const u = r.usage;
-    const prompt = u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens;
-    if (!recovered) this.events.emit('turn:completed', { seq: r.seq, session: r.session, route: r.route, costUsd: r.cost_usd, cacheHit: prompt ? u.cache_read_input_tokens / prompt : 0, held, preview: r.reply.slice(0, 200), ...(r.truncated ? { truncated: true } : {}) });
-    for (const w of warnings) this.pings.notify({ title: 'relay-tui: budget warning', message: w.message, priority: 4, tags: ['moneybag'] });
-    // Not urgent: a finished turn is not a state change, and status.json is rewritten at most ~4/s (SPEC).
-    this.store.changed(held !== null);
-  }
-
-  private summarized(result: Parameters<Committer['commitSummary']>[0]): void {
+  private summarized(result: ChatResult): void {
     const { replaced, kept, cost } = this.committer.commitSummary(result);
     this.audit({ at: this.iso(), source: 'relay', action: 'summarize', detail: `replaced ${replaced} turns, kept ${kept}, $${cost.toFixed(4)}` });
     this.events.emit('summary:done', { replacedTurns: replaced, keptTurns: kept, costUsd: cost });
-    for (const w of this.guard.warnings()) this.pings.notify({ title: 'relay-tui: budget warning', message: w.message, priority: 4, tags: ['moneybag'] });
+    budgetWarnings(this.pings, this.guard.warnings());
     this.store.changed(true);
   }
 
-  // ---------------------------------------------------------------- faults
-
-  /**
-   * Every error from the loop, a watcher or a timer ends here, and nothing here may
-   * throw: a SessionFault pauses that session (the others flow); anything else is a
-   * RootFault: state error, kept in memory if control.json cannot be written, retried
-   * with backoff by the relay itself (and on /resume).
-   */
-  private fault(err: unknown, where: string): void {
-    try {
-      const f = classifyIn(this.o.paths.root, err);
-      this.live.lastError = `${where}: ${f.message}`;
-      this.log(f instanceof RootFault ? 'error' : 'warn', `${where}: ${f.message}${f instanceof RootFault && !f.code ? ` ${(err as Error)?.stack ?? ''}` : ''}`);
-      const saved = this.pauses.fault(f);
-      if (!saved) this.log('error', `cannot write ${this.o.paths.control}; the pause is kept in memory`);
-      if (f instanceof RootFault) {
-        const delay = this.faultDelayMs;
-        this.faultDelayMs = Math.min(delay * 2, this.o.faultRetryMaxMs ?? 60_000);
-        this.timers.after(delay, () => this.retryRootFault(), { key: 'fault-retry', replace: true });
-      } else {
-        this.kick();
-      }
-    } catch (inner) {
-      try {
-        process.stderr.write(`relay-tui: while handling ${String(err)}: ${String(inner)}\n`);
-      } catch {
-        // Nowhere left to report.
-      }
-    }
-  }
-
-  private retryRootFault(): void {
-    if (this.pauses.control.paused?.fault !== 'root' || this.stopping) return;
-    this.log('info', `retrying after: ${this.pauses.control.paused.message}`);
-    this.pauses.setPause(null, 'relay');
-    this.pauses.trySave();
-    this.kick();
-  }
-
-  // ---------------------------------------------------------------- housekeeping
-
-  /** The slow safety net for missed watcher events, the stuck-queue ping, and the date rolling over. */
-  private maintenance(): void {
-    this.operator.hookNotices(this.hookNotices.readNew());
-    this.intake.rescan();
-    this.operator.drain();
-    this.dispatcher.pumpAll();
-    const c = this.pauses.control;
-    const depth = this.intake.depth;
-    if (depth > 0 && this.now() - this.view.lastProgressAt >= STUCK_MS && this.now() - (c.last_stuck_ping_at ?? 0) >= STUCK_MS) {
-      c.last_stuck_ping_at = this.now();
-      this.pauses.trySave();
-      const why = this.state() === 'running' ? (Object.keys(c.session_pauses).length ? 'sessions paused' : 'busy') : `${this.state()}: ${c.paused?.message ?? c.held?.session ?? ''}`;
-      this.pings.notify({ title: 'relay-tui: queue stuck', message: `${depth} envelope(s) waiting for ${Math.round((this.now() - this.view.lastProgressAt) / 60_000)} min (${why})`, priority: 5, tags: ['hourglass'] });
-    }
-    this.store.changed();
-    this.kick();
-  }
 
   private log(level: 'info' | 'warn' | 'error', message: string): void {
     this.events.emit('log', { level, message });

@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { DEFAULT_CONFIG_YAML } from '../../src/config/defaults.js';
 import { startFakeApi, type FakeApi, type FakeApiOptions } from '../../src/demo/fake-api.js';
 import { startFakeNtfy, type FakeNtfy } from '../../src/demo/fake-ntfy.js';
+import { statusSchema, type Status } from '../../src/engine/status.js';
 import { rootPaths, type RootPaths } from '../../src/root.js';
 
 /**
@@ -30,8 +31,9 @@ export interface Harness {
   cli(args: string[], opts?: { input?: string; env?: Record<string, string>; reject?: boolean }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
   writeConfig(patch: Record<string, unknown>): void;
   enqueue(session: string, content: string, name?: string): string;
-  status(): any;
-  waitStatus(pred: (s: any) => boolean, timeoutMs?: number): Promise<any>;
+  /** state/status.json through its one schema (undefined until the relay has written one). */
+  status(): Status | undefined;
+  waitStatus(pred: (s: Status) => boolean, timeoutMs?: number): Promise<Status>;
   waitFile(file: string, timeoutMs?: number): Promise<string>;
   waitGone(file: string, timeoutMs?: number): Promise<void>;
   input(session: string): string;
@@ -106,11 +108,14 @@ export async function createHarness(opts: { api?: FakeApiOptions; config?: Recor
       return file;
     },
     status() {
+      let raw: unknown;
       try {
-        return JSON.parse(fs.readFileSync(paths.status, 'utf8'));
+        raw = JSON.parse(fs.readFileSync(paths.status, 'utf8'));
       } catch {
         return undefined;
       }
+      // A status.json the schema rejects is a bug in the relay, not a state to wait through.
+      return statusSchema.parse(raw);
     },
     waitStatus(pred, timeoutMs = 20_000) {
       return waitFor(() => {
