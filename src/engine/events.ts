@@ -41,14 +41,16 @@ export type Listener<K extends RelayEventName> = (payload: RelayEvents[K]) => vo
 export type AnyListener = <K extends RelayEventName>(name: K, payload: RelayEvents[K]) => void;
 
 export class RelayEmitter {
-  private listeners = new Map<RelayEventName, Set<Listener<any>>>();
+  private listeners: { [K in RelayEventName]?: Set<Listener<K>> } = {};
   private anyListeners = new Set<AnyListener>();
 
   on<K extends RelayEventName>(name: K, fn: Listener<K>): () => void {
-    let set = this.listeners.get(name);
-    if (!set) this.listeners.set(name, (set = new Set()));
+    const set: Set<Listener<K>> = this.listeners[name] ?? new Set<Listener<K>>();
+    (this.listeners as Record<K, Set<Listener<K>>>)[name] = set;
     set.add(fn);
-    return () => set!.delete(fn);
+    return () => {
+      set.delete(fn);
+    };
   }
 
   /** Every event, in order: what a logger wants. */
@@ -58,7 +60,8 @@ export class RelayEmitter {
   }
 
   emit<K extends RelayEventName>(name: K, payload: RelayEvents[K]): void {
-    for (const fn of this.listeners.get(name) ?? []) this.safeCall(() => fn(payload), name);
+    const set: Set<Listener<K>> | undefined = this.listeners[name];
+    for (const fn of set ?? []) this.safeCall(() => fn(payload), name);
     for (const fn of this.anyListeners) this.safeCall(() => fn(name, payload), name);
   }
 

@@ -175,9 +175,10 @@ export function waitFor<T>(check: () => T | undefined, dir: string, timeoutMs: n
   });
 }
 
-function deepMerge(a: any, b: any): any {
+function deepMerge(a: unknown, b: unknown): unknown {
   if (Array.isArray(b) || typeof b !== 'object' || b === null) return b;
-  const out = { ...(a ?? {}) };
-  for (const [k, v] of Object.entries(b)) out[k] = deepMerge(a?.[k], v);
+  const base: Record<string, unknown> = a && typeof a === 'object' && !Array.isArray(a) ? (a as Record<string, unknown>) : {};
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(b)) out[k] = deepMerge(base[k], v);
   return out;
 }
