@@ -7,13 +7,13 @@ import { AuditLog, type AuditEntry } from './audit.js';
 import { budgetWarnings, turnCommitted } from './after-turn.js';
 import { Committer, type CommitStep } from './commit.js';
 import { Conversation, labelFor, type TurnRecord } from './conversation.js';
-import { Dispatcher } from './dispatch.js';
+import type { Dispatcher } from './dispatch.js';
 import { RelayEmitter, type RelayEventName, type RelayEvents } from './events.js';
 import { FaultHandler } from './fault-handler.js';
 import { Guard } from './guard.js';
 import { HOOK_NOTICES_NAME, HookNoticeReader } from './hook-notices.js';
 import { Inbox } from './inbox.js';
-import { Intake } from './intake.js';
+import type { Intake } from './intake.js';
 import { Ledger } from './ledger.js';
 import type { OperatorSource } from './operator.js';
 import { OperatorInput, type SubmitResult } from './operator-input.js';
@@ -28,6 +28,7 @@ import { Store } from './store.js';
 import { Timers } from './timers.js';
 import { LiveCall, projectCost, TurnRunner, type TurnInput, type TurnOutcome } from './turn.js';
 import { ViewState } from './view-state.js';
+import { openDispatcher, openIntake, watchRoot } from './wiring.js';
 
 /**
  * The relay: wiring, start-up in one order (the caller holds the lock -> recover every
@@ -109,33 +110,24 @@ export class Relay {
     // The rate window from the ledger (per session, as Guard.recordTurn counts it): a summary does not shorten it.
     this.guard = this.pauses.guard = new Guard(() => config.guardrails, this.ledger, this.pauses.control.guard, now, this.ledger.turnsSince(now() - 3_600_000));
     const watch = o.watch ?? watchDir;
-    this.intake = new Intake({
-      queueDir: p.queue,
-      rejectedDir: p.rejected,
-      maxBytes: () => config.limits.max_envelope_bytes,
-      isRegistered: (s) => this.operator.isRegistered(s),
-      strictSessions: () => config.strict_sessions,
-      now,
-      onRejected: (file, reason) => (this.events.emit('envelope:rejected', { file, reason }), changed()),
-      onQueued: (e) => {
+    const run = (where: string, fn: () => void) => this.timers.run(where, fn);
+    this.intake = openIntake(p, cfg, now, {
+      registered: (s) => this.operator.isRegistered(s),
+      rejected: (file, reason) => (this.events.emit('envelope:rejected', { file, reason }), changed()),
+      queued: (e) => {
         if (this.intake.depth === 1) this.view.lastProgressAt = now();
         this.events.emit('envelope:queued', { file: e.name, session: e.session });
         changed();
         this.kick();
       },
-      scheduleRetry: (name, ms) => this.timers.after(ms, () => this.intake.look(name), { key: `look:${name}` }),
+      retry: (name, ms) => this.timers.after(ms, () => this.intake.look(name), { key: `look:${name}` }),
     });
-    this.dispatcher = new Dispatcher({
-      outboxDir: p.outbox,
-      dispatchDir: p.dispatch,
-      // Ack watchers pump from their own callbacks: a fault there must pause, not crash.
-      watch: (dir, fn, onError) => watch(dir, (name) => this.timers.run(`watch ${dir}`, () => fn(name)), onError),
-      now,
-      onWritten: (session, chars) => ((this.view.lastDispatch = { at: now(), session }), this.view.touch(session), this.events.emit('dispatch:written', { session, chars })),
-      onAcked: (session) => (this.view.touch(session), this.events.emit('dispatch:acked', { session })),
-      onWaiting: (session, pending) => this.events.emit('dispatch:waiting', { session, pending }),
-      onChange: changed,
-      onWatchError: (message) => this.log('warn', message),
+    this.dispatcher = openDispatcher(p, now, watch, run, {
+      written: (session, chars) => ((this.view.lastDispatch = { at: now(), session }), this.view.touch(session), this.events.emit('dispatch:written', { session, chars })),
+      acked: (session) => (this.view.touch(session), this.events.emit('dispatch:acked', { session })),
+      waiting: (session, pending) => this.events.emit('dispatch:waiting', { session, pending }),
+      changed,
+      warn: (m) => this.log('warn', m),
     });
     const inbox = new Inbox(p.operatorInbox, p.jcInput);
     const parts = { pauses: this.pauses, dispatcher: this.dispatcher, guard: this.guard, ledger: this.ledger, pings: this.pings, events: this.events, config: cfg, now };
@@ -163,17 +155,11 @@ export class Relay {
       this.fault(err, 'recovery');
     }
     this.hookNotices.skipExisting();
-    // Watch first, then list: a file that lands in between is seen by one or the other.
-    const warn = (m: string) => this.log('warn', m);
-    const guarded = (dir: string, fn: (name: string | null) => void) => (this.o.watch ?? watchDir)(dir, (n) => this.timers.run(`watch ${dir}`, () => fn(n)), warn);
-    this.unwatchers.push(
-      guarded(p.queue, (name) => (name === null ? this.intake.rescan() : this.intake.look(name))),
-      guarded(p.state, (name) => {
-        if (name === null || name === path.basename(p.jcInput)) this.operator.drain();
-        if (name === null || name === HOOK_NOTICES_NAME) this.operator.hookNotices(this.hookNotices.readNew());
-      }),
-      guarded(p.operatorInbox, () => this.operator.drain()),
-    );
+    this.unwatchers = watchRoot(p, this.o.watch ?? watchDir, (w, fn) => this.timers.run(w, fn), (m) => this.log('warn', m), {
+      queue: (name) => (name === null ? this.intake.rescan() : this.intake.look(name)),
+      operatorInput: () => this.operator.drain(),
+      hookNotices: () => this.operator.hookNotices(this.hookNotices.readNew()),
+    });
     this.timers.run('start-up scan', () => (this.intake.rescan(), this.dispatcher.pumpAll()));
     this.ready = true;
     this.operator.drain();
