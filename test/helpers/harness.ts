@@ -165,7 +165,14 @@ export function waitFor<T>(check: () => T | undefined, dir: string, timeoutMs: n
       fn();
     };
     const attempt = () => {
-      const v = check();
+      let v: T | undefined;
+      try {
+        v = check();
+      } catch (err) {
+        // A status.json its schema rejects: fail the wait with that, not an uncaught timer error.
+        finish(() => reject(err));
+        return;
+      }
       if (v !== undefined) finish(() => resolve(v));
     };
     const watcher = fs.watch(dir, attempt);
