@@ -4,8 +4,8 @@ import { ConfinementError, InputError } from './adapters/confine.js';
 import { LockHeldError } from './adapters/lock.js';
 import { RootFault, SessionFault } from './engine/faults.js';
 import { ConfigError } from './config/load.js';
-import { runView } from './cli-view.js';
-import { MissingKeyError, openPaths, openRelay } from './open.js';
+import { runView } from './run-view.js';
+import { MissingKeyError, openPaths, openRelay } from './open-relay.js';
 
 /**
  * Arguments to one command, and the one place that turns errors into exit codes:

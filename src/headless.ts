@@ -1,4 +1,4 @@
-import type { OpenedRelay } from './open.js';
+import type { OpenedRelay } from './open-relay.js';
 import { attachLog } from './log/sink.js';
 
 /**

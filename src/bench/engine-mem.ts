@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ChatClient } from '../adapters/anthropic.js';
-import { openRelay } from '../open.js';
+import { openRelay } from '../open-relay.js';
 import { prose, rng } from './util.js';
 
 async function main(root: string, turns: number): Promise<void> {

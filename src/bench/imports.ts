@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { childEnv, median, REPO } from './util.js';
 
 // The headless path in load order; the SDK last: the relay loads it at its first API call.
-const HEADLESS = ['zod', 'yaml', './dist/open.js', './dist/headless.js', '@anthropic-ai/sdk'];
+const HEADLESS = ['zod', 'yaml', './dist/open-relay.js', './dist/headless.js', '@anthropic-ai/sdk'];
 const TUI = ['react', 'react-reconciler', 'yoga-layout', 'ink', 'ink-text-input', './dist/ui/run-tui.js'];
 
 function script(mods: string[]): string {

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createAnthropicChat, type ChatClient } from '../adapters/anthropic.js';
-import { openRelay, type OpenedRelay } from '../open.js';
+import { openRelay, type OpenedRelay } from '../open-relay.js';
 import type { RelayEventName, RelayEvents } from '../engine/events.js';
 import { quickResponder, startFakes, TAG_RE } from './fakes.js';
 import { log, makeRoot, now, prose, rng, sleep, writeEnvelope } from './util.js';

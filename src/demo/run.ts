@@ -4,7 +4,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { writeAtomic } from '../adapters/fs-atomic.js';
 import { DEFAULT_CONFIG_YAML } from '../config/defaults.js';
-import { openRelay } from '../open.js';
+import { openRelay } from '../open-relay.js';
 import { startFakeApi } from './fake-api.js';
 import { startFakeNtfy } from './fake-ntfy.js';
 import { DEMO_SESSIONS, demoResponder } from './script.js';
@@ -38,7 +38,7 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
     opened.relay.events.emit('log', { level: 'info', message: `DEMO: simulated chat-Claude at ${api.url}, simulated ntfy at ${ntfy.url}, root ${root}. No API key, no spend: costs shown are what the real API would charge.` });
     process.stderr.write(`relay-tui demo: root ${root} (simulated chat-Claude and sessions; nothing is sent anywhere)\n`);
     const sessions = startDemoSessions(opened.paths, DEMO_SESSIONS.map((s) => s.id), ac.signal);
-    const { runView } = await import('../cli-view.js');
+    const { runView } = await import('../run-view.js');
     const code = await runView(opened, { headless: o.headless, json: false, title: 'DEMO' });
     ac.abort();
     await sessions;

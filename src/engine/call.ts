@@ -1,4 +1,4 @@
-import { toChatError, type ChatClient, type ChatError, type ChatRequest, type ChatResult } from '../adapters/anthropic.js';
+import { asChatFailure, type ChatClient, type ChatFailure, type ChatRequest, type ChatResult } from './ports.js';
 
 /**
  * One Messages API call with the relay's outer retries. The SDK already retried
@@ -22,14 +22,19 @@ export interface CallOptions {
   onAttempt: (attempt: number) => void;
   onRetry: (info: RetryInfo) => void;
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  random?: () => number;
 }
 
-export type CallOutcome = { ok: true; result: ChatResult } | { ok: false; error: ChatError; aborted: boolean };
+/**
+ * aborted + inFlight: stopped while a request was out (it may have been billed);
+ * aborted without inFlight: stopped during a backoff wait (nothing outstanding).
+ */
+export type CallOutcome = { ok: true; result: ChatResult } | { ok: false; error: ChatFailure; aborted: boolean; inFlight: boolean };
 
-export function backoffDelay(attempt: number, base: number, max: number, retryAfterMs?: number): number {
+export function backoffDelay(attempt: number, base: number, max: number, retryAfterMs?: number, random: () => number = Math.random): number {
   const exp = Math.min(max, base * 2 ** attempt);
   // Jitter spreads retries from several relays hitting the same overloaded API.
-  const jittered = exp * (0.8 + Math.random() * 0.4);
+  const jittered = exp * (0.8 + random() * 0.4);
   return Math.round(Math.max(retryAfterMs ?? 0, jittered));
 }
 
@@ -40,13 +45,13 @@ export async function callWithRetries(chat: ChatClient, req: ChatRequest, o: Cal
       const result = await chat.complete(req, { onText: o.onText, signal: o.signal });
       return { ok: true, result };
     } catch (raw) {
-      const error = toChatError(raw);
-      if (o.signal.aborted) return { ok: false, error, aborted: true };
-      if (!error.retryable || attempt >= o.outerRetries) return { ok: false, error, aborted: false };
-      const delayMs = backoffDelay(attempt, o.baseDelayMs, o.maxDelayMs, error.retryAfterMs);
+      const error = asChatFailure(raw);
+      if (o.signal.aborted) return { ok: false, error, aborted: true, inFlight: error.reachedApi !== false };
+      if (!error.retryable || attempt >= o.outerRetries) return { ok: false, error, aborted: false, inFlight: false };
+      const delayMs = backoffDelay(attempt, o.baseDelayMs, o.maxDelayMs, error.retryAfterMs, o.random);
       o.onRetry({ attempt: attempt + 1, of: o.outerRetries, message: error.message, delayMs });
       await o.sleep(delayMs, o.signal);
-      if (o.signal.aborted) return { ok: false, error, aborted: true };
+      if (o.signal.aborted) return { ok: false, error, aborted: true, inFlight: false };
     }
   }
 }

@@ -4,8 +4,10 @@ import type { PauseReason } from './status.js';
 
 /**
  * The relay's small mutable state that must survive a restart: why it is paused,
- * the held reply, per-session guardrail pauses and the guard's counters. Rewritten
- * whole (atomically) on change; it stays small because history lives elsewhere.
+ * the held reply, per-session pauses and the guard's counters. Rewritten whole
+ * (atomically) when an operator action or a pause changes it, not on every turn:
+ * the counters a turn moves are replayed from the conversation log past guard_seq
+ * (see commit.ts), so a turn costs no control.json rewrite.
  */
 
 export interface PauseInfo {
@@ -15,6 +17,12 @@ export interface PauseInfo {
   session?: string;
   /** One-time code binding phone replies to this pause. */
   code?: string;
+  /** 'root': a RootFault (disk full, state/ unwritable), retried by the relay itself. */
+  fault?: 'root' | 'session';
+  /** The file the fault is about. */
+  path?: string;
+  /** An operator input the API refused (400/413): /drop discards it. */
+  input_id?: string;
 }
 
 export interface HeldReply {
@@ -34,6 +42,11 @@ export interface Control {
   session_pauses: Record<string, PauseInfo>;
   guard: GuardState;
   hook_chain: Record<string, number>;
+  /**
+   * The last conversation seq whose effect on `guard` and `hook_chain` is in this file.
+   * Turns after it are replayed from the conversation at start-up: counted exactly once.
+   */
+  guard_seq: number;
   last_stuck_ping_at: number | null;
   last_needs_jc_text: string | null;
   /** Phone-reply codes of pauses already over, so a late tap gets a clear answer. */
@@ -51,6 +64,7 @@ export function emptyControl(): Control {
     session_pauses: {},
     guard: emptyGuardState(),
     hook_chain: {},
+    guard_seq: 0,
     last_stuck_ping_at: null,
     last_needs_jc_text: null,
     spent_codes: [],
@@ -59,10 +73,15 @@ export function emptyControl(): Control {
   };
 }
 
-export function loadControl(file: string): Control {
-  const raw = readJson<Partial<Control>>(file) ?? {};
+/**
+ * `lastSeq`: the conversation's newest seq. A control.json from before guard_seq
+ * existed was rewritten after every turn, so it already counts all of them.
+ */
+export function loadControl(file: string, lastSeq = 0): Control {
+  const raw = readJson<Partial<Control>>(file);
   const base = emptyControl();
-  return { ...base, ...raw, guard: { ...base.guard, ...(raw.guard ?? {}) } };
+  if (!raw) return base;
+  return { ...base, ...raw, guard: { ...base.guard, ...(raw.guard ?? {}) }, guard_seq: typeof raw.guard_seq === 'number' ? raw.guard_seq : lastSeq };
 }
 
 export function saveControl(file: string, c: Control): void {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fsyncDir, JsonlAppender, readJsonl, repairJsonlTail, writeAtomic } from '../adapters/fs-atomic.js';
 import type { ChatMessage, ChatRequest } from '../adapters/anthropic.js';
 import type { Usage } from './prices.js';
+import type { TurnSource } from './status.js';
 import { minCacheableTokens, planLayout, type CacheTtl, type Layout } from './cache-rules.js';
 
 export interface RequestCacheOptions {
@@ -37,7 +38,7 @@ export interface TurnRecord {
   session: string;
   /** The session the reply is for. */
   route: string;
-  source: 'envelope' | 'operator' | 'hook';
+  source: TurnSource;
   user: string;
   reply: string;
   usage: Usage;
@@ -47,6 +48,10 @@ export interface TurnRecord {
   history_tokens: number;
   envelope?: { file: string; key: string };
   input_id?: string;
+  /** The reply was cut by max_tokens: delivered anyway, marked. */
+  truncated?: boolean;
+  /** The machine the speaking session reported from. */
+  host?: string;
 }
 
 export interface SummaryRecord {

@@ -7,5 +7,9 @@ export const envelopeSchema = z.looseObject({
   content: z.string().min(1, 'must be a non-empty string'),
   timestamp: z.string().optional(),
   id: z.string().optional(),
+  /** Who wrote it: 'hook' for the Claude Code Stop hook (its turns count toward hooks.max_chain). */
+  source: z.string().max(64).optional(),
+  /** The machine a remote session reports from (shown per session in status.json). */
+  host: z.string().max(255).optional(),
 });
 export type Envelope = z.infer<typeof envelopeSchema>;

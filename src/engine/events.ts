@@ -1,5 +1,5 @@
 import type { OperatorSource } from './operator.js';
-import type { PauseReason, RelayState } from './status.js';
+import type { PauseReason, RelayState, TurnSource } from './status.js';
 
 /**
  * Everything the engine tells its views. Views (the TUI, the headless logger) only
@@ -9,7 +9,7 @@ export interface RelayEvents {
   log: { level: 'info' | 'warn' | 'error'; message: string };
   'envelope:queued': { file: string; session: string };
   'envelope:rejected': { file: string; reason: string };
-  'turn:started': { session: string; kind: 'turn' | 'summary'; source: 'envelope' | 'operator' | 'hook'; file?: string };
+  'turn:started': { session: string; kind: 'turn' | 'summary'; source: TurnSource; file?: string };
   'turn:delta': { session: string; chars: number };
   'turn:retry': { attempt: number; of: number; message: string; delayMs: number };
   'turn:completed': {
@@ -20,6 +20,8 @@ export interface RelayEvents {
     cacheHit: number;
     held: 'needs_jc' | 'approval' | null;
     preview: string;
+    /** The reply was cut by max_tokens (delivered anyway, marked). */
+    truncated?: boolean;
   };
   'turn:failed': { session: string; message: string };
   'summary:done': { replacedTurns: number; keptTurns: number; costUsd: number };
@@ -39,14 +41,16 @@ export type Listener<K extends RelayEventName> = (payload: RelayEvents[K]) => vo
 export type AnyListener = <K extends RelayEventName>(name: K, payload: RelayEvents[K]) => void;
 
 export class RelayEmitter {
-  private listeners = new Map<RelayEventName, Set<Listener<any>>>();
+  private listeners: { [K in RelayEventName]?: Set<Listener<K>> } = {};
   private anyListeners = new Set<AnyListener>();
 
   on<K extends RelayEventName>(name: K, fn: Listener<K>): () => void {
-    let set = this.listeners.get(name);
-    if (!set) this.listeners.set(name, (set = new Set()));
+    const set: Set<Listener<K>> = this.listeners[name] ?? new Set<Listener<K>>();
+    (this.listeners as Record<K, Set<Listener<K>>>)[name] = set;
     set.add(fn);
-    return () => set!.delete(fn);
+    return () => {
+      set.delete(fn);
+    };
   }
 
   /** Every event, in order: what a logger wants. */
@@ -56,7 +60,8 @@ export class RelayEmitter {
   }
 
   emit<K extends RelayEventName>(name: K, payload: RelayEvents[K]): void {
-    for (const fn of this.listeners.get(name) ?? []) this.safeCall(() => fn(payload), name);
+    const set: Set<Listener<K>> | undefined = this.listeners[name];
+    for (const fn of set ?? []) this.safeCall(() => fn(payload), name);
     for (const fn of this.anyListeners) this.safeCall(() => fn(name, payload), name);
   }
 

@@ -16,6 +16,8 @@ export interface TailEntry {
   user: string;
   reply: string;
   costUsd: number;
+  /** Cut by max_tokens (delivered anyway). */
+  truncated?: boolean;
 }
 
 /** What views read: status.json's content plus what only a live view needs. */
@@ -38,6 +40,9 @@ export interface StatusInputs {
   ledger: Ledger;
   guard: Guard;
   activity: Map<string, number>;
+  /** Per session: the machine it last reported from, when remote. */
+  hosts: Map<string, string>;
+  lastTurnTruncated: boolean;
   conversation: Conversation;
   inflight: Status['inflight'];
   retry: Status['retry'];
@@ -74,6 +79,7 @@ export function buildStatus(i: StatusInputs): Status {
       auto_turns: i.control.guard.auto_turns[id] ?? 0,
       hook_chain: i.control.hook_chain[id] ?? 0,
       queued: i.intake.countFor(id),
+      ...(i.hosts.has(id) ? { host: i.hosts.get(id) } : {}),
     };
   }
   const held = i.control.held;
@@ -108,6 +114,7 @@ export function buildStatus(i: StatusInputs): Status {
     total_cost_usd: i.ledger.total.costUsd,
     today_cost_usd: i.ledger.day(day).costUsd,
     last_turn_cost_usd: i.lastTurnCost,
+    last_turn_truncated: i.lastTurnTruncated,
     budget_usd_per_day: i.guard.dayBudget(),
     ntfy_topic: i.topic,
     pid: process.pid,

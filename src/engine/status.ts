@@ -20,8 +20,27 @@ export const pauseReasons = [
   'auto_turns',
   'rate',
   'loop',
+  /** One session's files are unusable (a SessionFault): that session waits, the others flow. */
+  'fault',
 ] as const;
 export type PauseReason = (typeof pauseReasons)[number];
+
+/** The limits the guard enforces (a subset of the pause reasons): /resume passes each once. */
+export const guardReasons = ['budget_day', 'budget_session', 'turn_cost', 'auto_turns', 'rate', 'loop'] as const satisfies readonly PauseReason[];
+export type GuardReason = (typeof guardReasons)[number];
+
+export function isGuardReason(r: PauseReason): r is GuardReason {
+  return (guardReasons as readonly string[]).includes(r);
+}
+
+/** Limits on turns with no human in them: they never hold a turn the operator started. */
+export function isOperatorExempt(r: PauseReason): boolean {
+  return r === 'auto_turns' || r === 'rate' || r === 'loop';
+}
+
+/** Who started a turn: an envelope from queue/, the operator, or a Claude Code Stop hook. */
+export const turnSources = ['envelope', 'operator', 'hook'] as const;
+export type TurnSource = (typeof turnSources)[number];
 
 export const sessionStatusSchema = z.object({
   registered: z.boolean(),
@@ -40,6 +59,8 @@ export const sessionStatusSchema = z.object({
   hook_chain: z.number().int(),
   /** Envelopes from this session waiting in queue/. */
   queued: z.number().int(),
+  /** The machine a remote session reports from (its envelopes' `host`). */
+  host: z.string().nullable().optional(),
 });
 export type SessionStatus = z.infer<typeof sessionStatusSchema>;
 
@@ -77,6 +98,8 @@ export const statusSchema = z.object({
   total_cost_usd: z.number(),
   today_cost_usd: z.number(),
   last_turn_cost_usd: z.number().nullable(),
+  /** The last turn's reply was cut by max_tokens (delivered, marked). */
+  last_turn_truncated: z.boolean().optional(),
   budget_usd_per_day: z.number(),
   ntfy_topic: z.string().nullable(),
   pid: z.number().int(),

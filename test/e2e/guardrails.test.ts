@@ -258,8 +258,8 @@ describe('guardrails (real CLI, fake API, fake ntfy)', () => {
     const s = await h.waitStatus((s) => s.held !== null);
     expect(s.state).toBe('paused');
     expect(s.pause_reason).toBe('approval');
-    expect(s.held.session).toBe('session-1');
-    expect(s.held.text).toMatch(/^Next, look at/);
+    expect(s.held!.session).toBe('session-1');
+    expect(s.held!.text).toMatch(/^Next, look at/);
     expect(fs.existsSync(h.input('session-1'))).toBe(false);
     await h.ntfy.waitFor((m) => !!m.title?.includes('awaits approval'));
     // Nothing else is taken while the reply waits.
@@ -267,7 +267,7 @@ describe('guardrails (real CLI, fake API, fake ntfy)', () => {
     await h.waitStatus((s) => s.queue_depth === 1);
     expect(h.api.requests).toHaveLength(1);
     await say('/approve');
-    expect(await h.waitFile(h.input('session-1'))).toBe(s.held.text);
+    expect(await h.waitFile(h.input('session-1'))).toBe(s.held!.text);
     // The next reply is held in turn.
     const s2 = await h.waitStatus((s) => s.held?.session === 'session-2');
     expect(s2.pause_reason).toBe('approval');
@@ -285,7 +285,7 @@ describe('guardrails (real CLI, fake API, fake ntfy)', () => {
     h.relay!.kill('SIGKILL');
     await h.stopRelay();
     await h.startRelay();
-    const after = h.status();
+    const after = h.status()!;
     expect(after.today_cost_usd).toBeCloseTo(before.today_cost_usd, 12);
     expect(after.total_cost_usd).toBeCloseTo(before.total_cost_usd, 12);
     expect(after.sessions['session-1'].today_cost_usd).toBeCloseTo(before.sessions['session-1'].today_cost_usd, 12);
@@ -339,7 +339,7 @@ describe('guardrails (real CLI, fake API, fake ntfy)', () => {
     await h.waitStatus((s) => s.state === 'error');
     await h.stopRelay();
     await h.startRelay();
-    expect(h.status().today_cost_usd).toBe(0);
+    expect(h.status()!.today_cost_usd).toBe(0);
     const c = JSON.parse((await h.cli(['cost', '--root', h.root, '--json'])).stdout);
     expect(c.total.costUsd).toBe(0);
     await say('/resume');

@@ -48,7 +48,7 @@ describe('relay loop (headless, real CLI, fake API)', () => {
     h.enqueue('session-1', 'NEEDS-JC-PLEASE may I drop the users table?');
     const s = await h.waitStatus((s) => s.state === 'needs_jc');
     expect(s.last_needs_jc_text).toMatch(/^\[NEEDS-JC\]/);
-    expect(s.held.session).toBe('session-1');
+    expect(s.held!.session).toBe('session-1');
     const ping = await h.ntfy.waitFor((m) => m.priority === 5);
     expect(ping.title).toContain('session-1');
     expect(fs.existsSync(h.input('session-1'))).toBe(false);
@@ -143,7 +143,7 @@ describe('relay loop (headless, real CLI, fake API)', () => {
     h.enqueue('session-1', 'good one');
     await h.waitFile(h.input('session-1'));
     const s = await h.waitStatus((s) => s.rejected_count === 2);
-    expect(s.last_rejection.reason).toBeTruthy();
+    expect(s.last_rejection!.reason).toBeTruthy();
     expect(fs.readFileSync(path.join(h.paths.rejected, 'bad.json.reason'), 'utf8')).toMatch(/not valid JSON/);
     expect(fs.readFileSync(path.join(h.paths.rejected, 'evil.json.reason'), 'utf8')).toMatch(/session_id/);
     expect(fs.existsSync(path.join(h.paths.rejected, 'evil.json'))).toBe(true);
@@ -231,7 +231,7 @@ describe('relay loop (headless, real CLI, fake API)', () => {
     expect(json.running).toBe(false);
     expect(json.total_cost_usd).toBeCloseTo(before.total_cost_usd, 10);
     await h.startRelay();
-    const after = h.status();
+    const after = h.status()!;
     expect(after.total_cost_usd).toBeCloseTo(before.total_cost_usd, 10);
     expect(after.sessions['session-1'].turns).toBe(1);
   });
@@ -257,7 +257,7 @@ describe('process contract', () => {
   it('a second relay on the same root exits 3 naming the pid; SIGTERM exits 0 and releases the lock', async () => {
     h = await createHarness();
     await h.startRelay();
-    const pid = h.status().pid;
+    const pid = h.status()!.pid;
     const second = await h.cli(['--no-ui', '--root', h.root]);
     expect(second.exitCode).toBe(3);
     expect(second.stderr).toContain(String(pid));
@@ -277,7 +277,7 @@ describe('process contract', () => {
     h.relay = undefined;
     expect(fs.existsSync(h.paths.lock)).toBe(true);
     await h.startRelay();
-    expect(h.status().state).toBe('running');
+    expect(h.status()!.state).toBe('running');
   });
 
   it('without a key: exit 4, says where to put it and that --demo needs none', async () => {

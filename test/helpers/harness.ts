@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { DEFAULT_CONFIG_YAML } from '../../src/config/defaults.js';
 import { startFakeApi, type FakeApi, type FakeApiOptions } from '../../src/demo/fake-api.js';
 import { startFakeNtfy, type FakeNtfy } from '../../src/demo/fake-ntfy.js';
+import { statusSchema, type Status } from '../../src/engine/status.js';
 import { rootPaths, type RootPaths } from '../../src/root.js';
 
 /**
@@ -30,8 +31,9 @@ export interface Harness {
   cli(args: string[], opts?: { input?: string; env?: Record<string, string>; reject?: boolean }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
   writeConfig(patch: Record<string, unknown>): void;
   enqueue(session: string, content: string, name?: string): string;
-  status(): any;
-  waitStatus(pred: (s: any) => boolean, timeoutMs?: number): Promise<any>;
+  /** state/status.json through its one schema (undefined until the relay has written one). */
+  status(): Status | undefined;
+  waitStatus(pred: (s: Status) => boolean, timeoutMs?: number): Promise<Status>;
   waitFile(file: string, timeoutMs?: number): Promise<string>;
   waitGone(file: string, timeoutMs?: number): Promise<void>;
   input(session: string): string;
@@ -106,11 +108,14 @@ export async function createHarness(opts: { api?: FakeApiOptions; config?: Recor
       return file;
     },
     status() {
+      let raw: unknown;
       try {
-        return JSON.parse(fs.readFileSync(paths.status, 'utf8'));
+        raw = JSON.parse(fs.readFileSync(paths.status, 'utf8'));
       } catch {
         return undefined;
       }
+      // A status.json the schema rejects is a bug in the relay, not a state to wait through.
+      return statusSchema.parse(raw);
     },
     waitStatus(pred, timeoutMs = 20_000) {
       return waitFor(() => {
@@ -160,7 +165,14 @@ export function waitFor<T>(check: () => T | undefined, dir: string, timeoutMs: n
       fn();
     };
     const attempt = () => {
-      const v = check();
+      let v: T | undefined;
+      try {
+        v = check();
+      } catch (err) {
+        // A status.json its schema rejects: fail the wait with that, not an uncaught timer error.
+        finish(() => reject(err));
+        return;
+      }
       if (v !== undefined) finish(() => resolve(v));
     };
     const watcher = fs.watch(dir, attempt);
@@ -170,9 +182,10 @@ export function waitFor<T>(check: () => T | undefined, dir: string, timeoutMs: n
   });
 }
 
-function deepMerge(a: any, b: any): any {
+function deepMerge(a: unknown, b: unknown): unknown {
   if (Array.isArray(b) || typeof b !== 'object' || b === null) return b;
-  const out = { ...(a ?? {}) };
-  for (const [k, v] of Object.entries(b)) out[k] = deepMerge(a?.[k], v);
+  const base: Record<string, unknown> = a && typeof a === 'object' && !Array.isArray(a) ? (a as Record<string, unknown>) : {};
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(b)) out[k] = deepMerge(base[k], v);
   return out;
 }

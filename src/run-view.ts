@@ -1,4 +1,4 @@
-import type { OpenedRelay } from './open.js';
+import type { OpenedRelay } from './open-relay.js';
 
 /** Runs an opened relay under one of the two views; only the TUI branch loads Ink and React. */
 export async function runView(opened: OpenedRelay, o: { headless: boolean; json: boolean; title?: string }): Promise<number> {

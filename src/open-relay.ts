@@ -4,7 +4,8 @@ import { createPublisher, subscribe } from './adapters/ntfy.js';
 import { ensureTopics, mergeEnv, protectDotenv, readDotenv, type RelayEnv } from './config/env.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { Relay, type PhoneReplies } from './engine/relay.js';
+import type { PhoneReplies } from './engine/ports.js';
+import { Relay } from './engine/relay.js';
 import { ensureLayout, resolveRoot, rootPaths, type RootPaths } from './root.js';
 
 /**

@@ -1,0 +1,45 @@
+import type { Dispatcher } from './dispatch.js';
+import type { HookNoticeReader } from './hook-notices.js';
+import type { Intake } from './intake.js';
+import type { OperatorInput } from './operator-input.js';
+import type { Pauses } from './pauses.js';
+import type { Pings } from './pings.js';
+import type { Clock } from './ports.js';
+import type { Store } from './store.js';
+import type { ViewState } from './view-state.js';
+
+/** The slow safety net for missed watcher events, the stuck-queue ping, and the date rolling over. */
+
+const STUCK_MS = 10 * 60_000;
+
+export interface HousekeepingParts {
+  now: Clock;
+  intake: Intake;
+  dispatcher: Dispatcher;
+  operator: OperatorInput;
+  hookNotices: HookNoticeReader;
+  pauses: Pauses;
+  pings: Pings;
+  view: ViewState;
+  store: Store;
+  kick: () => void;
+}
+
+export function housekeeping(p: HousekeepingParts): void {
+  p.operator.hookNotices(p.hookNotices.readNew());
+  p.intake.rescan();
+  p.operator.drain();
+  p.dispatcher.pumpAll();
+  const c = p.pauses.control;
+  const depth = p.intake.depth;
+  const now = p.now();
+  if (depth > 0 && now - p.view.lastProgressAt >= STUCK_MS && now - (c.last_stuck_ping_at ?? 0) >= STUCK_MS) {
+    c.last_stuck_ping_at = now;
+    p.pauses.trySave();
+    const state = p.pauses.state();
+    const why = state === 'running' ? (Object.keys(c.session_pauses).length ? 'sessions paused' : 'busy') : `${state}: ${c.paused?.message ?? c.held?.session ?? ''}`;
+    p.pings.notify({ title: 'relay-tui: queue stuck', message: `${depth} envelope(s) waiting for ${Math.round((now - p.view.lastProgressAt) / 60_000)} min (${why})`, priority: 5, tags: ['hourglass'] });
+  }
+  p.store.changed();
+  p.kick();
+}

@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { COMMIT_STEPS } from '../src/engine/commit.js';
+import { Ledger } from '../src/engine/ledger.js';
+import type { Relay } from '../src/engine/relay.js';
+import type { RootPaths } from '../src/root.js';
+import { ackAll, enqueue, lastUser, openRelay, queueNames, scriptedChat, testConfig, tempRoot, until } from './helpers/inproc.js';
+
+/**
+ * Exactly once, in process: a crash (a throw) after each numbered commit step in
+ * turn, then the relay reopened on the same root. Whatever step the crash followed:
+ * one reply per envelope, to the session that spoke; no second API request for a
+ * turn whose reply was recorded; guard counters counted once; each billed call in
+ * the ledger once.
+ */
+
+const roots: string[] = [];
+afterEach(() => {
+  for (const r of roots.splice(0)) fs.rmSync(r, { recursive: true, force: true });
+});
+
+const ENVELOPES = [
+  ['a.json', 'session-1', 'first from one'],
+  ['b.json', 'session-2', 'first from two'],
+  ['c.json', 'session-1', 'second from one'],
+] as const;
+
+function seed(paths: RootPaths): void {
+  const t0 = Date.now() - 60_000;
+  ENVELOPES.forEach(([name, session, content], i) => enqueue(paths, name, { session_id: session, content }, t0 + i * 1000));
+}
+
+describe('commit: a crash after each step, then a restart', () => {
+  for (let step = 1; step <= COMMIT_STEPS.length; step++) {
+    it(`after step ${step} (${COMMIT_STEPS[step - 1]})`, async () => {
+      const paths = tempRoot();
+      roots.push(paths.root);
+      seed(paths);
+      const chat = scriptedChat();
+      const got = new Map<string, string[]>();
+      let commits = 0;
+      // The second turn (b.json, session-2) crashes right after `step`.
+      const crashing = openRelay(paths, {
+        chat,
+        afterCommitStep: (n) => {
+          if (n === 1) commits++;
+          if (commits === 2 && n === step) throw new Error(`injected crash after step ${n}`);
+        },
+      });
+      await crashing.start();
+      await until(() => crashing.state() === 'error', 'the injected crash to stop the relay', 15_000, () => ackAll(paths, got));
+      await crashing.stop();
+      // The crash stopped the loop before c.json.
+      expect(chat.requests.map(lastUser).some((u) => u.includes('second from one'))).toBe(false);
+
+      const relay: Relay = openRelay(paths, { chat });
+      await relay.start();
+      await until(() => queueNames(paths).length === 0 && [...got.values()].flat().length >= 3 && relay.snapshot().status.sessions['session-1']?.pending === 0, 'every reply delivered', 15_000, () => ackAll(paths, got));
+      ackAll(paths, got);
+      const status = relay.snapshot().status;
+      await relay.stop();
+
+      // One reply per envelope, delivered to the session that spoke, in order.
+      expect(got.get('session-1')).toEqual(['reply: [session-1]\nfirst from one', 'reply: [session-1]\nsecond from one']);
+      expect(got.get('session-2')).toEqual(['reply: [session-2]\nfirst from two']);
+      // The crashed turn's reply was recorded (step >= 1): never asked again.
+      const asked = chat.requests.map(lastUser);
+      for (const [, , content] of ENVELOPES) expect(asked.filter((u) => u.endsWith(content)), content).toHaveLength(1);
+      expect(status.state).toBe('running');
+      // Guard counters: each automatic turn counted exactly once.
+      expect(status.sessions['session-1'].auto_turns).toBe(2);
+      expect(status.sessions['session-2'].auto_turns).toBe(1);
+      // Ledger: each billed call once, either settled or (crash between steps 1 and 2) at its projected cost.
+      const ledger = new Ledger(paths.ledger, { readOnly: true });
+      expect(ledger.total.turns + ledger.unsettled.length).toBe(3);
+      expect(ledger.unsettled.length).toBe(step === 1 ? 1 : 0);
+      const history = relay.history();
+      expect(history.map((t) => t.seq)).toEqual([1, 2, 3]);
+    });
+  }
+
+  it('start-up takes envelopes oldest first (mtime, then name), whatever order the directory lists them in', async () => {
+    const paths = tempRoot();
+    roots.push(paths.root);
+    const t0 = Date.now() - 60_000;
+    // Names sort the other way round from their age.
+    for (let i = 0; i < 6; i++) enqueue(paths, `${9 - i}.json`, { session_id: 'session-1', content: `n${i}` }, t0 + i * 1000);
+    enqueue(paths, 'a-tie.json', { session_id: 'session-2', content: 'tie-a' }, t0 + 10_000);
+    enqueue(paths, 'b-tie.json', { session_id: 'session-2', content: 'tie-b' }, t0 + 10_000);
+    const chat = scriptedChat();
+    const relay = openRelay(paths, { chat, config: testConfig({ guardrails: { max_auto_turns: 0, repeat_threshold: 0 } }) });
+    const got = new Map<string, string[]>();
+    await relay.start();
+    await until(() => queueNames(paths).length === 0, 'the queue to drain', 15_000, () => ackAll(paths, got));
+    await relay.stop();
+    expect(chat.requests.map((r) => lastUser(r).split('\n')[1])).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'tie-a', 'tie-b']);
+  });
+});

@@ -1,0 +1,93 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { appendNotice } from '../src/engine/hook-notices.js';
+import type { ChatFailure, NtfyMessage } from '../src/engine/ports.js';
+import type { RootPaths } from '../src/root.js';
+import { ackAll, enqueue, lastUser, openRelay, scriptedChat, testConfig, tempRoot, until } from './helpers/inproc.js';
+
+const roots: string[] = [];
+afterEach(() => {
+  for (const r of roots.splice(0)) fs.rmSync(r, { recursive: true, force: true });
+});
+
+function root(): RootPaths {
+  const paths = tempRoot();
+  roots.push(paths.root);
+  return paths;
+}
+
+const sink = () => {
+  const sent: NtfyMessage[] = [];
+  return { sent, notifier: { publish: async (m: NtfyMessage) => (sent.push(m), { ok: true, status: 200 }) } };
+};
+
+describe('operator input', () => {
+  it('an operator turn the API refuses (413) pauses with the message; /drop discards that input and the relay goes on', async () => {
+    const paths = root();
+    const chat = scriptedChat((req) => {
+      if (lastUser(req).includes('huge question')) throw Object.assign(new Error('413 request_too_large: Request exceeds the maximum size'), { retryable: false, status: 413 } satisfies Partial<ChatFailure>);
+      return {};
+    });
+    const relay = openRelay(paths, { chat });
+    await relay.start();
+    relay.submit('huge question', 'tui');
+    await until(() => relay.state() === 'error', 'the refusal');
+    expect(relay.snapshot().status.pause_message).toMatch(/413 request_too_large/);
+    const r = relay.submit('/drop', 'tui');
+    expect(r).toMatchObject({ ok: true });
+    expect(r.message).toMatch(/dropped the operator input/);
+    expect(relay.state()).toBe('running');
+    expect(fs.readdirSync(paths.operatorInbox).filter((n) => n.endsWith('.txt'))).toEqual([]);
+    // Not retried: the next envelope flows, and the refused text was asked once.
+    enqueue(paths, 'n.json', { session_id: 'session-1', content: 'next' });
+    const got = new Map<string, string[]>();
+    await until(() => (got.get('session-1')?.length ?? 0) === 1, 'the next reply', 15_000, () => ackAll(paths, got));
+    await relay.stop();
+    expect(chat.requests.filter((q) => lastUser(q).includes('huge question'))).toHaveLength(1);
+    expect(fs.readFileSync(paths.audit, 'utf8')).toMatch(/"action":"drop-input"/);
+  });
+
+  it('hook notices: a typed prompt restarts that session\'s leash (audited); a stop failure is a warning and a high ping', async () => {
+    const paths = root();
+    const { sent, notifier } = sink();
+    const chat = scriptedChat();
+    const relay = openRelay(paths, { chat, notifier, config: testConfig({ guardrails: { max_auto_turns: 2, repeat_threshold: 0 } }) });
+    const warnings: string[] = [];
+    relay.on('log', (e) => e.level === 'warn' && warnings.push(e.message));
+    await relay.start();
+    const got = new Map<string, string[]>();
+    const t0 = Date.now() - 60_000;
+    for (let i = 0; i < 3; i++) enqueue(paths, `${i}.json`, { session_id: 'session-1', content: `m${i}` }, t0 + i * 1000);
+    await until(() => relay.snapshot().status.sessions['session-1'].paused_reason === 'auto_turns', 'the leash', 15_000, () => ackAll(paths, got));
+    expect(relay.snapshot().status.sessions['session-1'].auto_turns).toBe(2);
+    const at = new Date().toISOString();
+    appendNotice(paths, { at, kind: 'prompt_typed', session: 'session-1', title: 'prompt typed', message: 'user typed: keep going', priority: 2 });
+    appendNotice(paths, { at, kind: 'stop_failure', session: 'session-2', title: 'turn ended on an API error', message: 'rate_limit', priority: 5 });
+    await until(() => relay.snapshot().status.sessions['session-1'].auto_turns === 0 && sent.some((m) => m.title?.includes('session-2')), 'the notices', 15_000, () => ackAll(paths, got));
+    // The leash restarted, but the pause is the operator's to lift: /resume or /allow.
+    expect(fs.readFileSync(paths.audit, 'utf8')).toMatch(/"source":"hook","action":"prompt-typed"/);
+    expect(warnings.some((w) => w.includes('session-2') && w.includes('API error'))).toBe(true);
+    expect(sent.find((m) => m.title?.includes('session-2'))?.priority).toBe(5);
+    await relay.stop();
+  });
+
+  it("an envelope's host is shown per session in status.json and survives a restart", async () => {
+    const paths = root();
+    enqueue(paths, 'h.json', { session_id: 'session-2', content: 'from afar', host: 'buildbox', source: 'hook' });
+    const chat = scriptedChat();
+    let relay = openRelay(paths, { chat });
+    await relay.start();
+    await until(() => relay.snapshot().status.sessions['session-2']?.turns === 1, 'the turn');
+    expect(relay.snapshot().status.sessions['session-2'].host).toBe('buildbox');
+    expect(relay.snapshot().status.sessions['session-2'].hook_chain).toBe(1);
+    await relay.stop();
+    const onDisk = JSON.parse(fs.readFileSync(path.join(paths.state, 'status.json'), 'utf8'));
+    expect(onDisk.sessions['session-2'].host).toBe('buildbox');
+    relay = openRelay(paths, { chat });
+    await relay.start();
+    expect(relay.snapshot().status.sessions['session-2'].host).toBe('buildbox');
+    expect(relay.snapshot().status.sessions['session-2'].hook_chain).toBe(1);
+    await relay.stop();
+  });
+});
