@@ -123,10 +123,10 @@ function cmpVersion(a: string, b: string): number {
 }
 
 /** `claude --version` prints e.g. "2.1.197 (Claude Code)". */
-export async function checkClaudeCode(timeoutMs: number, tested: readonly string[] = TESTED_CLAUDE_CODE_VERSIONS): Promise<Finding> {
+export async function checkClaudeCode(timeoutMs: number, env: NodeJS.ProcessEnv = process.env, tested: readonly string[] = TESTED_CLAUDE_CODE_VERSIONS): Promise<Finding> {
   const list = tested.join(', ');
   const result = await new Promise<{ out?: string; err?: ExecFileException }>((resolve) => {
-    execFile('claude', ['--version'], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 }, (err, stdout) => resolve(err ? { err } : { out: String(stdout) }));
+    execFile('claude', ['--version'], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024, env }, (err, stdout) => resolve(err ? { err } : { out: String(stdout) }));
   });
   if (result.err?.code === 'ENOENT') return warn('claude (Claude Code) is not on PATH', 'fine if the sessions run on another machine or user; otherwise install Claude Code (npm install -g @anthropic-ai/claude-code)');
   if (result.err) return warn(`claude --version failed: ${result.err.killed ? `no answer within ${timeoutMs / 1000} s` : result.err.message.split('\n')[0]}`, 'check the Claude Code install (claude doctor)');

@@ -67,7 +67,7 @@ export async function runDoctor(o: DoctorOptions): Promise<Finding[]> {
   const [api, ntfy, claude] = await Promise.all([
     bounded('the Messages API check', bound, () => checkApi(relayEnv, config?.model, timeoutMs, paths.env)),
     bounded('the ntfy check', bound, () => checkNtfy(relayEnv, Math.min(timeoutMs, 5000), paths.env)),
-    bounded('claude --version', bound, async () => [await checkClaudeCode(Math.min(timeoutMs, 5000))]),
+    bounded('claude --version', bound, async () => [await checkClaudeCode(Math.min(timeoutMs, 5000), env)]),
   ]);
   out.push(...api, ...ntfy, ...checkInotify());
   for (const project of o.projects) out.push(...checkProjectHooks(project, chosen.dir, config));
