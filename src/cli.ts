@@ -220,6 +220,14 @@ export function exitCodeFor(err: unknown): number {
   return fail(`${(err as Error)?.stack ?? err}`, 1);
 }
 
+// `relay-tui doctor | head`: a reader that went away is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
