@@ -2,10 +2,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { closest, findCommand, parseOptions, UsageError } from '../src/cli-args.js';
 import { ensureLayout, rootPaths } from '../src/root.js';
 import { CLI, createHarness, type Harness } from './helpers/harness.js';
+
+// These spawn the real CLI (a node start-up each): bounds for a loaded two-core machine, not durations.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
 
 /** The real CLI from a scratch directory, with no RELAY_ROOT leaking in from the caller. */
 async function run(args: string[], o: { cwd: string; env?: Record<string, string>; input?: string }) {
@@ -74,22 +77,25 @@ describe('messages from the real CLI', () => {
     }
     const r = await run(['status', '--jsno'], { cwd: dir });
     expect(r.stderr).toBe('relay-tui: relay-tui status has no option --jsno (its options: --root --help --json)\n  see relay-tui status --help\n');
-  });
+  }, 120_000);
 
   it('every command has its own --help (and relay-tui help COMMAND says the same)', async () => {
-    const general = (await run(['--help'], { cwd: dir })).stdout;
-    expect(general).toContain('relay-tui doctor');
-    for (const cmd of ['status', 'cost', 'topic', 'say', 'send', 'recv', 'hook', 'doctor', 'service']) {
-      const r = await run([cmd, '--help'], { cwd: dir });
+    const cmds = ['status', 'cost', 'topic', 'say', 'send', 'recv', 'hook', 'doctor', 'service'];
+    // Side by side: each is a node start-up, and nothing here depends on another.
+    const [general, ...helps] = await Promise.all([run(['--help'], { cwd: dir }), ...cmds.map((cmd) => run([cmd, '--help'], { cwd: dir }))]);
+    expect(general.stdout).toContain('relay-tui doctor');
+    cmds.forEach((cmd, i) => {
+      const r = helps[i];
       expect(r.code, cmd).toBe(0);
       expect(r.stdout.startsWith(`Usage: relay-tui ${cmd}`), r.stdout).toBe(true);
-      expect(r.stdout).not.toBe(general);
-      if (cmd === 'send' || cmd === 'doctor') expect((await run(['help', cmd], { cwd: dir })).stdout).toBe(r.stdout);
-    }
+      expect(r.stdout).not.toBe(general.stdout);
+    });
+    const [viaHelp, install] = await Promise.all([run(['help', 'send'], { cwd: dir }), run(['hook', 'install', '--help'], { cwd: dir })]);
+    expect(viaHelp.stdout).toBe(helps[cmds.indexOf('send')].stdout);
     // --help wins over everything else on the line, and needs no root.
-    expect((await run(['hook', 'install', '--help'], { cwd: dir })).stdout).toContain('relay-tui hook install --session ID');
+    expect(install.stdout).toContain('relay-tui hook install --session ID');
     expect(fs.readdirSync(dir)).toEqual([]);
-  });
+  }, 120_000);
 });
 
 describe('a root is created on purpose', () => {
@@ -112,7 +118,7 @@ describe('a root is created on purpose', () => {
     expect(fs.existsSync(typo)).toBe(false);
 
     expect(byFlag.stdout).toBe('');
-  });
+  }, 60_000);
 
   it.each(commands.filter(([name]) => name === 'say' || name === 'hook install'))('%s names $RELAY_ROOT or the current directory when that chose the folder', async (_name, args) => {
     const typo = path.join(dir, 'relay-rooot');
@@ -127,7 +133,7 @@ describe('a root is created on purpose', () => {
     expect(byCwd.stderr).toContain(`not a relay root: ${dir} (from the current directory; no --root or $RELAY_ROOT given): no state/ in it`);
     expect(byCwd.stdout).toBe('');
     expect(fs.readdirSync(dir)).toEqual([]);
-  });
+  }, 60_000);
 
   it('a checkout with a config.yaml is still not a root; a state/ that is a symlink or a file is refused', async () => {
     fs.writeFileSync(path.join(dir, 'config.yaml'), 'model: claude-opus-4-7\n');

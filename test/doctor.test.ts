@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TESTED_CLAUDE_CODE_VERSIONS } from '../src/commands/claude-versions.js';
 import { checkClaudeCode, checkProjectHooks, shellWords } from '../src/commands/doctor-checks-claude.js';
 import { checkInotify, type Finding } from '../src/commands/doctor-checks-local.js';
@@ -15,6 +15,9 @@ import { startFakeApi, type FakeApi } from '../src/demo/fake-api.js';
 import { startFakeNtfy, type FakeNtfy } from '../src/demo/fake-ntfy.js';
 import { ensureLayout, rootPaths, type RootPaths } from '../src/root.js';
 import { CLI } from './helpers/harness.js';
+
+// These spawn the real CLI (a node start-up each): bounds for a loaded two-core machine, not durations.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
 
 const KEY = 'sk-ant-doctor-0123456789abcdef';
 const TOPIC = 'relay-doctor-topic-0123456789';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { execa } from 'execa';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { shellWords } from '../src/commands/doctor-checks-claude.js';
 import { envFileHazards, systemdWord, unitName } from '../src/commands/service.js';
 import { DEFAULT_CONFIG_YAML } from '../src/config/defaults.js';
@@ -11,6 +11,9 @@ import { startFakeApi, type FakeApi } from '../src/demo/fake-api.js';
 import { startFakeNtfy, type FakeNtfy } from '../src/demo/fake-ntfy.js';
 import { ensureLayout, rootPaths } from '../src/root.js';
 import { CLI, waitFor } from './helpers/harness.js';
+
+// These spawn the real CLI (a node start-up each): bounds for a loaded two-core machine, not durations.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
 
 let tmp: string;
 let root: string;
