@@ -175,6 +175,10 @@ describe('a root is created on purpose', () => {
     expect(inst.code, inst.stderr).toBe(0);
     const settings = fs.readFileSync(path.join(dir, 'proj', '.claude', 'settings.json'), 'utf8');
     expect(settings).toContain(`--root ${root}`);
+    // A link on the way to the root is the user's choice (inside it, links are refused).
+    fs.symlinkSync(root, path.join(dir, 'link'));
+    const viaLink = await run(['say', '--root', 'link', 'hello'], { cwd: dir });
+    expect(viaLink.code, viaLink.stderr).toBe(0);
   });
 
   it('the relay itself creates a root on its first run', async () => {

@@ -2,6 +2,7 @@ import { execFile, type ExecFileException } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
+import { resolveRoot } from '../root.js';
 import { TESTED_CLAUDE_CODE_VERSIONS } from './claude-versions.js';
 import { bad, ok, warn, type Finding } from './doctor-checks-local.js';
 
@@ -105,7 +106,7 @@ export function checkProjectHooks(projectArg: string, root: string, config: Conf
       const where = `project ${project}: the ${event} hook${session ? ` for ${session}` : ''} (${path.relative(project, h.file)})`;
       if (!session) out.push(bad(`${where} has no --session`, install()));
       else if (!hookRoot) out.push(bad(`${where} has no --root: it follows the directory Claude Code runs it in`, install(session)));
-      else if (path.resolve(hookRoot) !== root) out.push(bad(`${where} points at ${hookRoot}, not at this root ${root}`, install(session)));
+      else if (resolveRoot(path.resolve(hookRoot), {}) !== root) out.push(bad(`${where} points at ${hookRoot}, not at this root ${root}`, install(session)));
       else if (path.isAbsolute(bin) && !fs.existsSync(bin)) out.push(bad(`${where} runs ${bin}, which does not exist (moved or uninstalled?)`, install(session)));
       else if (config && !config.sessions.some((s) => s.id === session)) {
         out.push(warn(`${where} points here, but ${session} is not under sessions: in config.yaml`, `add it (- id: ${session}) so it shows as registered${config.strict_sessions ? ' and is not rejected (strict_sessions: true)' : ''}`));

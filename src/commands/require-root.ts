@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { rootPaths, type RootPaths } from '../root.js';
+import { resolveRoot, rootPaths, type RootPaths } from '../root.js';
 
 /**
  * Only the relay creates a root. Every other command (send, recv, say, topic, status,
@@ -18,11 +18,15 @@ export interface ChosenRoot {
   source: RootSource;
 }
 
-/** The same precedence as resolveRoot (root.ts), and which of the three decided. */
+/**
+ * The same precedence as resolveRoot (root.ts), and which of the three decided. The
+ * folder is resolveRoot's canonical one: a link on the way *to* the root is the user's
+ * choice; inside it, confinement refuses links.
+ */
 export function chooseRoot(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): ChosenRoot {
-  if (flag !== undefined && flag !== '') return { dir: path.resolve(cwd, flag), source: '--root' };
-  if (env.RELAY_ROOT) return { dir: path.resolve(cwd, env.RELAY_ROOT), source: '$RELAY_ROOT' };
-  return { dir: path.resolve(cwd), source: 'the current directory' };
+  if (flag !== undefined && flag !== '') return { dir: resolveRoot(path.resolve(cwd, flag), {}), source: '--root' };
+  if (env.RELAY_ROOT) return { dir: resolveRoot(path.resolve(cwd, env.RELAY_ROOT), {}), source: '$RELAY_ROOT' };
+  return { dir: resolveRoot(path.resolve(cwd), {}), source: 'the current directory' };
 }
 
 export class NotARootError extends Error {
@@ -35,17 +39,15 @@ export class NotARootError extends Error {
   }
 }
 
-/** Why dir is not a relay root, or undefined when it is one. Never follows a symlink to decide. */
+/** Why dir is not a relay root, or undefined when it is one. state/ must be a real directory, not a link. */
 export function whyNotRoot(dir: string): string | undefined {
   let st: fs.Stats | undefined;
   try {
-    st = fs.lstatSync(dir);
+    st = fs.statSync(dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return code === 'ENOENT' ? 'no such directory' : `cannot read it: ${code ?? (err as Error).message}`;
   }
-  // A symlinked root is refused by the relay's confinement rules too; say so here first.
-  if (st.isSymbolicLink()) return 'it is a symlink';
   if (!st.isDirectory()) return 'it is not a directory';
   let state: fs.Stats | undefined;
   try {
