@@ -1,135 +1,216 @@
 import fs from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ConfinementError, InputError } from './adapters/confine.js';
 import { LockHeldError } from './adapters/lock.js';
-import { RootFault, SessionFault } from './engine/faults.js';
+import { closest, findCommand, parseOptions, UsageError, type OptTable, type Parsed } from './cli-args.js';
+import { COMMAND_HELP, GENERAL_HELP } from './cli-help.js';
+import { NotARootError, requireRoot } from './commands/require-root.js';
 import { ConfigError } from './config/load.js';
+import { RootFault, SessionFault } from './engine/faults.js';
 import { runView } from './run-view.js';
-import { MissingKeyError, openPaths, openRelay } from './open-relay.js';
+import { MissingKeyError, openRelay } from './open-relay.js';
 
 /**
  * Arguments to one command, and the one place that turns errors into exit codes:
- * 0 ok, 1 failure (recv timeout), 2 usage or no TTY, 3 another relay holds the
- * root, 4 bad config or missing key. Only the TUI path imports Ink and React.
+ * 0 ok, 1 failure (recv timeout, doctor found a failure), 2 usage, no TTY or not a
+ * relay root, 3 another relay holds the root, 4 bad config or missing key. Only the
+ * TUI path imports Ink and React.
  */
 
-const HELP = `relay-tui: relay between Claude Code sessions and one chat-Claude conversation
+const ROOT: OptTable = { root: { type: 'string', arg: 'DIR' }, help: { type: 'boolean', short: 'h' } };
 
-Usage:
-  relay-tui [--root DIR] [--config FILE]      the TUI: relay loop in-process, panes, prompt line
-  relay-tui --no-ui [--root DIR] [--log-json] the same loop headless: logs to stdout and logs/relay.log
-  relay-tui --demo [--root DIR] [--no-ui]     try it with no API key: simulated chat-Claude and sessions
-  relay-tui status [--json]                   read state/status.json (works with the relay down)
-  relay-tui cost [--days N] [--json]          spend by day and by session, from the ledger
-  relay-tui topic                             print the ntfy subscription URL
-  relay-tui say TEXT...                       operator input from another shell
-  relay-tui send --session ID [TEXT|-]        a session's side: enqueue an envelope atomically
-  relay-tui recv --session ID [--wait] [--timeout S]   print and consume the session's reply
-  relay-tui hook stop|notify|install ...      Claude Code hooks (see README: Connect a Claude Code session)
+interface Command {
+  options: OptTable;
+  run(a: Parsed): Promise<number>;
+}
 
-Options:
-  --root DIR      the relay root (default: $RELAY_ROOT, else the current directory)
-  --config FILE   config file (default: ROOT/config.yaml)
-  -h, --help      this help
-  -v, --version   the version
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
-Operator input (prompt line, state/jc_input.txt, relay-tui say):
-  @session-1: text   send text straight to a session (no API call)
-  plain text         a turn from you to chat-Claude; answers a [NEEDS-JC] pause
-  /approve /drop     dispatch or discard the held reply
-  /pause /resume     stop and restart taking envelopes (also after a guardrail or error)
-  /budget USD        raise today's budget      /allow SESSION N   N more automatic turns
-  /quit              leave the TUI
-`;
+const num = (v: unknown, name: string, command: string): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--${name} takes a number, got ${String(v)}`, command);
+  return n;
+};
+
+const needSession = (a: Parsed, command: string): string => {
+  const s = str(a.values.session);
+  if (!s) throw new UsageError(`${command} needs --session ID`, command);
+  return s;
+};
+
+const noPositionals = (a: Parsed, command: string) => {
+  if (a.positionals.length) throw new UsageError(`${command} takes no argument ${a.positionals[0]}`, command);
+};
+
+/** The folder must already be a relay root: only the relay makes one. */
+const root = (a: Parsed) => requireRoot(str(a.values.root));
+
+/**
+ * One entry per command: its options (anything else is refused, naming the command)
+ * and what it runs. A new option for a command is one line in its table.
+ */
+const COMMANDS: Record<string, Command> = {
+  status: {
+    options: { ...ROOT, json: { type: 'boolean' } },
+    async run(a) {
+      noPositionals(a, 'status');
+      return (await import('./commands/status.js')).statusCommand(root(a), !!a.values.json);
+    },
+  },
+  cost: {
+    options: { ...ROOT, days: { type: 'string', arg: 'N' }, json: { type: 'boolean' } },
+    async run(a) {
+      noPositionals(a, 'cost');
+      const days = num(a.values.days, 'days', 'cost') ?? 14;
+      return (await import('./commands/cost.js')).costCommand(root(a), days, !!a.values.json);
+    },
+  },
+  topic: {
+    options: ROOT,
+    async run(a) {
+      noPositionals(a, 'topic');
+      return (await import('./commands/topic.js')).topicCommand(root(a));
+    },
+  },
+  say: {
+    options: ROOT,
+    async run(a) {
+      return (await import('./commands/say.js')).sayCommand(root(a), a.positionals);
+    },
+  },
+  send: {
+    options: { ...ROOT, session: { type: 'string', arg: 'ID' } },
+    async run(a) {
+      const session = needSession(a, 'send');
+      const p = root(a);
+      return (await import('./commands/send-recv.js')).sendCommand(p, session, a.positionals.length ? a.positionals.join(' ') : undefined);
+    },
+  },
+  recv: {
+    options: { ...ROOT, session: { type: 'string', arg: 'ID' }, wait: { type: 'boolean' }, timeout: { type: 'string', arg: 'S' } },
+    async run(a) {
+      noPositionals(a, 'recv');
+      const session = needSession(a, 'recv');
+      const timeout = num(a.values.timeout, 'timeout', 'recv');
+      return (await import('./commands/send-recv.js')).recvCommand(root(a), session, !!a.values.wait, timeout);
+    },
+  },
+  hook: {
+    options: { ...ROOT, session: { type: 'string', arg: 'ID' }, timeout: { type: 'string', arg: 'S' }, project: { type: 'string', arg: 'DIR' }, print: { type: 'boolean' } },
+    async run(a) {
+      const sub = a.positionals[0];
+      const timeoutS = num(a.values.timeout, 'timeout', 'hook');
+      let rootDir = str(a.values.root);
+      if (sub === 'stop' || sub === 'notify' || sub === 'install') {
+        try {
+          // install writes the root into settings.json: absolute, and only a real root.
+          rootDir = requireRoot(rootDir).root;
+        } catch (err) {
+          if (!(err instanceof NotARootError) || sub === 'install') throw err;
+          // Exit 2 from a Stop hook would block the stop and feed this line to Claude as
+          // its next instruction; a hook never wedges a session, so: one line, exit 0.
+          process.stderr.write(`relay-tui hook: ${err.message}; letting Claude Code go on\n`);
+          return 0;
+        }
+      }
+      const { hookCommand } = await import('./commands/hook.js');
+      return hookCommand(a.positionals, { root: rootDir, session: str(a.values.session), timeoutS, project: str(a.values.project), print: !!a.values.print });
+    },
+  },
+  doctor: {
+    options: { ...ROOT, project: { type: 'string', arg: 'DIR', multiple: true }, config: { type: 'string', arg: 'FILE' }, timeout: { type: 'string', arg: 'S' } },
+    async run(a) {
+      noPositionals(a, 'doctor');
+      const projects = (a.values.project as string[] | undefined) ?? [];
+      const timeoutS = num(a.values.timeout, 'timeout', 'doctor');
+      if (timeoutS === 0) throw new UsageError('--timeout must be more than 0 seconds', 'doctor');
+      return (await import('./commands/doctor.js')).doctorCommand({ root: str(a.values.root), projects, configFile: str(a.values.config), timeoutS });
+    },
+  },
+  service: {
+    options: { ...ROOT, user: { type: 'boolean' }, print: { type: 'boolean' } },
+    async run(a) {
+      const [sub, extra] = a.positionals;
+      if (sub !== 'install') throw new UsageError(sub ? `service has no subcommand ${sub} (only: install)` : 'service needs a subcommand: relay-tui service install [--user] [--print]', 'service');
+      if (extra !== undefined) throw new UsageError(`service install takes no argument ${extra}`, 'service');
+      return (await import('./commands/service.js')).serviceInstallCommand({ paths: root(a), user: !!a.values.user, print: !!a.values.print });
+    },
+  },
+  help: {
+    options: ROOT,
+    async run(a) {
+      const [topic] = a.positionals;
+      if (topic === undefined) return print(GENERAL_HELP);
+      if (!COMMAND_HELP[topic]) throw unknownCommand(topic);
+      return print(COMMAND_HELP[topic]);
+    },
+  },
+};
+
+/** The relay itself: the only path that creates a root. */
+const MAIN: OptTable = {
+  ...ROOT,
+  config: { type: 'string', arg: 'FILE' },
+  'no-ui': { type: 'boolean' },
+  demo: { type: 'boolean' },
+  'log-json': { type: 'boolean' },
+  version: { type: 'boolean', short: 'v' },
+};
+
+function print(text: string): number {
+  process.stdout.write(text);
+  return 0;
+}
 
 function version(): string {
   const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
   return pkg.version;
 }
 
-class UsageError extends Error {}
+function unknownCommand(word: string): UsageError {
+  const guess = closest(word, Object.keys(COMMANDS));
+  return new UsageError(`unknown command ${word}${guess ? `; did you mean ${guess}?` : ''}`);
+}
 
 function fail(message: string, code: number): number {
   process.stderr.write(`relay-tui: ${message}\n`);
   return code;
 }
 
+/** Every string option of every command, so the command word can be found wherever it stands. */
+function takesValue(option: string): boolean {
+  const name = option.split('=')[0];
+  return [MAIN, ...Object.values(COMMANDS).map((c) => c.options)].some((t) => t[name]?.type === 'string');
+}
+
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      root: { type: 'string' },
-      config: { type: 'string' },
-      'no-ui': { type: 'boolean' },
-      demo: { type: 'boolean' },
-      'log-json': { type: 'boolean' },
-      json: { type: 'boolean' },
-      session: { type: 'string' },
-      wait: { type: 'boolean' },
-      timeout: { type: 'string' },
-      days: { type: 'string' },
-      project: { type: 'string' },
-      print: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean', short: 'v' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  if (values.version) {
-    process.stdout.write(`${version()}\n`);
-    return 0;
-  }
-  const [command, ...rest] = positionals;
-  const num = (v: string | undefined, name: string): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} takes a number of seconds, got ${v}`);
-    return n;
-  };
-  const needSession = () => {
-    if (!values.session) throw new UsageError(`${command} needs --session ID`);
-    return values.session;
-  };
-
-  switch (command) {
-    case undefined:
-      break;
-    case 'status':
-      return (await import('./commands/status.js')).statusCommand(openPaths(values.root), !!values.json);
-    case 'cost':
-      return (await import('./commands/cost.js')).costCommand(openPaths(values.root), num(values.days, 'days') ?? 14, !!values.json);
-    case 'topic':
-      return (await import('./commands/topic.js')).topicCommand(openPaths(values.root));
-    case 'say':
-      return (await import('./commands/say.js')).sayCommand(openPaths(values.root), rest);
-    case 'send':
-      return (await import('./commands/send-recv.js')).sendCommand(openPaths(values.root), needSession(), rest.length ? rest.join(' ') : undefined);
-    case 'recv':
-      return (await import('./commands/send-recv.js')).recvCommand(openPaths(values.root), needSession(), !!values.wait, num(values.timeout, 'timeout'));
-    case 'hook':
-      return (await import('./commands/hook.js')).hookCommand(rest, { root: values.root, session: values.session, timeoutS: num(values.timeout, 'timeout'), project: values.project, print: !!values.print });
-    default:
-      throw new UsageError(`unknown command ${command} (see relay-tui --help)`);
+  const { command, rest } = findCommand(argv, takesValue);
+  if (command !== undefined) {
+    const cmd = COMMANDS[command];
+    if (!cmd) throw unknownCommand(command);
+    const parsed = parseOptions(rest, cmd.options, `relay-tui ${command}`, command);
+    if (parsed.values.help) return print(COMMAND_HELP[command] ?? GENERAL_HELP);
+    return cmd.run(parsed);
   }
 
+  const { values } = parseOptions(rest, MAIN, 'relay-tui');
+  if (values.help) return print(GENERAL_HELP);
+  if (values.version) return print(`${version()}\n`);
   if (values.demo) {
     const { runDemo } = await import('./demo/run.js');
-    return runDemo({ root: values.root, headless: !!values['no-ui'] });
+    return runDemo({ root: str(values.root), headless: !!values['no-ui'] });
   }
   if (!values['no-ui'] && !process.stdin.isTTY) {
     return fail('the terminal UI needs a TTY (stdin is not a terminal); run `relay-tui --no-ui` for the headless daemon', 2);
   }
-  const opened = await openRelay({ root: values.root, configFile: values.config, interactive: !values['no-ui'] });
+  const opened = await openRelay({ root: str(values.root), configFile: str(values.config), interactive: !values['no-ui'] });
   return runView(opened, { headless: !!values['no-ui'], json: !!values['log-json'] });
 }
 
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof UsageError || (err as any)?.code?.startsWith?.('ERR_PARSE_ARGS')) return fail(`${(err as Error).message}\n  see relay-tui --help`, 2);
+  // The hint is added here, once, and names the help that answers the mistake.
+  if (err instanceof UsageError) return fail(`${err.message}\n  see relay-tui ${err.command ? `${err.command} ` : ''}--help`, 2);
+  if (err instanceof NotARootError) return fail(err.message, 2);
   if (err instanceof InputError) return fail(err.message, 2);
   // The root refused something (a link, a FIFO, a full disk): the reason, not a stack.
   if (err instanceof ConfinementError || err instanceof RootFault || err instanceof SessionFault) return fail(err.message, 1);
@@ -137,6 +218,14 @@ export function exitCodeFor(err: unknown): number {
   if (err instanceof ConfigError) return fail(`config error: ${err.message}`, 4);
   if (err instanceof MissingKeyError) return fail(err.message, 4);
   return fail(`${(err as Error)?.stack ?? err}`, 1);
+}
+
+// `relay-tui doctor | head`: a reader that went away is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
 }
 
 main(process.argv.slice(2)).then(

@@ -13,6 +13,25 @@ export function readStatus(p: RootPaths): Status | undefined {
   return parsed.success ? parsed.data : (raw as Status);
 }
 
+const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim().slice(0, 300);
+
+/** Local wall-clock time of an ISO instant; the date too when it is not today. */
+function clock(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const sameDay = d.toDateString() === new Date().toDateString();
+  return sameDay ? d.toTimeString().slice(0, 8) : d.toISOString();
+}
+
+/**
+ * `running` alone would be a lie while every call fails and is being retried: the
+ * relay is up, but nothing gets through. Say so in the state word itself.
+ */
+function stateLine(status: Status): string {
+  const word = status.state === 'running' && status.retry ? 'running, but API calls are failing' : status.state;
+  return `state: ${word}${status.pause_reason ? ` (${status.pause_reason})` : ''}${status.pause_message ? `: ${oneLine(status.pause_message)}` : ''}`;
+}
+
 /** Works with the relay down: reads the last snapshot and says whether anyone is writing it. */
 export function statusCommand(p: RootPaths, json: boolean): number {
   const status = readStatus(p);
@@ -27,7 +46,10 @@ export function statusCommand(p: RootPaths, json: boolean): number {
   }
   const out: string[] = [];
   out.push(holder ? `relay running (pid ${holder.pid}) on ${p.root}` : `relay NOT running on ${p.root} (last status ${status.updated_at})`);
-  out.push(`state: ${status.state}${status.pause_reason ? ` (${status.pause_reason})` : ''}${status.pause_message ? `: ${status.pause_message}` : ''}`);
+  out.push(stateLine(status));
+  if (status.retry) out.push(`retrying the API call: attempt ${status.retry.attempt} of ${status.retry.of} failed (${oneLine(status.retry.message)}); next try at ${clock(status.retry.next_at)}`);
+  // While a retry is shown its message is the last error; otherwise the last error stands alone.
+  if (status.last_error && status.last_error !== status.retry?.message) out.push(`last error: ${oneLine(status.last_error)}`);
   if (status.held) out.push(`held reply for ${status.held.session}: ${status.held.text.replace(/\s+/g, ' ').slice(0, 200)}`);
   out.push(`model ${status.model}, queue ${status.queue_depth}, rejected ${status.rejected_count}, history ${status.history_turns} turns / ${status.history_tokens} tokens`);
   out.push(`cost: today ${money(status.today_cost_usd)} of ${money(status.budget_usd_per_day)}, total ${money(status.total_cost_usd)}; tokens in ${status.total_input_tokens}, out ${status.total_output_tokens}, cache read ${status.total_cache_read_tokens}, write ${status.total_cache_write_tokens}`);

@@ -4,6 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
+import { countTokensReply } from './fake-api-count.js';
 import { createDefaultResponder } from './fake-api-default.js';
 import { isFaultReply, writeFault, type FaultReply } from './fake-api-faults.js';
 import { countTokens, FIVE_MINUTES_MS, PromptCache, promptBlocks, promptTokens } from './fake-api-prompt.js';
@@ -51,6 +52,8 @@ export interface FakeApiOptions {
   cacheTtlMs?: number;
   now?: () => number;
   chunkSize?: number;
+  /** Model ids count_tokens accepts besides the built-in price table's (others: 404 not_found_error). */
+  models?: string[];
 }
 
 /** Token sums over every billed reply; `requests` counts all /v1/messages requests, errors included. */
@@ -180,7 +183,9 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
       return;
     }
     if (!record) {
-      sendJson(res, 200, JSON.stringify({ input_tokens: promptTokens(body) }), { 'request-id': makeId('req') });
+      const counted = countTokensReply(body, opts.models);
+      if (counted.ok) sendJson(res, 200, counted.body, { 'request-id': makeId('req') });
+      else sendError(res, counted.status, counted.errorType, counted.message);
       return;
     }
 

@@ -7,7 +7,7 @@ import { DEFAULT_CONFIG_YAML } from '../../src/config/defaults.js';
 import { startFakeApi, type FakeApi, type FakeApiOptions } from '../../src/demo/fake-api.js';
 import { startFakeNtfy, type FakeNtfy } from '../../src/demo/fake-ntfy.js';
 import { statusSchema, type Status } from '../../src/engine/status.js';
-import { rootPaths, type RootPaths } from '../../src/root.js';
+import { ensureLayout, rootPaths, type RootPaths } from '../../src/root.js';
 
 /**
  * End-to-end harness: a temp relay root, the fake Messages API and a fake ntfy on
@@ -45,6 +45,8 @@ export interface Harness {
 export async function createHarness(opts: { api?: FakeApiOptions; config?: Record<string, unknown> } = {}): Promise<Harness> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-e2e-'));
   const paths = rootPaths(root);
+  // A root made on purpose, as a first relay start would: the session-side commands refuse a bare folder.
+  ensureLayout(paths);
   const api = await startFakeApi(opts.api);
   const ntfy = await startFakeNtfy();
   const env: Record<string, string> = {
