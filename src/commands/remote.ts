@@ -267,7 +267,7 @@ function localVersion(): string | undefined {
  * options): ssh reaches the host without a prompt, relay-tui runs there, ROOT is a
  * relay root, a relay is running on it, and connections can be shared. For `doctor`.
  */
-export async function checkRemote(spec: string | RemoteTarget, env: NodeJS.ProcessEnv = process.env): Promise<CheckLine[]> {
+export async function checkRemote(spec: string | RemoteTarget, env: NodeJS.ProcessEnv = process.env, o: { version?: boolean } = {}): Promise<CheckLine[]> {
   const lines: CheckLine[] = [];
   let target: RemoteTarget;
   try {
@@ -286,8 +286,9 @@ export async function checkRemote(spec: string | RemoteTarget, env: NodeJS.Proce
     const res = await spawnSsh(plan, { stdin: 'ignore', capture: true, timeoutMs: 30_000 });
     return { res, failure: localSpawnFailure(res, plan) ?? classifyFailure(res.code, res.stderr, target) };
   };
-  const version = await run(['--version']);
-  if (version.failure) {
+  // The version probe costs a round trip; hook install skips it (status --json finds the same failures).
+  const version = o.version === false ? undefined : await run(['--version']);
+  if (version?.failure) {
     const fix: Record<string, string> = {
       unreachable: 'check the host name, that sshd runs there, and the port (ssh_config or RELAY_SSH)',
       auth: `add this machine's public key to ~/.ssh/authorized_keys on ${target.host} (see README: Sessions on other machines)`,
@@ -297,12 +298,14 @@ export async function checkRemote(spec: string | RemoteTarget, env: NodeJS.Proce
     lines.push({ level: 'fail', message: version.failure.line, fix: fix[version.failure.kind] });
     return lines;
   }
-  const farVersion = version.res!.stdout.trim();
-  const mine = localVersion();
-  lines.push({ level: 'ok', message: `ssh reaches ${target.host} with no prompt (${Math.round(version.res!.ms)} ms); relay-tui ${farVersion || '?'} there` });
-  // A forced command (remote-shell) refuses --version: that is a restricted key, not a missing program.
-  if (mine && farVersion && farVersion !== mine && /^\d+\.\d+/.test(farVersion)) {
-    lines.push({ level: 'warn', message: `relay-tui ${farVersion} on ${target.host}, ${mine} here`, fix: 'install the same version on both machines' });
+  if (version?.res) {
+    const farVersion = version.res.stdout.trim();
+    const mine = localVersion();
+    const there = version.res.code === 0 ? `relay-tui ${farVersion || '?'} there` : 'relay-tui there does not answer --version (a command=-restricted key?)';
+    lines.push({ level: 'ok', message: `ssh reaches ${target.host} with no prompt (${Math.round(version.res.ms)} ms); ${there}` });
+    if (mine && /^\d+\.\d+/.test(farVersion) && farVersion !== mine) {
+      lines.push({ level: 'warn', message: `relay-tui ${farVersion} on ${target.host}, ${mine} here`, fix: 'install the same version on both machines' });
+    }
   }
   const status = await run(['status', '--json']);
   if (status.failure) {
@@ -333,7 +336,7 @@ async function installRemote(target: RemoteTarget, v: Values, env: NodeJS.Proces
   for (const k of ['RELAY_SSH', 'RELAY_REMOTE_BIN', 'RELAY_SESSION_HOST'] as const) if (env[k]) carried[k] = env[k]!;
   const code = installCommand({ session: v.session, project: v.project, print: !!v.print, remote: { target: formatTarget(target), env: carried } }, io);
   if (code !== 0 || v.print) return code;
-  for (const l of await checkRemote(target, env)) {
+  for (const l of await checkRemote(target, env, { version: false })) {
     if (l.level !== 'ok') io.err(`relay-tui hook install: note: ${l.message}${l.fix ? ` (${l.fix})` : ''}\n`);
   }
   return 0;
