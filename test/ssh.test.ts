@@ -1,8 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   buildSshPlan,
   classifyFailure,
+  controlDir,
   formatTarget,
   parseTarget,
   quoteFarPath,
@@ -92,6 +96,30 @@ describe('the ssh argv', () => {
     expect(opts).toEqual(expect.arrayContaining(['BatchMode=yes', 'ConnectTimeout=10', 'ControlMaster=auto', 'ControlPath=/run/user/1/relay-tui/relay-tui-%C', 'ControlPersist=600', '-T', '-l', 'jc']));
     expect(opts).not.toContain('-n');
     expect(plan.args.slice(-3)).toEqual(['--', 'ws', 'env RELAY_REMOTE= RELAY_SESSION_HOST=devbox relay-tui hook stop --session s1 --root /srv/relay']);
+  });
+
+  it('leaves the socket to $RELAY_SSH when it names one', () => {
+    const plan = buildSshPlan({ target, argv: ['status'], env: { RELAY_SSH: 'ssh -o ControlPath=/tmp/x-%C' }, controlDir: controlDir({ RELAY_SSH: 'ssh -o ControlPath=/tmp/x-%C' }) });
+    expect(plan.args.filter((a) => a.startsWith('ControlPath='))).toEqual(['ControlPath=/tmp/x-%C']);
+    expect(plan.args).toContain('ControlMaster=auto');
+  });
+
+  it('puts control sockets only in a private directory of its own user', () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-cdir-'));
+    try {
+      expect(controlDir({ XDG_RUNTIME_DIR: base, HOME: '/nonexistent' })).toBe(path.join(base, 'relay-tui'));
+      expect(fs.statSync(path.join(base, 'relay-tui')).mode & 0o777).toBe(0o700);
+      // Shared by others: not for sockets; a symlink neither.
+      fs.chmodSync(path.join(base, 'relay-tui'), 0o777);
+      const home = path.join(base, 'home');
+      fs.mkdirSync(path.join(home, '.ssh'), { recursive: true, mode: 0o700 });
+      expect(controlDir({ XDG_RUNTIME_DIR: base, HOME: home })).toBe(path.join(home, '.ssh'));
+      fs.rmSync(path.join(base, 'relay-tui'), { recursive: true });
+      fs.symlinkSync(home, path.join(base, 'relay-tui'));
+      expect(controlDir({ XDG_RUNTIME_DIR: base, HOME: home })).toBe(path.join(home, '.ssh'));
+    } finally {
+      fs.rmSync(base, { recursive: true, force: true });
+    }
   });
 
   it('shares no connection without a control dir, and keeps stdin out of commands that read none', () => {
@@ -184,6 +212,9 @@ describe('remote-shell (the forced command)', () => {
       ['env RELAY_REMOTE=elsewhere relay-tui status', /RELAY_REMOTE is not allowed/],
       ['env RELAY_SESSION_HOST=a/b relay-tui status', /RELAY_SESSION_HOST is not allowed/],
     ];
+    // --no-say: a machine that may relay its sessions but not act as the operator.
+    expect(() => allowRequest('relay-tui say /approve', root, '/home/jc', { noSay: true })).toThrow(/relay-tui say is not allowed with this key \(allowed: send, recv, status/);
+    expect(allowRequest('relay-tui status', root, '/home/jc', { noSay: true }).argv[0]).toBe('status');
     for (const [cmd, why] of refused) {
       expect(no(cmd), String(cmd)).toThrow(Refused);
       expect(no(cmd), String(cmd)).toThrow(why);

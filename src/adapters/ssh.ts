@@ -177,8 +177,8 @@ export interface SshPlanInput {
   sessionHost?: string;
   /** ssh -n: the command reads nothing, so ssh must not eat the caller's stdin. */
   noStdin?: boolean;
-  /** Where the connection-sharing socket lives; undefined turns sharing off. */
-  controlDir?: string;
+  /** Where the connection-sharing socket lives; undefined turns sharing off, 'given' leaves ControlPath to $RELAY_SSH. */
+  controlDir?: string | 'given';
 }
 
 export function sshBaseCommand(env: NodeJS.ProcessEnv): string[] {
@@ -227,7 +227,11 @@ export function buildSshPlan(i: SshPlanInput): SshPlan {
     '-o', 'ServerAliveCountMax=3',
     '-o', 'LogLevel=ERROR',
     ...(i.controlDir
-      ? ['-o', 'ControlMaster=auto', '-o', `ControlPath=${path.join(i.controlDir, 'relay-tui-%C')}`, '-o', `ControlPersist=${CONTROL_PERSIST_S}`]
+      ? [
+          '-o', 'ControlMaster=auto',
+          ...(i.controlDir !== 'given' ? ['-o', `ControlPath=${path.join(i.controlDir, 'relay-tui-%C')}`] : []),
+          '-o', `ControlPersist=${CONTROL_PERSIST_S}`,
+        ]
       : []),
     '-T',
     ...(i.noStdin ? ['-n'] : []),
@@ -257,7 +261,9 @@ function privateDir(dir: string, create: boolean): boolean {
  * a private dir under the temp dir. undefined (sharing off) when none is private and
  * short enough; $RELAY_SSH can always override with -o ControlPath=...
  */
-export function controlDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function controlDir(env: NodeJS.ProcessEnv = process.env): string | 'given' | undefined {
+  // RELAY_SSH chose its own socket (or none): make no directory for it.
+  if (/ControlPath/i.test(env.RELAY_SSH ?? '')) return 'given';
   const candidates: Array<[string, boolean]> = [];
   if (env.XDG_RUNTIME_DIR) candidates.push([path.join(env.XDG_RUNTIME_DIR, 'relay-tui'), true]);
   const home = env.HOME || os.homedir();

@@ -50,7 +50,7 @@ function resolveFar(p: string, home: string): string {
  * What a request may run, or Refused saying why. `root` is the one the key is pinned
  * to; a --root in the request must name the same directory.
  */
-export function allowRequest(original: string | undefined, root: string, home = os.homedir()): Allowed {
+export function allowRequest(original: string | undefined, root: string, home = os.homedir(), o: { noSay?: boolean } = {}): Allowed {
   if (original === undefined || !original.trim()) throw new Refused(`this key runs only relay-tui's session commands (${ALLOWED}) on ${root}: no shell`);
   let words: string[];
   try {
@@ -76,7 +76,7 @@ export function allowRequest(original: string | undefined, root: string, home = 
   const args = words.slice(i + prog + 1);
   const name = args[0] === 'hook' ? `hook ${args[1] ?? ''}` : (args[0] ?? '');
   const rule = RULES[name];
-  if (!rule) throw new Refused(`relay-tui ${name.trim() || '(nothing)'} is not allowed with this key (allowed: ${ALLOWED})`);
+  if (!rule || (o.noSay && name === 'say')) throw new Refused(`relay-tui ${name.trim() || '(nothing)'} is not allowed with this key (allowed: ${o.noSay ? ALLOWED.replace('say, ', '') : ALLOWED})`);
   let parsed;
   try {
     parsed = parseArgs({ args: args.slice(name.split(' ').length), options: { ...rule.options, root: { type: 'string' } }, allowPositionals: true, strict: true });
@@ -110,16 +110,16 @@ function rootProblem(root: string): string | undefined {
   return undefined;
 }
 
-export async function remoteShell(o: { root?: string; extra: string[]; env: NodeJS.ProcessEnv; io: RemoteIo }): Promise<number> {
+export async function remoteShell(o: { root?: string; noSay?: boolean; extra: string[]; env: NodeJS.ProcessEnv; io: RemoteIo }): Promise<number> {
   const say = (s: string) => o.io.err(`relay-tui remote-shell: ${s}\n`);
   if (!o.root || o.extra.length) {
-    say('usage: relay-tui remote-shell --root DIR (as the command="..." of an authorized_keys line)');
+    say('usage: relay-tui remote-shell --root DIR [--no-say] (as the command="..." of an authorized_keys line)');
     return 2;
   }
   const root = path.resolve(o.root);
   let allowed: Allowed;
   try {
-    allowed = allowRequest(o.env.SSH_ORIGINAL_COMMAND, root);
+    allowed = allowRequest(o.env.SSH_ORIGINAL_COMMAND, root, os.homedir(), { noSay: o.noSay });
   } catch (err) {
     if (!(err instanceof Refused)) throw err;
     say(`refused: ${err.message}`);

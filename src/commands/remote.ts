@@ -29,7 +29,7 @@ export const REMOTE_HELP = `Remote sessions (the relay on another machine, reach
   relay-tui status --remote ... [--json]
   relay-tui hook stop|notify --remote ... --session ID [--timeout S]
   relay-tui hook install --remote [USER@]HOST:/ABSOLUTE/ROOT --session ID [--project DIR] [--print]
-  relay-tui remote-shell --root DIR     the forced command for a restricted authorized_keys line
+  relay-tui remote-shell --root DIR [--no-say]   the forced command of a restricted authorized_keys line
 
   $RELAY_REMOTE       the target when --remote is not given
   $RELAY_SSH          the ssh command (like GIT_SSH_COMMAND), e.g. "ssh -F ~/.ssh/relay_config"
@@ -50,6 +50,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   project: { type: 'string' },
   print: { type: 'boolean' },
+  'no-say': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -84,7 +85,7 @@ export async function remoteEntry(argv: string[], env: NodeJS.ProcessEnv = proce
   const [command, sub, ...words] = positionals;
   if (command === 'remote-shell') {
     const { remoteShell } = await import('./remote-shell.js');
-    return remoteShell({ root: values.root, extra: positionals.slice(1), env, io });
+    return remoteShell({ root: values.root, noSay: !!values['no-say'], extra: positionals.slice(1), env, io });
   }
   if (command === 'doctor' || command === 'remote-shell') return undefined;
   const flagged = values.remote !== undefined;
@@ -322,7 +323,8 @@ export async function checkRemote(spec: string | RemoteTarget, env: NodeJS.Proce
     else lines.push({ level: 'warn', message: `no relay running on ${name}: hooks will let each turn end unrelayed`, fix: `start it there: relay-tui --no-ui${target.root ? ` --root ${target.root}` : ''}` });
   }
   const dir = controlDir(env);
-  if (dir) lines.push({ level: 'ok', message: `ssh connections are shared (ControlMaster; sockets in ${dir})` });
+  if (dir === 'given') lines.push({ level: 'ok', message: `ssh connection sharing as RELAY_SSH sets it (${env.RELAY_SSH})` });
+  else if (dir) lines.push({ level: 'ok', message: `ssh connections are shared (ControlMaster; sockets in ${dir})` });
   else lines.push({ level: 'warn', message: 'no private, short directory for ssh control sockets: every hook call opens a new connection', fix: 'set XDG_RUNTIME_DIR, or create ~/.ssh with mode 700' });
   return lines;
 }
