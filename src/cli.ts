@@ -56,7 +56,7 @@ function fail(message: string, code: number): number {
 
 async function main(argv: string[]): Promise<number> {
   // Remote sessions (--remote, RELAY_REMOTE, remote-shell) go over ssh: src/commands/remote.ts.
-  if (process.env.RELAY_REMOTE || argv.some((a) => a === '--remote' || a.startsWith('--remote=') || a === 'remote-shell')) {
+  if (process.env.RELAY_REMOTE || argv.some((a) => a === '--remote' || a.startsWith('--remote=') || a === 'remote-shell' || a === 'remote-guard')) {
     const code = await (await import('./commands/remote.js')).remoteEntry(argv);
     if (code !== undefined) return code;
   }

@@ -17,6 +17,7 @@ import {
   splitShellWords,
 } from '../src/adapters/ssh.js';
 import { remoteHookSpecs } from '../src/commands/hook-install.js';
+import { frame, readFrame } from '../src/commands/remote-guard.js';
 import { allowRequest, Refused } from '../src/commands/remote-shell.js';
 import { remoteEntry } from '../src/commands/remote.js';
 
@@ -219,6 +220,22 @@ describe('remote-shell (the forced command)', () => {
       expect(no(cmd), String(cmd)).toThrow(Refused);
       expect(no(cmd), String(cmd)).toThrow(why);
     }
+  });
+});
+
+describe('remote-guard framing', () => {
+  it('reads "<bytes>\\n<json>" only once all of it is there, in bytes not characters', () => {
+    const f = Buffer.from(frame('{"m":"ünï"}'));
+    expect(f.toString().startsWith('13\n')).toBe(true);
+    expect(readFrame(f.subarray(0, 5))).toBeUndefined();
+    expect(readFrame(f)?.payload.toString()).toBe('{"m":"ünï"}');
+    expect(() => readFrame(Buffer.from('{"no":"header"}\n'))).toThrow(/bad frame header/);
+    expect(() => readFrame(Buffer.from('x'.repeat(20)))).toThrow(/no frame header/);
+  });
+
+  it('is allowed through the forced command for hook stop only', () => {
+    expect(allowRequest('relay-tui remote-guard hook stop --session s1', '/srv/relay', '/h')).toEqual({ argv: ['hook', 'stop', '--session', 's1', '--root', '/srv/relay'], env: {}, guard: true });
+    expect(() => allowRequest('relay-tui remote-guard status', '/srv/relay', '/h')).toThrow(/only for hook stop/);
   });
 });
 

@@ -39,6 +39,8 @@ export class Refused extends Error {}
 export interface Allowed {
   argv: string[];
   env: Record<string, string>;
+  /** Run under remote-guard (a remote Stop hook; see remote-guard.ts). */
+  guard?: boolean;
 }
 
 function resolveFar(p: string, home: string): string {
@@ -73,7 +75,12 @@ export function allowRequest(original: string | undefined, root: string, home = 
   if (prog < 0 || words.slice(i, i + prog).some((w) => !/^node(js)?$/.test(path.basename(w)))) {
     throw new Refused(`not a relay-tui command: ${JSON.stringify(words.slice(i).join(' ').slice(0, 80))} (allowed: ${ALLOWED})`);
   }
-  const args = words.slice(i + prog + 1);
+  let args = words.slice(i + prog + 1);
+  const guard = args[0] === 'remote-guard';
+  if (guard) {
+    args = args.slice(1);
+    if (args[0] !== 'hook' || args[1] !== 'stop') throw new Refused('remote-guard is only for hook stop');
+  }
   const name = args[0] === 'hook' ? `hook ${args[1] ?? ''}` : (args[0] ?? '');
   const rule = RULES[name];
   if (!rule || (o.noSay && name === 'say')) throw new Refused(`relay-tui ${name.trim() || '(nothing)'} is not allowed with this key (allowed: ${o.noSay ? ALLOWED.replace('say, ', '') : ALLOWED})`);
@@ -97,7 +104,7 @@ export function allowRequest(original: string | undefined, root: string, home = 
   }
   argv.push('--root', path.resolve(root));
   if (positionals.length) argv.push('--', ...positionals);
-  return { argv, env };
+  return guard ? { argv, env, guard } : { argv, env };
 }
 
 /** A relay root is a directory the relay has started on: it has its config or its state/. */
@@ -133,6 +140,7 @@ export async function remoteShell(o: { root?: string; noSay?: boolean; extra: st
   const bin = fileURLToPath(new URL('../../bin/relay-tui.js', import.meta.url));
   const env: NodeJS.ProcessEnv = { ...o.env, ...allowed.env, RELAY_REMOTE: '' };
   delete env.SSH_ORIGINAL_COMMAND;
+  if (allowed.guard) return (await import('./remote-guard.js')).remoteGuard(allowed.argv, env, o.io.err);
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [bin, ...allowed.argv], { stdio: 'inherit', env });
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

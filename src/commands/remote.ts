@@ -66,6 +66,10 @@ const stdio: RemoteIo = { err: (s) => process.stderr.write(s), out: (s) => proce
  * is set but the command is the relay itself, or doctor (which checks a remote itself).
  */
 export async function remoteEntry(argv: string[], env: NodeJS.ProcessEnv = process.env, io: RemoteIo = stdio): Promise<number | undefined> {
+  if (argv[0] === 'remote-guard') {
+    const { remoteGuard } = await import('./remote-guard.js');
+    return remoteGuard(argv.slice(1), { ...env, RELAY_REMOTE: '' }, io.err);
+  }
   const explicit = argv.some((a) => a === '--remote' || a.startsWith('--remote=') || a === 'remote-shell');
   let parsed;
   try {
@@ -116,6 +120,11 @@ export async function remoteEntry(argv: string[], env: NodeJS.ProcessEnv = proce
     }
     if (hookSub === 'install') return await installRemote(target, values, env, io);
     const far = farArgv(command!, hookSub, words, values, command === 'hook' ? [] : [sub, ...words].filter((w) => w !== undefined));
+    if (far.guarded) {
+      // Framed and held open (remote-guard.ts): the far hook ends when this side does.
+      const { frame } = await import('./remote-guard.js');
+      return await runRemote({ target, argv: far.argv, stdinText: frame(await readAllStdin()), holdStdin: true, readsStdin: false, hook: true, env, io });
+    }
     return await runRemote({ target, argv: far.argv, stdinText: far.stdinText, readsStdin: far.readsStdin, hook: isHook, env, io });
   } catch (err) {
     if (err instanceof RemoteSpecError || err instanceof RemoteUsage) {
@@ -129,7 +138,7 @@ export async function remoteEntry(argv: string[], env: NodeJS.ProcessEnv = proce
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
 
 /** The far side's argv, rebuilt from what was parsed here (nothing passes through unread). */
-function farArgv(command: string, hookSub: string | undefined, hookExtra: string[], v: Values, text: string[]): { argv: string[]; stdinText?: string; readsStdin: boolean } {
+function farArgv(command: string, hookSub: string | undefined, hookExtra: string[], v: Values, text: string[]): { argv: string[]; stdinText?: string; readsStdin: boolean; guarded?: boolean } {
   const opt = (name: 'session' | 'timeout') => (v[name] !== undefined ? [`--${name}`, v[name] as string] : []);
   const flag = (name: 'wait' | 'json') => (v[name] ? [`--${name}`] : []);
   if (v.project !== undefined || v.print) throw new RemoteUsage('--project and --print are for hook install');
@@ -148,7 +157,9 @@ function farArgv(command: string, hookSub: string | undefined, hookExtra: string
       return { argv: ['say', '--', ...text], readsStdin: false };
     default:
       if (hookExtra.length) throw new RemoteUsage(`hook ${hookSub}: unexpected argument ${hookExtra[0]}`);
-      return { argv: ['hook', hookSub!, ...opt('session'), ...(hookSub === 'stop' ? opt('timeout') : [])], readsStdin: true };
+      // The Stop hook waits for a reply: it runs under remote-guard, which ends it if this side goes away.
+      if (hookSub === 'stop') return { argv: ['remote-guard', 'hook', 'stop', ...opt('session'), ...opt('timeout')], readsStdin: true, guarded: true };
+      return { argv: ['hook', hookSub!, ...opt('session')], readsStdin: true };
   }
 }
 
@@ -157,6 +168,8 @@ export interface RunRemote {
   argv: string[];
   /** Written to the far command's stdin (then closed). */
   stdinText?: string;
+  /** Keep ssh's stdin open after stdinText (closed when ssh ends): the far side watches it. */
+  holdStdin?: boolean;
   /** The far command reads this process's stdin; otherwise ssh gets -n. */
   readsStdin: boolean;
   hook: boolean;
@@ -177,7 +190,7 @@ export interface SshResult {
 const STDERR_KEEP = 256 * 1024;
 
 /** Spawns ssh for a plan. stdout goes to the caller's stdout unless `capture`; stderr is always read back. */
-export function spawnSsh(plan: SshPlan, o: { stdin: 'inherit' | 'ignore' | string; capture?: boolean; timeoutMs?: number; onSignal?: boolean }): Promise<SshResult> {
+export function spawnSsh(plan: SshPlan, o: { stdin: 'inherit' | 'ignore' | string; holdStdin?: boolean; capture?: boolean; timeoutMs?: number; onSignal?: boolean }): Promise<SshResult & { signalled?: boolean }> {
   const t0 = performance.now();
   return new Promise((resolve) => {
     const child = spawn(plan.file, plan.args, { stdio: [typeof o.stdin === 'string' && o.stdin !== 'inherit' && o.stdin !== 'ignore' ? 'pipe' : o.stdin, o.capture ? 'pipe' : 'inherit', 'pipe'] });
@@ -185,7 +198,11 @@ export function spawnSsh(plan: SshPlan, o: { stdin: 'inherit' | 'ignore' | strin
     let stdout = '';
     let settled = false;
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-    const forward = (sig: NodeJS.Signals) => child.kill(sig);
+    let signalled = false;
+    const forward = (sig: NodeJS.Signals) => {
+      signalled = true;
+      child.kill(sig);
+    };
     if (o.onSignal) for (const s of signals) process.on(s, forward);
     const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGTERM'), o.timeoutMs) : undefined;
     const done = (code: number, spawnError?: string) => {
@@ -196,7 +213,8 @@ export function spawnSsh(plan: SshPlan, o: { stdin: 'inherit' | 'ignore' | strin
       // A ControlPersist master forked by this ssh must not keep this process alive through an inherited pipe.
       child.stderr?.destroy();
       child.stdout?.destroy();
-      resolve({ code, stdout, stderr, ms: performance.now() - t0, spawnError });
+      child.stdin?.destroy();
+      resolve({ code, stdout, stderr, ms: performance.now() - t0, spawnError, signalled });
     };
     child.stderr!.on('data', (d: Buffer) => {
       if (stderr.length < STDERR_KEEP) stderr += d.toString('utf8');
@@ -206,7 +224,8 @@ export function spawnSsh(plan: SshPlan, o: { stdin: 'inherit' | 'ignore' | strin
     });
     if (child.stdin && typeof o.stdin === 'string') {
       child.stdin.on('error', () => {});
-      child.stdin.end(o.stdin);
+      if (o.holdStdin) child.stdin.write(o.stdin);
+      else child.stdin.end(o.stdin);
     }
     child.once('error', (err: NodeJS.ErrnoException) => {
       done(err.code === 'ENOENT' ? 127 : 255, err.code === 'ENOENT' ? 'not found' : err.message);
@@ -237,7 +256,11 @@ export function planFor(target: RemoteTarget, argv: string[], env: NodeJS.Proces
 
 export async function runRemote(r: RunRemote): Promise<number> {
   const plan = planFor(r.target, r.argv, r.env, !r.readsStdin && r.stdinText === undefined);
-  const res = await spawnSsh(plan, { stdin: r.stdinText ?? (r.readsStdin ? 'inherit' : 'ignore'), onSignal: true });
+  const res = await spawnSsh(plan, { stdin: r.stdinText ?? (r.readsStdin ? 'inherit' : 'ignore'), holdStdin: r.holdStdin, onSignal: true });
+  if (res.signalled && r.hook) {
+    r.io.err(`relay-tui hook: interrupted; the far hook on ${formatTarget(r.target)} stops too, and a reply that comes later waits in dispatch/ there\n`);
+    return 0;
+  }
   const failure = localSpawnFailure(res, plan) ?? classifyFailure(res.code, res.stderr, r.target);
   if (failure) {
     r.io.err(r.hook ? `relay-tui hook: ${failure.line}; letting Claude Code go on (this turn is not relayed)\n` : `relay-tui: ${failure.line}\n`);
@@ -342,4 +365,27 @@ async function installRemote(target: RemoteTarget, v: Values, env: NodeJS.Proces
     if (l.level !== 'ok') io.err(`relay-tui hook install: note: ${l.message}${l.fix ? ` (${l.fix})` : ''}\n`);
   }
   return 0;
+}
+
+/** The Stop hook's JSON from Claude Code (it writes it and closes stdin); a TTY gives nothing. */
+function readAllStdin(timeoutMs = 10_000, maxBytes = 16 * 1024 * 1024): Promise<string> {
+  if (process.stdin.isTTY) return Promise.resolve('');
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = () => {
+      clearTimeout(timer);
+      process.stdin.off('data', onData);
+      process.stdin.pause();
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    };
+    const onData = (c: Buffer) => {
+      size += c.length;
+      if (size <= maxBytes) chunks.push(c);
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    process.stdin.on('data', onData);
+    process.stdin.once('end', finish);
+    process.stdin.once('error', finish);
+  });
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshd, sshdUnavailable, type Sshd } from '../../src/bench/sshd.js';
-import { CLI, createHarness, type Harness } from '../helpers/harness.js';
+import { CLI, createHarness, waitFor, type Harness } from '../helpers/harness.js';
 
 /**
  * Remote sessions over a real OpenSSH server on 127.0.0.1 (a throwaway host key and
@@ -121,6 +121,36 @@ describe.skipIf(!!missing)('remote sessions over ssh', () => {
     expect(h.api.requests.at(-1)!.lastUserText).toContain('Refactor done; 42 tests pass.');
     expect(r.stderr).toBe('');
   }, 60_000);
+
+  it('a remote Stop hook killed while it waits ends its far side too, and the reply stays in dispatch/', async () => {
+    await cli(['say', '--remote', `relayhost:${h.root}`, '/pause']);
+    await h.waitStatus((x) => x.state === 'paused');
+    const before = queued(h.root).length;
+    const hook = execa('node', [CLI, 'hook', 'stop', '--remote', `relayhost:${h.root}`, '--session', 'session-1'], { env: { ...h.env, ...env }, input: stopInput('Waiting while paused.'), reject: false });
+    // The far hook has enqueued its turn: it is now waiting for the reply.
+    await waitFor(() => (queued(h.root).length > before ? true : undefined), h.paths.queue, 30_000, () => 'the far hook to enqueue');
+    const farHooks = () => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+      try {
+        const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
+        return cmd.includes('hook\0stop\0--session\0session-1\0') && cmd.includes(`--root\0${h.root}`) && !cmd.includes('--remote');
+      } catch {
+        return false;
+      }
+    });
+    expect(farHooks().length).toBeGreaterThan(0);
+    hook.kill('SIGTERM');
+    const r = await hook;
+    expect(r.exitCode).toBe(0);
+    expect(String(r.stdout)).toBe('');
+    expect(oneLine(String(r.stderr))).toMatch(/^relay-tui hook: interrupted; the far hook on relayhost:.* stops too/);
+    await waitFor(() => (farHooks().length === 0 ? true : undefined), h.paths.queue, 30_000, () => `far hooks still running: ${farHooks()}`);
+    // Resumed, the relay answers the turn; no one consumes it: it waits for the session's next turn.
+    await cli(['say', '--remote', `relayhost:${h.root}`, '/resume']);
+    expect(await h.waitFile(h.input('session-1'), 30_000)).toMatch(/Reviewed session-1's update/);
+    await h.waitStatus((x) => x.sessions['session-1']?.awaiting_ack === true);
+    expect(fs.existsSync(h.input('session-1'))).toBe(true);
+    fs.rmSync(h.input('session-1'));
+  }, 90_000);
 
   it('hook install --remote writes hooks that reach the relay over ssh as installed', async () => {
     const inst = await cli(['hook', 'install', '--remote', `relayhost:${h.root}`, '--session', 'session-2', '--project', project]);
