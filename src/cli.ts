@@ -184,6 +184,12 @@ function takesValue(option: string): boolean {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // Remote sessions (--remote, RELAY_REMOTE, remote-shell) go over ssh before any root is
+  // resolved here: the root is on the far machine (src/commands/remote.ts).
+  if (process.env.RELAY_REMOTE || argv.some((a) => a === '--remote' || a.startsWith('--remote=') || a === 'remote-shell' || a === 'remote-guard')) {
+    const code = await (await import('./commands/remote.js')).remoteEntry(argv);
+    if (code !== undefined) return code;
+  }
   const { command, rest } = findCommand(argv, takesValue);
   if (command !== undefined) {
     const cmd = COMMANDS[command];

@@ -18,7 +18,9 @@ export function enqueueEnvelope(p: RootPaths, session: string, content: string, 
   checkSessionId(session);
   if (!content.trim()) throw new InputError('nothing to send: the content is empty');
   const name = `${Date.now()}-${session}-${crypto.randomBytes(3).toString('hex')}.json`;
-  const body = { session_id: session, timestamp: new Date().toISOString(), content, ...extra };
+  // Set by a remote call (relay-tui --remote on the session's machine): where the session runs.
+  const host = /^[A-Za-z0-9._-]{1,253}$/.test(process.env.RELAY_SESSION_HOST ?? '') ? process.env.RELAY_SESSION_HOST : undefined;
+  const body = { session_id: session, timestamp: new Date().toISOString(), content, ...(host ? { host } : {}), ...extra };
   const file = path.join(p.queue, name);
   try {
     writeAtomic(file, JSON.stringify(body) + '\n', 0o644);

@@ -55,6 +55,23 @@ export function hookSpecs(o: { bin: string; session: string; root: string }): Ho
   ];
 }
 
+// ---- remote sessions (issue 15; src/commands/remote.ts calls installCommand with `remote`)
+/**
+ * The same two hooks for a session whose relay is on another machine: they run this
+ * machine's relay-tui with --remote, which does the work over ssh. RELAY_SSH and
+ * RELAY_REMOTE_BIN as they were at install time go into the command, so the hook
+ * reaches the relay the way the install just did, whatever Claude Code's environment.
+ */
+export function remoteHookSpecs(o: { bin: string; session: string; target: string; env: Record<string, string> }): HookSpec[] {
+  const vars = Object.entries(o.env).map(([k, v]) => `${k}=${shellQuote(v)} `).join('');
+  const tail = `--session ${shellQuote(o.session)} --remote ${shellQuote(o.target)}`;
+  return hookSpecs({ bin: o.bin, session: o.session, root: '' }).map((spec) => ({
+    ...spec,
+    command: `${vars}node ${shellQuote(o.bin)} hook ${spec.event === 'Stop' ? 'stop' : 'notify'} ${tail}`,
+  }));
+}
+// ---- end remote sessions
+
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /**
@@ -114,6 +131,8 @@ export interface InstallOptions {
   session?: string;
   project?: string;
   print: boolean;
+  /** Issue 15: the relay is on another machine (remoteHookSpecs); `root` is then unused. */
+  remote?: { target: string; env: Record<string, string> };
 }
 
 export function installCommand(o: InstallOptions, io: { out: (s: string) => void; err: (s: string) => void } = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): number {
@@ -132,7 +151,7 @@ export function installCommand(o: InstallOptions, io: { out: (s: string) => void
     io.err(`relay-tui hook install: ${project} is not a directory (--project DIR: the Claude Code project to connect)\n`);
     return 2;
   }
-  const root = resolveRoot(o.root);
+  const root = o.remote ? o.remote.target : resolveRoot(o.root);
   const file = path.join(project, '.claude', 'settings.json');
   let text: string | undefined;
   try {
@@ -154,7 +173,8 @@ export function installCommand(o: InstallOptions, io: { out: (s: string) => void
   }
   let merged: ReturnType<typeof mergeHookSettings>;
   try {
-    merged = mergeHookSettings(existing, hookSpecs({ bin: cliBinPath(), session: o.session, root }), file);
+    const specs = o.remote ? remoteHookSpecs({ bin: cliBinPath(), session: o.session, ...o.remote }) : hookSpecs({ bin: cliBinPath(), session: o.session, root });
+    merged = mergeHookSettings(existing, specs, file);
   } catch (err) {
     io.err(`relay-tui hook install: ${(err as Error).message}; fix it and run this again. Nothing was written.\n`);
     return 4;
@@ -176,7 +196,9 @@ export function installCommand(o: InstallOptions, io: { out: (s: string) => void
   io.out(`wrote ${file}: ${what}\n`);
   io.out(`  session ${o.session}, relay root ${root}\n`);
   const configFile = path.join(root, 'config.yaml');
-  if (!fs.existsSync(configFile)) {
+  if (o.remote) {
+    /* remote.ts checks the far root over ssh */
+  } else if (!fs.existsSync(configFile)) {
     io.err(`relay-tui hook install: note: ${root} has no config.yaml yet; start the relay there (relay-tui --root ${shellQuote(root)}) or the hook will let every turn end unrelayed\n`);
   } else {
     try {
