@@ -74,8 +74,18 @@ function completeOverride(o: PriceOverride, base: Price | undefined): Price {
  * no known family. A future model of a family is usually priced at or below its
  * predecessors, so budgets err on the cautious side without tripping at 3x the spend.
  */
+const fallbacks = new Map<string, { price: Price; label: string }>();
 function fallback(model: string): { price: Price; label: string } {
   const family = familyOf(model);
+  const key = family ?? '';
+  const hit = fallbacks.get(key);
+  if (hit) return { price: { ...hit.price }, label: hit.label };
+  const fb = computeFallback(family);
+  fallbacks.set(key, fb);
+  return { price: { ...fb.price }, label: fb.label };
+}
+
+function computeFallback(family: ReturnType<typeof familyOf>): { price: Price; label: string } {
   const served = PRICE_TABLE.filter((e) => e.status !== 'retired');
   const pool = (family && served.some((e) => familyOf(e.id) === family) ? served.filter((e) => familyOf(e.id) === family) : served).flatMap(
     (e): Array<Price | PriceTier> => [e, ...(e.tiers ?? [])],
