@@ -464,6 +464,14 @@ describe('loop detector: what counts as the same text', () => {
     expect(JSON.stringify(st)).not.toMatch(/secret|launch|hunter2|password/);
   });
 
+  it('a long text keeps no word list (state stays small) and matches only exactly', () => {
+    const long = Array.from({ length: 300 }, (_, i) => `word${i}x`).join(' ');
+    const p = print(long);
+    expect(p.w).toEqual([]);
+    expect(same(p, print(long))).toBe(true);
+    expect(same(p, print(`${long} more`))).toBe(false);
+  });
+
   it('threshold 0 is off; the window stays bounded', () => {
     const st = emptyLoopState();
     for (let i = 0; i < 100; i++) record(st, 's1', 'same', 'same', 3);

@@ -178,7 +178,7 @@ describe('ledger + guard: spend never exceeds a budget by more than one turn, an
         }
         clock.now += Math.floor(rnd() * 2 * MINUTE); // the call takes a while (and may end after midnight)
         add(billed, day, actual);
-        const entry = { at: new Date(clock.now).toISOString(), day: localDay(clock.now), session, kind: 'turn' as const, model: 'm', usage: ZERO_USAGE, cost_usd: actual };
+        const entry = { at: new Date(clock.now).toISOString(), day: localDay(clock.now), session, kind: 'turn' as const, model: 'm', usage: ZERO_USAGE, cost_usd: actual, price_entry: 'm' };
         if (outcome < 0.22) {
           // kill -9 in the middle of appending the turn's line: a torn tail.
           add(unknown, day, projected - actual);
@@ -227,7 +227,7 @@ describe('ledger + guard: spend never exceeds a budget by more than one turn, an
     expect(crashes).toBeGreaterThan(CASES / 2);
     expect(noRequest).toBeGreaterThan(CASES / 2);
     expect(trips).toBeGreaterThan(CASES);
-  });
+  }, 120_000); // hundreds of fdatasync'ed lines and reopenings: seconds alone, far longer on a loaded 2-core machine
 
   it('a read-only ledger (relay-tui cost) neither repairs nor writes the file', () => {
     const file = path.join(dir, 'ledger.jsonl');

@@ -72,6 +72,8 @@ const MAX_PERIOD = 3;
 /** A message shorter than this (reduced) is not judged an echo: "ok" matches too much. */
 const ECHO_MIN_CHARS = 16;
 const NEAR_MIN_WORDS = 8;
+/** Past this many content words only an exact match counts: near matching needs whole sets, and state must stay small. */
+const NEAR_MAX_WORDS = 100;
 
 const RETRY_WORDS = 'attempts?|retry|retries|retrying|retried|tries|try|tried|trying|iteration|poll|polls|polling|round|heartbeat|ping|beat|tick|reconnect(?:ing|ion)?|backoff';
 const VOLATILE: Array<[RegExp, string]> = [
@@ -110,7 +112,10 @@ const h8 = (s: string) => crypto.createHash('sha1').update(s).digest('hex').slic
 
 function words(reduced: string): string[] {
   const out = new Set<string>();
-  for (const w of reduced.split(' ')) if (w && !STOP.has(w)) out.add(h8(w));
+  for (const w of reduced.split(' ')) {
+    if (w && !STOP.has(w)) out.add(h8(w));
+    if (out.size > NEAR_MAX_WORDS) return [];
+  }
   return [...out].sort();
 }
 
@@ -130,7 +135,7 @@ export function same(a: { h: string; w: string[] }, b: { h: string; w: string[] 
   if (a.h === b.h) return true;
   const A = new Set(a.w);
   const union = new Set([...a.w, ...b.w]);
-  if (union.size < NEAR_MIN_WORDS) return false;
+  if (union.size < NEAR_MIN_WORDS || a.w.length === 0 || b.w.length === 0) return false;
   let diff = 0;
   for (const w of union) if (!A.has(w) || !b.w.includes(w)) diff++;
   return diff <= 1;
