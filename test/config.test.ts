@@ -90,7 +90,7 @@ describe('unknown keys', () => {
     expect(warnings[0]).toContain('modle');
     expect(warnings[0]).toContain(file);
     expect(config.max_tokens).toBe(1000);
-    expect(config.model).toBe('claude-opus-4-7');
+    expect(config.model).toBe('claude-opus-5-5');
     expect(config).not.toHaveProperty('modle');
   });
 

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/schema.js';
-import { emptyGuardState, Guard, normalise, type Guardrails } from '../src/engine/guard.js';
+import { emptyGuardState, Guard, type Guardrails } from '../src/engine/guard.js';
+import { emptyLoopState, judge, print, record, reduce, same } from '../src/engine/loop-detector.js';
 import { Ledger, localDay } from '../src/engine/ledger.js';
 
 const HOUR = 3_600_000;
@@ -207,42 +208,94 @@ describe('per-session limits', () => {
     expect(g.check(call('s1'))?.reason).toBe('rate');
   });
 
-  it('loop trips when a session sends the same message repeat_threshold times in a row', () => {
+  it('loop trips when the same exchange (message and reply) repeats repeat_threshold times', () => {
     const g = guard({ repeat_threshold: 3 });
-    g.recordTurn({ session: 's1', automatic: true, text: 'Tests pass. Awaiting review.', reply: 'a' });
-    g.recordTurn({ session: 's1', automatic: true, text: 'tests pass.   awaiting REVIEW.', reply: 'b' });
+    g.recordTurn({ session: 's1', automatic: true, text: 'Tests pass. Awaiting review.', reply: 'Thanks, reviewing.' });
+    g.recordTurn({ session: 's1', automatic: true, text: 'tests pass.   awaiting REVIEW.', reply: 'thanks,  reviewing' });
     const trip = g.check(call('s1', 0.01, 'TESTS PASS. Awaiting review. '));
     expect(trip).toMatchObject({ reason: 'loop', scope: 'session', session: 's1' });
-    expect(trip!.message).toContain('s1 sent the same message 3 times in a row');
+    expect(trip!.message).toContain('s1 sent the same message and got the same reply 2 times in a row');
     // A different message is not a loop, nor is the same message from another session.
     expect(g.check(call('s1', 0.01, 'Tests fail: 2 errors'))).toBeNull();
     expect(g.check(call('s2', 0.01, 'Tests pass. Awaiting review.'))).toBeNull();
   });
 
-  it('loop trips when chat-Claude gives the same reply repeat_threshold times in a row', () => {
+  it('the same reply to different messages is not a loop (a plan stepped through)', () => {
     const g = guard({ repeat_threshold: 3 });
-    for (let i = 0; i < 3; i++) g.recordTurn({ session: 's1', automatic: true, text: `different ${'z'.repeat(i)}`, reply: `Run the tests again (attempt ${i + 1}).` });
-    const trip = g.check(call('s1', 0.01, 'something new'));
-    expect(trip).toMatchObject({ reason: 'loop', scope: 'session', session: 's1' });
-    expect(trip!.message).toContain('the same reply 3 times in a row');
-    expect(trip!.message).toContain('s1');
+    for (let i = 1; i <= 5; i++) {
+      expect(g.check(call('s1', 0.01, `step ${i} done`))).toBeNull();
+      g.recordTurn({ session: 's1', automatic: true, text: `step ${i} done`, reply: 'Good. Carry on with the next step.' });
+    }
   });
 
-  it('a different reply in between breaks the run', () => {
+  it('the same message with different replies is not a loop', () => {
     const g = guard({ repeat_threshold: 3 });
-    g.recordTurn({ session: 's1', automatic: true, text: 'a', reply: 'same' });
-    g.recordTurn({ session: 's1', automatic: true, text: 'b', reply: 'same' });
-    g.recordTurn({ session: 's1', automatic: true, text: 'c', reply: 'other' });
-    g.recordTurn({ session: 's1', automatic: true, text: 'd', reply: 'same' });
-    expect(g.check(call('s1', 0.01, 'e'))).toBeNull();
+    for (const r of ['Now update the changelog.', 'Bump the version.', 'Tag the release.', 'Announce it.']) {
+      expect(g.check(call('s1', 0.01, 'Done.'))).toBeNull();
+      g.recordTurn({ session: 's1', automatic: true, text: 'Done.', reply: r });
+    }
   });
 
-  it('operatorInput resets the repeat counters', () => {
+  it('a retry loop whose only change is an attempt counter or a timestamp is a loop', () => {
+    const g = guard({ repeat_threshold: 3 });
+    g.recordTurn({ session: 's1', automatic: true, text: 'Attempt 1/5: npm install failed (ECONNRESET) at 02:14:07', reply: 'Retry it (attempt 2).' });
+    g.recordTurn({ session: 's1', automatic: true, text: 'Attempt 2/5: npm install failed (ECONNRESET) at 02:15:31', reply: 'Retry it (attempt 3).' });
+    expect(g.check(call('s1', 0.01, 'Attempt 3/5: npm install failed (ECONNRESET) at 02:17:02'))?.reason).toBe('loop');
+  });
+
+  it('an echo: a session sending chat-Claude\'s replies back', () => {
+    const g = guard({ repeat_threshold: 3 });
+    const replies = ['Next, look at the amber module.', 'Next, look at the birch module.', 'Next, look at the cedar module.', 'Next, look at the delta module.'];
+    g.recordTurn({ session: 's1', automatic: true, text: 'Kick-off', reply: replies[0] });
+    g.recordTurn({ session: 's2', automatic: true, text: replies[0], reply: replies[1] });
+    g.recordTurn({ session: 's1', automatic: true, text: replies[1], reply: replies[2] });
+    g.recordTurn({ session: 's2', automatic: true, text: replies[2], reply: replies[3] });
+    // s1 has echoed once: one more is two in a row, not yet three.
+    expect(g.check(call('s1', 0.01, replies[3]))).toBeNull();
+    // s2 has echoed twice; a third echo (of any recent reply, its own included) is refused.
+    const trip = g.check(call('s2', 0.01, replies[3]));
+    expect(trip).toMatchObject({ reason: 'loop', session: 's2' });
+    expect(trip!.message).toMatch(/replies back 3 times in a row/);
+    // A message of its own breaks the run.
+    expect(g.check(call('s2', 0.01, 'Finished the delta module: 4 files, 12 tests.'))).toBeNull();
+  });
+
+  it('a cycle of two exchanges undoing each other is a loop', () => {
+    const g = guard({ repeat_threshold: 3 });
+    const A = { text: 'Tests fail: missing export parse.', reply: 'Re-add the export.' };
+    const B = { text: 'Lint fails: unused export parse.', reply: 'Remove the export.' };
+    for (const x of [A, B, A, B]) {
+      expect(g.check(call('s1', 0.01, x.text))).toBeNull();
+      g.recordTurn({ session: 's1', automatic: true, ...x });
+    }
+    const trip = g.check(call('s1', 0.01, A.text));
+    expect(trip?.reason).toBe('loop');
+    expect(trip!.message).toMatch(/same 2 exchanges/);
+  });
+
+  it('an operator turn for the session breaks the run', () => {
+    const g = guard({ repeat_threshold: 3 });
+    g.recordTurn({ session: 's1', automatic: true, text: 'same', reply: 'same' });
+    g.recordTurn({ session: 's1', automatic: true, text: 'same', reply: 'same' });
+    g.recordTurn({ session: 's1', automatic: false, text: 'what now?', reply: 'do X' });
+    expect(g.check(call('s1', 0.01, 'same'))).toBeNull();
+  });
+
+  it('operatorInput resets the loop state', () => {
     const g = guard({ repeat_threshold: 2 });
     g.recordTurn({ session: 's1', automatic: true, text: 'same', reply: 'r1' });
     expect(g.check(call('s1', 0.01, 'same'))?.reason).toBe('loop');
     g.operatorInput('s1');
     expect(g.check(call('s1', 0.01, 'same'))).toBeNull();
+  });
+
+  it('state saved by an older version (repeats counters) is dropped, not misread', () => {
+    const state = { ...emptyGuardState(), repeats: { s1: { env: 'x', envCount: 9, reply: 'y', replyCount: 9 } } } as any;
+    delete state.loops;
+    const g = new Guard(() => limits({ repeat_threshold: 3 }), ledger, state, () => clock.now);
+    expect(g.check(call('s1', 0.01, 'anything'))).toBeNull();
+    expect(state.repeats).toBeUndefined();
+    expect(state.loops).toEqual(emptyLoopState());
   });
 
   it('the loop, auto-turn and rate limits do not apply to operator-started turns', () => {
@@ -370,24 +423,61 @@ describe('day budget and warnings', () => {
   });
 });
 
-describe('normalise', () => {
-  it('treats whitespace, case and numbers as the same', () => {
-    expect(normalise('Tests pass.\n  Awaiting   review.')).toBe(normalise('tests PASS. awaiting review.'));
-    expect(normalise('Attempt 1 of 3 failed')).toBe(normalise('attempt 2 of 3 failed'));
-    expect(normalise('build 12345 ok')).toBe(normalise('build 7 ok'));
-    expect(normalise('  padded  ')).toBe(normalise('padded'));
+describe('loop detector: what counts as the same text', () => {
+  it('case, spacing and punctuation do not make a text new', () => {
+    expect(reduce('Tests pass.\n  Awaiting   review.')).toBe(reduce('tests PASS: awaiting review'));
   });
 
-  it('ignores ISO timestamps', () => {
-    expect(normalise('done at 2026-05-02T15:30:00Z')).toBe(normalise('done at 2026-05-03T09:01:12.345Z'));
+  it('timestamps, clock times, waits, request ids and retry counters are volatile', () => {
+    expect(reduce('done at 2026-05-02T15:30:00Z')).toBe(reduce('done at 2026-05-03T09:01:12.345Z'));
+    expect(reduce('14:05 still waiting')).toBe(reduce('14:10:33 still waiting'));
+    expect(reduce('retrying in 2s')).toBe(reduce('retrying in 16 s'));
+    expect(reduce('failed (request id req_8f2k1m9q2x)')).toBe(reduce('failed (request id req_a81kd02mzz)'));
+    expect(reduce('attempt 1 of 3 failed')).toBe(reduce('Attempt 2 of 3 failed'));
+    expect(reduce('retry #4: 503')).toBe(reduce('retry #5: 503'));
+    expect(reduce('failed for the 3rd time')).toBe(reduce('failed for the 4th time'));
   });
 
-  it('tells different words apart', () => {
-    expect(normalise('tests pass')).not.toBe(normalise('tests fail'));
-    expect(normalise('ab')).not.toBe(normalise('a b'));
+  it('every other number is content: progress is change', () => {
+    expect(reduce('step 1 done')).not.toBe(reduce('step 2 done'));
+    expect(reduce('Tests: 40 passed, 2 failed')).not.toBe(reduce('Tests: 41 passed, 1 failed'));
+    expect(reduce('cost turn 0')).not.toBe(reduce('cost turn 1'));
+    expect(reduce('Opened PR #412')).not.toBe(reduce('Opened PR #413'));
+    expect(reduce('p99 latency 320 ms')).not.toBe(reduce('p99 latency 250 ms'));
+    expect(reduce('Uploaded batch 3/12')).not.toBe(reduce('Uploaded batch 4/12'));
   });
 
-  it('is a fixed-size hash, not the text', () => {
-    expect(normalise('secret text')).toMatch(/^[0-9a-f]{40}$/);
+  it('near: a paraphrase adding one word matches; swapping one word does not', () => {
+    const a = print('As I said, use sqlite for the unit tests and postgres in docker for the e2e suite.');
+    const b = print('Use sqlite for the unit tests and postgres in docker for the e2e suite, please.');
+    const c = print('Again: sqlite for the unit tests, postgres in docker for the e2e suite.');
+    expect(same(a, b)).toBe(true);
+    expect(same(a, c)).toBe(true);
+    expect(same(print('Good. Next, add a test for the parser module of the compiler.'), print('Good. Next, add a test for the lexer module of the compiler.'))).toBe(false);
+    // Short texts must match exactly: too few words to call anything near.
+    expect(same(print('Yes: run the formatter.'), print('Yes: run the linter.'))).toBe(false);
+  });
+
+  it('keeps fingerprints, never the text', () => {
+    const st = emptyLoopState();
+    record(st, 's1', 'secret text about the launch', 'reply with a password hunter2', 3);
+    expect(JSON.stringify(st)).not.toMatch(/secret|launch|hunter2|password/);
+  });
+
+  it('a long text keeps no word list (state stays small) and matches only exactly', () => {
+    const long = Array.from({ length: 300 }, (_, i) => `word${i}x`).join(' ');
+    const p = print(long);
+    expect(p.w).toEqual([]);
+    expect(same(p, print(long))).toBe(true);
+    expect(same(p, print(`${long} more`))).toBe(false);
+  });
+
+  it('threshold 0 is off; the window stays bounded', () => {
+    const st = emptyLoopState();
+    for (let i = 0; i < 100; i++) record(st, 's1', 'same', 'same', 3);
+    expect(judge(st, 's1', 'same', 0)).toBeNull();
+    expect(judge(st, 's1', 'same', 3)?.kind).toBe('repeat');
+    expect(st.sessions.s1.length).toBeLessThanOrEqual(10);
+    expect(st.replies.length).toBeLessThanOrEqual(8);
   });
 });

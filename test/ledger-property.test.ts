@@ -9,6 +9,8 @@ import { emptyGuardState, Guard, type GuardState, type Guardrails } from '../src
 import { Ledger, localDay } from '../src/engine/ledger.js';
 import { costOf, lookupPrice } from '../src/engine/prices.js';
 import { seededRandom } from '../src/random.js';
+import { costCommand } from '../src/commands/cost.js';
+import { vi } from 'vitest';
 import { Relay } from '../src/engine/relay.js';
 import { ensureLayout, rootPaths } from '../src/root.js';
 
@@ -52,6 +54,7 @@ describe('ledger + guard: spend never exceeds a budget by more than one turn, an
     const CASES = 300;
     let turnsTotal = 0;
     let crashes = 0;
+    let noRequest = 0;
     let trips = 0;
     for (let c = 0; c < CASES; c++) {
       const seed = SEED + c;
@@ -87,6 +90,8 @@ describe('ledger + guard: spend never exceeds a budget by more than one turn, an
       const maxBudget = new Map<string, number>();
       const passedDay = new Map<string, number>();
       const passedSession = new Map<string, number>();
+      // What the ledger may count beyond the bill: calls whose fate it cannot know, at projection minus what was billed.
+      const unknown = new Map<string, number>();
       const resumedOn = new Set<string>();
       const add = (m: Map<string, number>, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
       const noteBudget = () => {
@@ -96,6 +101,11 @@ describe('ledger + guard: spend never exceeds a budget by more than one turn, an
 
       const crash = () => {
         crashes++;
+        ledger.abandon(); // kill -9: nothing more is written
+        guard = open();
+      };
+      // An orderly stop and start (SIGTERM, /quit): the ledger is closed, then reopened.
+      const restart = () => {
         ledger.close();
         guard = open();
       };
@@ -133,21 +143,45 @@ describe('ledger + guard: spend never exceeds a budget by more than one turn, an
         ledger.reserve({ at: new Date(clock.now).toISOString(), day, session, projectedUsd: projected });
         const outcome = rnd();
         const actual = projected * (rnd() < 0.1 ? 1 : rnd());
-        if (outcome < 0.08) {
-          // The call failed (not billed); the next reserve releases it.
+        if (outcome < 0.05) {
+          // The call failed (not billed) and nothing released it; the next reserve releases it, a crash before then counts it.
+          add(unknown, day, projected);
           continue;
         }
-        if (outcome < 0.14) {
+        if (outcome < 0.08) {
+          // Connection refused / DNS failure / aborted before the request was sent: it never reached the API.
+          ledger.release('not_sent');
+          noRequest++;
+          continue;
+        }
+        if (outcome < 0.11) {
+          // A clean shutdown while the call waits in a retry backoff: released, then the process stops.
+          ledger.release('shutdown');
+          restart();
+          noRequest++;
+          continue;
+        }
+        if (outcome < 0.13) {
+          // A clean shutdown while a request is in flight: the API may bill it (here it does, or not).
+          const billedIt = rnd() < 0.5;
+          if (billedIt) add(billed, day, actual);
+          add(unknown, day, projected - (billedIt ? actual : 0));
+          restart();
+          continue;
+        }
+        if (outcome < 0.18) {
           // kill -9 during the call: the API billed it, the ledger never heard back.
           add(billed, day, actual);
+          add(unknown, day, projected - actual);
           crash();
           continue;
         }
         clock.now += Math.floor(rnd() * 2 * MINUTE); // the call takes a while (and may end after midnight)
         add(billed, day, actual);
-        const entry = { at: new Date(clock.now).toISOString(), day: localDay(clock.now), session, kind: 'turn' as const, model: 'm', usage: ZERO_USAGE, cost_usd: actual };
-        if (outcome < 0.18) {
+        const entry = { at: new Date(clock.now).toISOString(), day: localDay(clock.now), session, kind: 'turn' as const, model: 'm', usage: ZERO_USAGE, cost_usd: actual, price_entry: 'm' };
+        if (outcome < 0.22) {
           // kill -9 in the middle of appending the turn's line: a torn tail.
+          add(unknown, day, projected - actual);
           fs.appendFileSync(file, JSON.stringify(entry).slice(0, 1 + Math.floor(rnd() * 40)));
           crash();
           continue;
@@ -174,6 +208,8 @@ describe('ledger + guard: spend never exceeds a budget by more than one turn, an
           const ctx = `seed ${seed} step ${step} day ${d}`;
           // Never less than the API billed (interrupted calls count at their projection)...
           if (shown < truth - EPS) expect.fail(`${ctx}: ledger shows ${shown}, the API billed ${truth}`);
+          // ...and never more than that plus the calls it cannot know about: no phantom spend from a request that never left.
+          if (shown > truth + (unknown.get(d) ?? 0) + EPS) expect.fail(`${ctx}: ledger shows ${shown}, billed ${truth} + unknowable ${unknown.get(d) ?? 0}: phantom spend`);
           // ...and never more than the budget, plus what /resume let through that day.
           const cap = (maxBudget.get(d) ?? limits.budget_usd_per_day) + (passedDay.get(d) ?? 0);
           if (shown > cap + EPS) expect.fail(`${ctx}: spent ${shown} > budget ${maxBudget.get(d)} + passed ${passedDay.get(d) ?? 0}`);
@@ -189,8 +225,9 @@ describe('ledger + guard: spend never exceeds a budget by more than one turn, an
     // The generator really exercised the interesting paths.
     expect(turnsTotal).toBeGreaterThan(CASES * 5);
     expect(crashes).toBeGreaterThan(CASES / 2);
+    expect(noRequest).toBeGreaterThan(CASES / 2);
     expect(trips).toBeGreaterThan(CASES);
-  });
+  }, 120_000); // hundreds of fdatasync'ed lines and reopenings: seconds alone, far longer on a loaded 2-core machine
 
   it('a read-only ledger (relay-tui cost) neither repairs nor writes the file', () => {
     const file = path.join(dir, 'ledger.jsonl');
@@ -208,13 +245,112 @@ describe('ledger + guard: spend never exceeds a budget by more than one turn, an
   });
 });
 
+describe('honest ledger: every way a reserved call can end, named and counted right', () => {
+  const at = (min: number) => new Date(2026, 10, 30, 2, min).toISOString();
+  const day = localDay(new Date(2026, 10, 30, 2, 0).getTime());
+  const reserve = (l: Ledger, min: number, usd: number, session = 's1') => l.reserve({ at: at(min), day, session, projectedUsd: usd });
+
+  function runCost(root: string, json: boolean): string {
+    let out = '';
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => {
+      out += String(chunk);
+      return true;
+    });
+    try {
+      expect(costCommand(rootPaths(root), 30, json)).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    return out;
+  }
+
+  it('connection refused, abort before send, clean shutdown during a backoff: zero phantom spend, before and after a restart', () => {
+    const file = path.join(dir, 'ledger.jsonl');
+    let l = new Ledger(file);
+    reserve(l, 0, 0.1038);
+    l.release('not_sent'); // connection refused / DNS: the request never left
+    reserve(l, 1, 0.1038);
+    l.release('not_sent'); // aborted before the request was sent
+    reserve(l, 2, 0.1038);
+    l.release('shutdown'); // Ctrl+C while waiting out a retry backoff
+    expect(l.day(day).costUsd).toBe(0);
+    l.close();
+    l = new Ledger(file);
+    expect(l.day(day)).toMatchObject({ costUsd: 0, turns: 0 });
+    expect(l.total.costUsd).toBe(0);
+    expect(l.crashed).toEqual([]);
+    expect(l.interrupted).toEqual([]);
+    expect(l.released).toBe(3);
+    expect(l.turnsSince(0)).toEqual([]); // nor do they count toward the rate limit
+    l.close();
+  });
+
+  it('a call a clean shutdown stopped mid-request counts at its projection as interrupted; only a dead process leaves a crash', () => {
+    const file = path.join(dir, 'ledger.jsonl');
+    let l = new Ledger(file);
+    reserve(l, 0, 0.2);
+    l.close(); // SIGTERM with the request in flight: the API may bill it
+    l = new Ledger(file);
+    expect(l.interrupted.map((r) => r.projected_usd)).toEqual([0.2]);
+    expect(l.crashed).toEqual([]);
+    expect(l.total.costUsd).toBeCloseTo(0.2, 12);
+    reserve(l, 5, 0.3);
+    l.abandon(); // kill -9 with the request in flight
+    l = new Ledger(file);
+    expect(l.crashed.map((r) => r.projected_usd)).toEqual([0.3]);
+    expect(l.interrupted).toHaveLength(1);
+    expect(l.total.costUsd).toBeCloseTo(0.5, 12);
+    l.close();
+  });
+
+  it('relay-tui cost beside a live relay: its reservation is in flight (counted when it settles), not a crash', () => {
+    const root = path.join(dir, 'root');
+    const paths = rootPaths(root);
+    ensureLayout(paths);
+    // A previous relay died mid-call; the live one (this process) is mid-call now.
+    fs.writeFileSync(paths.ledger, JSON.stringify({ t: 'reserve', id: `1-999999-1`, at: at(0), day, session: 's1', projected_usd: 0.07, pid: 999_999 }) + '\n');
+    fs.writeFileSync(paths.lock, JSON.stringify({ pid: process.pid, started_at: at(1) }) + '\n');
+    const l = new Ledger(paths.ledger);
+    expect(l.crashed).toHaveLength(1);
+    l.record({ at: at(2), day, session: 's1', kind: 'turn', model: 'claude-opus-5-5', usage: { input_tokens: 1000, output_tokens: 100, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }, cost_usd: (1000 * 4 + 100 * 20) / 1e6 });
+    reserve(l, 3, 0.1038);
+    const text = runCost(root, false);
+    expect(text).toMatch(/\$0\.0760 {2}1 turns/); // 0.006 billed + 0.07 for the crash; the live call not counted
+    expect(text).toMatch(/includes \$0\.0700 for 1 call\(s\) cut short by a crash/);
+    expect(text).toMatch(new RegExp(`in flight now \\(relay pid ${process.pid}\\): 1 call\\(s\\) reserved at up to \\$0\\.1038, not counted until they settle`));
+    expect(text).toMatch(/priced at: claude-opus-5-5 \$0\.0060 \(1 call\)/);
+    const json = JSON.parse(runCost(root, true));
+    expect(json.calls).toMatchObject({ crashed: { calls: 1, counted: true }, in_flight: { calls: 1, counted: false, pid: process.pid }, interrupted: { calls: 0 } });
+    expect(json.days[0].price_entries['claude-opus-5-5']).toMatchObject({ calls: 1 });
+    // Once this relay is gone without settling, the same reservation is a crash.
+    l.abandon();
+    fs.rmSync(paths.lock);
+    const after = runCost(root, false);
+    expect(after).toMatch(/includes \$0\.1738 for 2 call\(s\) cut short by a crash/);
+    expect(after).not.toMatch(/in flight/);
+  });
+
+  it('ledger lines record the price entry used; an override is named as such', () => {
+    const file = path.join(dir, 'ledger.jsonl');
+    const l = new Ledger(file);
+    const u = { input_tokens: 150_000, output_tokens: 1000, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+    const haiku = lookupPrice('claude-haiku-5-5');
+    l.record({ at: at(0), day, session: 's1', kind: 'turn', model: 'claude-haiku-5-5', usage: u, cost_usd: costOf(u, haiku.price) });
+    l.record({ at: at(1), day, session: 's1', kind: 'turn', model: 'claude-haiku-5-5', usage: u, cost_usd: 1.23 });
+    l.record({ at: at(2), day, session: 's1', kind: 'turn', model: 'x', usage: u, cost_usd: 0.5, price_entry: 'named by the engine' });
+    l.close();
+    const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((x) => JSON.parse(x));
+    expect(lines.map((x) => x.price_entry)).toEqual(['claude-haiku-5-5 >100k', 'claude-haiku-5-5 (config)', 'named by the engine']);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 
 /** The fake API's billing (src/demo/fake-api-respond.ts sendText) without the HTTP, on a shared clock. */
 function fakeChat(cache: PromptCache, reply: (req: ChatRequest) => string, calls: Array<{ cost: number; summary: boolean }>): ChatClient {
-  const price = lookupPrice('claude-opus-4-7').price;
   return {
     async complete(req) {
+      const price = lookupPrice(req.model).price;
       let text = reply(req);
       if (countTokens(text) > req.max_tokens) text = text.slice(0, req.max_tokens * 4);
       const u = cache.apply(req.model, promptBlocks(toApiBody(req)));

@@ -14,12 +14,14 @@ function block(text: string, indent: string): string {
 export const DEFAULT_CONFIG_YAML = `# relay-tui configuration. Every key is optional; the values below are the defaults.
 # Reference: README.md#configuration. An unknown key is reported as a warning.
 
-# Any Messages API model id. Prices for it come from the built-in table or 'prices' below.
-model: claude-opus-4-7
+# Any Messages API model id. Prices for it come from the built-in table (every current model and
+# the legacy ones, each with its source and the date it was checked: README.md#prices) or from
+# 'prices' below. An id in neither warns at start and is priced at the dearest figures of its family.
+model: claude-opus-5-5
 max_tokens: 4096
 
 # chat-Claude's standing instructions. Marked cacheable once the prompt passes the model's
-# minimum cacheable length (4,096 tokens on Opus 4.7): then billed at the cache-read rate.
+# minimum cacheable length (512 tokens on Opus 5.5): then billed at the cache-read rate.
 system_prompt: |-
 ${block(DEFAULT_SYSTEM_PROMPT, '  ')}
 
@@ -54,7 +56,7 @@ guardrails:
   max_turn_cost_usd: 1.00     # projected before the call, from the prompt size and the price table
   max_auto_turns: 12          # consecutive turns for one session with no operator input in between
   max_turns_per_hour: 60      # per session, sliding window
-  repeat_threshold: 3         # the same envelope or reply (normalised) this many times in a row
+  repeat_threshold: 3         # a loop: the same exchange (message AND reply), a cycle or an echo, this many times
   warn_at_fraction: 0.8       # ping once per budget per day when this share is spent
 
 ntfy:
@@ -75,7 +77,11 @@ api:
 cache:
   ttl: auto
 
-# USD per million tokens; overrides or extends the built-in table.
+# USD per million tokens; overrides any figure of the built-in table, or adds a model. cache_write is
+# the 5-minute write, cache_write_1h the 1-hour one; tiers price a request by its prompt size.
 prices: {}
-#  claude-opus-4-7: {input: 5, output: 25, cache_write: 6.25, cache_read: 0.5}
+#  claude-opus-5-5: {input: 4, output: 20, cache_write: 5, cache_write_1h: 8, cache_read: 0.2}
+#  claude-haiku-5-5: {input: 0.1, output: 0.5, cache_write: 0.125, cache_write_1h: 0.2, cache_read: 0.01,
+#    tiers: [{above_tokens: 100000, input: 0.5, output: 2.5, cache_write: 0.625, cache_write_1h: 1, cache_read: 0.05}]}
+#  my-proxy-model: {input: 1, output: 5}       # cache figures then default to 1.25x / 2x / 0.1x of input
 `;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isBuiltinModel } from '../engine/price-table.js';
 
 /**
  * The one source of truth for config.yaml: the TypeScript type, the validation and
@@ -10,15 +11,50 @@ const sessionId = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$');
 
-const price = z.strictObject({
-  input: z.number().nonnegative(),
-  output: z.number().nonnegative(),
-  /** 5-minute cache write. */
-  cache_write: z.number().nonnegative(),
-  /** 1-hour cache write; when absent, 2x input (the API's rule for every model so far). */
-  cache_write_1h: z.number().nonnegative().optional(),
-  cache_read: z.number().nonnegative(),
+const rate = z.number().nonnegative();
+
+/** The dearer rates a model charges when one request's prompt (input + cache writes + cache reads) is larger than `above_tokens`. */
+const priceTier = z.strictObject({
+  above_tokens: z.number().int().positive(),
+  input: rate,
+  output: rate,
+  cache_write: rate,
+  cache_write_1h: rate.optional(),
+  cache_read: rate,
 });
+export type PriceTier = z.infer<typeof priceTier>;
+
+const price = z.strictObject({
+  input: rate,
+  output: rate,
+  /** 5-minute cache write. */
+  cache_write: rate,
+  /** 1-hour cache write; when absent, 2x input (the API's rule for every model so far). */
+  cache_write_1h: rate.optional(),
+  cache_read: rate,
+  /** Prompt-size tiers, ascending by above_tokens. */
+  tiers: z.array(priceTier).optional(),
+});
+
+/**
+ * A config override: any figure of a built-in entry may be given alone (the rest is
+ * the built-in's); a model the table does not know needs at least input and output
+ * (cache figures then follow the standard multipliers: see prices.ts).
+ */
+const priceOverride = z
+  .strictObject({
+    input: rate.optional(),
+    output: rate.optional(),
+    cache_write: rate.optional(),
+    cache_write_1h: rate.optional(),
+    cache_read: rate.optional(),
+    tiers: z.array(priceTier).optional(),
+  })
+  .superRefine((p, ctx) => {
+    const bounds = (p.tiers ?? []).map((t) => t.above_tokens);
+    if (bounds.some((b, i) => i > 0 && b <= bounds[i - 1])) ctx.addIssue({ code: 'custom', path: ['tiers'], message: 'tiers must be in ascending order of above_tokens' });
+  });
+export type PriceOverride = z.infer<typeof priceOverride>;
 export type Price = z.infer<typeof price>;
 
 export const DEFAULT_SYSTEM_PROMPT = `You are chat-Claude, the reviewer and coordinator for several Claude Code sessions.
@@ -35,7 +71,7 @@ is working on, decisions made, open questions and the last instruction it was gi
 every fact needed to continue; drop pleasantries. Plain text, at most 800 words.`;
 
 export const configSchema = z.strictObject({
-  model: z.string().min(1).default('claude-opus-4-7'),
+  model: z.string().min(1).default('claude-opus-5-5'),
   max_tokens: z.number().int().positive().max(128_000).default(4096),
   system_prompt: z.string().min(1).default(DEFAULT_SYSTEM_PROMPT),
   sessions: z
@@ -96,7 +132,17 @@ export const configSchema = z.strictObject({
       ttl: z.enum(['auto', '5m', '1h']).default('auto'),
     })
     .prefault({}),
-  prices: z.record(z.string(), price).default({}),
+  prices: z
+    .record(z.string(), priceOverride)
+    .superRefine((prices, ctx) => {
+      for (const [model, p] of Object.entries(prices)) {
+        if (isBuiltinModel(model)) continue;
+        for (const k of ['input', 'output'] as const) {
+          if (p[k] === undefined) ctx.addIssue({ code: 'custom', path: [model, k], message: `${model} is not in the built-in price table, so its ${k} price is required` });
+        }
+      }
+    })
+    .default({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

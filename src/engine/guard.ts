@@ -1,6 +1,6 @@
-import crypto from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { localDay, type Ledger } from './ledger.js';
+import { emptyLoopState, forget, judge, record, type LoopState, type LoopVerdict } from './loop-detector.js';
 import type { PauseReason } from './status.js';
 
 /**
@@ -34,25 +34,24 @@ export interface GuardState {
   budget_override: { day: string; usd: number } | null;
   /** Budgets already warned about, per day. */
   warned: { day: string; keys: string[] };
-  /** Per session: hash of the last envelope and reply, and how many times in a row each was seen. */
-  repeats: Record<string, { env: string; envCount: number; reply: string; replyCount: number }>;
+  /** The loop detector's fingerprints of recent exchanges (loop-detector.ts). */
+  loops: LoopState;
   /** Limits the operator chose to pass once with /resume. */
   pass_once: string[];
 }
 
 export function emptyGuardState(): GuardState {
-  return { auto_turns: {}, allowance: {}, budget_override: null, warned: { day: '', keys: [] }, repeats: {}, pass_once: [] };
+  return { auto_turns: {}, allowance: {}, budget_override: null, warned: { day: '', keys: [] }, loops: emptyLoopState(), pass_once: [] };
 }
 
-/** Same text for loop purposes: case, spacing, numbers and timestamps do not make a message new. */
-export function normalise(text: string): string {
-  const canon = text
-    .toLowerCase()
-    .replace(/\d{4}-\d{2}-\d{2}t[\d:.]+z?/g, '')
-    .replace(/\d+/g, '#')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return crypto.createHash('sha1').update(canon).digest('hex');
+function loopMessage(session: string, v: LoopVerdict): string {
+  const what =
+    v.kind === 'echo'
+      ? `${session} has sent chat-Claude's own replies back ${v.count} times in a row (an echo between sessions?)`
+      : v.kind === 'cycle'
+        ? `${session} is going round the same ${v.period} exchanges, message and reply alike, for the ${v.count}th time`
+        : `${session} sent the same message and got the same reply ${v.count - 1} times in a row, and is sending it again`;
+  return `${what}: a loop? /resume lets it through once; @${session}: text redirects it.`;
 }
 
 const usd = (n: number) => `$${n.toFixed(n < 1 ? 4 : 2)}`;
@@ -69,6 +68,9 @@ export class Guard {
     recentTurns: Array<{ session: string; at: number }> = [],
   ) {
     for (const t of recentTurns) this.noteTurnTime(t.session, t.at);
+    // State saved by a version that counted normalised repeats: its counts mean nothing to the detector.
+    delete (state as { repeats?: unknown }).repeats;
+    if (!state.loops?.sessions || !Array.isArray(state.loops.replies)) state.loops = emptyLoopState();
   }
 
   today(): string {
@@ -170,26 +172,9 @@ export class Guard {
         message: `${session} made ${lastHour} turns in the last hour (limit ${g.max_turns_per_hour}). /resume allows one more.`,
       };
     }
-    const rep = this.state.repeats[session];
-    if (g.repeat_threshold > 0 && rep) {
-      const h = normalise(call.text);
-      const envRun = rep.env === h ? rep.envCount + 1 : 1;
-      if (envRun >= g.repeat_threshold && !this.passOnce(`loop:${session}`)) {
-        return {
-          reason: 'loop',
-          scope: 'session',
-          session,
-          message: `${session} sent the same message ${envRun} times in a row: a loop? /resume lets it through once; /drop the envelope with @${session}: to redirect it.`,
-        };
-      }
-      if (rep.replyCount >= g.repeat_threshold && !this.passOnce(`loop:${session}`)) {
-        return {
-          reason: 'loop',
-          scope: 'session',
-          session,
-          message: `chat-Claude gave ${session} the same reply ${rep.replyCount} times in a row: a loop? /resume lets one more turn through.`,
-        };
-      }
+    const verdict = judge(this.state.loops, session, call.text, g.repeat_threshold);
+    if (verdict && !this.passOnce(`loop:${session}`)) {
+      return { reason: 'loop', scope: 'session', session, message: loopMessage(session, verdict) };
     }
     return this.spendPasses();
   }
@@ -198,14 +183,9 @@ export class Guard {
   recordTurn(t: { session: string; automatic: boolean; text: string; reply: string }): Warning[] {
     this.noteTurnTime(t.session, this.now());
     if (t.automatic) this.state.auto_turns[t.session] = (this.state.auto_turns[t.session] ?? 0) + 1;
-    const h = normalise(t.text);
-    const r = normalise(t.reply);
-    const rep = this.state.repeats[t.session] ?? { env: '', envCount: 0, reply: '', replyCount: 0 };
-    rep.envCount = rep.env === h ? rep.envCount + 1 : 1;
-    rep.env = h;
-    rep.replyCount = rep.reply === r ? rep.replyCount + 1 : 1;
-    rep.reply = r;
-    this.state.repeats[t.session] = rep;
+    if (t.automatic) record(this.state.loops, t.session, t.text, t.reply, this.limits().repeat_threshold);
+    // An operator turn for the session breaks any run: the next automatic exchange starts afresh.
+    else forget(this.state.loops, t.session);
     return this.warnings(t.session);
   }
 
@@ -230,11 +210,13 @@ export class Guard {
     const reset = (s: string) => {
       delete this.state.auto_turns[s];
       delete this.state.allowance[s];
-      const rep = this.state.repeats[s];
-      if (rep) rep.envCount = rep.replyCount = 0;
+      forget(this.state.loops, s);
     };
     if (session) reset(session);
-    else for (const s of Object.keys(this.state.auto_turns)) reset(s);
+    else {
+      for (const s of Object.keys(this.state.auto_turns)) reset(s);
+      forget(this.state.loops, null);
+    }
   }
 
   allow(session: string, turns: number): void {

@@ -1,23 +1,19 @@
-import type { Price } from '../config/schema.js';
+import type { Price, PriceOverride, PriceTier } from '../config/schema.js';
+import { FAMILIES, familyOf, findBuiltin, PRICE_TABLE, stripSnapshot, type PriceEntry } from './price-table.js';
 
-/** USD per million tokens. Cache write is 1.25x input (5-minute TTL), cache read 0.1x. */
-function tier(input: number, output: number): Price {
-  return { input, output, cache_write: input * 1.25, cache_read: input * 0.1 };
+export { PRICE_TABLE, type PriceEntry } from './price-table.js';
+
+/** Every id the built-in table prices (aliases included), at its base rates: for callers that only need a Price. */
+export const BUILTIN_PRICES: Record<string, Price> = Object.fromEntries(
+  PRICE_TABLE.flatMap((e) => [e.id, ...(e.aliases ?? [])].map((id) => [id, toPrice(e)] as const)),
+);
+
+function toPrice(e: Price): Price {
+  const p: Price = { input: e.input, output: e.output, cache_write: e.cache_write, cache_read: e.cache_read };
+  if (e.cache_write_1h !== undefined) p.cache_write_1h = e.cache_write_1h;
+  if (e.tiers?.length) p.tiers = e.tiers.map((t) => ({ ...t }));
+  return p;
 }
-
-export const BUILTIN_PRICES: Record<string, Price> = {
-  // Older models still served; they also make "unknown model -> most expensive" truly cautious.
-  'claude-opus-4-0': tier(15, 75),
-  'claude-opus-4-1': tier(15, 75),
-  'claude-sonnet-4-0': tier(3, 15),
-  'claude-opus-4-5': tier(5, 25),
-  'claude-opus-4-6': tier(5, 25),
-  'claude-opus-4-7': tier(5, 25),
-  'claude-opus-4-8': tier(5, 25),
-  'claude-sonnet-4-5': tier(3, 15),
-  'claude-sonnet-4-6': tier(3, 15),
-  'claude-haiku-4-5': tier(1, 5),
-};
 
 export interface Usage {
   input_tokens: number;
@@ -29,43 +25,157 @@ export interface Usage {
 }
 
 export interface PriceLookup {
+  /** Base rates, with the prompt-size tiers costOf applies. */
   price: Price;
-  /** false when the model is in neither table and was priced as the most expensive. */
+  /** false when the model is in neither table and was priced by the fallback below. */
   known: boolean;
+  /** The entry used: a model id of the built-in table or a `prices:` key, or a description of the fallback. */
   matched: string;
+  /** 'builtin', 'config' (an override, alone or over a built-in entry) or 'fallback'. */
+  origin: 'builtin' | 'config' | 'fallback';
+  /** Where the figures come from and when they were checked (built-in entries). */
+  source?: string;
+  checked?: string;
+  /** For an unknown model: the sentence to show the operator. */
+  warning?: string;
+}
+
+const usdRate = (n: number) => `$${Number(n.toFixed(4))}`;
+
+/**
+ * An override over a built-in entry replaces the figures it gives; a cache figure it
+ * leaves out keeps the entry's ratio to the input price (a model that reads its cache
+ * at 0.05x still does after its input price is overridden). An override of a model
+ * the table does not know gets the standard multipliers (write 1.25x, 1-hour 2x, read
+ * 0.1x). Tiers are the override's when it gives them (an empty list removes them).
+ */
+function completeOverride(o: PriceOverride, base: Price | undefined): Price {
+  const input = o.input ?? base!.input;
+  const ratio = (f: (p: Price) => number | undefined, standard: number) => {
+    const b = base && f(base);
+    return b !== undefined && base!.input > 0 ? (b / base!.input) * input : standard * input;
+  };
+  const p: Price = {
+    input,
+    output: o.output ?? base!.output,
+    cache_write: o.cache_write ?? ratio((b) => b.cache_write, 1.25),
+    cache_write_1h: o.cache_write_1h ?? ratio((b) => b.cache_write_1h, 2),
+    cache_read: o.cache_read ?? ratio((b) => b.cache_read, 0.1),
+  };
+  const tiers = o.tiers ?? base?.tiers;
+  if (tiers?.length) p.tiers = tiers.map((t) => ({ ...t }));
+  return p;
 }
 
 /**
- * Model ids come dated (claude-sonnet-4-5-20250929) or aliased; match the longest
- * table key that the id starts with. An unknown model is priced as the most
- * expensive known one so that a budget can only be too cautious, never too lax.
+ * An id the table does not know is priced at the dearest figure, field by field, of
+ * the models still served in its family (an unknown `claude-opus-*` as the dearest
+ * Opus, not as the retired $15/$75 ones), or of every model still served when it names
+ * no known family. A future model of a family is usually priced at or below its
+ * predecessors, so budgets err on the cautious side without tripping at 3x the spend.
  */
-export function lookupPrice(model: string, overrides: Record<string, Price> = {}): PriceLookup {
-  const table = { ...BUILTIN_PRICES, ...overrides };
-  if (table[model]) return { price: table[model], known: true, matched: model };
-  const prefix = Object.keys(table)
-    .filter((k) => model.startsWith(k))
+const fallbacks = new Map<string, { price: Price; label: string }>();
+function fallback(model: string): { price: Price; label: string } {
+  const family = familyOf(model);
+  const key = family ?? '';
+  const hit = fallbacks.get(key);
+  if (hit) return { price: { ...hit.price }, label: hit.label };
+  const fb = computeFallback(family);
+  fallbacks.set(key, fb);
+  return { price: { ...fb.price }, label: fb.label };
+}
+
+function computeFallback(family: ReturnType<typeof familyOf>): { price: Price; label: string } {
+  const served = PRICE_TABLE.filter((e) => e.status !== 'retired');
+  const pool = (family && served.some((e) => familyOf(e.id) === family) ? served.filter((e) => familyOf(e.id) === family) : served).flatMap(
+    (e): Array<Price | PriceTier> => [e, ...(e.tiers ?? [])],
+  );
+  const max = (f: (p: Price | PriceTier) => number) => Math.max(...pool.map(f));
+  const price: Price = {
+    input: max((p) => p.input),
+    output: max((p) => p.output),
+    cache_write: max((p) => p.cache_write),
+    cache_write_1h: max((p) => p.cache_write_1h ?? p.input * 2),
+    cache_read: max((p) => p.cache_read),
+  };
+  return { price, label: family ? `dearest served claude-${family}-*` : `dearest served model (${FAMILIES.join('/')})` };
+}
+
+/**
+ * Which price a model id is billed at. In order: a `prices:` key equal to the id; the
+ * built-in entry for the id, an alias or a dated snapshot of one (a `prices:` key for
+ * that entry overrides its figures); a `prices:` key the id starts with (a proxy's own
+ * family of ids); else the fallback above, with a warning.
+ */
+export function lookupPrice(model: string, overrides: Record<string, PriceOverride> = {}): PriceLookup {
+  const builtin = findBuiltin(model);
+  const own = overrides[model] ?? overrides[stripSnapshot(model)] ?? (builtin ? (overrides[builtin.id] ?? aliasOverride(builtin, overrides)) : undefined);
+  if (own) {
+    const key = overrides[model] ? model : overrides[stripSnapshot(model)] ? stripSnapshot(model) : builtin!.id;
+    return { price: completeOverride(own, builtin), known: true, matched: key, origin: 'config', source: builtin?.source, checked: builtin?.checked };
+  }
+  if (builtin) return { price: toPrice(builtin), known: true, matched: builtin.id, origin: 'builtin', source: builtin.source, checked: builtin.checked };
+  const prefix = Object.keys(overrides)
+    .filter((k) => model.startsWith(`${k}-`) && overrides[k].input !== undefined && overrides[k].output !== undefined)
     .sort((a, b) => b.length - a.length)[0];
-  if (prefix) return { price: table[prefix], known: true, matched: prefix };
-  const priciest = Object.entries(table).sort(
-    (a, b) => b[1].output + b[1].input - (a[1].output + a[1].input),
-  )[0];
-  return { price: priciest[1], known: false, matched: priciest[0] };
+  if (prefix) return { price: completeOverride(overrides[prefix], undefined), known: true, matched: prefix, origin: 'config' };
+  const fb = fallback(model);
+  const p = fb.price;
+  return {
+    price: p,
+    known: false,
+    matched: fb.label,
+    origin: 'fallback',
+    warning:
+      `model ${model} is not in the price table (built in, checked ${PRICE_TABLE[0].checked}) nor under prices: in config.yaml; ` +
+      `priced at the ${fb.label} figures (${usdRate(p.input)} in, ${usdRate(p.output)} out, cache write ${usdRate(p.cache_write)}, read ${usdRate(p.cache_read)} per million tokens) ` +
+      `so budgets err on the safe side. Add its prices under prices: in config.yaml.`,
+  };
+}
+
+function aliasOverride(e: PriceEntry, overrides: Record<string, PriceOverride>): PriceOverride | undefined {
+  for (const a of e.aliases ?? []) if (overrides[a]) return overrides[a];
+  return undefined;
+}
+
+/** Tokens the API counts as the request's prompt, which is what a tier is chosen by. */
+export function promptTokens(u: Usage): number {
+  return u.input_tokens + u.cache_creation_input_tokens + u.cache_read_input_tokens;
+}
+
+/** The rates for a request whose prompt is this many tokens: the highest tier it is above, else the base. */
+export function ratesFor(price: Price, prompt: number): { rates: Price | PriceTier; tier: PriceTier | null } {
+  let tier: PriceTier | null = null;
+  for (const t of price.tiers ?? []) if (prompt > t.above_tokens && (!tier || t.above_tokens > tier.above_tokens)) tier = t;
+  return { rates: tier ?? price, tier };
 }
 
 export function costOf(usage: Usage, price: Price): number {
+  const { rates } = ratesFor(price, promptTokens(usage));
   // Without a split, every cache write is priced at the 5-minute rate (what the API bills by default).
   const w1h = usage.cache_creation?.ephemeral_1h_input_tokens ?? 0;
   const w5m = usage.cache_creation_input_tokens - w1h;
-  const write1h = price.cache_write_1h ?? price.input * 2;
+  const write1h = rates.cache_write_1h ?? rates.input * 2;
   return (
-    (usage.input_tokens * price.input +
-      usage.output_tokens * price.output +
-      w5m * price.cache_write +
+    (usage.input_tokens * rates.input +
+      usage.output_tokens * rates.output +
+      w5m * rates.cache_write +
       w1h * write1h +
-      usage.cache_read_input_tokens * price.cache_read) /
+      usage.cache_read_input_tokens * rates.cache_read) /
     1_000_000
   );
+}
+
+/**
+ * The name of the price entry one call was billed at, for the ledger and `relay-tui
+ * cost`: the entry, its tier when one applied, and where an override or a fallback
+ * came from. E.g. `claude-haiku-5-5 >100k`, `claude-opus-5-5 (config)`.
+ */
+export function priceEntryName(lookup: PriceLookup, usage: Usage): string {
+  const { tier } = ratesFor(lookup.price, promptTokens(usage));
+  const t = tier ? ` >${tier.above_tokens % 1000 === 0 ? `${tier.above_tokens / 1000}k` : tier.above_tokens}` : '';
+  const origin = lookup.origin === 'config' ? ' (config)' : lookup.origin === 'fallback' ? ' (unknown model)' : '';
+  return `${lookup.matched}${t}${origin}`;
 }
 
 type RawUsage = Partial<Record<Exclude<keyof Usage, 'cache_creation'>, number | null>> & {

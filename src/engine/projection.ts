@@ -1,4 +1,5 @@
 import type { Price } from '../config/schema.js';
+import { ratesFor } from './prices.js';
 
 /**
  * The projected cost of the next call, made BEFORE it: what every money limit is
@@ -21,6 +22,9 @@ import type { Price } from '../config/schema.js';
  *    the largest minimum cacheable size; otherwise every input token is priced at
  *    the dearer of the input and cache-write rates;
  *  - the reply is priced at max_tokens;
+ *  - a model priced by prompt size (tiers) is priced at the tier of the projected
+ *    prompt (history + new message), which is itself an upper bound, so the tier
+ *    chosen is never cheaper than the one the API then bills;
  *  - when the turn must first summarize, the summary call (its reply at its own
  *    max_tokens) and the turn that follows it on a fresh, uncached prefix are both
  *    included: one guard check covers everything one turn may spend.
@@ -49,11 +53,14 @@ export interface CallShape {
   maxOutputTokens: number;
   /** The prefix (historyTokens - tailTokens) is certainly in the cache. */
   warm: boolean;
+  /** The request writes 1-hour cache entries (dearer than 5-minute ones). */
+  cacheWrite1h?: boolean;
 }
 
 /** USD, an upper bound of what one call of this shape is billed. */
-export function callCostBound(c: CallShape, p: Price): number {
-  const uncached = Math.max(p.input, p.cache_write);
+export function callCostBound(c: CallShape, price: Price): number {
+  const p = ratesFor(price, c.historyTokens + c.newTokens).rates;
+  const uncached = Math.max(p.input, p.cache_write, c.cacheWrite1h ? (p.cache_write_1h ?? p.input * 2) : 0);
   const cachedPrefix = c.warm ? Math.max(0, c.historyTokens - c.tailTokens) : 0;
   const written = c.historyTokens - cachedPrefix + c.newTokens;
   return (cachedPrefix * p.cache_read + written * uncached + c.maxOutputTokens * p.output) / 1_000_000;
@@ -75,6 +82,8 @@ export interface TurnProjectionInput {
   /** When the last successful turn call started (ms), 0 if none since start or since a summary. */
   warmSince: number;
   now: number;
+  /** The relay asks for 1-hour cache writes (cache.ttl 1h, or auto choosing it). */
+  cacheWrite1h?: boolean;
   /** Present when this turn must summarize first. */
   summary?: {
     /** UTF-8 bytes of the summarization request's own user message. */
@@ -91,11 +100,11 @@ export function projectTurnCost(i: TurnProjectionInput): number {
   const warm = !!i.measured && i.warmSince > 0 && i.now - i.warmSince < CACHE_TTL_MS - CACHE_MARGIN_MS && history - tail >= MIN_CACHEABLE_TOKENS;
   const userTokens = tokensFor(i.userBytes);
   if (!i.summary) {
-    return callCostBound({ historyTokens: history, tailTokens: tail, newTokens: userTokens, maxOutputTokens: i.maxTokens, warm }, i.price);
+    return callCostBound({ historyTokens: history, tailTokens: tail, newTokens: userTokens, maxOutputTokens: i.maxTokens, warm, cacheWrite1h: i.cacheWrite1h }, i.price);
   }
   const s = i.summary;
-  const summaryCall = callCostBound({ historyTokens: history, tailTokens: tail, newTokens: tokensFor(s.promptBytes), maxOutputTokens: s.maxTokens, warm }, i.price);
+  const summaryCall = callCostBound({ historyTokens: history, tailTokens: tail, newTokens: tokensFor(s.promptBytes), maxOutputTokens: s.maxTokens, warm, cacheWrite1h: i.cacheWrite1h }, i.price);
   const after = tokensFor(s.afterBytes) + s.maxTokens;
-  const turnCall = callCostBound({ historyTokens: after, tailTokens: after, newTokens: userTokens, maxOutputTokens: i.maxTokens, warm: false }, i.price);
+  const turnCall = callCostBound({ historyTokens: after, tailTokens: after, newTokens: userTokens, maxOutputTokens: i.maxTokens, warm: false, cacheWrite1h: i.cacheWrite1h }, i.price);
   return summaryCall + turnCall;
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeRequest } from '../../src/demo/fake-api.js';
+import { configSchema } from '../../src/config/schema.js';
 import { costOf, lookupPrice } from '../../src/engine/prices.js';
 import { enqueueEnvelope, takeReply } from '../../src/session-io.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
@@ -18,7 +19,7 @@ afterEach(async () => {
   await h?.close();
 });
 
-// Words, not numbers: the loop guard treats messages that differ only in digits as the same.
+// Words, so every envelope's text is plainly its own.
 const WORDS = 'amber birch cedar delta ember fjord grove harbor iris juniper kelp lumen maple nectar onyx prism quartz raven sable tundra umber violet willow xenon yarrow zephyr'.split(' ');
 function word(n: number): string {
   const out: string[] = [];
@@ -31,7 +32,9 @@ function word(n: number): string {
 /** A chat-Claude whose every reply is different (so only the limit under test can trip). */
 const varied = (req: FakeRequest) => ({ text: `Next, look at ${word(req.n)}.` });
 
-const PRICE = lookupPrice('claude-opus-4-7').price;
+// The seeded default model: what the relay runs on in these tests.
+const MODEL = configSchema.parse({}).model;
+const PRICE = lookupPrice(MODEL).price;
 /** What the fake API billed, in dollars (its token totals at the price table). */
 function apiBilled(): number {
   const t = h.api.totals();
@@ -169,15 +172,18 @@ describe('guardrails (real CLI, fake API, fake ntfy)', () => {
     expect(s3.sessions['session-1'].auto_turns).toBe(1);
   });
 
-  it('three identical envelopes in a row trip loop before the third is sent; /resume lets it through once', async () => {
-    h = await createHarness({ api: { respond: varied } });
+  it('the same exchange three times in a row trips loop before the third is sent; /resume lets it through once', async () => {
+    h = await createHarness({ api: { respond: () => ({ text: 'Retry the build.' }) } });
     h.writeConfig({ max_tokens: 64 });
     await h.startRelay();
-    const same = 'Build failed at step 3. Retrying.';
-    // Differences in case, spacing and numbers do not make a message new.
-    const names = [h.enqueue('session-1', same, 'a.json'), h.enqueue('session-1', 'build FAILED at step 4.   Retrying.', 'b.json'), h.enqueue('session-1', same, 'c.json')];
+    // Case, spacing, the attempt counter and the time do not make a message new; the step number would.
+    const names = [
+      h.enqueue('session-1', 'Build failed at step 3. Retrying (attempt 1) at 02:14:07.', 'a.json'),
+      h.enqueue('session-1', 'build FAILED at step 3.   Retrying (attempt 2) at 02:15:31.', 'b.json'),
+      h.enqueue('session-1', 'Build failed at step 3. Retrying (attempt 3) at 02:17:02.', 'c.json'),
+    ];
     const s = await h.waitStatus((s) => s.sessions['session-1']?.paused_reason === 'loop');
-    expect(s.sessions['session-1'].paused_message).toMatch(/same message 3 times/);
+    expect(s.sessions['session-1'].paused_message).toMatch(/same message and got the same reply 2 times in a row/);
     expect(h.api.requests).toHaveLength(2);
     expect(queued()).toEqual([names[2]]);
     await expectTrip('loop', 'session-1');
@@ -186,16 +192,14 @@ describe('guardrails (real CLI, fake API, fake ntfy)', () => {
     expect(h.api.requests).toHaveLength(3);
   });
 
-  it('the same reply three times in a row trips loop before the next call', async () => {
+  it('the same reply to different envelopes is not a loop (chat-Claude saying "continue" to each step)', async () => {
     h = await createHarness({ api: { respond: () => ({ text: 'Looks fine, continue.' }) } });
     h.writeConfig({ max_tokens: 64 });
     await h.startRelay();
-    const envs = enqueueMany('session-1', 4, 'reply');
-    const s = await h.waitStatus((s) => s.sessions['session-1']?.paused_reason === 'loop');
-    expect(s.sessions['session-1'].paused_message).toMatch(/same reply 3 times/);
-    expect(h.api.requests).toHaveLength(3);
-    expect(asked(envs[3].content)).toBe(false);
-    await expectTrip('loop', 'session-1');
+    enqueueMany('session-1', 5, 'reply');
+    const s = await h.waitStatus((s) => s.sessions['session-1']?.turns === 5 && s.queue_depth === 0);
+    expect(s.sessions['session-1'].paused_reason).toBeNull();
+    expect(h.api.requests).toHaveLength(5);
   });
 
   it('a rate limit trips rate', async () => {
@@ -212,7 +216,7 @@ describe('guardrails (real CLI, fake API, fake ntfy)', () => {
 
   it('a projected turn over max_turn_cost_usd trips turn_cost before the call', async () => {
     h = await createHarness({ api: { respond: varied } });
-    // max_tokens alone projects 4096 × $25/M ≈ $0.10 of output.
+    // max_tokens alone projects 4096 × $20/M ≈ $0.08 of output (Opus 5.5).
     h.writeConfig({ max_tokens: 4096, guardrails: { max_turn_cost_usd: 0.05 } });
     await h.startRelay();
     h.enqueue('session-1', 'hello there', 'tc.json');
@@ -371,7 +375,8 @@ describe('runaway: two sessions echoing each other as fast as they can (default 
    * Each session's reply is taken from its input.txt the moment it appears and
    * enqueued as the other session's envelope: a ping-pong with no human in it.
    */
-  function echo(h: Harness, pairs: Array<[string, string]>): { stop: () => void; echoed: () => number } {
+  /** transform: what the session sends on, given the reply it got (default: the reply itself, a pure echo). */
+  function echo(h: Harness, pairs: Array<[string, string]>, transform: (reply: string, n: number) => string = (r) => r): { stop: () => void; echoed: () => number } {
     let n = 0;
     let stopped = false;
     const pump = () => {
@@ -379,7 +384,7 @@ describe('runaway: two sessions echoing each other as fast as they can (default 
       for (const [from, to] of pairs) {
         const text = takeReply(h.paths, from);
         if (text !== undefined) {
-          enqueueEnvelope(h.paths, to, text);
+          enqueueEnvelope(h.paths, to, transform(text, n));
           n++;
         }
       }
@@ -400,14 +405,18 @@ describe('runaway: two sessions echoing each other as fast as they can (default 
     };
   }
 
-  async function runaway(respond?: (req: FakeRequest) => { text: string }) {
+  async function runaway(respond?: (req: FakeRequest) => { text: string }, transform?: (reply: string, n: number) => string) {
     h = await createHarness({ api: respond ? { respond } : {} });
     h.writeConfig({});
     await h.startRelay();
-    const e = echo(h, [
-      ['session-1', 'session-2'],
-      ['session-2', 'session-1'],
-    ]);
+    const e = echo(
+      h,
+      [
+        ['session-1', 'session-2'],
+        ['session-2', 'session-1'],
+      ],
+      transform,
+    );
     h.enqueue('session-1', 'Kick-off: tell session-2 what you are doing.');
     try {
       // Stopped: nothing in flight, nothing runnable left in queue/, no reply left to echo.
@@ -445,9 +454,21 @@ describe('runaway: two sessions echoing each other as fast as they can (default 
     await expectTrip('loop', paused[0][0]);
   });
 
-  it('every reply different: max_auto_turns stops it at exactly 12 turns per session, no call past it', async () => {
+  it('every reply different, echoed verbatim: the loop guard sees the echo within repeat_threshold turns of a session', async () => {
     const { s } = await runaway(varied);
-    const turns = report('varied replies', s);
+    const turns = report('varied replies, echoed', s);
+    // session-2's 3rd envelope is its 3rd echo of a reply: refused before its call.
+    expect(s.sessions['session-2'].paused_reason).toBe('loop');
+    expect(s.sessions['session-2'].paused_message).toMatch(/replies back 3 times in a row/);
+    expect(turns).toEqual([3, 2]);
+    expect(h.api.requests).toHaveLength(5);
+    expect(s.total_cost_usd).toBeCloseTo(apiBilled(), 10);
+    await expectTrip('loop', 'session-2');
+  });
+
+  it('sessions that answer (never the same words twice): max_auto_turns stops it at exactly 12 turns per session, no call past it', async () => {
+    const { s } = await runaway(varied, (_reply, n) => `Done, ${word(n + 7)} is finished; what next?`);
+    const turns = report('varied replies, answered', s);
     expect(turns).toEqual([12, 12]);
     // session-1 spoke first, so its 13th envelope is the one that trips; session-2 never gets a 13th.
     expect(s.sessions['session-1'].paused_reason).toBe('auto_turns');
@@ -481,10 +502,11 @@ describe('runaway: two sessions echoing each other as fast as they can (default 
     }
   });
 
-  it('worst case: every reply different and as long as max_tokens allows', async () => {
-    // 4096 tokens of output a turn, echoed back as the other session's envelope: the history
-    // grows by ~8k tokens a turn, so this is the most a runaway can spend per turn with defaults.
-    const { s } = await runaway((req) => ({ text: `${word(req.n)} `.repeat(Math.ceil(17_000 / (word(req.n).length + 1))) }));
+  it('worst case: every reply different and as long as max_tokens allows, each session answering with all of it', async () => {
+    // 4096 tokens of output a turn, sent back inside the other session's report: the history grows by
+    // ~8k tokens a turn, so this is the most a runaway can spend per turn with defaults.
+    const long = (req: FakeRequest) => ({ text: `${word(req.n)} `.repeat(Math.ceil(17_000 / (word(req.n).length + 1))) });
+    const { s } = await runaway(long, (reply, n) => `Report ${word(n + 3)}: ${reply}`);
     const turns = report('max-length replies', s);
     for (const t of turns) expect(t).toBeLessThanOrEqual(12);
     // What stops it: max_auto_turns, or (once the history is large enough to need summarizing)
@@ -496,4 +518,46 @@ describe('runaway: two sessions echoing each other as fast as they can (default 
     expect(s.today_cost_usd).toBeLessThanOrEqual(20);
     expect(s.total_cost_usd).toBeGreaterThanOrEqual(apiBilled() - 1e-9);
   }, 60_000);
+});
+
+describe('ordinary work flows with the default config (issue 12)', () => {
+  it('"cost turn 0", "cost turn 1", "cost turn 2" from one session, stock replies: three turns, no pause; cost names the price entry', async () => {
+    h = await createHarness();
+    h.writeConfig({});
+    await h.startRelay();
+    for (let i = 0; i < 3; i++) h.enqueue('session-1', `cost turn ${i}`, `ct-${i}.json`);
+    const s = await h.waitStatus((s) => s.sessions['session-1']?.turns === 3 && s.queue_depth === 0);
+    expect(s.state).toBe('running');
+    expect(s.sessions['session-1'].paused_reason).toBeNull();
+    expect(h.api.requests).toHaveLength(3);
+    expect(h.api.requests.map((r) => r.lastUserText.split('\n').pop())).toEqual(['cost turn 0', 'cost turn 1', 'cost turn 2']);
+    expect(s.model).toBe(MODEL);
+    expect(s.today_cost_usd).toBeCloseTo(apiBilled(), 12);
+    const text = await h.cli(['cost', '--root', h.root]);
+    expect(text.stdout).toMatch(/\(today\)\s+\$0\.\d{4}\s+3 turns/);
+    expect(text.stdout).toContain(`priced at: ${MODEL} $`);
+    expect(text.stdout).not.toMatch(/crash|in flight/);
+    const c = JSON.parse((await h.cli(['cost', '--root', h.root, '--json'])).stdout);
+    expect(c.days[c.days.length - 1].price_entries[MODEL].calls).toBe(3);
+  });
+
+  it('a plan stepped through (step N done, the same acknowledgement each time) is not a loop', async () => {
+    h = await createHarness({ api: { respond: () => ({ text: 'Good. Carry on with the next step.' }) } });
+    h.writeConfig({});
+    await h.startRelay();
+    for (let i = 1; i <= 5; i++) h.enqueue('session-1', `step ${i} done`, `st-${i}.json`);
+    const s = await h.waitStatus((s) => s.sessions['session-1']?.turns === 5 && s.queue_depth === 0);
+    expect(s.sessions['session-1'].paused_reason).toBeNull();
+  });
+
+  it('the same message and the same reply: stopped before the 3rd call', async () => {
+    h = await createHarness({ api: { respond: () => ({ text: 'Retry npm install.' }) } });
+    h.writeConfig({});
+    await h.startRelay();
+    for (let i = 1; i <= 5; i++) h.enqueue('session-1', `Attempt ${i}/10: npm install failed with ECONNRESET.`, `rt-${i}.json`);
+    const s = await h.waitStatus((s) => s.sessions['session-1']?.paused_reason === 'loop');
+    expect(h.api.requests).toHaveLength(2);
+    expect(s.sessions['session-1'].queued).toBe(3);
+    await expectTrip('loop', 'session-1');
+  });
 });
