@@ -39,7 +39,7 @@ function flag(r: SessionRow): { text: string; color?: string } {
 export function SessionsPane({ status, now, width, height }: { status: Status; now: number; width: number; height: number }) {
   if (height <= 0) return null;
   const ids = Object.keys(status.sessions);
-  const heads = height >= 3;
+  const heads = height >= 5 || (height >= 3 && height >= ids.length + 2);
   const capacity = Math.max(0, height - 1 - (heads ? 1 : 0));
   const { rows, hidden } = pickSessions(status, capacity);
   const longest = ids.reduce((n, id) => Math.max(n, id.length), 7);
