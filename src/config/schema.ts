@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isBuiltinModel } from '../engine/price-table.js';
-import { checkKeys } from './keys.js';
+import { checkKeys, DEFAULT_KEYS, type KeyAction } from './keys.js';
 
 /**
  * The one source of truth for config.yaml: the TypeScript type, the validation and
@@ -151,8 +151,8 @@ export const configSchema = z.strictObject({
     .superRefine((rec, ctx) => {
       for (const p of checkKeys(rec)) ctx.addIssue({ code: 'custom', path: [p.path], message: p.message });
     })
-    .transform((rec) => rec as Record<string, string>)
-    .default({}),
+    .transform((rec): Record<KeyAction, string> => ({ ...DEFAULT_KEYS, ...(rec as Record<string, string>) }))
+    .default({ ...DEFAULT_KEYS }),
 });
 
 export type Config = z.infer<typeof configSchema>;

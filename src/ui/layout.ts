@@ -86,7 +86,12 @@ export function computeLayout(i: LayoutInput): Layout {
     const least = Math.min(rest, Math.min(i.sessions + 1, 2)); // title + one row
     sessions = clamp(Math.round(rest * 0.55), least, Math.min(full, rest));
   }
-  const conversation = Math.max(0, rest - sessions);
+  let conversation = Math.max(0, rest - sessions);
+  // A conversation of its title alone says nothing: the sessions take the row.
+  if (conversation < 2) {
+    sessions += conversation;
+    conversation = 0;
+  }
   const leftWidth = clamp(Math.floor(width * 0.38), 24, 44);
   return {
     height,

@@ -37,7 +37,7 @@ export function ConversationPane({ snap, scroll, width, height, notes = NO_NOTES
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <PaneTitle title="Conversation" detail={detail} width={width} color={win.offset > 0 ? 'yellow' : undefined} />
-      {win.lines.length === 0 ? (
+      {win.lines.length === 0 && rows > 0 ? (
         <Text dimColor wrap="truncate-end">
           No turns yet: envelopes in queue/ start one; or type to talk to chat-Claude.
         </Text>
