@@ -3,6 +3,8 @@ import { Worker } from 'node:worker_threads';
 import { unlinkDurable } from '../adapters/fs-atomic.js';
 import { readLock } from '../adapters/lock.js';
 import type { FromWorker, HostOpenOptions } from './protocol.js';
+import { startMemLog } from './memlog.js';
+import { collectWhileBusy, favourSize } from './memory.js';
 import { RelayProxy } from './proxy.js';
 
 /**
@@ -37,13 +39,34 @@ export async function runHostedTui(o: HostedTuiOptions): Promise<number> {
     delete process.env.CI;
     delete process.env.CONTINUOUS_INTEGRATION;
   }
+  // A first frame at once, in plain ANSI, while Ink loads and the worker opens the relay
+  // (each takes a few hundred ms); Ink's first frame replaces it (see below).
+  const early = !!process.stdout.isTTY && !!process.stdin.isTTY;
+  if (early) process.stdout.write(`\x1b[1mrelay-tui\x1b[22m${o.title ? ` \x1b[35;1m${o.title}\x1b[39;22m` : ''}  \x1b[2m○ starting: opening the relay…\x1b[22m`);
+  const clearEarly = () => {
+    if (early) process.stdout.write('\r\x1b[2K');
+  };
+  favourSize();
+  startMemLog();
   const worker = new Worker(new URL('./worker.js', import.meta.url), {
     workerData: { root: o.root, configFile: o.configFile, envOverrides: o.envOverrides, notes: o.notes } satisfies HostOpenOptions,
     stdout: true,
     stderr: true,
     env: process.env,
+    // A small young generation: the engine's garbage is short-lived and its live set small.
+    resourceLimits: { maxYoungGenerationSizeMb: 8 },
   });
   const proxy = new RelayProxy(worker);
+  let batches = 0;
+  worker.on('message', (m: FromWorker) => {
+    if (m.t === 'batch') batches++;
+  });
+  let seenBatches = 0;
+  const stopCollecting = collectWhileBusy(15_000, () => {
+    const busy = batches - seenBatches > 20;
+    seenBatches = batches;
+    return busy;
+  });
   // Whatever the engine thread prints would tear Ink's frame: it becomes log lines instead.
   let printed = '';
   const capture = (chunk: Buffer | string) => {
@@ -85,6 +108,7 @@ export async function runHostedTui(o: HostedTuiOptions): Promise<number> {
   });
 
   const [ui, start, prefix] = await Promise.all([import('../ui/run-tui.js'), started, tmuxPrefix()]);
+  clearEarly();
   if (!start.ok) {
     await worker.terminate().catch(() => undefined);
     process.stderr.write(start.text);
@@ -119,6 +143,7 @@ export async function runHostedTui(o: HostedTuiOptions): Promise<number> {
     });
     return code;
   } finally {
+    stopCollecting();
     stopping = true;
     await worker.terminate().catch(() => undefined);
     releaseLeftLock();
