@@ -169,9 +169,9 @@ describe.skipIf(!hasTmux)('TUI in a real tmux pane', () => {
     expect(badKeys).toMatch(/config error: .*keys\.aprove: unknown action/);
     expect(badKeys).toMatch(/EXIT=4/);
 
-    keys('-l', '/quit');
-    keys('Enter');
-    await waitScreen((s) => /EXIT=0/.test(s));
+    tmux('send-keys', '-t', `${SESSION}:0`, '-l', '/quit');
+    tmux('send-keys', '-t', `${SESSION}:0`, 'Enter');
+    await waitScreen((s) => /EXIT=0/.test(s), 15_000, `${SESSION}:0`);
     run('nokey', envLine(h, { ANTHROPIC_API_KEY: '' }));
     const noKey = await waitScreen((s) => /EXIT=\d/.test(s), 45_000, `${SESSION}:nokey`);
     expect(noKey).toMatch(/ANTHROPIC_API_KEY is not set/);
