@@ -62,7 +62,7 @@ export async function runHostedTui(o: HostedTuiOptions): Promise<number> {
     if (m.t === 'batch') batches++;
   });
   let seenBatches = 0;
-  const stopCollecting = collectWhileBusy(15_000, () => {
+  const stopCollecting = collectWhileBusy(4_000, () => {
     const busy = batches - seenBatches > 20;
     seenBatches = batches;
     return busy;

@@ -45,7 +45,7 @@ async function main(o: HostOpenOptions): Promise<void> {
   let turns = 0;
   relay.events.on('turn:completed', () => turns++);
   let seen = 0;
-  collectWhileBusy(15_000, () => {
+  collectWhileBusy(4_000, () => {
     const busy = turns !== seen;
     seen = turns;
     return busy;
