@@ -209,8 +209,10 @@ async function main(argv: string[]): Promise<number> {
   if (!values['no-ui'] && !process.stdin.isTTY) {
     return fail('the terminal UI needs a TTY (stdin is not a terminal); run `relay-tui --no-ui` for the headless daemon', 2);
   }
-  const opened = await openRelay({ root: str(values.root), configFile: str(values.config), interactive: !values['no-ui'] });
-  return runView(opened, { headless: !!values['no-ui'], json: !!values['log-json'] });
+  // The TUI runs the relay on an engine thread (src/ui-host/start.ts); --no-ui in this thread.
+  if (!values['no-ui']) return (await import('./ui-host/start.js')).runHostedTui({ root: str(values.root), configFile: str(values.config) });
+  const opened = await openRelay({ root: str(values.root), configFile: str(values.config), interactive: false });
+  return runView(opened, { headless: true, json: !!values['log-json'] });
 }
 
 export function exitCodeFor(err: unknown): number {
@@ -222,7 +224,7 @@ export function exitCodeFor(err: unknown): number {
   if (err instanceof ConfinementError || err instanceof RootFault || err instanceof SessionFault) return fail(err.message, 1);
   if (err instanceof LockHeldError) return fail(`${err.message}: stop it first (kill ${err.holder.pid}), or use another --root`, 3);
   if (err instanceof ConfigError) return fail(`config error: ${err.message}`, 4);
-  if (err instanceof MissingKeyError) return fail(err.message, 4);
+  if ((err as Error)?.constructor?.name === 'MissingKeyError') return fail((err as Error).message, 4);
   return fail(`${(err as Error)?.stack ?? err}`, 1);
 }
 

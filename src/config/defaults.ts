@@ -64,6 +64,21 @@ ntfy:
   always: false               # true: ping on every pause even while you are at the keyboard
   accept_replies: false       # true: act on Approve/Drop/answers sent from the phone (reply topic)
 
+# The TUI's keys: ctrl+LETTER, alt+LETTER, pageup, pagedown, home, end, esc, or one character
+# (a character acts on an empty prompt only). Ctrl+A and Ctrl+B are left free: they are the
+# usual tmux prefixes, and tmux keeps its prefix from the program in the pane.
+keys:
+  approve: ctrl+y             # dispatch the held reply as it is (= /approve)
+  drop: ctrl+x                # discard the held reply (= /drop)
+  reply: ctrl+t               # fill "@session: " to answer the asking session directly
+  pause: ctrl+p               # /pause or /resume
+  clear: ctrl+u               # clear the prompt line
+  help: "?"
+  quit: ctrl+c
+  scroll_up: pageup
+  scroll_down: pagedown
+  newest: escape              # back to the newest turn; closes help; dismisses a warning
+
 hooks:
   max_chain: 6                # Stop-hook turns in a row with no operator input before a session may stop
 

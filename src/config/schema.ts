@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isBuiltinModel } from '../engine/price-table.js';
+import { checkKeys, DEFAULT_KEYS, type KeyAction } from './keys.js';
 
 /**
  * The one source of truth for config.yaml: the TypeScript type, the validation and
@@ -143,6 +144,15 @@ export const configSchema = z.strictObject({
       }
     })
     .default({}),
+  // The TUI's keys (src/config/keys.ts). Not strict like the rest: an unknown action here is a
+  // config error, since a mistyped binding would otherwise leave the operator without the key.
+  keys: z
+    .record(z.string(), z.unknown())
+    .superRefine((rec, ctx) => {
+      for (const p of checkKeys(rec)) ctx.addIssue({ code: 'custom', path: [p.path], message: p.message });
+    })
+    .transform((rec): Record<KeyAction, string> => ({ ...DEFAULT_KEYS, ...(rec as Record<string, string>) }))
+    .default({ ...DEFAULT_KEYS }),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -9,6 +9,10 @@ import { startFakeApi } from './fake-api.js';
 import { startFakeNtfy } from './fake-ntfy.js';
 import { DEMO_SESSIONS, demoResponder } from './script.js';
 import { startDemoSessions } from './sessions.js';
+import { ensureLayout, rootPaths } from '../root.js';
+
+const demoNote = (api: string, ntfy: string, root: string) =>
+  `DEMO: simulated chat-Claude at ${api}, simulated ntfy at ${ntfy}, root ${root}. No API key, no spend: costs shown are what the real API would charge.`;
 
 /**
  * relay-tui --demo: the real relay, the real SDK and the real files, with chat-Claude
@@ -30,12 +34,25 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
   const ntfy = await startFakeNtfy();
   const ac = new AbortController();
   try {
+    if (!o.headless) {
+      // The TUI: the relay on its engine thread, opened there with the same overrides.
+      const envOverrides = { ANTHROPIC_API_KEY: 'demo-key-not-secret', ANTHROPIC_BASE_URL: api.url, NTFY_SERVER: ntfy.url, NTFY_TOKEN: undefined };
+      process.stderr.write(`relay-tui demo: root ${root} (simulated chat-Claude and sessions; nothing is sent anywhere)\n`);
+      const paths = rootPaths(root);
+      ensureLayout(paths);
+      const sessions = startDemoSessions(paths, DEMO_SESSIONS.map((s) => s.id), ac.signal);
+      const { runHostedTui } = await import('../ui-host/start.js');
+      const code = await runHostedTui({ root, envOverrides, title: 'DEMO', notes: [demoNote(api.url, ntfy.url, root)] });
+      ac.abort();
+      await sessions;
+      return code;
+    }
     const opened = await openRelay({
       root,
       interactive: !o.headless,
       envOverrides: { ANTHROPIC_API_KEY: 'demo-key-not-secret', ANTHROPIC_BASE_URL: api.url, NTFY_SERVER: ntfy.url, NTFY_TOKEN: undefined },
     });
-    opened.relay.events.emit('log', { level: 'info', message: `DEMO: simulated chat-Claude at ${api.url}, simulated ntfy at ${ntfy.url}, root ${root}. No API key, no spend: costs shown are what the real API would charge.` });
+    opened.relay.events.emit('log', { level: 'info', message: demoNote(api.url, ntfy.url, root) });
     process.stderr.write(`relay-tui demo: root ${root} (simulated chat-Claude and sessions; nothing is sent anywhere)\n`);
     const sessions = startDemoSessions(opened.paths, DEMO_SESSIONS.map((s) => s.id), ac.signal);
     const { runView } = await import('../run-view.js');

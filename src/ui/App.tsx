@@ -1,24 +1,27 @@
 import { Box, useStdout } from 'ink';
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { DEFAULT_KEYS, tmuxPrefixClashes } from '../config/keys.js';
 import { Banner } from './Banner.js';
 import { bannerContent, bannerRows } from './banner-content.js';
 import { Header } from './Header.js';
-import { HelpOverlay } from './HelpOverlay.js';
+import { HelpOverlay, helpMaxOffset } from './HelpOverlay.js';
 import { KeyBindings, type KeyHandlers } from './KeyBindings.js';
-import type { Action } from './keymap.js';
+import { buildKeymap, type Action } from './keymap.js';
 import { computeLayout } from './layout.js';
+import { Notice, prefixHints } from './Notice.js';
 import { Panes } from './Panes.js';
+import { promptRows } from './prompt-rows.js';
 import { PromptLine } from './PromptLine.js';
 import type { RelayLike } from './relay-like.js';
-import { ResultLine } from './ResultLine.js';
+import { hintText, resultHeight, ResultLine } from './ResultLine.js';
 import { useBell } from './use-bell.js';
 import { useClock } from './use-clock.js';
-import { useOperatorResults, type ResultInfo } from './use-operator-results.js';
+import { useConversationNotes } from './use-conversation-notes.js';
+import { useOperatorResults, useResult } from './use-operator-results.js';
 import { usePrompt } from './use-prompt.js';
 import { useRelay } from './use-relay.js';
 import { useScrollback } from './use-scrollback.js';
 import { useTerminalSize } from './use-terminal-size.js';
-import { width as textWidth } from './wrap.js';
 
 export interface AppProps {
   relay: RelayLike;
@@ -26,52 +29,79 @@ export interface AppProps {
   onQuit: () => void;
   /** Shown in the header, e.g. "DEMO". */
   title?: string;
+  /** config.yaml's `keys:` (validated). */
+  keys?: Record<string, string>;
+  /** Start-up warnings (config typos…), shown under the header until dismissed. */
+  warnings?: readonly string[];
+  /** The running tmux's prefix (`tmux show -gv prefix`), when known. */
+  tmuxPrefix?: string | null;
   /** Injectable for tests and previews. */
   now?: () => number;
   bell?: () => void;
   batchMs?: number;
 }
 
-/** How often an idle screen refreshes its ages and uptime. */
+/** How often an idle screen refreshes its ages and uptime (after the first minute). */
 export const IDLE_TICK_MS = 10_000;
+const NO_WARNINGS: readonly string[] = [];
 
-export function App({ relay, onQuit, title, now: nowFn, bell, batchMs = 50 }: AppProps) {
+export function App({ relay, onQuit, title, keys, warnings = NO_WARNINGS, tmuxPrefix, now: nowFn, bell, batchMs = 50 }: AppProps) {
   const snap = useRelay(relay, batchMs);
   const s = snap.status;
   const { rows, columns } = useTerminalSize();
-  // A frame costs tens of ms of CPU: seconds matter while something is in flight or
-  // waiting; an idle relay only needs its ages refreshed now and then.
+  const keymap = useMemo(() => buildKeymap(keys), [keys]);
+  const clock = nowFn ?? Date.now;
+  // A frame costs CPU: seconds matter while something is in flight or waiting, and in the
+  // first minute (the uptime shows seconds); an idle relay only needs its ages refreshed.
   const busy = !!s.inflight || !!s.retry || s.queue_depth > 0 || !!s.held;
-  const now = useClock(nowFn, busy ? 1000 : IDLE_TICK_MS);
+  const young = clock() - Date.parse(s.started_at) < 60_000;
+  const tickMs = busy || young ? 1000 : IDLE_TICK_MS;
+  const now = useClock(nowFn, tickMs);
   const { stdout } = useStdout();
   const [help, setHelp] = useState(false);
-  const [result, setResult] = useState<ResultInfo | null>(null);
-  const swallow = useRef(false);
+  const [helpOffset, setHelpOffset] = useState(0);
+  const stateKey = `${s.state}|${s.pause_reason ?? ''}|${s.held?.turn ?? ''}`;
+  const { result, show } = useResult(stateKey, clock);
   const quitRequested = useRef(false);
   const [quitting, setQuitting] = useState(false);
+
+  const notices = useMemo(() => [...warnings, ...prefixHints(tmuxPrefixClashes({ ...DEFAULT_KEYS, ...keys }, tmuxPrefix), tmuxPrefix)], [warnings, keys, tmuxPrefix]);
+  const [noticeAt, setNoticeAt] = useState(0);
+  const notice = noticeAt < notices.length ? notices[noticeAt] : null;
 
   // Ink commits React updates on a later tick: onQuit waits for the "shutting down"
   // frame to be committed, so the last frame left on the terminal says so.
   const quit = useCallback(() => {
     if (quitRequested.current) return;
     quitRequested.current = true;
-    setResult({ ok: true, message: 'shutting down: finishing the write in hand…' });
+    show({ ok: true, message: 'shutting down: finishing the write in hand…' });
     setQuitting(true);
-  }, []);
+  }, [show]);
   useEffect(() => {
     if (quitting) onQuit();
   }, [quitting, onQuit]);
   const ring = useCallback(() => (bell ? bell() : stdout.write('\x07')), [bell, stdout]);
   useBell(s, ring);
-  useOperatorResults(relay, setResult);
-  const scroll = useScrollback(relay, snap.tail, (message) => setResult({ ok: false, message }));
+  useOperatorResults(relay, show, warnings);
+  const scroll = useScrollback(relay, snap.tail, (message) => show({ ok: false, message }));
+  const lastSeq = snap.tail.length ? snap.tail[snap.tail.length - 1].seq : -1;
+  const notes = useConversationNotes(relay, s, lastSeq, clock);
   const sessionIds = useMemo(() => Object.keys(s.sessions), [s.sessions]);
-  const prompt = usePrompt({ relay, sessionIds, onResult: setResult, onQuit: quit, swallow });
+  const prompt = usePrompt({ relay, sessionIds, onResult: show, onQuit: quit });
 
-  const banner = bannerContent(s, now);
-  const promptRows = Math.ceil((textWidth(prompt.value) + 3) / Math.max(20, columns));
-  const lay = computeLayout({ rows, columns, sessions: sessionIds.length, prompt: promptRows, banner: bannerRows(banner, columns, columns >= 140 ? 12 : 6) });
+  const width = Math.max(20, columns || 80);
+  const banner = bannerContent(s, now, keymap);
+  const lay = computeLayout({
+    rows,
+    columns,
+    sessions: sessionIds.length,
+    prompt: prompt.value ? promptRows(prompt.value, prompt.cursor, width).length : 1,
+    result: resultHeight(result, width),
+    notice: !!notice,
+    banner: bannerRows(banner, width, width >= 140 ? 12 : 6),
+  });
   const page = Math.max(1, lay.conversation - 2);
+  const helpHeight = lay.body + lay.banner;
 
   const submit = (command: string) => prompt.send(command);
   const run = (a: Action) => {
@@ -85,44 +115,54 @@ export function App({ relay, onQuit, title, now: nowFn, bell, batchMs = 50 }: Ap
       case 'reply-session':
         // Keeps what was typed: "@session: " goes in front (or replaces another @session:).
         if (s.held) return prompt.set(`@${s.held.session}: ${prompt.current().replace(/^@[^\s:]*:\s*/, '')}`);
-        return setResult({ ok: false, message: 'nothing is held; @session: text writes to any session (Tab completes)' });
+        return show({ ok: false, message: 'nothing is held; @session: text writes to any session (Tab completes)' });
       case 'clear-prompt':
         return prompt.set('');
       case 'help':
+        setHelpOffset(0);
         return setHelp(true);
       case 'close':
         return setHelp(false);
       case 'scroll-up':
+        if (help) return setHelpOffset((o) => Math.max(0, o - Math.max(1, helpHeight - 2)));
         return scroll.up(page);
       case 'scroll-down':
+        if (help) return setHelpOffset((o) => Math.min(helpMaxOffset(keymap, lay.width, helpHeight), o + Math.max(1, helpHeight - 2)));
         return scroll.down(page);
       case 'scroll-end':
-        return scroll.toEnd();
+        if (scroll.offset > 0) return scroll.toEnd();
+        if (notice) return setNoticeAt((i) => i + 1);
+        return undefined;
       case 'quit':
         return quit();
       default:
         return undefined;
     }
   };
-  const handlers = useRef<KeyHandlers>({ context: () => ({ promptEmpty: true, helpOpen: false, scrolled: false }), run, presence: () => relay.notePresence() });
+  const handlers = useRef<KeyHandlers>(null as unknown as KeyHandlers);
   handlers.current = {
+    keymap,
     context: () => ({ promptEmpty: prompt.current() === '', helpOpen: help, scrolled: scroll.offset > 0 }),
     run,
+    edit: (input, key, paste) => prompt.edit(input, key, paste),
     presence: () => relay.notePresence(),
   };
 
-  const body = help ? <HelpOverlay width={lay.width} height={lay.body + lay.banner} /> : <Panes snap={snap} scroll={scroll} lay={lay} now={now} />;
+  const body = help ? (
+    <HelpOverlay keymap={keymap} width={lay.width} height={helpHeight} offset={helpOffset} />
+  ) : (
+    <Panes snap={snap} scroll={scroll} lay={lay} now={now} notes={notes} keys={{ up: keymap.label.scroll_up, down: keymap.label.scroll_down, end: keymap.label.newest }} />
+  );
 
   return (
     <Box flexDirection="column" width={lay.width} height={lay.height} overflow="hidden">
-      <KeyBindings handlers={handlers} swallow={swallow} />
-      <Header status={s} now={now} width={lay.width} height={lay.header} title={title} />
+      <KeyBindings handlers={handlers} onHelpArrow={(dir) => setHelpOffset((o) => Math.max(0, Math.min(helpMaxOffset(keymap, lay.width, helpHeight), o + dir)))} />
+      <Header status={s} now={now} width={lay.width} height={lay.header} title={title} coarse={tickMs === IDLE_TICK_MS} />
+      {notice && lay.notice ? <Notice text={notice} index={noticeAt} total={notices.length} dismiss={keymap.label.newest} /> : null}
       {banner && lay.banner > 0 && !help ? <Banner content={banner} width={lay.width} height={lay.banner} /> : null}
       {body}
-      <Box height={1} overflow="hidden">
-        <ResultLine result={result} />
-      </Box>
-      <PromptLine prompt={prompt} focus={!help} rows={lay.prompt} />
+      <ResultLine result={result} width={lay.width} rows={lay.result} hint={hintText(keymap.label)} />
+      <PromptLine prompt={prompt} focus={!help} rows={lay.prompt} width={lay.width} />
     </Box>
   );
 }

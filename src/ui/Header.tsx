@@ -32,8 +32,14 @@ function activity(s: Status, now: number): { text: string; color?: string; dim?:
   return { text: `idle · ${last}`, dim: true };
 }
 
+/** Uptime; while idle the clock ticks every 10 s, so past the first minute it shows no seconds (never a stale figure). */
+export function uptime(ms: number, coarse: boolean): string {
+  if (!coarse || ms < 60_000) return duration(ms);
+  return duration(ms).replace(/(\d+m)\d{2}s$/, '$1');
+}
+
 /** State (colour and words), model, uptime, ntfy topic; then what the relay is doing right now. */
-export function Header({ status: s, now, width, height, title }: { status: Status; now: number; width: number; height: number; title?: string }) {
+export function Header({ status: s, now, width, height, title, coarse = false }: { status: Status; now: number; width: number; height: number; title?: string; coarse?: boolean }) {
   const st = stateLabel(s);
   const act = activity(s, now);
   return (
@@ -45,7 +51,7 @@ export function Header({ status: s, now, width, height, title }: { status: Statu
         <Text bold color={st.color} inverse={s.state === 'needs_jc'}>
           {st.text}
         </Text>
-        <Text dimColor>{`  ${s.model} · up ${duration(since(s.started_at, now))} · ntfy ${shortTopic(s.ntfy_topic)}`}</Text>
+        <Text dimColor>{`  ${s.model} · up ${uptime(since(s.started_at, now), coarse)} · ntfy ${shortTopic(s.ntfy_topic)}`}</Text>
       </Text>
       {height > 1 ? (
         <Text wrap="truncate-end" color={act.color} dimColor={act.dim}>

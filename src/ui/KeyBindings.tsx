@@ -1,20 +1,24 @@
 import { useInput, type Key } from 'ink';
 import { useCallback, type MutableRefObject } from 'react';
-import { resolveKey, swallows, type Action, type KeyContext } from './keymap.js';
+import { splitKeys } from './key-events.js';
+import type { Action, KeyContext, Keymap } from './keymap.js';
 
 export interface KeyHandlers {
+  keymap: Keymap;
   context: () => KeyContext;
   run: (action: Action) => void;
+  /** The prompt line's editing keys; false when the key is not the prompt's. */
+  edit: (input: string, key: Key, paste?: boolean) => boolean;
   /** Every keystroke: the engine's presence clock. */
   presence: () => void;
 }
 
 /**
- * The app-wide keys. Render it FIRST in the tree: its stable handler then subscribes
- * before the text input's and runs first on every keypress, so it can tell the prompt
- * to ignore the letter of a Ctrl+letter binding (see keymap.ts: swallows).
+ * The one keyboard handler of the app: every keypress, in the order typed, first
+ * against the keymap, then to the prompt line. One handler, so a binding's letter never
+ * reaches the prompt and no key waits for a re-render to be understood.
  */
-export function KeyBindings({ handlers, swallow }: { handlers: MutableRefObject<KeyHandlers>; swallow: MutableRefObject<boolean> }) {
+export function KeyBindings({ handlers, onHelpArrow }: { handlers: MutableRefObject<KeyHandlers>; onHelpArrow?: (dir: -1 | 1) => void }) {
   const onInput = useCallback(
     (input: string, key: Key) => {
       const h = handlers.current;
@@ -23,11 +27,15 @@ export function KeyBindings({ handlers, swallow }: { handlers: MutableRefObject<
       } catch {
         /* presence is best effort */
       }
-      const action = resolveKey(input, key, h.context());
-      swallow.current = swallows(input, key, action);
-      if (action) h.run(action);
+      for (const e of splitKeys(input, key)) {
+        const ctx = h.context();
+        const action = h.keymap.resolve(e.input, e.key, ctx);
+        if (action) h.run(action);
+        else if (!ctx.helpOpen) h.edit(e.input, e.key, e.paste);
+        else if (e.key.upArrow || e.key.downArrow) onHelpArrow?.(e.key.upArrow ? -1 : 1);
+      }
     },
-    [handlers, swallow],
+    [handlers, onHelpArrow],
   );
   useInput(onInput);
   return null;

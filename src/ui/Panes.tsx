@@ -6,6 +6,7 @@ import { ConversationPane } from './panes/ConversationPane.js';
 import { CostPane } from './panes/CostPane.js';
 import { QueuePane } from './panes/QueuePane.js';
 import { SessionsPane } from './panes/SessionsPane.js';
+import type { ConversationNotes } from './use-conversation-notes.js';
 import type { Scrollback } from './use-scrollback.js';
 
 /**
@@ -13,7 +14,7 @@ import type { Scrollback } from './use-scrollback.js';
  * Wide: queue, cost and sessions on the left, the conversation on the right.
  * Narrow: queue and cost side by side, then sessions, then the conversation.
  */
-export function Panes({ snap, scroll, lay, now }: { snap: RelaySnapshot; scroll: Scrollback; lay: Layout; now: number }) {
+export function Panes({ snap, scroll, lay, now, notes, keys }: { snap: RelaySnapshot; scroll: Scrollback; lay: Layout; now: number; notes?: ConversationNotes; keys?: { up: string; down: string; end: string } }) {
   const s = snap.status;
   if (lay.wide) {
     return (
@@ -24,7 +25,7 @@ export function Panes({ snap, scroll, lay, now }: { snap: RelaySnapshot; scroll:
           <SessionsPane status={s} now={now} width={lay.leftWidth} height={lay.sessions} />
         </Box>
         <Box width={1} />
-        <ConversationPane snap={snap} scroll={scroll} width={lay.rightWidth} height={lay.conversation} />
+        <ConversationPane snap={snap} scroll={scroll} width={lay.rightWidth} height={lay.conversation} notes={notes} keys={keys} />
       </Box>
     );
   }
@@ -38,7 +39,7 @@ export function Panes({ snap, scroll, lay, now }: { snap: RelaySnapshot; scroll:
         </Box>
       ) : null}
       <SessionsPane status={s} now={now} width={lay.width} height={lay.sessions} />
-      <ConversationPane snap={snap} scroll={scroll} width={lay.width} height={lay.conversation} />
+      <ConversationPane snap={snap} scroll={scroll} width={lay.width} height={lay.conversation} notes={notes} keys={keys} />
     </Box>
   );
 }

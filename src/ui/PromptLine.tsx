@@ -1,45 +1,66 @@
-import { Box, Text, useInput } from 'ink';
-import TextInput from 'ink-text-input';
+import { Box, Text } from 'ink';
 import React from 'react';
-import { resolvePromptKey } from './keymap.js';
+import { promptRows } from './prompt-rows.js';
 import type { PromptController } from './use-prompt.js';
+import { truncate } from './wrap.js';
 
 export interface PromptLineProps {
   prompt: PromptController;
   /** False while the help overlay is open. */
   focus?: boolean;
   placeholder?: string;
-  /** Rows available (long input wraps). */
+  width: number;
+  /** Rows available (long input wraps); the rows around the cursor are shown. */
   rows?: number;
 }
 
 /**
  * The operator's prompt line: SPEC.md's grammar goes to relay.submit(text, 'tui').
- * Up/Down recall, Tab completes a session id after "@", Enter submits.
+ * The keys reach it through KeyBindings (one handler for the whole app, in order).
  */
-export function PromptLine({ prompt, focus = true, placeholder, rows = 1 }: PromptLineProps) {
-  useInput(
-    (input, key) => {
-      const action = resolvePromptKey(input, key, { promptEmpty: prompt.value === '', helpOpen: !focus, scrolled: false });
-      if (action === 'history-prev') prompt.recall(-1);
-      else if (action === 'history-next') prompt.recall(1);
-      else if (action === 'complete') prompt.complete();
-    },
-    { isActive: focus },
-  );
+export function PromptLine({ prompt, focus = true, placeholder, width, rows = 1 }: PromptLineProps) {
+  const color = focus ? 'cyan' : 'gray';
+  if (!prompt.value) {
+    const ph = truncate(placeholder ?? 'answer chat-Claude, @session: text, or /command  (? help)', Math.max(1, width - 3));
+    return (
+      <Box height={1} overflow="hidden">
+        <Text wrap="truncate-end">
+          <Text color={color} bold>
+            {'› '}
+          </Text>
+          {focus ? <Text inverse>{ph[0]}</Text> : <Text dimColor>{ph[0]}</Text>}
+          <Text dimColor>{ph.slice(1)}</Text>
+        </Text>
+      </Box>
+    );
+  }
+  const all = promptRows(prompt.value, prompt.cursor, width);
+  const cursorRow = Math.max(0, all.findIndex((r) => r.cursor !== undefined));
+  const first = Math.max(0, Math.min(cursorRow - rows + 1, all.length - rows));
+  const shown = all.slice(first, first + rows);
   return (
-    <Box height={rows} overflow="hidden">
-      <Text color={focus ? 'cyan' : 'gray'} bold>
-        {'› '}
-      </Text>
-      <TextInput
-        key={prompt.epoch}
-        value={prompt.value}
-        onChange={prompt.change}
-        onSubmit={prompt.submitCurrent}
-        focus={focus}
-        placeholder={placeholder ?? 'answer chat-Claude, @session: text, or /command  (? help)'}
-      />
+    <Box flexDirection="column" height={shown.length} overflow="hidden">
+      {shown.map((r, i) => {
+        const gutter = first + i === 0 ? '› ' : first > 0 && i === 0 ? '… ' : '  ';
+        const c = r.cursor;
+        const at = c === undefined ? '' : (String.fromCodePoint(r.text.codePointAt(c) ?? 32) || ' ');
+        return (
+          <Text key={first + i} wrap="truncate-end">
+            <Text color={color} bold>
+              {gutter}
+            </Text>
+            {c === undefined || !focus ? (
+              r.text
+            ) : (
+              <>
+                {r.text.slice(0, c)}
+                <Text inverse>{at}</Text>
+                {r.text.slice(c + at.length)}
+              </>
+            )}
+          </Text>
+        );
+      })}
     </Box>
   );
 }

@@ -1,6 +1,6 @@
 import type { Status } from '../engine/status.js';
 import { age, reasonLabel } from './format.js';
-import { KEYS } from './keymap.js';
+import { DEFAULT_KEYMAP, type Keymap } from './keymap.js';
 import { clean, oneLine, width as textWidth, wrap } from './wrap.js';
 
 export interface BannerContent {
@@ -11,13 +11,15 @@ export interface BannerContent {
 }
 
 /** What the banner says in each pause, and the keys that end it. Null: nothing to say. */
-export function bannerContent(s: Status, now: number): BannerContent | null {
+export function bannerContent(s: Status, now: number, km: Keymap = DEFAULT_KEYMAP): BannerContent | null {
+  const KEYS = km.label;
   const h = s.held;
   if (h) {
     const body = clean(h.text).replace('[NEEDS-JC]', '').trim();
     const when = `turn ${h.turn}, ${age(h.at, now)} ago`;
     return {
-      title: h.reason === 'needs_jc' ? `▲ NEEDS-JC · ${h.session} asks you (${when})` : `◆ APPROVAL NEEDED · reply for ${h.session} (${when})`,
+      // Who asks comes first: it is what survives a narrow pane.
+      title: h.reason === 'needs_jc' ? `▲ ${h.session} asks you · NEEDS-JC (${when})` : `◆ reply for ${h.session} needs approval (${when})`,
       color: h.reason === 'needs_jc' ? 'red' : 'yellow',
       body,
       keys: [`${KEYS.approve} approve → ${h.session}`, `${KEYS.drop} drop`, 'or type an answer + Enter', `${KEYS.reply} @${h.session}: direct`, `${KEYS.help} help`],

@@ -1,10 +1,11 @@
 import type { Key } from 'ink';
+import { DEFAULT_KEYS, KEY_ACTIONS, keyLabel, parseKeySpec, type KeyAction, type KeySpec } from '../config/keys.js';
 
 /**
- * Every key binding of the TUI, in one place: what the keys do, when they apply, and
- * the text the help overlay and the banner show. Ctrl+letter keys were chosen because
- * they reach the program unchanged through tmux (default prefix Ctrl+B) and the text
- * input does not use them; no binding needs Esc or Alt (tmux delays and mangles those).
+ * Every key binding of the TUI, in one place, built from config.yaml's `keys:` (defaults
+ * in src/config/keys.ts): what the keys do, when they apply, and the text the help, the
+ * banner and the hint line show. No default needs Esc+letter or Alt (tmux delays and
+ * mangles those) or Ctrl+A / Ctrl+B (the usual tmux prefixes).
  */
 
 export type Action =
@@ -36,62 +37,137 @@ export interface Binding {
   keys: string;
   label: string;
   match: (input: string, key: Key, ctx: KeyContext) => boolean;
-  /** True for bindings of the prompt line (handled by PromptLine, not the app). */
+  /** True for bindings of the prompt line (handled by the prompt, not the app). */
   prompt?: boolean;
-  /** Shown in the help on another binding's row. */
-  helpRow?: false;
 }
 
-const ctrl = (letter: string) => (input: string, key: Key) => key.ctrl && input === letter;
+const ACTION_OF: Record<KeyAction, Action> = {
+  approve: 'approve',
+  drop: 'drop',
+  reply: 'reply-session',
+  pause: 'toggle-pause',
+  clear: 'clear-prompt',
+  help: 'help',
+  quit: 'quit',
+  scroll_up: 'scroll-up',
+  scroll_down: 'scroll-down',
+  newest: 'scroll-end',
+};
 
-export const KEYS = {
-  approve: 'Ctrl+A',
-  drop: 'Ctrl+X',
-  reply: 'Ctrl+T',
-  pause: 'Ctrl+P',
-  help: '?',
-  quit: 'Ctrl+C',
-} as const;
+const LABELS: Record<KeyAction, string> = {
+  approve: 'approve the held reply: dispatch it as it is (= /approve)',
+  drop: 'drop the held reply and resume (= /drop)',
+  reply: 'answer the asking session directly: fills "@session: "',
+  pause: 'pause / resume taking envelopes (= /pause, /resume)',
+  clear: 'clear the prompt line',
+  help: 'open / close this help',
+  quit: 'quit gracefully (= /quit)',
+  scroll_up: 'scroll the conversation back (in help: scroll the help)',
+  scroll_down: 'scroll the conversation forward',
+  newest: 'back to the newest turn; closes help; dismisses a warning',
+};
 
-export const BINDINGS: Binding[] = [
-  { action: 'approve', keys: KEYS.approve, label: 'approve the held reply: dispatch it as it is (= /approve)', match: ctrl('a') },
-  { action: 'drop', keys: KEYS.drop, label: 'drop the held reply and resume (= /drop)', match: ctrl('x') },
-  { action: 'reply-session', keys: KEYS.reply, label: 'answer the asking session directly: fills "@session: "', match: ctrl('t') },
-  { action: 'toggle-pause', keys: KEYS.pause, label: 'pause / resume taking envelopes (= /pause, /resume)', match: ctrl('p') },
-  { action: 'clear-prompt', keys: 'Ctrl+U', label: 'clear the prompt line', match: ctrl('u') },
-  { action: 'scroll-up', keys: 'PgUp / PgDn / Esc', label: 'scroll the conversation back / forward / to the newest', match: (_i, k) => k.pageUp },
-  { action: 'scroll-down', keys: 'PgDn', label: 'scroll the conversation forward', match: (_i, k) => k.pageDown, helpRow: false },
-  { action: 'scroll-end', keys: 'Esc', label: 'back to the newest turn (when scrolled back)', match: (_i, k, c) => k.escape && !c.helpOpen && c.scrolled, helpRow: false },
-  { action: 'close', keys: 'Esc / ?', label: 'close this help', match: (i, k, c) => c.helpOpen && (k.escape || i === '?' || i === 'q'), helpRow: false },
-  { action: 'help', keys: '? / Esc', label: 'open / close this help (? on an empty prompt)', match: (i, k, c) => i === '?' && !k.ctrl && !k.meta && c.promptEmpty },
-  { action: 'quit', keys: KEYS.quit, label: 'quit gracefully (= /quit)', match: ctrl('c') },
-  { action: 'history-prev', keys: 'Up / Down', label: 'recall earlier inputs', match: (_i, k) => k.upArrow, prompt: true },
-  { action: 'history-next', keys: 'Down', label: 'recall the next input', match: (_i, k) => k.downArrow, prompt: true, helpRow: false },
-  { action: 'complete', keys: 'Tab', label: 'complete a session id after @ (again: next match)', match: (_i, k) => k.tab && !k.shift, prompt: true },
-  { action: 'submit', keys: 'Enter', label: 'send the prompt line (grammar below)', match: () => false, prompt: true, helpRow: false },
-];
-
-/** The help overlay's rows: one per binding, some bindings sharing a row. */
-export const HELP_ROWS = BINDINGS.filter((b) => b.helpRow !== false);
-
-/** The app-wide binding for a keypress, or null. Prompt-line bindings are resolved by resolvePromptKey. */
-export function resolveKey(input: string, key: Key, ctx: KeyContext): Action | null {
-  for (const b of BINDINGS) if (!b.prompt && b.match(input, key, ctx)) return b.action;
-  return null;
+/** Does a keypress (as Ink reports it) match a spec? */
+export function matches(s: KeySpec, input: string, key: Key): boolean {
+  const named: Record<string, boolean> = {
+    pageup: key.pageUp,
+    pagedown: key.pageDown,
+    home: key.home,
+    end: key.end,
+    escape: key.escape,
+    tab: key.tab,
+    up: key.upArrow,
+    down: key.downArrow,
+    left: key.leftArrow,
+    right: key.rightArrow,
+  };
+  if (s.name in named) {
+    if (!named[s.name]) return false;
+    // Ink reports Esc with meta set: only a spec without modifiers matches a bare Esc.
+    if (s.name === 'escape') return !s.ctrl && !s.shift;
+    return !!key.ctrl === s.ctrl && !!key.meta === s.meta && !!key.shift === s.shift;
+  }
+  if (s.ctrl) return !!key.ctrl && input.toLowerCase() === s.name;
+  if (s.meta) return !!key.meta && !key.ctrl && input.toLowerCase() === s.name;
+  return !key.ctrl && !key.meta && input === s.name;
 }
 
-export function resolvePromptKey(input: string, key: Key, ctx: KeyContext): Action | null {
-  for (const b of BINDINGS) if (b.prompt && b.match(input, key, ctx)) return b.action;
-  return null;
+export interface Keymap {
+  bindings: Binding[];
+  /** On-screen label per configurable action ("Ctrl+Y"). */
+  label: Record<KeyAction, string>;
+  /** The app-wide binding for a keypress, or null (prompt keys are resolved by resolvePrompt). */
+  resolve: (input: string, key: Key, ctx: KeyContext) => Action | null;
+  resolvePrompt: (input: string, key: Key) => Action | null;
+  /** True when the prompt must not insert this keypress (the letter of a Ctrl+letter key, a bound "?"). */
+  swallows: (input: string, key: Key, action: Action | null) => boolean;
 }
 
-/**
- * ink-text-input inserts the letter of any Ctrl+letter key (Ctrl+A types "a"), so the
- * app swallows those; and the "?" that opened the help.
- */
-export function swallows(input: string, key: Key, action: Action | null): boolean {
-  if (key.ctrl && /^[a-z]$/.test(input)) return true;
-  return action === 'help' || action === 'close';
+/** A keymap from a validated `keys:` section (unknown entries were refused by the schema). */
+export function buildKeymap(config: Record<string, string> = {}): Keymap {
+  const specs = {} as Record<KeyAction, KeySpec>;
+  const label = {} as Record<KeyAction, string>;
+  for (const a of KEY_ACTIONS) {
+    const parsed = parseKeySpec(config[a] ?? DEFAULT_KEYS[a]);
+    specs[a] = typeof parsed === 'string' ? (parseKeySpec(DEFAULT_KEYS[a]) as KeySpec) : parsed;
+    label[a] = keyLabel(specs[a]);
+  }
+  // A printable key ("?") acts only on an empty prompt; elsewhere it is typed text.
+  const printable = (s: KeySpec) => !s.ctrl && !s.meta && s.name.length === 1;
+  const when = (a: KeyAction, extra?: (c: KeyContext) => boolean) => (i: string, k: Key, c: KeyContext) =>
+    matches(specs[a], i, k) && (!printable(specs[a]) || c.promptEmpty || c.helpOpen) && (!extra || extra(c));
+  const bindings: Binding[] = [
+    { action: 'close', keys: `${label.newest} / ${label.help}`, label: 'close this help', match: (i, k, c) => c.helpOpen && (matches(specs.newest, i, k) || matches(specs.help, i, k) || k.escape || i === 'q') },
+    { action: 'approve', keys: label.approve, label: LABELS.approve, match: when('approve') },
+    { action: 'drop', keys: label.drop, label: LABELS.drop, match: when('drop') },
+    { action: 'reply-session', keys: label.reply, label: LABELS.reply, match: when('reply') },
+    { action: 'toggle-pause', keys: label.pause, label: LABELS.pause, match: when('pause') },
+    { action: 'clear-prompt', keys: label.clear, label: LABELS.clear, match: when('clear') },
+    { action: 'scroll-up', keys: label.scroll_up, label: LABELS.scroll_up, match: when('scroll_up') },
+    { action: 'scroll-down', keys: label.scroll_down, label: LABELS.scroll_down, match: when('scroll_down') },
+    { action: 'scroll-end', keys: label.newest, label: LABELS.newest, match: when('newest', (c) => !c.helpOpen) },
+    { action: 'help', keys: label.help, label: `${LABELS.help}${printable(specs.help) ? ` (${label.help} on an empty prompt)` : ''}`, match: when('help', (c) => !c.helpOpen) },
+    { action: 'quit', keys: label.quit, label: LABELS.quit, match: when('quit') },
+    { action: 'history-prev', keys: 'Up / Down', label: 'recall earlier / later inputs', match: (_i, k) => k.upArrow && !k.ctrl && !k.meta, prompt: true },
+    { action: 'history-next', keys: 'Down', label: 'recall the next input', match: (_i, k) => k.downArrow && !k.ctrl && !k.meta, prompt: true },
+    { action: 'complete', keys: 'Tab', label: 'complete a session id after @ (again: next match)', match: (_i, k) => k.tab && !k.shift, prompt: true },
+    { action: 'submit', keys: 'Enter', label: 'send the prompt line (grammar below)', match: (_i, k) => k.return, prompt: true },
+  ];
+  return {
+    bindings,
+    label,
+    resolve: (input, key, ctx) => {
+      for (const b of bindings) if (!b.prompt && b.match(input, key, ctx)) return b.action;
+      return null;
+    },
+    resolvePrompt: (input, key) => {
+      for (const b of bindings) if (b.prompt && b.match(input, key, { promptEmpty: false, helpOpen: false, scrolled: false })) return b.action;
+      return null;
+    },
+    swallows: (input, key, action) => (key.ctrl && /^[a-z]$/i.test(input)) || action !== null,
+  };
+}
+
+export const DEFAULT_KEYMAP = buildKeymap();
+
+/** The help overlay's key rows: every binding but the ones that share a row with another. */
+export function helpRows(km: Keymap): Binding[] {
+  return km.bindings.filter((b) => b.action !== 'close' && b.action !== 'history-next');
+}
+
+export interface HelpLine {
+  kind: 'key' | 'head' | 'grammar';
+  left: string;
+  right: string;
+}
+
+/** Every line of the help, in order: the keys, then the prompt grammar (what the overlay scrolls). */
+export function helpLines(km: Keymap): HelpLine[] {
+  return [
+    ...helpRows(km).map((b) => ({ kind: 'key' as const, left: b.keys, right: b.label })),
+    { kind: 'head', left: 'Prompt line', right: '' },
+    ...GRAMMAR.map(([g, what]) => ({ kind: 'grammar' as const, left: g, right: what })),
+  ];
 }
 
 export const GRAMMAR: Array<[string, string]> = [

@@ -3,6 +3,11 @@
  * the rows is never more than rows - 1. Ink treats a frame as tall as the terminal
  * as full-screen and clears the whole terminal (scrollback too) on the next render;
  * one spare row avoids that.
+ *
+ * What is always on screen, at any size down to 60x15 and also during a pause: the
+ * header, the cost line (the Cost pane's first line), the result line and the prompt.
+ * What gives way first: the conversation, then the banner's body, then the Sessions
+ * pane's column heads.
  */
 
 export interface LayoutInput {
@@ -13,6 +18,10 @@ export interface LayoutInput {
   sessions: number;
   /** Rows the prompt line needs (long input wraps); 1 by default. */
   prompt?: number;
+  /** Rows the result line needs (1 or 2). */
+  result?: number;
+  /** A start-up warning is shown under the header. */
+  notice?: boolean;
 }
 
 export interface Layout {
@@ -20,6 +29,8 @@ export interface Layout {
   width: number;
   wide: boolean;
   header: number;
+  /** The warning line under the header (0 or 1). */
+  notice: number;
   banner: number;
   /** Queue + cost. Side by side when narrow (one height), stacked in the left column when wide. */
   queue: number;
@@ -28,6 +39,7 @@ export interface Layout {
   conversation: number;
   /** The result line and the prompt line. */
   footer: number;
+  result: number;
   prompt: number;
   /** Wide layout: the left column's width; narrow: the queue pane's width. */
   leftWidth: number;
@@ -45,39 +57,55 @@ export function computeLayout(i: LayoutInput): Layout {
   const height = Math.max(4, (i.rows || 24) - 1);
   const wide = width >= WIDE_MIN_COLUMNS;
   const header = height >= 12 ? 2 : 1;
-  const prompt = clamp(i.prompt ?? 1, 1, Math.max(1, Math.min(4, height - header - 3)));
-  const footer = 1 + prompt;
-  const banner = i.banner > 0 ? Math.min(i.banner, Math.max(2, Math.floor(height * (wide ? 0.3 : 0.35)))) : 0;
-  const body = Math.max(0, height - header - footer - banner);
-  const sessionRows = i.sessions + 2; // + title and column heads
+  const result = clamp(i.result ?? 1, 1, height >= 14 ? 2 : 1);
+  const prompt = clamp(i.prompt ?? 1, 1, Math.max(1, Math.min(4, Math.floor((height - header - result) / 4))));
+  const footer = result + prompt;
+  const notice = i.notice && height - header - footer >= 6 ? 1 : 0;
+  const free = Math.max(0, height - header - footer - notice);
+  // The banner must leave the cost line (2 rows: title + figures) and a little more.
+  const bannerMax = Math.max(0, Math.min(Math.floor(height * (wide ? 0.3 : 0.4)), free - (wide ? 3 : 5)));
+  const banner = i.banner > 0 ? Math.min(i.banner, Math.max(Math.min(2, free - 2), bannerMax)) : 0;
+  const body = Math.max(0, free - banner);
 
   if (wide) {
     const leftWidth = clamp(Math.floor(width * 0.4), 76, 96);
     const rightWidth = width - leftWidth - 1;
-    const queue = body >= 16 ? 4 : body >= 10 ? 3 : 0;
-    const cost = body >= 16 ? 5 : body >= 10 ? 4 : body >= 6 ? 3 : 0;
+    const queue = body >= 16 ? 4 : body >= 10 ? 3 : body >= 6 ? 2 : 0;
+    const cost = body >= 16 ? 5 : body >= 10 ? 4 : body >= 4 ? 3 : Math.min(2, body);
     const sessions = Math.max(0, body - queue - cost);
-    return { height, width, wide, header, banner, queue, cost, sessions, conversation: body, footer, prompt, leftWidth, rightWidth, body };
+    return { height, width, wide, header, notice, banner, queue, cost, sessions, conversation: body, footer, result, prompt, leftWidth, rightWidth, body };
   }
 
-  const stats = body >= 16 ? 5 : body >= 11 ? 4 : body >= 7 ? 3 : 0;
+  const stats = body >= 16 ? 5 : body >= 11 ? 4 : body >= 8 ? 3 : Math.min(2, body);
   const rest = body - stats;
-  // All sessions when the conversation keeps 5 rows; else about half the room.
-  let sessions = sessionRows <= rest - 5 ? sessionRows : Math.min(sessionRows, Math.max(Math.min(3, rest), Math.floor(rest * 0.5)));
-  if (rest - sessions < 3) sessions = Math.max(0, Math.min(sessions, rest - 3));
-  const conversation = Math.max(0, rest - sessions);
+  // Title + heads + every session when the conversation keeps 5 rows; else title + a few rows.
+  const full = i.sessions + 2;
+  let sessions: number;
+  if (full <= rest - 5) sessions = full;
+  else {
+    const least = Math.min(rest, Math.min(i.sessions + 1, 2)); // title + one row
+    sessions = clamp(Math.round(rest * 0.55), least, Math.min(full, rest));
+  }
+  let conversation = Math.max(0, rest - sessions);
+  // A conversation of its title alone says nothing: the sessions take the row.
+  if (conversation < 2) {
+    sessions += conversation;
+    conversation = 0;
+  }
   const leftWidth = clamp(Math.floor(width * 0.38), 24, 44);
   return {
     height,
     width,
     wide,
     header,
+    notice,
     banner,
     queue: stats,
     cost: stats,
     sessions,
     conversation,
     footer,
+    result,
     prompt,
     leftWidth,
     rightWidth: width - leftWidth - 1,

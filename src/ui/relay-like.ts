@@ -5,8 +5,9 @@ import type { RelaySnapshot, TailEntry } from '../engine/snapshot.js';
 
 /**
  * The part of the engine's Relay that the terminal UI uses. The real Relay satisfies
- * it structurally; tests pass a small fake. The UI never touches the file system:
- * everything it shows comes through these methods.
+ * it structurally (its answers are synchronous); the TUI's engine-thread proxy
+ * (src/ui-host/proxy.ts) answers the same calls with promises; tests pass a small fake.
+ * The UI never touches the file system: everything it shows comes through these methods.
  */
 
 export interface SubmitResultLike {
@@ -16,16 +17,24 @@ export interface SubmitResultLike {
 }
 
 /** One recorded turn as history() returns it: the fields of the engine's record the UI reads. */
-export type HistoryTurn = Pick<TurnRecord, 'seq' | 'at' | 'session' | 'route' | 'user' | 'reply' | 'cost_usd'>;
+export type HistoryTurn = Pick<TurnRecord, 'seq' | 'at' | 'session' | 'route' | 'user' | 'reply' | 'cost_usd'> & { truncated?: boolean };
+
+/** Some turns of the history, oldest first; atTop when none is older. */
+export interface HistoryPage {
+  turns: readonly HistoryTurn[];
+  atTop: boolean;
+}
 
 export interface RelayLike {
   /** The same object until something changes (useSyncExternalStore's contract). */
   snapshot(): RelaySnapshot;
   subscribe(fn: () => void): () => void;
-  submit(text: string, source: OperatorSource): SubmitResultLike;
+  submit(text: string, source: OperatorSource): SubmitResultLike | Promise<SubmitResultLike>;
   notePresence(): void;
   /** The whole conversation ever recorded; reads files, so call it on demand only. */
-  history(): readonly HistoryTurn[];
+  history(): readonly HistoryTurn[] | Promise<readonly HistoryTurn[]>;
+  /** Up to `limit` turns older than seq `before` (null: the newest): scroll-back a page at a time. */
+  historyPage?(before: number | null, limit: number): Promise<HistoryPage>;
   on<K extends RelayEventName>(name: K, fn: (payload: RelayEvents[K]) => void): () => void;
   stop(): Promise<void>;
 }

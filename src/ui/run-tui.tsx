@@ -15,6 +15,13 @@ export interface RunTuiOptions {
   patchConsole?: boolean;
   /** A second Ctrl+C/SIGTERM while stopping ends the process with this (default process.exit). */
   forceExit?: (code: number) => void;
+  /** config.yaml's keys: section. */
+  keys?: Record<string, string>;
+  /** Start-up warnings, shown under the header until dismissed. */
+  warnings?: readonly string[];
+  tmuxPrefix?: string | null;
+  /** Receives the function that ends the UI as a crash (the engine thread died). */
+  onFatal?: (crash: (err: unknown) => void) => void;
 }
 
 export const NO_TTY_MESSAGE = 'relay-tui: the terminal UI needs a TTY; run `relay-tui --no-ui` for the headless daemon\n';
@@ -112,13 +119,14 @@ export async function runTui(relay: RelayLike, opts: RunTuiOptions = {}): Promis
     shutdown(1, err ?? new Error('unknown error'));
   }
 
+  opts.onFatal?.(onCrash);
   for (const sig of SIGNALS) process.on(sig, onSignal);
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);
 
   try {
     instance = render(
-      <App relay={relay} title={opts.title} onQuit={() => setImmediate(() => shutdown(0))} />,
+      <App relay={relay} title={opts.title} keys={opts.keys} warnings={opts.warnings} tmuxPrefix={opts.tmuxPrefix} onQuit={() => setImmediate(() => shutdown(0))} />,
       { stdin, stdout, stderr, exitOnCtrlC: false, patchConsole: opts.patchConsole ?? true },
     );
     instance.waitUntilExit().then(

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Status } from '../../src/engine/status.js';
 import { App } from '../../src/ui/App.js';
 import { FakeRelay, NOW, iso, session, turn } from './fake-relay.js';
-import { lines, plain, renderSized, type Rendered } from './harness.js';
+import { KEY, lines, plain, renderSized, type Rendered } from './harness.js';
 
 /**
  * The main screen with a realistic snapshot, as text. Set UI_CAPTURE=1 to print it
@@ -77,7 +77,10 @@ describe('captures', () => {
     const f = await r.waitFor('── Help');
     show('help 80x24', f);
     expect(lines(f).length).toBe(23);
-    expect(plain(f)).toContain('/approve  /drop');
+    expect(plain(f)).toContain('Ctrl+Y');
+    // The grammar is further down: the help scrolls to it.
+    await r.type(KEY.pageDown, KEY.pageDown);
+    expect(plain(r.lastFrame())).toContain('/approve /drop');
   });
 
   it('main screen, 160x30', async () => {

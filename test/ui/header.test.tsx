@@ -72,17 +72,17 @@ describe('pause banners in the App', () => {
       pause_reason: 'needs_jc',
       held: { turn: 12, session: 'session-1', text: '[NEEDS-JC] session-1 asks whether a breaking change to the hook signature is OK. What do you want to do?', reason: 'needs_jc', at: iso(120_000), code: 'A1B2C3' },
     });
-    expect(f).toContain('▲ NEEDS-JC · session-1 asks you (turn 12, 2m ago)');
+    expect(f).toContain('▲ session-1 asks you · NEEDS-JC (turn 12, 2m ago)');
     expect(f).toContain('session-1 asks whether a breaking change');
-    expect(f).toContain('Ctrl+A approve → session-1');
+    expect(f).toContain('Ctrl+Y approve → session-1');
     expect(f).toContain('Ctrl+X drop');
     expect(f).toContain('answer');
   });
 
   it('approval hold', () => {
     const f = app({ state: 'paused', pause_reason: 'approval', held: { turn: 3, session: 'session-2', text: 'Proceed.', reason: 'approval', at: iso(5_000), code: 'X' } });
-    expect(f).toContain('◆ APPROVAL NEEDED · reply for session-2');
-    expect(f).toContain('Ctrl+A approve → session-2');
+    expect(f).toContain('◆ reply for session-2 needs approval');
+    expect(f).toContain('Ctrl+Y approve → session-2');
   });
 
   it('guardrail: the reason sentence and the keys', () => {

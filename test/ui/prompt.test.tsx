@@ -1,6 +1,8 @@
 import React, { useRef } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../src/ui/App.js';
+import { KeyBindings, type KeyHandlers } from '../../src/ui/KeyBindings.js';
+import { DEFAULT_KEYMAP } from '../../src/ui/keymap.js';
 import { PromptLine } from '../../src/ui/PromptLine.js';
 import { usePrompt } from '../../src/ui/use-prompt.js';
 import type { ResultInfo } from '../../src/ui/use-operator-results.js';
@@ -10,11 +12,17 @@ import { KEY, plain, promptText, renderSized, type Rendered } from './harness.js
 let r: Rendered | undefined;
 afterEach(() => r?.unmount());
 
-/** The prompt line alone, with the state hook the App gives it. */
+/** The prompt line alone, with the state hook and the key handler the App gives it. */
 function Harness({ relay, onResult, onQuit }: { relay: FakeRelay; onResult: (x: ResultInfo) => void; onQuit: () => void }) {
-  const swallow = useRef(false);
-  const p = usePrompt({ relay, sessionIds: Object.keys(relay.snapshot().status.sessions), onResult, onQuit, swallow });
-  return <PromptLine prompt={p} />;
+  const p = usePrompt({ relay, sessionIds: Object.keys(relay.snapshot().status.sessions), onResult, onQuit });
+  const handlers = useRef<KeyHandlers>(null as unknown as KeyHandlers);
+  handlers.current = { keymap: DEFAULT_KEYMAP, context: () => ({ promptEmpty: p.current() === '', helpOpen: false, scrolled: false }), run: () => {}, edit: p.edit, presence: () => {} };
+  return (
+    <>
+      <KeyBindings handlers={handlers} />
+      <PromptLine prompt={p} width={80} />
+    </>
+  );
 }
 
 

@@ -1,9 +1,10 @@
 import { Box, Text } from 'ink';
-import React from 'react';
+import React, { useMemo } from 'react';
 import type { RelaySnapshot } from '../../engine/snapshot.js';
 import { count, tokens } from '../format.js';
+import type { ConversationNotes } from '../use-conversation-notes.js';
 import type { Scrollback } from '../use-scrollback.js';
-import { streamLines, windowLines, type ConvLine } from './conversation-lines.js';
+import { mergeItems, streamLines, windowLines, type ConvLine } from './conversation-lines.js';
 import { PaneTitle } from './PaneTitle.js';
 
 const ROLE_COLOR: Record<NonNullable<ConvLine['role']>, string> = {
@@ -13,22 +14,30 @@ const ROLE_COLOR: Record<NonNullable<ConvLine['role']>, string> = {
   stream: 'magenta',
 };
 
-/** The last turns, newest at the bottom, wrapped to the pane; PgUp/PgDn scroll the whole history. */
-export function ConversationPane({ snap, scroll, width, height }: { snap: RelaySnapshot; scroll: Scrollback; width: number; height: number }) {
+const NO_NOTES: ConversationNotes = { dispatches: [], outcomes: new Map(), operatorRoute: null };
+
+/** The last turns and dispatches, newest at the bottom, wrapped to the pane; PgUp/PgDn scroll the whole history. */
+export function ConversationPane({ snap, scroll, width, height, notes = NO_NOTES, keys }: { snap: RelaySnapshot; scroll: Scrollback; width: number; height: number; notes?: ConversationNotes; keys?: { up: string; down: string; end: string } }) {
+  const s = snap.status;
+  const heldSeq = s.held?.turn ?? null;
+  const items = useMemo(() => mergeItems(scroll.entries, notes.dispatches, notes.outcomes, heldSeq), [scroll.entries, notes.dispatches, notes.outcomes, notes.outcomes.size, heldSeq]);
   if (height <= 0) return null;
   const rows = height - 1;
-  const s = snap.status;
-  const streaming = scroll.offset === 0 && s.inflight && s.inflight.kind === 'turn' ? streamLines(snap.streaming, s.inflight.session, s.inflight.chars, width, Math.max(1, Math.floor(rows / 2))) : [];
-  const win = windowLines(scroll.entries, streaming, width, rows, scroll.offset);
+  const f = s.inflight;
+  // An operator turn's reply streams under the session it will be delivered to, as it lands.
+  const route = f && f.session === 'operator' ? (notes.operatorRoute ?? 'you') : f?.session ?? '';
+  const streaming = scroll.offset === 0 && f && f.kind === 'turn' ? streamLines(snap.streaming, route, f.chars, width, Math.max(1, Math.floor(rows / 2))) : [];
+  const win = windowLines(items, streaming, width, rows, scroll.offset);
   scroll.clamp(win.offset, win.atTop);
+  const k = keys ?? { up: 'PgUp', down: 'PgDn', end: 'Esc' };
   const detail =
     win.offset > 0
-      ? `↑ ${count(win.offset)} rows back${win.atTop ? ' (top)' : ''}${scroll.newer ? ` · ${scroll.newer} new below` : ''} · PgDn / Esc to return`
-      : `${count(s.history_turns)} turns in context · ${tokens(s.history_tokens)} tok${s.summaries ? ' · summarized' : ''} · PgUp scrolls back`;
+      ? `↑ ${count(win.offset)} rows back${win.atTop ? (scroll.full ? ' (top)' : ' (top of what is loaded)') : ''}${scroll.newer ? ` · ${scroll.newer} new below` : ''} · ${k.down} / ${k.end} to return`
+      : `${count(s.history_turns)} turns in context · ${tokens(s.history_tokens)} tok${s.summaries ? ' · summarized' : ''} · ${k.up} scrolls back`;
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <PaneTitle title="Conversation" detail={detail} width={width} color={win.offset > 0 ? 'yellow' : undefined} />
-      {win.lines.length === 0 ? (
+      {win.lines.length === 0 && rows > 0 ? (
         <Text dimColor wrap="truncate-end">
           No turns yet: envelopes in queue/ start one; or type to talk to chat-Claude.
         </Text>
@@ -38,6 +47,11 @@ export function ConversationPane({ snap, scroll, width, height }: { snap: RelayS
           {l.prefix ? (
             <Text color={l.role ? ROLE_COLOR[l.role] : undefined} bold={l.role !== 'stream'}>
               {l.prefix}
+            </Text>
+          ) : null}
+          {l.mark ? (
+            <Text color={l.markColor} bold>
+              {l.mark}
             </Text>
           ) : null}
           {l.text}

@@ -39,14 +39,15 @@ function flag(r: SessionRow): { text: string; color?: string } {
 export function SessionsPane({ status, now, width, height }: { status: Status; now: number; width: number; height: number }) {
   if (height <= 0) return null;
   const ids = Object.keys(status.sessions);
-  const heads = height >= 3;
+  const heads = height >= 5 || (height >= 3 && height >= ids.length + 2);
   const capacity = Math.max(0, height - 1 - (heads ? 1 : 0));
   const { rows, hidden } = pickSessions(status, capacity);
   const longest = ids.reduce((n, id) => Math.max(n, id.length), 7);
   const { columns, idWidth, flagWidth } = columnsFor(width, longest);
   const unread = ids.filter((id) => status.sessions[id].awaiting_ack).length;
   const paused = ids.filter((id) => status.sessions[id].paused_reason).length;
-  const detail = [`(${ids.length})`, unread ? `${unread} unread` : '', paused ? `${paused} paused` : ''].filter(Boolean).join(' · ');
+  const moreInTitle = hidden.length > 0 && rows.length === capacity;
+  const detail = [`(${ids.length})`, unread ? `${unread} unread` : '', paused ? `${paused} paused` : '', moreInTitle ? `+${hidden.length} more` : ''].filter(Boolean).join(' · ');
   const moreNote = [
     hidden.filter((r) => r.s.awaiting_ack).length ? `${hidden.filter((r) => r.s.awaiting_ack).length} unread` : '',
     hidden.filter((r) => r.s.queued > 0).length ? `${hidden.filter((r) => r.s.queued > 0).length} with queued` : '',
@@ -79,7 +80,7 @@ export function SessionsPane({ status, now, width, height }: { status: Status; n
           </Text>
         );
       })}
-      {hidden.length ? (
+      {hidden.length && !moreInTitle ? (
         <Text dimColor wrap="truncate-end">
           {`+${hidden.length} more${moreNote.length ? ` (${moreNote.join(', ')})` : ''} · relay-tui status lists all`}
         </Text>

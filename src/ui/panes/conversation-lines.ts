@@ -1,5 +1,6 @@
 import type { TailEntry } from '../../engine/snapshot.js';
 import { clock, count, money } from '../format.js';
+import type { DispatchNote, HeldOutcome } from '../use-conversation-notes.js';
 import { clean, width as textWidth, wrap } from '../wrap.js';
 
 /** One row of the conversation pane: a coloured speaker prefix (first row of a message) and text. */
@@ -7,8 +8,16 @@ export interface ConvLine {
   key: string;
   prefix?: string;
   role?: 'session' | 'operator' | 'chat' | 'stream';
+  /** A mark after the prefix: held, dropped, truncated… */
+  mark?: string;
+  markColor?: string;
   text: string;
 }
+
+/** A turn, or a direct dispatch by the operator, in the order they happened. */
+export type ConvItem =
+  | { kind: 'turn'; e: TailEntry & { truncated?: boolean }; outcome?: HeldOutcome; held?: boolean }
+  | { kind: 'dispatch'; n: DispatchNote };
 
 const INDENT = '  ';
 
@@ -18,47 +27,97 @@ export function stripLabel(user: string): string {
   return m ? user.slice(m[0].length) : user;
 }
 
-function message(keyBase: string, prefix: string, role: ConvLine['role'], text: string, w: number): ConvLine[] {
+function message(keyBase: string, prefix: string, role: ConvLine['role'], text: string, w: number, mark?: { text: string; color: string }): ConvLine[] {
   const body = clean(text).trim() || '(empty)';
-  const pw = textWidth(prefix);
-  const rows = wrap(body, Math.max(8, w - pw), Math.max(8, w - INDENT.length));
-  return rows.map((t, i) => (i === 0 ? { key: `${keyBase}:0`, prefix, role, text: t } : { key: `${keyBase}:${i}`, text: INDENT + t }));
+  const head = mark ? `${prefix}${mark.text} ` : prefix;
+  const rows = wrap(body, Math.max(8, w - textWidth(head)), Math.max(8, w - INDENT.length));
+  return rows.map((t, i) => (i === 0 ? { key: `${keyBase}:0`, prefix, role, mark: mark ? `${mark.text} ` : undefined, markColor: mark?.color, text: t } : { key: `${keyBase}:${i}`, text: INDENT + t }));
 }
 
-const cache = new WeakMap<TailEntry, { width: number; lines: ConvLine[] }>();
+/** The label of chat-Claude's reply: the same while it streams and once it is recorded. */
+export function replyPrefix(route: string, cost: string): string {
+  return `      chat → ${route} ${cost} › `;
+}
 
-/** The rows of one turn at a width; cached per entry object, so a burst of turns wraps each once. */
-export function entryLines(e: TailEntry, w: number): ConvLine[] {
-  const hit = cache.get(e);
-  if (hit && hit.width === w) return hit.lines;
-  const speaker = e.session === 'operator' ? `you (re ${e.route})` : e.session;
-  const lines = [
-    ...message(`${e.seq}u`, `${clock(e.at)} ${speaker} › `, e.session === 'operator' ? 'operator' : 'session', stripLabel(e.user), w),
-    ...message(`${e.seq}r`, `      chat → ${e.route} ${money(e.costUsd)} › `, 'chat', e.reply, w),
-  ];
-  cache.set(e, { width: w, lines });
+function outcomeMark(i: Extract<ConvItem, { kind: 'turn' }>): { text: string; color: string } | undefined {
+  const marks: string[] = [];
+  let color = 'yellow';
+  if (i.held) {
+    marks.push('[held: awaiting you]');
+    color = 'red';
+  } else if (i.outcome?.how === 'approved') {
+    marks.push(`[approved → ${i.outcome.session}]`);
+    color = 'green';
+  } else if (i.outcome?.how === 'dropped') marks.push('[dropped: not sent]');
+  else if (i.outcome?.how === 'replaced') marks.push('[not sent: replaced by your answer]');
+  if (i.e.truncated) marks.push('[truncated at max_tokens]');
+  return marks.length ? { text: marks.join(' '), color } : undefined;
+}
+
+const cache = new WeakMap<object, { width: number; tag: string; lines: ConvLine[] }>();
+
+/** The rows of one item at a width; cached per entry object, so a burst of turns wraps each once. */
+export function itemLines(i: ConvItem, w: number): ConvLine[] {
+  const obj = i.kind === 'turn' ? i.e : i.n;
+  const mark = i.kind === 'turn' ? outcomeMark(i) : undefined;
+  const tag = mark?.text ?? '';
+  const hit = cache.get(obj);
+  if (hit && hit.width === w && hit.tag === tag) return hit.lines;
+  let lines: ConvLine[];
+  if (i.kind === 'dispatch') {
+    const n = i.n;
+    lines = message(`d${n.id}`, `${clock(n.at)} you → ${n.session}${n.source !== 'tui' ? ` (${n.source})` : ''} › `, 'operator', n.text, w);
+  } else {
+    const e = i.e;
+    const speaker = e.session === 'operator' ? `you (re ${e.route})` : e.session;
+    lines = [
+      ...message(`${e.seq}u`, `${clock(e.at)} ${speaker} › `, e.session === 'operator' ? 'operator' : 'session', stripLabel(e.user), w),
+      ...message(`${e.seq}r`, replyPrefix(e.route, money(e.costUsd)), 'chat', e.reply, w, mark),
+    ];
+  }
+  cache.set(obj, { width: w, tag, lines });
   return lines;
 }
 
+/** Back-compat for callers with plain tail entries. */
+export function entryLines(e: TailEntry, w: number): ConvLine[] {
+  return itemLines({ kind: 'turn', e }, w);
+}
+
+/** Turns and dispatch notes merged in order (a note after the turn it followed). */
+export function mergeItems(entries: readonly TailEntry[], dispatches: readonly DispatchNote[], outcomes: ReadonlyMap<number, HeldOutcome>, heldSeq: number | null): ConvItem[] {
+  const out: ConvItem[] = [];
+  const first = entries.length ? entries[0].seq : Infinity;
+  let d = 0;
+  // Notes older than every turn shown belong to history the view no longer holds.
+  while (d < dispatches.length && dispatches[d].afterSeq < first - 1 && entries.length) d++;
+  for (const e of entries) {
+    while (d < dispatches.length && dispatches[d].afterSeq < e.seq) out.push({ kind: 'dispatch', n: dispatches[d++] });
+    out.push({ kind: 'turn', e, outcome: outcomes.get(e.seq), held: heldSeq === e.seq });
+  }
+  while (d < dispatches.length) out.push({ kind: 'dispatch', n: dispatches[d++] });
+  return out;
+}
+
 /** The reply as it streams in: only its end is wrapped (it can be thousands of characters). */
-export function streamLines(text: string, session: string, chars: number, w: number, maxRows: number): ConvLine[] {
+export function streamLines(text: string, route: string, chars: number, w: number, maxRows: number): ConvLine[] {
   const tail = text.length > maxRows * w * 2 ? `…${text.slice(-maxRows * w * 2)}` : text;
-  const lines = message('stream', `      chat → ${session} (${count(chars)} chars…) › `, 'stream', tail || '…', w);
+  const lines = message('stream', replyPrefix(route, `(${count(chars)} chars…)`), 'stream', tail || '…', w);
   return lines.slice(-Math.max(1, maxRows));
 }
 
 /**
- * The `rows` rows ending `offset` rows above the bottom of `entries` (+ extra rows at the
- * very bottom). Wraps from the newest entry backwards only as far as needed. Returns the
+ * The `rows` rows ending `offset` rows above the bottom of `items` (+ extra rows at the
+ * very bottom). Wraps from the newest item backwards only as far as needed. Returns the
  * window and whether the top of the conversation was reached.
  */
-export function windowLines(entries: readonly TailEntry[], extra: ConvLine[], w: number, rows: number, offset: number): { lines: ConvLine[]; atTop: boolean; offset: number } {
+export function windowLines(items: readonly ConvItem[], extra: ConvLine[], w: number, rows: number, offset: number): { lines: ConvLine[]; atTop: boolean; offset: number } {
   const need = rows + offset;
   const acc: ConvLine[][] = [extra];
   let n = extra.length;
-  let i = entries.length - 1;
+  let i = items.length - 1;
   for (; i >= 0 && n < need; i--) {
-    const l = entryLines(entries[i], w);
+    const l = itemLines(items[i], w);
     acc.push(l);
     n += l.length;
   }

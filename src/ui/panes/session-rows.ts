@@ -19,7 +19,8 @@ function weight(r: SessionRow): number {
 export function pickSessions(status: Status, capacity: number): { rows: SessionRow[]; hidden: SessionRow[] } {
   const all = Object.entries(status.sessions).map(([id, s]) => ({ id, s, held: status.held?.session === id }));
   if (all.length <= capacity) return { rows: all, hidden: [] };
-  const keep = Math.max(0, capacity - 1); // one line for "+N more"
+  // One line for "+N more", unless that would leave no room for a row (the pane's title says it then).
+  const keep = capacity <= 2 ? capacity : capacity - 1;
   const ranked = all
     .map((r, i) => ({ r, i }))
     .sort((a, b) => weight(b.r) - weight(a.r) || (Date.parse(b.r.s.last_activity_at ?? '') || 0) - (Date.parse(a.r.s.last_activity_at ?? '') || 0) || a.i - b.i);
