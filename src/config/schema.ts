@@ -77,7 +77,15 @@ export const configSchema = z.strictObject({
     .prefault({}),
   hooks: z
     .strictObject({
-      max_chain: z.number().int().nonnegative().default(6),
+      // Claude Code drops a Stop hook's reply past its own cap of consecutive blocks: stay below it.
+      max_chain: z
+        .number()
+        .int()
+        .nonnegative()
+        .default(6)
+        .refine((n) => n < stopHookBlockCap(), {
+          error: (i) => `must be below Claude Code's cap of ${stopHookBlockCap()} consecutive Stop-hook blocks (CLAUDE_CODE_STOP_HOOK_BLOCK_CAP), got ${String(i.input)}`,
+        }),
     })
     .prefault({}),
   api: z
@@ -101,5 +109,11 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type SessionConfig = Config['sessions'][number];
+
+/** Claude Code's cap of consecutive Stop-hook blocks: CLAUDE_CODE_STOP_HOOK_BLOCK_CAP when set, else 8. */
+export function stopHookBlockCap(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.CLAUDE_CODE_STOP_HOOK_BLOCK_CAP);
+  return Number.isInteger(n) && n > 0 ? n : 8;
+}
 
 export const SESSION_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
