@@ -236,15 +236,3 @@ export function replyReason(reply: string, o: FrameContext & { repliesDir: strin
   if (nl > room * 0.7) inline = inline.slice(0, nl);
   return { reason: prefix + frameReply(`${head}${inline.trimEnd()}${foot}`, o), file };
 }
-
-/** A reply that waited from an earlier turn (the hook had timed out) goes first, labelled. */
-export function combineReplies(earlier: string | undefined, latest: string | undefined): string | undefined {
-  if (earlier === undefined) return latest;
-  if (latest === undefined) {
-    return `[relay-tui: a reply from the relay that arrived after your previous turn had ended. The reply to your latest message is not in yet; it comes when you next stop.]\n\n${earlier.trimEnd()}`;
-  }
-  return (
-    `[relay-tui: two replies from the relay. The first arrived after your previous turn had ended; the second is the latest.]\n\n` +
-    `--- earlier reply ---\n${earlier.trimEnd()}\n\n--- latest reply ---\n${latest.trimEnd()}`
-  );
-}

@@ -9,7 +9,7 @@ import { promptHook, stopFailureHook } from './hook-events.js';
 import { installCommand } from './hook-install.js';
 import { effectiveMaxChain, HookOutput, loadRootConfig, openRoot, parseInput, readStdin, str, tellOperator } from './hook-io.js';
 import { findClaudeCode, isLive, procId, type ProcId } from './hook-proc.js';
-import { combineReplies, describeToolUse, fitEnvelopeContent, lastAssistantTextFromFile, lastToolUseFromFile, replyReason } from './hook-text.js';
+import { describeToolUse, fitEnvelopeContent, lastAssistantTextFromFile, lastToolUseFromFile, replyReason } from './hook-text.js';
 import { waitUntil } from './hook-watch.js';
 
 /**
@@ -139,8 +139,11 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
   const me = procId(process.pid) ?? { pid: process.pid, start: 0 };
   const cc = findClaudeCode();
   const who = { owner: me, ...(cc ? { cc } : {}), via: 'stop' as const };
-  // A reply that came after an earlier window closed, not yet handed over by the waiter.
+  // A reply that came after an earlier window closed and that no waiter handed over (none
+  // installed, or it died). The relay writes the next reply only once this one is acked,
+  // so it goes to the session now, and the review of this message follows it.
   const earlier = claimReply(p, session, who);
+  let sendError: unknown;
   try {
     enqueueEnvelope(p, session, fitEnvelopeContent(message, config.limits.max_envelope_bytes), {
       source: 'hook',
@@ -149,9 +152,13 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
       ...(str(input.cwd) ? { cwd: str(input.cwd) } : {}),
     });
   } catch (err) {
-    if (earlier) deliver(p, session, out, [earlier]);
-    throw err;
+    sendError = err;
   }
+  if (earlier) {
+    out.say(sendError ? `this message could not be sent for review: ${(sendError as Error).message}.` : 'This message went for review too; that reply comes when it is ready.');
+    return deliver(p, session, out, [earlier], true);
+  }
+  if (sendError) throw sendError;
 
   const timeoutS = o.timeoutS ?? DEFAULT_STOP_TIMEOUT_S;
   const unmark = markStopWaiting(p, session, { owner: me, ...(cc ? { cc } : {}), at: new Date().toISOString() });
@@ -168,19 +175,19 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
     else if (outcome.why === 'signal') out.say(`interrupted; the reply will wait in ${where}.`);
     else out.say(`no review within ${timeoutS} s; letting Claude Code stop. The reply will wake this session when it comes (or: relay-tui recv --session ${session}).`);
   }
-  const claims = [earlier, outcome.claimed].filter((c): c is Claimed => !!c);
-  if (claims.length) deliver(p, session, out, claims);
+  if (outcome.claimed) deliver(p, session, out, [outcome.claimed]);
 }
 
 /**
  * Prints the block decision and acks what it carried; when Claude Code is gone
  * (stdout closed), the claims are released and the replies stay in dispatch/.
  */
-function deliver(p: RootPaths, session: string, out: HookOutput, claims: Claimed[]): void {
-  const reply = claims.length === 2 ? combineReplies(claims[0].text, claims[1].text)! : claims[0].text;
-  const { reason, file } = replyReason(reply, { session, root: p.root, repliesDir: p.replies });
+function deliver(p: RootPaths, session: string, out: HookOutput, claims: Claimed[], late = false): void {
+  const reply = claims.map((c) => c.text).join('\n\n');
+  const { reason, file } = replyReason(reply, { session, root: p.root, repliesDir: p.replies, late });
   out.set({ decision: 'block', reason });
-  out.say(file ? `the reviewer relay replied (${reply.length} characters, in full in ${file}); Claude Code continues with it.` : 'the reviewer relay replied; Claude Code continues with it.');
+  const what = late ? 'an earlier reply from the reviewer relay was waiting' : 'the reviewer relay replied';
+  out.say(file ? `${what} (${reply.length} characters, in full in ${file}); Claude Code continues with it.` : `${what}; Claude Code continues with it.`);
   const ok = out.flush();
   for (const c of claims) (ok ? ackClaim : releaseClaim)(p, session, c.record.nonce);
 }
