@@ -24,7 +24,8 @@ export function ccBinary(version: string): string | undefined {
   return fs.existsSync(bin) ? bin : undefined;
 }
 
-export const IN_CI = process.env.CI === 'true' || process.env.CI === '1';
+/** Under CI (or .ci/run, which sets RELAY_CC_REQUIRED) a missing binary is a failure, not a skip. */
+export const IN_CI = process.env.CI === 'true' || process.env.CI === '1' || process.env.RELAY_CC_REQUIRED === '1';
 
 /** The fake key Claude Code is given: the last 20 characters are what ~/.claude.json approves. */
 export const CC_KEY = 'sk-ant-api03-relaytui-fake-key-0123456789abcdefghij';
