@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/load.js';
-import { stopHookBlockCap } from '../src/config/schema.js';
-import { effectiveMaxChain } from '../src/commands/hook-io.js';
+import { SESSION_ID_RE, stopHookBlockCap } from '../src/config/schema.js';
+import { effectiveMaxChain, HOOK_SESSION_ID_RE } from '../src/commands/hook-io.js';
 
 /** hooks.max_chain against Claude Code's own cap of consecutive Stop-hook blocks. */
 
@@ -46,6 +46,10 @@ describe('hooks.max_chain', () => {
     expect(load('hooks: {max_chain: 10}')().config.hooks.max_chain).toBe(10);
     expect(stopHookBlockCap({ CLAUDE_CODE_STOP_HOOK_BLOCK_CAP: 'lots' })).toBe(8);
     expect(stopHookBlockCap({ CLAUDE_CODE_STOP_HOOK_BLOCK_CAP: '0' })).toBe(8);
+  });
+
+  it("the hooks' session-id rule is the schema's (kept apart only to spare the hooks the schema's start-up)", () => {
+    expect(HOOK_SESSION_ID_RE.source).toBe(SESSION_ID_RE.source);
   });
 
   it('the hook clamps to the cap of the Claude Code that runs it', () => {

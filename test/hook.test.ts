@@ -89,17 +89,17 @@ describe('settings merge', () => {
     const { settings, changes } = mergeHookSettings(undefined, specs, F);
     expect(changes).toEqual(['added the Stop hook', 'added the Stop (late-reply waiter) hook', 'added the UserPromptSubmit hook', 'added the StopFailure hook', 'added the Notification hook']);
     const hooks = settings.hooks as any;
-    expect(hooks.Stop[0].hooks[0]).toEqual({ type: 'command', command: "node '/opt/relay tui/bin/relay-tui.js' hook stop --session session-1 --root /srv/relay", timeout: 600 });
+    expect(hooks.Stop[0].hooks[0]).toEqual({ type: 'command', command: "node '/opt/relay tui/bin/relay-tui-hook.js' stop --session session-1 --root /srv/relay", timeout: 600 });
     // Its own entry point, so nothing but a hand-over exits 2; long timeout, since Claude Code kills it at that.
     expect(hooks.Stop[1].hooks[0]).toEqual({ type: 'command', command: "node '/opt/relay tui/bin/relay-tui-hook-wait.js' --session session-1 --root /srv/relay", timeout: 86_400, async: true, asyncRewake: true });
-    expect(hooks.UserPromptSubmit[0].hooks[0].command).toContain(' hook prompt --session session-1 ');
-    expect(hooks.StopFailure[0].hooks[0].command).toContain(' hook stop-failure --session session-1 ');
-    expect(hooks.Notification[0].hooks[0].command).toContain(' hook notify --session session-1 ');
+    expect(hooks.UserPromptSubmit[0].hooks[0].command).toContain("relay-tui-hook.js' prompt --session session-1 ");
+    expect(hooks.StopFailure[0].hooks[0].command).toContain("relay-tui-hook.js' stop-failure --session session-1 ");
+    expect(hooks.Notification[0].hooks[0].command).toContain("relay-tui-hook.js' notify --session session-1 ");
   });
 
   it('the Stop hook window is passed on when given', () => {
     const withWindow = hookSpecs({ bin: '/b/relay-tui.js', session: 's', root: '/r', windowS: 5 });
-    expect(withWindow[0].command).toBe('node /b/relay-tui.js hook stop --session s --root /r --timeout 5');
+    expect(withWindow[0].command).toBe('node /b/relay-tui-hook.js stop --session s --root /r --timeout 5');
     expect(withWindow[1].command).not.toContain('--timeout');
   });
 

@@ -1,8 +1,7 @@
 import { oneLine } from '../text.js';
-import { checkSessionId } from '../session-io.js';
 import { markWakeTurn, startNewChain } from './hook-chain.js';
 import { ackClaim } from './hook-claim.js';
-import { HookOutput, openRoot, parseInput, readStdin, str, tellOperator } from './hook-io.js';
+import { checkHookSession, HOOK_SESSION_ID_RE, HookOutput, openRoot, parseInput, readStdin, str, tellOperator } from './hook-io.js';
 import type { HookOptions } from './hook.js';
 import { deliveryNonce } from './hook-wait.js';
 
@@ -22,7 +21,7 @@ export async function promptHook(o: HookOptions, _out: HookOutput): Promise<void
   const input = parseInput(await readStdin());
   const session = o.session;
   if (!session || !input) return;
-  checkSessionId(session);
+  checkHookSession(session);
   const prompt = str(input.prompt) ?? '';
   const p = openRoot(o.root);
   const nonce = deliveryNonce(prompt);
@@ -50,7 +49,7 @@ const FAILURES: Record<string, { why: string; priority: number }> = {
 export async function stopFailureHook(o: HookOptions, out: HookOutput): Promise<void> {
   const input = parseInput(await readStdin());
   if (!input) return out.say('no StopFailure-hook JSON on stdin.');
-  const session = o.session && /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(o.session) ? o.session : 'claude-code';
+  const session = o.session && HOOK_SESSION_ID_RE.test(o.session) ? o.session : 'claude-code';
   const error = str(input.error) ?? str((input.error as any)?.type) ?? 'unknown';
   const details = str(input.error_details);
   const last = str(input.last_assistant_message);

@@ -61,19 +61,22 @@ export interface HookTarget {
 }
 
 /**
- * The one place a hook's command line is built. The waiter runs from its own entry
- * point next to the CLI's (bin/relay-tui-hook-wait.js): nothing there but a deliberate
- * hand-over exits 2, which for an asyncRewake hook wakes the session.
+ * The one place a hook's command line is built. The hooks run from entry points next to
+ * the CLI's: bin/relay-tui-hook.js (no main-CLI start-up; they run on every turn), and
+ * the waiter's bin/relay-tui-hook-wait.js, where nothing but a deliberate hand-over exits
+ * 2, which for an asyncRewake hook wakes the session.
  */
 export function hookCommandLine(kind: HookKind, t: HookTarget): string {
   const tail = `--session ${shellQuote(t.session)} --root ${shellQuote(t.root)}`;
   if (kind === 'wait') return `node ${shellQuote(path.join(path.dirname(t.bin), 'relay-tui-hook-wait.js'))} ${tail}`;
   const window = kind === 'stop' && t.windowS !== undefined ? ` --timeout ${t.windowS}` : '';
-  return `node ${shellQuote(t.bin)} hook ${kind} ${tail}${window}`;
+  // The hooks' own entry point: without the main CLI's start-up, and exit 0 on every path.
+  return `node ${shellQuote(path.join(path.dirname(t.bin), 'relay-tui-hook.js'))} ${kind} ${tail}${window}`;
 }
 
 export function hookSpecs(t: HookTarget): HookSpec[] {
-  const mine = (sub: string) => new RegExp(`relay-tui(\\.js)?'?\\s+hook\\s+${sub}(\\s|$)`);
+  // Ours, in the current form (relay-tui-hook.js SUB) or the older one (relay-tui.js hook SUB).
+  const mine = (sub: string) => new RegExp(`relay-tui(\\.js)?'?\\s+hook\\s+${sub}(\\s|$)|relay-tui-hook(\\.js)?'?\\s+${sub}(\\s|$)`);
   return [
     { event: 'Stop', command: hookCommandLine('stop', t), timeout: STOP_HOOK_TIMEOUT_S, ours: mine('stop') },
     { event: 'Stop', command: hookCommandLine('wait', t), timeout: WAITER_TIMEOUT_S, async: true, asyncRewake: true, ours: /relay-tui-hook-wait(\.js)?'?(\s|$)/ },

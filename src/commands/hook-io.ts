@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { createPublisher } from '../adapters/ntfy.js';
 import { mergeEnv, readDotenv } from '../config/env.js';
-import { loadConfig } from '../config/load.js';
-import { configSchema, stopHookBlockCap } from '../config/schema.js';
+import { stopHookBlockCap } from '../config/claude-code-cap.js';
+import type { Config } from '../config/schema.js';
 import { appendNotice, type HookNotice } from '../engine/hook-notices.js';
 import { resolveRoot, rootPaths, type RootPaths } from '../root.js';
 
@@ -94,14 +94,26 @@ export function openRoot(root: string | undefined): RootPaths {
   return rootPaths(resolveRoot(root));
 }
 
-/** The root's config, or the defaults when it cannot be read (a hook never fails on config). */
-export function loadRootConfig(p: RootPaths, out?: HookOutput) {
+/**
+ * The root's config, or the defaults when it cannot be read (a hook never fails on
+ * config). Imported on demand: the config's schema costs most of a hook's start-up,
+ * and the hooks that run on every prompt do not need it.
+ */
+export async function loadRootConfig(p: RootPaths, out?: HookOutput): Promise<Config> {
+  const [{ loadConfig }, { configSchema }] = await Promise.all([import('../config/load.js'), import('../config/schema.js')]);
   try {
     return loadConfig(p.config, { seed: false }).config;
   } catch (err) {
     out?.say(`${(err as Error).message}; using the default hooks.max_chain and limits.`);
     return configSchema.parse({});
   }
+}
+
+/** The session-id rule of the envelope schema (config/schema.ts SESSION_ID_RE), without loading the schema. */
+export const HOOK_SESSION_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+export function checkHookSession(id: string): void {
+  if (!HOOK_SESSION_ID_RE.test(id)) throw new Error(`not a valid session id: ${JSON.stringify(id)} (letters, digits, _ and -, at most 64)`);
 }
 
 /**

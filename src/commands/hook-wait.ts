@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
-import { SESSION_ID_RE } from '../config/schema.js';
 import type { RootPaths } from '../root.js';
 import { claimHeld, claimReply, hooksDir, releaseClaim, sessionDir, stopHookWaiting, takeHolderLock, waiterLockPath } from './hook-claim.js';
-import { openRoot, parseInput, readStdin } from './hook-io.js';
+import { HOOK_SESSION_ID_RE, openRoot, parseInput, readStdin } from './hook-io.js';
 import { cmdline, findClaudeCode, isLive, isPrintModeWithoutStreamInput, procId, type ProcId } from './hook-proc.js';
 import { replyReason } from './hook-text.js';
 import { waitUntil } from './hook-watch.js';
@@ -71,7 +70,7 @@ function note(line: string): 0 {
 }
 
 export async function runWaiter(o: WaiterOptions): Promise<number> {
-  if (!SESSION_ID_RE.test(o.session)) return note(`needs --session ID (a valid session id), got ${JSON.stringify(o.session)}`);
+  if (!HOOK_SESSION_ID_RE.test(o.session)) return note(`needs --session ID (a valid session id), got ${JSON.stringify(o.session)}`);
   const cc = o.cc ?? findClaudeCode();
   if (!cc) return note('cannot tell which Claude Code runs this hook (started by init?); not waiting');
   if (!o.cc && isPrintModeWithoutStreamInput(cmdline(cc.pid))) return note('claude -p does not wake from a background hook; not waiting');

@@ -2,12 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { lockHolder } from '../adapters/lock.js';
 import type { RootPaths } from '../root.js';
-import { checkSessionId, enqueueEnvelope } from '../session-io.js';
 import { chainCount, readRecord, readRelayChain, writeRecord } from './hook-chain.js';
 import { ackClaim, claimReply, markStopWaiting, releaseClaim, sessionDir, type Claimed } from './hook-claim.js';
 import { promptHook, stopFailureHook } from './hook-events.js';
-import { installCommand } from './hook-install.js';
-import { effectiveMaxChain, HookOutput, loadRootConfig, openRoot, parseInput, readStdin, str, tellOperator } from './hook-io.js';
+import { checkHookSession, effectiveMaxChain, HOOK_SESSION_ID_RE, HookOutput, loadRootConfig, openRoot, parseInput, readStdin, str, tellOperator } from './hook-io.js';
 import { findClaudeCode, isLive, procId, type ProcId } from './hook-proc.js';
 import { describeToolUse, fitEnvelopeContent, lastAssistantTextFromFile, lastToolUseFromFile, replyReason } from './hook-text.js';
 import { waitUntil } from './hook-watch.js';
@@ -68,7 +66,7 @@ export async function hookCommand(rest: string[], o: HookOptions): Promise<numbe
     case 'notify':
       return guarded('notify', (out) => notifyHook(o, out));
     case 'install':
-      return installCommand(o);
+      return (await import('./hook-install.js')).installCommand(o);
     default:
       process.stderr.write(`relay-tui hook: ${sub ? `unknown hook command ${sub}` : 'which hook?'}\n${USAGE}`);
       return 2;
@@ -93,7 +91,7 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
   const input = parseInput(await readStdin());
   const session = o.session;
   if (!session) return out.say('hook stop needs --session ID (see relay-tui hook install); letting Claude Code stop.');
-  checkSessionId(session);
+  checkHookSession(session);
   if (!input) return out.say('no Stop-hook JSON on stdin; letting Claude Code stop.');
   const event = str(input.hook_event_name);
   if (event && event !== 'Stop') return out.say(`hook stop got a ${event} event; it only handles Stop.`);
@@ -101,7 +99,8 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
   const p = openRoot(o.root);
   if (!lockHolder(p.lock)) return out.say(`no relay is running on ${p.root}; this turn was not sent for review (start it with: relay-tui --no-ui --root ${p.root}).`);
 
-  const config = loadRootConfig(p, out);
+  const config = await loadRootConfig(p, out);
+  const { enqueueEnvelope } = await import('../session-io.js');
   const chainCap = effectiveMaxChain(config.hooks.max_chain);
   if (chainCap.clamped) out.say(`hooks.max_chain ${config.hooks.max_chain} is not below Claude Code's cap of ${chainCap.cap} consecutive Stop-hook blocks; using ${chainCap.max}.`);
   const active = input.stop_hook_active === true;
@@ -244,7 +243,7 @@ async function notifyHook(o: HookOptions, out: HookOutput): Promise<void> {
   if (!input) return out.say('no Notification-hook JSON on stdin.');
   let message = str(input.message)?.trim();
   if (!message) return out.say('the notification had no message.');
-  const session = o.session && /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(o.session) ? o.session : path.basename(str(input.cwd) ?? process.cwd()) || 'claude-code';
+  const session = o.session && HOOK_SESSION_ID_RE.test(o.session) ? o.session : path.basename(str(input.cwd) ?? process.cwd()) || 'claude-code';
   const type = str(input.notification_type);
   // Not something waiting on the operator.
   if (type === 'auth_success') return;

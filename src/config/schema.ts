@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { stopHookBlockCap } from './claude-code-cap.js';
 
 /**
  * The one source of truth for config.yaml: the TypeScript type, the validation and
@@ -110,10 +111,6 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type SessionConfig = Config['sessions'][number];
 
-/** Claude Code's cap of consecutive Stop-hook blocks: CLAUDE_CODE_STOP_HOOK_BLOCK_CAP when set, else 8. */
-export function stopHookBlockCap(env: NodeJS.ProcessEnv = process.env): number {
-  const n = Number(env.CLAUDE_CODE_STOP_HOOK_BLOCK_CAP);
-  return Number.isInteger(n) && n > 0 ? n : 8;
-}
+export { stopHookBlockCap };
 
 export const SESSION_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;

@@ -117,8 +117,9 @@ for (const version of CC_VERSIONS) {
       expect(ns.filter((n) => n.kind === 'prompt_typed')).toHaveLength(1);
       expect(String(r.stdout)).toContain('"type":"result"');
       // Round trip: Claude Code's reply ends (its Stop hook starts) -> its next API call, through the relay.
-      const trips = [2, 3].map((i) => ccReqs[i].receivedAt - s.ccReplied[i - 1]);
-      console.log(`[measure] Claude Code ${version}: Stop hook round trip (fake API reply -> next Claude Code call): ${trips.map((t) => `${t} ms`).join(', ')}`);
+      const relayReqs = s.relayRequests();
+      const trips = [2, 3].map((i) => `${ccReqs[i].receivedAt - s.ccReplied[i - 1]} ms (to the relay's call ${relayReqs[i - 1].receivedAt - s.ccReplied[i - 1]} ms)`);
+      console.log(`[measure] Claude Code ${version}: Stop hook round trip (fake API reply -> next Claude Code call): ${trips.join(', ')}`);
     }, 150_000);
 
     it('-p: Claude Code stops by itself when no relay runs, and says why', async () => {

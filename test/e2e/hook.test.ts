@@ -255,7 +255,7 @@ describe('hook install and notify', () => {
     expect(merged.hooks.PostToolUse).toEqual(existing.hooks.PostToolUse);
     const stopCmd: string = merged.hooks.Stop[0].hooks[0].command;
     const notifyCmd: string = merged.hooks.Notification[0].hooks[0].command;
-    expect(stopCmd).toBe(`node ${path.resolve('bin/relay-tui.js')} hook stop --session session-2 --root ${h.root}`);
+    expect(stopCmd).toBe(`node ${path.resolve('bin/relay-tui-hook.js')} stop --session session-2 --root ${h.root}`);
     expect(merged.hooks.Stop[0].hooks[0].timeout).toBe(600);
 
     const second = await h.cli(['hook', 'install', '--session', 'session-2', '--project', tmp, '--root', h.root]);
