@@ -198,7 +198,8 @@ for (const version of CC_VERSIONS) {
       const answeredAt = Date.now();
       expect((await s.h.cli(['say', 'Keep the logs, archive them.'])).exitCode).toBe(0);
       const woken = await poll(() => s.ccRequests().find((r) => r.receivedAt >= answeredAt && lastUserJson(r).includes('tok-late')), 60_000, () => `the late reply never woke the session (phase ${phase}); pane:\n${tmux!.pane()}`);
-      console.log(`[measure] Claude Code ${version}: late delivery (operator answer -> woken Claude Code call): ${woken.receivedAt - answeredAt} ms`);
+      const answerCall = s.relayRequests().find((r) => r.receivedAt >= answeredAt)!;
+      console.log(`[measure] Claude Code ${version}: late delivery (operator answer -> woken Claude Code call): ${woken.receivedAt - answeredAt} ms (from the relay's call for the answer: ${woken.receivedAt - answerCall.receivedAt} ms)`);
       expect(lastUserJson(woken)).toContain(FRAMING);
       expect(s.ccRequests().length).toBe(callsBefore + 1);
       // Confirmed through the woken turn: input.txt acked, no claim left.
