@@ -19,13 +19,14 @@ let h: Harness | undefined;
 let tmux: TmuxClaude | undefined;
 const temps: string[] = [];
 afterEach(async () => {
-  tmux?.kill();
+  await tmux?.kill();
   tmux = undefined;
   // A hook that outlives its Claude Code notices within seconds; the root is removed after it.
   if (h) await waitHooksGone(h.paths.state);
   await h?.close();
   h = undefined;
-  for (const d of temps.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  // A Claude Code on its way out may still write its transcript: retry a directory that refills.
+  for (const d of temps.splice(0)) fs.rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 function tempDir(prefix: string): string {

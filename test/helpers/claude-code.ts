@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa, execaSync } from 'execa';
 import type { FakeRequest } from '../../src/demo/fake-api.js';
-import { isLive, type ProcId } from '../../src/commands/hook-proc.js';
+import { isLive, procId, type ProcId } from '../../src/commands/hook-proc.js';
 
 /**
  * The real Claude Code CLI for end-to-end tests. .ci/run installs each pinned
@@ -158,12 +158,35 @@ export class TmuxClaude {
     }
   }
 
-  kill(): void {
+  /** Claude Code itself: the child of `timeout` in the pane. */
+  claudePid(): number | undefined {
+    const pane = this.panePid();
+    if (!pane) return undefined;
+    try {
+      const kids = fs.readFileSync(`/proc/${pane}/task/${pane}/children`, 'utf8').trim().split(/\s+/).map(Number).filter((n) => n > 0);
+      return kids[0];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Ends the tmux server and waits (bounded) until Claude Code has exited, so its files can be removed. */
+  async kill(): Promise<void> {
+    const cc = this.claudePid();
+    const id = cc ? procId(cc) : undefined;
     try {
       execaSync('tmux', ['-L', this.socket, 'kill-server'], { reject: false });
     } catch {
       /* already gone */
     }
+    if (!id) return;
+    await poll(() => (isLive(id) ? undefined : true), 10_000, () => 'Claude Code did not exit').catch(() => {
+      try {
+        process.kill(id.pid, 'SIGKILL');
+      } catch {
+        /* gone meanwhile */
+      }
+    });
   }
 }
 
