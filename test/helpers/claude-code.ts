@@ -37,6 +37,8 @@ export function ccEnv(home: string, apiUrl: string, extra: Record<string, string
     HOME: home,
     TERM: 'xterm-256color',
     LANG: 'C.UTF-8',
+    // Claude Code keeps per-project scratch files in $TMPDIR/claude-<uid>: inside the temp home, removed with it.
+    TMPDIR: ensureDir(path.join(home, 'tmp')),
     ANTHROPIC_API_KEY: CC_KEY,
     ANTHROPIC_BASE_URL: apiUrl,
     DISABLE_TELEMETRY: '1',
@@ -45,6 +47,11 @@ export function ccEnv(home: string, apiUrl: string, extra: Record<string, string
     CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL: '1',
     ...extra,
   };
+}
+
+function ensureDir(d: string): string {
+  fs.mkdirSync(d, { recursive: true });
+  return d;
 }
 
 /** ~/.claude.json as after a first run: onboarding done, the key approved, the project trusted. */
