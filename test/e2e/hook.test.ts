@@ -206,7 +206,8 @@ describe('hook stop', () => {
     // The human types into Claude Code: that turn's stop is not hook-continued, and a new chain starts.
     const fresh = await hookStop(stopInput({ message: 'Turn D after the human spoke', active: false }));
     expect(parseDecision(fresh.stdout).decision).toBe('block');
-    await h.waitStatus((s) => s.sessions['session-1'].hook_chain === 3);
+    // The relay hears of the typed prompt (notice prompt_typed) and starts its own count again too.
+    await h.waitStatus((s) => s.sessions['session-1'].turns === 3 && s.sessions['session-1'].hook_chain <= 1);
     const again = await hookStop(stopInput({ message: 'Turn E', active: true }));
     expect(parseDecision(again.stdout).decision).toBe('block');
   });
