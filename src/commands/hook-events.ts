@@ -1,3 +1,4 @@
+import { lockHolder } from '../adapters/lock.js';
 import { oneLine } from '../text.js';
 import { markWakeTurn, startNewChain } from './hook-chain.js';
 import { ackClaim } from './hook-claim.js';
@@ -55,6 +56,8 @@ export async function stopFailureHook(o: HookOptions, out: HookOutput): Promise<
   const last = str(input.last_assistant_message);
   const f = FAILURES[error] ?? { why: `an API error (${error})`, priority: 4 };
   const p = openRoot(o.root);
+  // A running relay shows the notice and pings it itself; with none, the hook pings.
+  const relayUp = !!lockHolder(p.lock);
   await tellOperator(p, {
     at: new Date().toISOString(),
     kind: 'stop_failure',
@@ -62,6 +65,6 @@ export async function stopFailureHook(o: HookOptions, out: HookOutput): Promise<
     title: `stopped: ${f.why}`,
     message: `Claude Code's turn ended on ${f.why} [${error}]${details ? `: ${oneLine(details, 300)}` : ''}. The session is idle until someone types into it.${last ? ` Its last message: ${oneLine(last, 200)}` : ''}`,
     priority: f.priority,
-  });
+  }, !relayUp);
   out.say(`this turn ended on ${f.why}; the operator was told.`);
 }
