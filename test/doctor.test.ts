@@ -181,7 +181,8 @@ describe('relay-tui doctor', () => {
     const settings = (hooks: { event: string; command: string }[]) =>
       fs.writeFileSync(
         path.join(project, '.claude', 'settings.json'),
-        JSON.stringify({ hooks: Object.fromEntries(hooks.map((h) => [h.event, [{ hooks: [{ type: 'command', command: h.command }] }]])) }),
+        // Grouped by event: hook install writes two Stop entries (the windowed hook and the late-reply waiter).
+        JSON.stringify({ hooks: hooks.reduce<Record<string, unknown[]>>((acc, h) => ({ ...acc, [h.event]: [...(acc[h.event] ?? []), { hooks: [{ type: 'command', command: h.command }] }] }), {}) }),
       );
     const cfg = undefined;
     const none = checkProjectHooks(project, root, cfg);

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hookSpecs, installCommand, mergeHookSettings, shellQuote } from '../src/commands/hook-install.js';
 import { appendNotice, HookNoticeReader, noticesFile, type HookNotice } from '../src/engine/hook-notices.js';
-import { combineReplies, fitEnvelopeContent, lastAssistantText, lastAssistantTextFromFile, MAX_REASON_CHARS, replyReason } from '../src/commands/hook-text.js';
-import { chainCount } from '../src/commands/hook.js';
+import { describeToolUse, fitEnvelopeContent, frameReply, lastAssistantText, lastAssistantTextFromFile, lastToolUse, MAX_REASON_CHARS, replyReason } from '../src/commands/hook-text.js';
+import { chainCount } from '../src/commands/hook-chain.js';
 import { rootPaths } from '../src/root.js';
 
 let dir: string;
@@ -64,16 +64,43 @@ describe('transcript parsing', () => {
   });
 });
 
+describe('the tool a permission prompt is about', () => {
+  it('is the last tool call of the transcript, named with its one telling argument', () => {
+    const jsonl = [
+      user('run the tests'),
+      asst('m1', [{ type: 'tool_use', id: 't1', name: 'Read', input: { file_path: '/a.ts' } }]),
+      asst('m2', [{ type: 'text', text: 'now' }, { type: 'tool_use', id: 't2', name: 'Bash', input: { command: 'npm   test\n -- --run', description: 'Run tests' } }]),
+    ].join('\n');
+    const t = lastToolUse(jsonl)!;
+    expect(t.name).toBe('Bash');
+    expect(describeToolUse(t)).toBe('Bash: npm test -- --run');
+    expect(describeToolUse({ name: 'Edit', input: { file_path: '/src/x.ts', old_string: 'a' } })).toBe('Edit: /src/x.ts');
+    expect(describeToolUse({ name: 'mcp__db__query', input: {} })).toBe('mcp__db__query');
+    expect(describeToolUse({ name: 'Bash', input: { command: 'x'.repeat(500) } }).length).toBeLessThan(180);
+    expect(lastToolUse(user('hi'))).toBeUndefined();
+  });
+});
+
 describe('settings merge', () => {
   const specs = hookSpecs({ bin: '/opt/relay tui/bin/relay-tui.js', session: 'session-1', root: '/srv/relay' });
   const F = '/p/.claude/settings.json';
 
-  it('adds Stop and Notification entries to an empty file', () => {
+  it('adds every hook to an empty file: Stop, the late-reply waiter, UserPromptSubmit, StopFailure, Notification', () => {
     const { settings, changes } = mergeHookSettings(undefined, specs, F);
-    expect(changes).toEqual(['added the Stop hook', 'added the Notification hook']);
-    const stop = (settings.hooks as any).Stop[0].hooks[0];
-    expect(stop).toEqual({ type: 'command', command: "node '/opt/relay tui/bin/relay-tui.js' hook stop --session session-1 --root /srv/relay", timeout: 600 });
-    expect((settings.hooks as any).Notification[0].hooks[0].command).toContain(' hook notify --session session-1 ');
+    expect(changes).toEqual(['added the Stop hook', 'added the Stop (late-reply waiter) hook', 'added the UserPromptSubmit hook', 'added the StopFailure hook', 'added the Notification hook']);
+    const hooks = settings.hooks as any;
+    expect(hooks.Stop[0].hooks[0]).toEqual({ type: 'command', command: "node '/opt/relay tui/bin/relay-tui-hook.js' stop --session session-1 --root /srv/relay", timeout: 600 });
+    // Its own entry point, so nothing but a hand-over exits 2; long timeout, since Claude Code kills it at that.
+    expect(hooks.Stop[1].hooks[0]).toEqual({ type: 'command', command: "node '/opt/relay tui/bin/relay-tui-hook-wait.js' --session session-1 --root /srv/relay", timeout: 86_400, async: true, asyncRewake: true });
+    expect(hooks.UserPromptSubmit[0].hooks[0].command).toContain("relay-tui-hook.js' prompt --session session-1 ");
+    expect(hooks.StopFailure[0].hooks[0].command).toContain("relay-tui-hook.js' stop-failure --session session-1 ");
+    expect(hooks.Notification[0].hooks[0].command).toContain("relay-tui-hook.js' notify --session session-1 ");
+  });
+
+  it('the Stop hook window is passed on when given', () => {
+    const withWindow = hookSpecs({ bin: '/b/relay-tui.js', session: 's', root: '/r', windowS: 5 });
+    expect(withWindow[0].command).toBe('node /b/relay-tui-hook.js stop --session s --root /r --timeout 5');
+    expect(withWindow[1].command).not.toContain('--timeout');
   });
 
   it('keeps every other key and hook, and a second merge changes nothing', () => {
@@ -94,7 +121,7 @@ describe('settings merge', () => {
     expect(s.permissions).toEqual(existing.permissions);
     expect(s.env).toEqual({ FOO: '1' });
     expect(s.hooks.PreToolUse).toEqual(existing.hooks.PreToolUse);
-    expect(s.hooks.Stop).toHaveLength(2);
+    expect(s.hooks.Stop).toHaveLength(3); // theirs, ours, the waiter
     expect(s.hooks.Stop[0]).toEqual({ hooks: [{ type: 'command', command: 'say done' }] });
     const second = mergeHookSettings(first.settings, specs, F);
     expect(second.changes).toEqual([]);
@@ -110,12 +137,15 @@ describe('settings merge', () => {
       },
     };
     const { settings, changes } = mergeHookSettings(existing, specs, F);
-    expect(changes).toEqual(['updated the Stop hook', 'removed 1 duplicate Stop hook(s)', 'updated the Notification hook']);
+    expect(changes).toEqual(['updated the Stop hook', 'removed 1 duplicate Stop hook(s)', 'added the Stop (late-reply waiter) hook', 'added the UserPromptSubmit hook', 'added the StopFailure hook', 'updated the Notification hook']);
     const s = settings as any;
-    expect(s.hooks.Stop).toHaveLength(1);
+    expect(s.hooks.Stop).toHaveLength(2);
     expect(s.hooks.Stop[0].hooks).toEqual([{ type: 'command', command: 'say done' }, { type: 'command', command: specs[0].command, timeout: 600 }]);
     expect(s.hooks.Notification[0].matcher).toBe('permission_prompt');
-    expect(s.hooks.Notification[0].hooks[0].command).toBe(specs[1].command);
+    expect(s.hooks.Notification[0].hooks[0].command).toBe(specs[4].command);
+    // A waiter entry that lost its asyncRewake flag (hand edit) is put right.
+    delete s.hooks.Stop[1].hooks[0].asyncRewake;
+    expect(mergeHookSettings(s, specs, F).changes).toEqual(['updated the Stop (late-reply waiter) hook']);
   });
 
   it('refuses shapes Claude Code would not accept', () => {
@@ -152,43 +182,46 @@ describe('settings merge', () => {
 });
 
 describe('long replies', () => {
-  it('a reply that fits is the reason as it is', () => {
-    const r = replyReason('short', { session: 's', repliesDir: path.join(dir, 'replies') });
-    expect(r).toEqual({ reason: 'short' });
+  it('a reply that fits is the reason as it is, framed: the hook itself asks, and says where it comes from', () => {
+    const r = replyReason('short', { session: 's', root: '/srv/relay', repliesDir: path.join(dir, 'replies') });
+    expect(r.reason).toBe(frameReply('short', { session: 's', root: '/srv/relay' }));
+    expect(r.reason).toMatch(/^relay-tui, the Stop hook configured in this project, asks you to continue/);
+    expect(r.reason).toContain("this project's configured reviewer relay (relay-tui, root /srv/relay, session s)");
+    expect(r.reason.endsWith('<reviewer-reply>\nshort\n</reviewer-reply>')).toBe(true);
+    expect(frameReply('x', { session: 's', root: '/r', late: true })).toContain('arrived after your previous turn had ended');
     expect(fs.existsSync(path.join(dir, 'replies'))).toBe(false);
+  });
+
+  it('a reply of 29,000 characters (under the measured 30,010 that reached the model) is not spilled', () => {
+    const r = replyReason('a'.repeat(29_000), { session: 's', root: '/r', repliesDir: path.join(dir, 'replies') });
+    expect(r.file).toBeUndefined();
+    expect(r.reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
   });
 
   it('a long reply goes whole to a 0600 file; the reason has its start and says where', () => {
     const para = (i: number) => `Paragraph ${i}: ${'lorem ipsum '.repeat(40)}\n`;
-    const reply = Array.from({ length: 60 }, (_, i) => para(i)).join('');
+    const reply = Array.from({ length: 80 }, (_, i) => para(i)).join('');
     expect(reply.length).toBeGreaterThan(MAX_REASON_CHARS);
     const repliesDir = path.join(dir, 'replies');
-    const r = replyReason(reply, { session: 'session-1', repliesDir, now: new Date('2026-05-02T15:30:00.123Z') });
+    const r = replyReason(reply, { session: 'session-1', root: '/r', repliesDir, now: new Date('2026-05-02T15:30:00.123Z') });
     expect(r.file).toBe(path.join(repliesDir, 'session-1-2026-05-02T15-30-00-123Z.md'));
     expect(fs.readFileSync(r.file!, 'utf8')).toBe(reply);
     expect(fs.statSync(r.file!).mode & 0o777).toBe(0o600);
     expect(r.reason.length).toBeLessThanOrEqual(MAX_REASON_CHARS);
     expect(r.reason).toContain(r.file!);
     expect(r.reason).toContain('Paragraph 0:');
-    expect(r.reason).toMatch(/continues in .*\.md\]$/);
+    expect(r.reason).toMatch(/continues in .*\.md\]\n<\/reviewer-reply>$/);
     // Cut at a line break, not mid-paragraph.
     const inline = r.reason.split('\n\n[relay-tui: the reply continues')[0];
+    expect(r.reason).toContain('<reviewer-reply>');
     expect(inline.endsWith('lorem ipsum')).toBe(true);
   });
 
   it('never splits a surrogate pair', () => {
     const reply = '😀'.repeat(6000);
-    const r = replyReason(reply, { session: 's', repliesDir: path.join(dir, 'r'), max: 501 });
-    expect(r.reason.length).toBeLessThanOrEqual(501);
+    const r = replyReason(reply, { session: 's', root: '/r', repliesDir: path.join(dir, 'r'), max: 901 });
+    expect(r.reason.length).toBeLessThanOrEqual(901);
     expect(() => encodeURIComponent(r.reason)).not.toThrow();
-  });
-
-  it('combines a reply left from an earlier turn with the latest', () => {
-    expect(combineReplies(undefined, 'new')).toBe('new');
-    expect(combineReplies(undefined, undefined)).toBeUndefined();
-    const both = combineReplies('old', 'new')!;
-    expect(both.indexOf('old')).toBeLessThan(both.indexOf('new'));
-    expect(combineReplies('old', undefined)).toContain('not in yet');
   });
 
   it('an oversized message is cut to fit the envelope limit, start and end kept', () => {

@@ -70,6 +70,9 @@ function findOurHooks(project: string): { hooks: OurHook[]; problems: Finding[] 
         for (const h of isObject(g) && Array.isArray(g.hooks) ? g.hooks : []) {
           if (!isObject(h) || typeof h.command !== 'string') continue;
           const words = shellWords(h.command);
+          // hook install writes `node DIR/relay-tui-hook.js SUB ...` (the hooks' own entry, beside DIR/relay-tui.js): read it as `DIR/relay-tui.js hook SUB`.
+          const entry = words.findIndex((w) => /relay-tui-hook(\.js)?$/.test(w));
+          if (entry >= 0) words.splice(entry, 1, words[entry].replace(/relay-tui-hook(\.js)?$/, 'relay-tui$1'), 'hook');
           const at = words.indexOf('hook');
           if (at < 1 || !/relay-tui(\.js)?$/.test(words[at - 1])) continue;
           if (words[at + 1] === (event === 'Stop' ? 'stop' : 'notify')) hooks.push({ event, file, words });

@@ -5,25 +5,31 @@ import { writeAtomic } from '../adapters/fs-atomic.js';
 import { loadConfig } from '../config/load.js';
 import { resolveRoot } from '../root.js';
 import { checkSessionId } from '../session-io.js';
+import { WAITER_TIMEOUT_S } from './hook-wait.js';
 
 /**
- * `relay-tui hook install`: puts the Stop and Notification hook entries into a
- * project's .claude/settings.json. Merges: every other key and every other hook is
+ * `relay-tui hook install`: puts the relay-tui hook entries (Stop, the late-reply
+ * waiter, UserPromptSubmit, StopFailure, Notification) into a project's
+ * .claude/settings.json. Merges: every other key and every other hook is
  * kept as it is; an entry of ours already there is left alone when it is the same
  * and updated in place when it differs (another session id, a moved checkout), so a
  * second run changes nothing and never adds a duplicate.
  */
 
-/** Claude Code's own limit for a command hook; the Stop hook gives up 60 s before it. */
+/** Claude Code's default limit for a command hook; the Stop hook's window ends 60 s before it. */
 export const STOP_HOOK_TIMEOUT_S = 600;
-export const NOTIFY_HOOK_TIMEOUT_S = 30;
+export const SHORT_HOOK_TIMEOUT_S = 30;
 
-export type HookEvent = 'Stop' | 'Notification';
+export type HookEvent = 'Stop' | 'UserPromptSubmit' | 'StopFailure' | 'Notification';
+export type HookKind = 'stop' | 'wait' | 'prompt' | 'stop-failure' | 'notify';
 
 export interface HookSpec {
   event: HookEvent;
   command: string;
   timeout: number;
+  /** The late-reply waiter runs in the background and wakes the idle session (Claude Code's asyncRewake). */
+  async?: boolean;
+  asyncRewake?: boolean;
   /** Recognises an entry of ours in that event, whatever its session or paths. */
   ours: RegExp;
 }
@@ -46,12 +52,37 @@ export function cliBinPath(): string {
   return fileURLToPath(new URL('../../bin/relay-tui.js', import.meta.url));
 }
 
-export function hookSpecs(o: { bin: string; session: string; root: string }): HookSpec[] {
-  const base = `node ${shellQuote(o.bin)} hook`;
-  const tail = `--session ${shellQuote(o.session)} --root ${shellQuote(o.root)}`;
+export interface HookTarget {
+  bin: string;
+  session: string;
+  root: string;
+  /** The Stop hook's window in seconds (--timeout), when not the default. */
+  windowS?: number;
+}
+
+/**
+ * The one place a hook's command line is built. The hooks run from entry points next to
+ * the CLI's: bin/relay-tui-hook.js (no main-CLI start-up; they run on every turn), and
+ * the waiter's bin/relay-tui-hook-wait.js, where nothing but a deliberate hand-over exits
+ * 2, which for an asyncRewake hook wakes the session.
+ */
+export function hookCommandLine(kind: HookKind, t: HookTarget): string {
+  const tail = `--session ${shellQuote(t.session)} --root ${shellQuote(t.root)}`;
+  if (kind === 'wait') return `node ${shellQuote(path.join(path.dirname(t.bin), 'relay-tui-hook-wait.js'))} ${tail}`;
+  const window = kind === 'stop' && t.windowS !== undefined ? ` --timeout ${t.windowS}` : '';
+  // The hooks' own entry point: without the main CLI's start-up, and exit 0 on every path.
+  return `node ${shellQuote(path.join(path.dirname(t.bin), 'relay-tui-hook.js'))} ${kind} ${tail}${window}`;
+}
+
+export function hookSpecs(t: HookTarget): HookSpec[] {
+  // Ours, in the current form (relay-tui-hook.js SUB) or the older one (relay-tui.js hook SUB).
+  const mine = (sub: string) => new RegExp(`relay-tui(\\.js)?'?\\s+hook\\s+${sub}(\\s|$)|relay-tui-hook(\\.js)?'?\\s+${sub}(\\s|$)`);
   return [
-    { event: 'Stop', command: `${base} stop ${tail}`, timeout: STOP_HOOK_TIMEOUT_S, ours: /relay-tui(\.js)?'?\s+hook\s+stop(\s|$)/ },
-    { event: 'Notification', command: `${base} notify ${tail}`, timeout: NOTIFY_HOOK_TIMEOUT_S, ours: /relay-tui(\.js)?'?\s+hook\s+notify(\s|$)/ },
+    { event: 'Stop', command: hookCommandLine('stop', t), timeout: STOP_HOOK_TIMEOUT_S, ours: mine('stop') },
+    { event: 'Stop', command: hookCommandLine('wait', t), timeout: WAITER_TIMEOUT_S, async: true, asyncRewake: true, ours: /relay-tui-hook-wait(\.js)?'?(\s|$)/ },
+    { event: 'UserPromptSubmit', command: hookCommandLine('prompt', t), timeout: SHORT_HOOK_TIMEOUT_S, ours: mine('prompt') },
+    { event: 'StopFailure', command: hookCommandLine('stop-failure', t), timeout: SHORT_HOOK_TIMEOUT_S, ours: mine('stop-failure') },
+    { event: 'Notification', command: hookCommandLine('notify', t), timeout: SHORT_HOOK_TIMEOUT_S, ours: mine('notify') },
   ];
 }
 
@@ -65,7 +96,11 @@ export function hookSpecs(o: { bin: string; session: string; root: string }): Ho
 export function remoteHookSpecs(o: { bin: string; session: string; target: string; env: Record<string, string> }): HookSpec[] {
   const vars = Object.entries(o.env).map(([k, v]) => `${k}=${shellQuote(v)} `).join('');
   const tail = `--session ${shellQuote(o.session)} --remote ${shellQuote(o.target)}`;
-  return hookSpecs({ bin: o.bin, session: o.session, root: '' }).map((spec) => ({
+  // Only the Stop hook and the Notification hook go over ssh (remote-shell allows exactly
+  // those): the late-reply waiter, the typed-prompt and StopFailure hooks read the relay's
+  // files directly, so a remote session gets its replies at its next Stop, not by rewake.
+  const relayed = hookSpecs({ bin: o.bin, session: o.session, root: '' }).filter((s) => !s.async && (s.event === 'Stop' || s.event === 'Notification'));
+  return relayed.map((spec) => ({
     ...spec,
     command: `${vars}node ${shellQuote(o.bin)} hook ${spec.event === 'Stop' ? 'stop' : 'notify'} ${tail}`,
   }));
@@ -105,16 +140,18 @@ export function mergeHookSettings(existing: unknown, specs: HookSpec[], file: st
     }
     // A group that held only a removed duplicate would be an empty shell: drop it.
     const kept = duplicates ? list.filter((g) => !isObject(g) || !Array.isArray(g.hooks) || g.hooks.length > 0) : list;
+    const want: Record<string, unknown> = { type: 'command', command: spec.command, timeout: spec.timeout, ...(spec.async ? { async: true } : {}), ...(spec.asyncRewake ? { asyncRewake: true } : {}) };
+    const label = spec.asyncRewake ? `${spec.event} (late-reply waiter)` : spec.event;
     if (!found) {
-      kept.push({ hooks: [{ type: 'command', command: spec.command, timeout: spec.timeout }] });
-      changes.push(`added the ${spec.event} hook`);
-    } else if (found.type !== 'command' || found.command !== spec.command || found.timeout !== spec.timeout) {
-      found.type = 'command';
-      found.command = spec.command;
-      found.timeout = spec.timeout;
-      changes.push(`updated the ${spec.event} hook`);
+      kept.push({ hooks: [want] });
+      changes.push(`added the ${label} hook`);
+    } else if (Object.entries(want).some(([k, v]) => found![k] !== v) || (!spec.async && 'async' in found) || (!spec.asyncRewake && 'asyncRewake' in found)) {
+      if (!spec.async) delete found.async;
+      if (!spec.asyncRewake) delete found.asyncRewake;
+      Object.assign(found, want);
+      changes.push(`updated the ${label} hook`);
     }
-    if (duplicates) changes.push(`removed ${duplicates} duplicate ${spec.event} hook(s)`);
+    if (duplicates) changes.push(`removed ${duplicates} duplicate ${label} hook(s)`);
     hooks[spec.event] = kept;
   }
   return { settings, changes };
@@ -128,6 +165,8 @@ function indentOf(text: string | undefined): string | number {
 
 export interface InstallOptions {
   root?: string;
+  /** The Stop hook's window (s): how long it waits for a reply before the waiter takes over. */
+  timeoutS?: number;
   session?: string;
   project?: string;
   print: boolean;
@@ -173,7 +212,9 @@ export function installCommand(o: InstallOptions, io: { out: (s: string) => void
   }
   let merged: ReturnType<typeof mergeHookSettings>;
   try {
-    const specs = o.remote ? remoteHookSpecs({ bin: cliBinPath(), session: o.session, ...o.remote }) : hookSpecs({ bin: cliBinPath(), session: o.session, root });
+    const specs = o.remote
+      ? remoteHookSpecs({ bin: cliBinPath(), session: o.session, ...o.remote })
+      : hookSpecs({ bin: cliBinPath(), session: o.session, root, ...(o.timeoutS !== undefined ? { windowS: o.timeoutS } : {}) });
     merged = mergeHookSettings(existing, specs, file);
   } catch (err) {
     io.err(`relay-tui hook install: ${(err as Error).message}; fix it and run this again. Nothing was written.\n`);

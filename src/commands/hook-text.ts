@@ -84,6 +84,10 @@ export function lastAssistantText(jsonl: string): string | undefined {
 
 /** Reads the transcript's tail and returns its last assistant text; undefined when unreadable. */
 export function lastAssistantTextFromFile(file: string): string | undefined {
+  return withTail(file, lastAssistantText);
+}
+
+function withTail<T>(file: string, fn: (text: string) => T | undefined): T | undefined {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -98,10 +102,46 @@ export function lastAssistantTextFromFile(file: string): string | undefined {
     let text = buf.subarray(0, n).toString('utf8');
     // A tail read starts mid-line: drop the partial first line.
     if (len < size) text = text.slice(text.indexOf('\n') + 1);
-    return lastAssistantText(text);
+    return fn(text);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+export interface ToolUse {
+  name: string;
+  input: Record<string, unknown>;
+}
+
+/** The last tool call in a transcript: what a permission prompt is about. */
+export function lastToolUse(jsonl: string): ToolUse | undefined {
+  const lines = jsonl.split('\n');
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (!lines[i].includes('"tool_use"')) continue;
+    let e: TranscriptEntry;
+    try {
+      e = JSON.parse(lines[i]);
+    } catch {
+      continue;
+    }
+    if (e.isSidechain === true || !isAssistant(e) || !Array.isArray(e.message?.content)) continue;
+    const blocks = (e.message!.content as any[]).filter((b) => b && b.type === 'tool_use' && typeof b.name === 'string');
+    const b = blocks.at(-1);
+    if (b) return { name: b.name, input: b.input && typeof b.input === 'object' ? b.input : {} };
+  }
+  return undefined;
+}
+
+export function lastToolUseFromFile(file: string): ToolUse | undefined {
+  return withTail(file, lastToolUse);
+}
+
+/** "Bash: npm test", "Edit: src/a.ts": the tool and the one argument a person would want to see. */
+export function describeToolUse(t: ToolUse): string {
+  const arg = ['command', 'file_path', 'notebook_path', 'path', 'url', 'pattern', 'description'].map((k) => t.input[k]).find((v) => typeof v === 'string' && v.trim());
+  if (typeof arg !== 'string') return t.name;
+  const one = arg.replace(/\s+/g, ' ').trim();
+  return `${t.name}: ${one.length > 160 ? `${one.slice(0, 159)}…` : one}`;
 }
 
 // ------------------------------------------------------------------ the envelope
@@ -130,10 +170,12 @@ export function fitEnvelopeContent(content: string, maxBytes: number, overhead =
 // ------------------------------------------------------------------ the reply
 
 /**
- * What Claude Code takes from a hook is capped at about 10,000 characters; longer
- * replies are written to a file and the reason carries the start and where the rest is.
+ * How long a reason may be before the reply is spilled to a file. Measured with the
+ * real CLI (2.1.197 and 2.1.332): a 30,010-character reason reached the model intact,
+ * so the old ~10,000 guess cost sessions a Read (and maybe a permission prompt) for
+ * nothing. Spilling is for what is beyond what was measured.
  */
-export const MAX_REASON_CHARS = 9500;
+export const MAX_REASON_CHARS = 30_000;
 
 /** Cuts at most `n` UTF-16 units without splitting a surrogate pair. */
 function safeCut(s: string, n: number): string {
@@ -148,35 +190,49 @@ export function replyFileName(session: string, now = new Date()): string {
   return `${session}-${now.toISOString().replace(/[:.]/g, '-')}.md`;
 }
 
+export interface FrameContext {
+  session: string;
+  root: string;
+  /** The reply came after the session's turn had ended (handed over by the background waiter). */
+  late?: boolean;
+}
+
 /**
- * The `reason` for {"decision":"block"}: the reply itself, or, when it is too long,
- * a pointer to the whole reply in state/replies/ (0600, written atomically) with the
- * first part inline, cut at a line break where there is one near the limit.
+ * The words around a reply. Newer Claude Code (2.1.332) treats what a hook merely
+ * relays as data and follows only what the hook itself asks; so the hook asks, in its
+ * own voice, and says plainly where the reply comes from: the reviewer relay this
+ * project configured. It claims no approval the reply does not itself carry.
  */
-export function replyReason(reply: string, o: { session: string; repliesDir: string; now?: Date; max?: number }): { reason: string; file?: string } {
+export function frameReply(reply: string, o: FrameContext): string {
+  const when = o.late ? ' It arrived after your previous turn had ended.' : '';
+  return (
+    `relay-tui, the Stop hook configured in this project, asks you to continue with the reply below as your next instruction. ` +
+    `It is the review of your last message by this project's configured reviewer relay (relay-tui, root ${o.root}, session ${o.session}): ` +
+    `the supervising chat-Claude that coordinates this work.${when} Act on what it asks; when you end your turn, the hook sends your message back for review.\n\n` +
+    `<reviewer-reply>\n${reply.trimEnd()}\n</reviewer-reply>`
+  );
+}
+
+/**
+ * The text handed to Claude Code (a Stop hook's `reason`, a waiter's wake-up): the
+ * framed reply, or, when that is longer than MAX_REASON_CHARS, the first part framed
+ * with a pointer to the whole reply in state/replies/ (0600, written atomically), cut
+ * at a line break where there is one near the limit.
+ */
+export function replyReason(reply: string, o: FrameContext & { repliesDir: string; now?: Date; max?: number; prefix?: string }): { reason: string; file?: string } {
   const max = o.max ?? MAX_REASON_CHARS;
-  if (reply.length <= max) return { reason: reply };
+  const prefix = o.prefix ?? '';
+  const whole = prefix + frameReply(reply, o);
+  if (whole.length <= max) return { reason: whole };
   fs.mkdirSync(o.repliesDir, { recursive: true, mode: 0o700 });
   const file = path.join(o.repliesDir, replyFileName(o.session, o.now));
   writeAtomic(file, reply.endsWith('\n') ? reply : `${reply}\n`, 0o600);
   const total = reply.length.toLocaleString('en-US');
-  const head = `[relay-tui: this reply is ${total} characters, more than a Stop hook can carry. The whole reply is in ${file}. The first part is below; read that file in full before you act on it.]\n\n`;
+  const head = `[relay-tui: this reply is ${total} characters, more than a hook hands over inline. The whole reply is in ${file}. The first part is below; read that file in full before you act on it.]\n\n`;
   const foot = `\n\n[relay-tui: the reply continues in ${file}]`;
-  const room = Math.max(0, max - head.length - foot.length);
+  const room = Math.max(0, max - head.length - foot.length - (prefix + frameReply('', o)).length);
   let inline = safeCut(reply, room);
   const nl = inline.lastIndexOf('\n');
   if (nl > room * 0.7) inline = inline.slice(0, nl);
-  return { reason: `${head}${inline.trimEnd()}${foot}`, file };
-}
-
-/** A reply that waited from an earlier turn (the hook had timed out) goes first, labelled. */
-export function combineReplies(earlier: string | undefined, latest: string | undefined): string | undefined {
-  if (earlier === undefined) return latest;
-  if (latest === undefined) {
-    return `[relay-tui: a reply from the relay that arrived after your previous turn had ended. The reply to your latest message is not in yet; it comes when you next stop.]\n\n${earlier.trimEnd()}`;
-  }
-  return (
-    `[relay-tui: two replies from the relay. The first arrived after your previous turn had ended; the second is the latest.]\n\n` +
-    `--- earlier reply ---\n${earlier.trimEnd()}\n\n--- latest reply ---\n${latest.trimEnd()}`
-  );
+  return { reason: prefix + frameReply(`${head}${inline.trimEnd()}${foot}`, o), file };
 }

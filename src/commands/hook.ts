@@ -1,30 +1,31 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { readJson, writeAtomic } from '../adapters/fs-atomic.js';
 import { lockHolder } from '../adapters/lock.js';
-import { createPublisher } from '../adapters/ntfy.js';
-import { mergeEnv, readDotenv } from '../config/env.js';
-import { loadConfig } from '../config/load.js';
-import { configSchema } from '../config/schema.js';
-import { resolveRoot, rootPaths, type RootPaths } from '../root.js';
-import { checkSessionId, enqueueEnvelope, takeReply, waitForReply } from '../session-io.js';
-import { installCommand } from './hook-install.js';
-import { appendNotice, type HookNotice } from '../engine/hook-notices.js';
-import { combineReplies, fitEnvelopeContent, lastAssistantTextFromFile, replyReason } from './hook-text.js';
+import type { RootPaths } from '../root.js';
+import { chainCount, readRecord, readRelayChain, writeRecord } from './hook-chain.js';
+import { ackClaim, claimReply, markStopWaiting, releaseClaim, sessionDir, type Claimed } from './hook-claim.js';
+import { promptHook, stopFailureHook } from './hook-events.js';
+import { checkHookSession, effectiveMaxChain, HOOK_SESSION_ID_RE, HookOutput, loadRootConfig, openRoot, parseInput, readStdin, str, tellOperator } from './hook-io.js';
+import { findClaudeCode, isLive, procId, type ProcId } from './hook-proc.js';
+import { describeToolUse, fitEnvelopeContent, lastAssistantTextFromFile, lastToolUseFromFile, replyReason } from './hook-text.js';
+import { waitUntil } from './hook-watch.js';
 
 /**
- * Claude Code hooks (README: "Connect a Claude Code session").
+ * Claude Code hooks (README: "Claude Code").
  *
- *   hook stop     the Stop hook: the session's last message goes to the relay as an
- *                 envelope, the hook waits for the reply and returns it as
- *                 {"decision":"block","reason":...}, so Claude Code goes on with it.
- *   hook notify   the Notification hook: Claude Code's "needs your permission" and
- *                 "waiting for input" messages reach the operator (ntfy + the relay).
- *   hook install  writes both entries into a project's .claude/settings.json.
+ *   hook stop          Stop: the session's last message goes to the relay as an envelope;
+ *                      the hook waits (its window) for the reply and returns it as
+ *                      {"decision":"block","reason":...}, so Claude Code goes on with it.
+ *   hook wait          Stop, async with asyncRewake (bin/relay-tui-hook-wait.js): a reply
+ *                      that comes after the window wakes the idle session (hook-wait.ts).
+ *   hook prompt        UserPromptSubmit: confirms a woken turn, or tells the relay the
+ *                      user typed a prompt (the session's leash starts again).
+ *   hook stop-failure  StopFailure: the turn ended on an API error; shown and pinged.
+ *   hook notify        Notification: "needs your permission", "waiting for input".
+ *   hook install       writes all of them into a project's .claude/settings.json.
  *
- * A hook must never wedge a session: stop and notify exit 0 on every path (relay down,
- * bad input, internal error), saying why in one line on stderr, which Claude Code
- * shows in its transcript view.
+ * A hook must never wedge a session: these exit 0 on every path (relay down, bad
+ * input, internal error), saying why as {"systemMessage": ...}, which Claude Code shows.
  */
 
 export interface HookOptions {
@@ -40,11 +41,13 @@ export const DEFAULT_STOP_TIMEOUT_S = 540;
 /** While waiting, a relay that has been gone this long means: give up and let the session stop. */
 const RELAY_DOWN_GRACE_MS = 10_000;
 const LIVENESS_CHECK_MS = 1000;
-const NTFY_TIMEOUT_MS = 3000;
 
 const USAGE = `usage: relay-tui hook stop --session ID [--root DIR] [--timeout S]      (Claude Code Stop hook; JSON on stdin)
-       relay-tui hook notify --session ID [--root DIR]                  (Claude Code Notification hook)
-       relay-tui hook install --session ID [--project DIR] [--root DIR] [--print]
+       relay-tui hook prompt --session ID [--root DIR]                  (UserPromptSubmit hook)
+       relay-tui hook stop-failure --session ID [--root DIR]            (StopFailure hook)
+       relay-tui hook notify --session ID [--root DIR]                  (Notification hook)
+       relay-tui hook install --session ID [--project DIR] [--root DIR] [--timeout S] [--print]
+       (the late-reply waiter runs as: node bin/relay-tui-hook-wait.js --session ID --root DIR)
 `;
 
 export async function hookCommand(rest: string[], o: HookOptions): Promise<number> {
@@ -55,185 +58,91 @@ export async function hookCommand(rest: string[], o: HookOptions): Promise<numbe
   }
   switch (sub) {
     case 'stop':
-      return guarded('stop', () => stopHook(o));
+      return guarded('stop', (out) => stopHook(o, out));
+    case 'prompt':
+      return guarded('prompt', (out) => promptHook(o, out));
+    case 'stop-failure':
+      return guarded('stop-failure', (out) => stopFailureHook(o, out));
     case 'notify':
-      return guarded('notify', () => notifyHook(o));
+      return guarded('notify', (out) => notifyHook(o, out));
     case 'install':
-      return installCommand(o);
+      return (await import('./hook-install.js')).installCommand(o);
     default:
       process.stderr.write(`relay-tui hook: ${sub ? `unknown hook command ${sub}` : 'which hook?'}\n${USAGE}`);
       return 2;
   }
 }
 
-/** stop and notify: any failure is one stderr line and exit 0, so Claude Code simply goes on. */
-async function guarded(name: string, fn: () => Promise<void>): Promise<number> {
+/** Any failure is one systemMessage and exit 0, so Claude Code simply goes on. */
+async function guarded(name: string, fn: (out: HookOutput) => Promise<void>): Promise<number> {
+  const out = new HookOutput();
   try {
-    await fn();
+    await fn(out);
   } catch (err) {
-    say(`${name} failed, letting Claude Code go on: ${(err as Error)?.message ?? err}`);
+    out.say(`${name} hook failed, letting Claude Code go on: ${(err as Error)?.message ?? err}`);
   }
+  out.flush();
   return 0;
-}
-
-function say(line: string): void {
-  process.stderr.write(`relay-tui hook: ${line}\n`);
-}
-
-// ------------------------------------------------------------------ input
-
-/** Claude Code writes the hook's JSON on stdin and closes it. A TTY (someone trying it by hand) reads nothing. */
-async function readStdin(timeoutMs = 10_000, maxBytes = 16 * 1024 * 1024): Promise<string> {
-  if (process.stdin.isTTY) return '';
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      process.stdin.off('data', onData);
-      process.stdin.destroy();
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    };
-    const onData = (c: Buffer) => {
-      size += c.length;
-      if (size <= maxBytes) chunks.push(c);
-    };
-    const timer = setTimeout(finish, timeoutMs);
-    process.stdin.on('data', onData);
-    process.stdin.once('end', finish);
-    process.stdin.once('error', finish);
-  });
-}
-
-function parseInput(text: string): Record<string, unknown> | undefined {
-  if (!text.trim()) return undefined;
-  try {
-    const v = JSON.parse(text);
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-function openRoot(root: string | undefined): RootPaths {
-  return rootPaths(resolveRoot(root));
-}
-
-/** The root's config, or the defaults when it cannot be read (a hook never fails on config). */
-function loadRootConfig(p: RootPaths) {
-  try {
-    return loadConfig(p.config, { seed: false }).config;
-  } catch (err) {
-    say(`${(err as Error).message}; using the default hooks.max_chain and limits`);
-    return configSchema.parse({});
-  }
-}
-
-function ntfyFor(p: RootPaths) {
-  const env = mergeEnv(readDotenv(p.env), process.env);
-  if (!env.NTFY_TOPIC) return null;
-  return createPublisher({ server: env.NTFY_SERVER ?? 'https://ntfy.sh', topic: env.NTFY_TOPIC, token: env.NTFY_TOKEN, timeoutMs: NTFY_TIMEOUT_MS });
-}
-
-/** Shown in the relay (notice file + relay.log) and pinged by ntfy, best effort. */
-async function tellOperator(p: RootPaths, n: HookNotice): Promise<void> {
-  if (!appendNotice(p, n)) say(`could not record the notice in ${p.state}`);
-  let publisher: ReturnType<typeof ntfyFor>;
-  try {
-    publisher = ntfyFor(p);
-  } catch {
-    publisher = null;
-  }
-  if (!publisher) return;
-  const r = await publisher.publish({ title: `relay-tui: ${n.session}: ${n.title}`, message: n.message, priority: n.priority as 1 | 2 | 3 | 4 | 5, tags: [n.kind === 'chain_cap' ? 'octagonal_sign' : 'bell'] });
-  if (!r.ok) say(`ntfy: ${r.error ?? `status ${r.status}`}`);
 }
 
 // ------------------------------------------------------------------ hook stop
 
-/**
- * The chain cap. The relay counts a session's hook-delivered turns (status.json
- * sessions[ID].hook_chain) and resets the count on operator input at the relay. A
- * human prompt typed into Claude Code is operator input too, and the hook knows it:
- * that turn's Stop comes with stop_hook_active false. The relay cannot see it, so
- * the hook keeps a baseline, state/hooks/<session>.json, and counts from there.
- */
-function chainBaseFile(p: RootPaths, session: string): string {
-  return path.join(p.state, 'hooks', `${session}.json`);
-}
-
-export function chainCount(relayChain: number, base: number): { count: number; base: number } {
-  // The relay's count went down: operator input at the relay reset it.
-  if (relayChain < base) return { count: relayChain, base: 0 };
-  return { count: relayChain - base, base };
-}
-
-function readChain(p: RootPaths, session: string): number {
-  const status = readJson<{ sessions?: Record<string, { hook_chain?: unknown }> }>(p.status);
-  const n = status?.sessions?.[session]?.hook_chain;
-  return typeof n === 'number' && Number.isFinite(n) ? n : 0;
-}
-
-function writeBase(p: RootPaths, session: string, base: number): void {
-  try {
-    const file = chainBaseFile(p, session);
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    writeAtomic(file, JSON.stringify({ chain_base: base, at: new Date().toISOString() }) + '\n', 0o600);
-  } catch {
-    /* without a baseline the count is the relay's own: stricter, never looser */
-  }
-}
-
-async function stopHook(o: HookOptions): Promise<void> {
+async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
   const input = parseInput(await readStdin());
   const session = o.session;
-  if (!session) return say('hook stop needs --session ID (see relay-tui hook install); letting Claude Code stop');
-  checkSessionId(session);
-  if (!input) return say('no Stop-hook JSON on stdin; letting Claude Code stop');
+  if (!session) return out.say('hook stop needs --session ID (see relay-tui hook install); letting Claude Code stop.');
+  checkHookSession(session);
+  if (!input) return out.say('no Stop-hook JSON on stdin; letting Claude Code stop.');
   const event = str(input.hook_event_name);
-  if (event && event !== 'Stop') return say(`hook stop got a ${event} event; it only handles Stop`);
+  if (event && event !== 'Stop') return out.say(`hook stop got a ${event} event; it only handles Stop.`);
 
   const p = openRoot(o.root);
-  const holder = lockHolder(p.lock);
-  if (!holder) return say(`no relay is running on ${p.root}; letting Claude Code stop (start it with: relay-tui --no-ui --root ${p.root})`);
+  if (!lockHolder(p.lock)) return out.say(`no relay is running on ${p.root}; this turn was not sent for review (start it with: relay-tui --no-ui --root ${p.root}).`);
 
-  const config = loadRootConfig(p);
+  const config = await loadRootConfig(p, out);
+  const { enqueueEnvelope } = await import('../session-io.js');
+  const chainCap = effectiveMaxChain(config.hooks.max_chain);
+  if (chainCap.clamped) out.say(`hooks.max_chain ${config.hooks.max_chain} is not below Claude Code's cap of ${chainCap.cap} consecutive Stop-hook blocks; using ${chainCap.max}.`);
   const active = input.stop_hook_active === true;
-  const relayChain = readChain(p, session);
-  const baseFile = readJson<{ chain_base?: unknown }>(chainBaseFile(p, session));
-  const storedBase = typeof baseFile?.chain_base === 'number' ? baseFile.chain_base : 0;
+  const rec = readRecord(p, session);
+  const relayChain = readRelayChain(p, session);
   const message = str(input.last_assistant_message)?.trim() || (str(input.transcript_path) ? lastAssistantTextFromFile(str(input.transcript_path)!) : undefined);
 
-  if (!active) {
+  // A turn the background waiter started goes on counting, though Claude Code reports it as not hook-continued.
+  const chained = active || rec.last_prompt === 'wake';
+  if (!chained) {
     // This turn began with the human's own prompt: count hook turns from here.
-    if (storedBase !== relayChain) writeBase(p, session, relayChain);
+    if (rec.chain_base !== relayChain) writeRecord(p, session, { ...rec, chain_base: relayChain });
+    // Without the UserPromptSubmit hook (an older install) this is where a typed prompt shows.
+    if (rec.last_prompt === undefined) await tellOperator(p, { at: new Date().toISOString(), kind: 'prompt_typed', session, title: 'prompt typed in Claude Code', message: 'a turn the user started ended (seen by the Stop hook)', priority: 1 }, false);
   } else {
-    const { count, base } = chainCount(relayChain, storedBase);
-    if (base !== storedBase) writeBase(p, session, base);
-    if (count >= config.hooks.max_chain) {
-      const why = `${count} hook-delivered turns in a row with no operator input (hooks.max_chain: ${config.hooks.max_chain}); ${session} stops here`;
-      say(`${why}. Its last message was not sent to chat-Claude. To go on, type in this Claude Code session: that starts a new chain.`);
+    const { count, base } = chainCount(relayChain, rec.chain_base);
+    if (base !== rec.chain_base) writeRecord(p, session, { ...rec, chain_base: base });
+    if (count >= chainCap.max) {
+      const why = `${count} hook-delivered turns in a row with no operator input (hooks.max_chain: ${chainCap.max})`;
+      out.say(`${why}; this session stops here and its last message was not sent for review. Type a prompt here to start a new chain.`);
       await tellOperator(p, {
         at: new Date().toISOString(),
         kind: 'chain_cap',
         session,
         title: 'stopped by the hook chain cap',
-        message: `${why}. Its last message (not sent to chat-Claude): ${message ? message.slice(0, 400) : '(none)'}`,
+        message: `${why}; ${session} stops here. Its last message (not sent to chat-Claude): ${message ? message.slice(0, 400) : '(none)'}`,
         priority: 4,
       });
       return;
     }
   }
 
-  if (!message) return say('the turn ended without any assistant text to send; letting Claude Code stop');
+  if (!message) return out.say('the turn ended without any assistant text to send; letting Claude Code stop.');
 
-  // A reply that came after an earlier hook had given up is delivered now, with the new one.
-  const earlier = takeReply(p, session);
+  const me = procId(process.pid) ?? { pid: process.pid, start: 0 };
+  const cc = findClaudeCode();
+  const who = { owner: me, ...(cc ? { cc } : {}), via: 'stop' as const };
+  // A reply that came after an earlier window closed and that no waiter handed over (none
+  // installed, or it died). The relay writes the next reply only once this one is acked,
+  // so it goes to the session now, and the review of this message follows it.
+  const earlier = claimReply(p, session, who);
+  let sendError: unknown;
   try {
     enqueueEnvelope(p, session, fitEnvelopeContent(message, config.limits.max_envelope_bytes), {
       source: 'hook',
@@ -242,40 +151,60 @@ async function stopHook(o: HookOptions): Promise<void> {
       ...(str(input.cwd) ? { cwd: str(input.cwd) } : {}),
     });
   } catch (err) {
-    // Taken from dispatch/ already: it must reach the session, whatever else fails.
-    if (earlier !== undefined) printDecision(p, session, combineReplies(earlier, undefined)!);
-    throw err;
+    sendError = err;
   }
+  if (earlier) {
+    out.say(sendError ? `this message could not be sent for review: ${(sendError as Error).message}.` : 'This message went for review too; that reply comes when it is ready.');
+    return deliver(p, session, out, [earlier], true);
+  }
+  if (sendError) throw sendError;
 
   const timeoutS = o.timeoutS ?? DEFAULT_STOP_TIMEOUT_S;
-  const outcome = await waitWhileRelayLives(p, session, timeoutS * 1000);
-  const reply = combineReplies(earlier, outcome.reply);
-  if (outcome.reply === undefined) {
-    const where = `dispatch/${session}/input.txt`;
-    if (outcome.why === 'relay-down') say(`the relay on ${p.root} stopped while ${session} waited; letting Claude Code stop. The message stays queued; its reply will wait in ${where}.`);
-    else if (outcome.why === 'signal') say(`interrupted; the reply will wait in ${where}`);
-    else say(`no reply for ${session} within ${timeoutS} s; letting Claude Code stop. The reply will wait in ${where} and comes with this session's next turn (or: relay-tui recv --session ${session}).`);
+  const unmark = markStopWaiting(p, session, { owner: me, ...(cc ? { cc } : {}), at: new Date().toISOString() });
+  let outcome: Awaited<ReturnType<typeof waitForReview>>;
+  try {
+    outcome = await waitForReview(p, session, timeoutS * 1000, who, cc);
+  } finally {
+    unmark();
   }
-  if (reply !== undefined) printDecision(p, session, reply);
-}
-
-/** {"decision":"block","reason":...}: Claude Code goes on with the reason as its next instruction. */
-function printDecision(p: RootPaths, session: string, reply: string): void {
-  const { reason, file } = replyReason(reply, { session, repliesDir: p.replies });
-  if (file) say(`the reply is ${reply.length} characters; the whole of it is in ${file}`);
-  process.stdout.write(JSON.stringify({ decision: 'block', reason }) + '\n');
+  const where = `dispatch/${session}/input.txt`;
+  if (!outcome.claimed) {
+    if (outcome.why === 'relay-down') out.say(`the relay on ${p.root} stopped while this session waited; letting Claude Code stop. The message stays queued; its reply waits in ${where}.`);
+    else if (outcome.why === 'claude-gone') out.say('Claude Code went away while the hook waited; the reply stays for the next session.');
+    else if (outcome.why === 'signal') out.say(`interrupted; the reply will wait in ${where}.`);
+    else out.say(`no review within ${timeoutS} s; letting Claude Code stop. The reply will wake this session when it comes (or: relay-tui recv --session ${session}).`);
+  }
+  if (outcome.claimed) deliver(p, session, out, [outcome.claimed]);
 }
 
 /**
- * waitForReply, given up early when the relay has been gone for RELAY_DOWN_GRACE_MS
- * (a restart within the grace is fine) or on SIGINT/SIGTERM. A reply that arrives
- * after that stays in dispatch/, unconsumed.
+ * Prints the block decision and acks what it carried; when Claude Code is gone
+ * (stdout closed), the claims are released and the replies stay in dispatch/.
  */
-async function waitWhileRelayLives(p: RootPaths, session: string, timeoutMs: number): Promise<{ reply?: string; why?: 'timeout' | 'relay-down' | 'signal' }> {
+function deliver(p: RootPaths, session: string, out: HookOutput, claims: Claimed[], late = false): void {
+  const reply = claims.map((c) => c.text).join('\n\n');
+  const { reason, file } = replyReason(reply, { session, root: p.root, repliesDir: p.replies, late });
+  out.set({ decision: 'block', reason });
+  const what = late ? 'an earlier reply from the reviewer relay was waiting' : 'the reviewer relay replied';
+  out.say(file ? `${what} (${reply.length} characters, in full in ${file}); Claude Code continues with it.` : `${what}; Claude Code continues with it.`);
+  const ok = out.flush();
+  for (const c of claims) (ok ? ackClaim : releaseClaim)(p, session, c.record.nonce);
+}
+
+/**
+ * Waits for the reply and claims it; gives up when the relay has been gone for
+ * RELAY_DOWN_GRACE_MS (a restart within the grace is fine), when Claude Code died
+ * (the hook outlived it: the reply must stay for whoever comes next), or on a signal.
+ */
+async function waitForReview(p: RootPaths, session: string, timeoutMs: number, who: Parameters<typeof claimReply>[2], cc: ProcId | undefined): Promise<{ claimed?: Claimed; why?: 'timeout' | 'relay-down' | 'signal' | 'claude-gone' }> {
   const ac = new AbortController();
-  let why: 'relay-down' | 'signal' | undefined;
+  let why: 'relay-down' | 'signal' | 'claude-gone' | undefined;
   let downSince: number | undefined;
   const check = setInterval(() => {
+    if (cc && !isLive(cc)) {
+      why = 'claude-gone';
+      return ac.abort();
+    }
     if (lockHolder(p.lock)) {
       downSince = undefined;
       return;
@@ -292,13 +221,16 @@ async function waitWhileRelayLives(p: RootPaths, session: string, timeoutMs: num
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  process.once('SIGHUP', onSignal);
   try {
-    const reply = await waitForReply(p, session, timeoutMs, ac.signal);
-    return reply !== undefined ? { reply } : { why: why ?? 'timeout' };
+    fs.mkdirSync(sessionDir(p, session), { recursive: true });
+    const claimed = await waitUntil([sessionDir(p, session)], () => (cc && !isLive(cc) ? undefined : claimReply(p, session, who)), { timeoutMs, tickMs: 5000, signal: ac.signal });
+    return claimed ? { claimed } : { why: why ?? 'timeout' };
   } finally {
     clearInterval(check);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
 }
 
@@ -306,15 +238,20 @@ async function waitWhileRelayLives(p: RootPaths, session: string, timeoutMs: num
 
 const NOTIFY_PRIORITY: Record<string, number> = { permission_prompt: 4, elicitation_dialog: 4, idle_prompt: 3 };
 
-async function notifyHook(o: HookOptions): Promise<void> {
+async function notifyHook(o: HookOptions, out: HookOutput): Promise<void> {
   const input = parseInput(await readStdin());
-  if (!input) return say('no Notification-hook JSON on stdin');
-  const message = str(input.message)?.trim();
-  if (!message) return say('the notification had no message');
-  const session = o.session && /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(o.session) ? o.session : path.basename(str(input.cwd) ?? process.cwd()) || 'claude-code';
+  if (!input) return out.say('no Notification-hook JSON on stdin.');
+  let message = str(input.message)?.trim();
+  if (!message) return out.say('the notification had no message.');
+  const session = o.session && HOOK_SESSION_ID_RE.test(o.session) ? o.session : path.basename(str(input.cwd) ?? process.cwd()) || 'claude-code';
   const type = str(input.notification_type);
   // Not something waiting on the operator.
   if (type === 'auth_success') return;
+  // Claude Code's message names no tool: the transcript's last tool call does.
+  if (type === 'permission_prompt' && str(input.transcript_path)) {
+    const tool = lastToolUseFromFile(str(input.transcript_path)!);
+    if (tool) message = `${message}: ${describeToolUse(tool)}`;
+  }
   const title = str(input.title)?.trim() || 'Claude Code';
   const p = openRoot(o.root);
   await tellOperator(p, {
@@ -325,5 +262,5 @@ async function notifyHook(o: HookOptions): Promise<void> {
     message: type ? `${message} (${type})` : message,
     priority: NOTIFY_PRIORITY[type ?? ''] ?? 3,
   });
-  if (!lockHolder(p.lock)) say(`no relay is running on ${p.root}; the notification went to ntfy only`);
+  if (!lockHolder(p.lock)) out.say(`no relay is running on ${p.root}; the notification went to ntfy only.`);
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { isBuiltinModel } from '../engine/price-table.js';
 import { checkKeys, DEFAULT_KEYS, type KeyAction } from './keys.js';
+import { stopHookBlockCap } from './claude-code-cap.js';
 
 /**
  * The one source of truth for config.yaml: the TypeScript type, the validation and
@@ -114,7 +115,15 @@ export const configSchema = z.strictObject({
     .prefault({}),
   hooks: z
     .strictObject({
-      max_chain: z.number().int().nonnegative().default(6),
+      // Claude Code drops a Stop hook's reply past its own cap of consecutive blocks: stay below it.
+      max_chain: z
+        .number()
+        .int()
+        .nonnegative()
+        .default(6)
+        .refine((n) => n < stopHookBlockCap(), {
+          error: (i) => `must be below Claude Code's cap of ${stopHookBlockCap()} consecutive Stop-hook blocks (CLAUDE_CODE_STOP_HOOK_BLOCK_CAP), got ${String(i.input)}`,
+        }),
     })
     .prefault({}),
   api: z
@@ -157,5 +166,7 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type SessionConfig = Config['sessions'][number];
+
+export { stopHookBlockCap };
 
 export const SESSION_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;

@@ -5,7 +5,13 @@ import type { FakeReply, FakeRequest } from './fake-api.js';
 import { countTokens, promptBlocks, type CacheUsage, type PromptCache } from './fake-api-prompt.js';
 import { errorBody, errorTypeForStatus, makeId, sseEvent } from './fake-api-wire.js';
 
-type TextReply = Extract<FakeReply, { text: string }>;
+type TextReply = Extract<FakeReply, { text: string; toolUse?: undefined }>;
+
+/** What Claude Code needs to see a model call a tool (a permission prompt, a Bash run). */
+export interface ToolUseReply {
+  toolUse: { name: string; input: Record<string, unknown>; id?: string };
+  text?: string;
+}
 type MidStreamReply = Extract<FakeReply, { midStreamError: unknown }>;
 
 export interface WriterContext {
@@ -161,8 +167,33 @@ export function createReplyWriter(ctx: WriterContext) {
     });
   }
 
+  async function sendToolUse(res: http.ServerResponse, record: FakeRequest, reply: ToolUseReply) {
+    const { body } = record;
+    const block = { type: 'tool_use', id: reply.toolUse.id ?? `toolu_01${makeId('msg').slice(6, 28)}`, name: reply.toolUse.name, input: reply.toolUse.input };
+    const text = reply.text ?? '';
+    const usage = ctx.cache.apply(body.model, promptBlocks(body));
+    const outputTokens = countTokens(text) + countTokens(JSON.stringify(block.input));
+    ctx.bill(usage, outputTokens);
+    const content = [...(text ? [{ type: 'text', text }] : []), block];
+    if (!record.stream) {
+      const message = { id: makeId('msg'), type: 'message', role: 'assistant', model: body.model, content, stop_reason: 'tool_use', stop_sequence: null, usage: usageBody(usage, outputTokens) };
+      sendJson(res, 200, JSON.stringify(message), { 'request-id': makeId('req') });
+      return;
+    }
+    await streamText(res, { model: body.model, usage, text, chunkDelayMs: 0 });
+    if (gone(res)) return;
+    res.write(sseEvent('content_block_stop', { type: 'content_block_stop', index: 0 }));
+    // The tool call streams as its own block: input_json_delta pieces of the input's JSON.
+    res.write(sseEvent('content_block_start', { type: 'content_block_start', index: 1, content_block: { ...block, input: {} } }));
+    res.write(sseEvent('content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) } }));
+    res.write(sseEvent('content_block_stop', { type: 'content_block_stop', index: 1 }));
+    res.write(sseEvent('message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: outputTokens } }));
+    res.end(sseEvent('message_stop', { type: 'message_stop' }));
+  }
+
   async function dispatch(res: http.ServerResponse, record: FakeRequest, reply: FakeReply) {
     if ('hangMs' in reply) hang(res, reply.hangMs);
+    else if ('toolUse' in reply) await sendToolUse(res, record, reply);
     else if ('status' in reply) {
       const type = reply.errorType ?? errorTypeForStatus(reply.status);
       sendError(res, reply.status, type, reply.message, reply.retryAfterS);

@@ -8,7 +8,7 @@ import { countTokensReply } from './fake-api-count.js';
 import { createDefaultResponder } from './fake-api-default.js';
 import { isFaultReply, writeFault, type FaultReply } from './fake-api-faults.js';
 import { countTokens, FIVE_MINUTES_MS, PromptCache, promptBlocks, promptTokens } from './fake-api-prompt.js';
-import { createReplyWriter } from './fake-api-respond.js';
+import { createReplyWriter, type ToolUseReply } from './fake-api-respond.js';
 import { lastUserText, makeId, systemText, validateBody } from './fake-api-wire.js';
 
 export { countTokens, promptBlocks, promptTokens };
@@ -32,7 +32,9 @@ export type FakeReply =
   | { status: number; errorType: string; message: string; retryAfterS?: number }
   // On a non-streaming request this becomes a plain HTTP error of the matching status.
   | { midStreamError: { type: string; message: string }; afterText?: string }
-  | { hangMs: number };
+  | { hangMs: number }
+  // A tool call (Claude Code compatibility): optional text first, then one tool_use block, stop_reason tool_use.
+  | ToolUseReply;
 
 /**
  * What a script may hold: a reply, or a transport fault (fake-api-faults.ts: a stall
@@ -142,6 +144,8 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
     if (closed) return;
 
     const path = new URL(req.url ?? '/', 'http://fake').pathname.replace(/\/+$/, '');
+    // Claude Code checks that the base URL answers (HEAD /) before its first request.
+    if (req.method === 'HEAD' && path === '') return sendJson(res, 200, '');
     const isMessages = path === '/v1/messages';
     if (req.method !== 'POST' || (!isMessages && path !== '/v1/messages/count_tokens')) {
       sendError(res, 404, 'not_found_error', `Not found: ${req.method} ${req.url}`);

@@ -37,10 +37,24 @@ async function hookStop(input: string, extra: string[] = [], session = 'session-
   return { ...r, ms: Date.now() - t0 };
 }
 
-function parseDecision(stdout: string): { decision: string; reason: string } {
+function parseDecision(stdout: string): { decision: string; reason: string; systemMessage?: string } {
   const lines = stdout.trim().split('\n');
   expect(lines).toHaveLength(1);
   return JSON.parse(lines[0]);
+}
+
+/** The reviewer's reply inside the hook's framing. */
+function reviewOf(reason: string): string {
+  const m = /<reviewer-reply>\n([\s\S]*)\n<\/reviewer-reply>$/.exec(reason);
+  expect(m, reason).not.toBeNull();
+  return m![1];
+}
+
+/** What Claude Code shows the user: the one JSON object's systemMessage, and nothing that would continue the session. */
+function shown(stdout: string): string {
+  const out = parseDecision(stdout);
+  expect(out.decision).toBeUndefined();
+  return out.systemMessage ?? '';
 }
 
 const queued = () => fs.readdirSync(h.paths.queue).filter((n) => n.endsWith('.json'));
@@ -53,7 +67,10 @@ describe('hook stop', () => {
     expect(r.exitCode).toBe(0);
     const out = parseDecision(r.stdout);
     expect(out.decision).toBe('block');
-    expect(out.reason).toBe("Reviewed session-1's update (#1). Carry on with the next step.");
+    expect(reviewOf(out.reason)).toBe("Reviewed session-1's update (#1). Carry on with the next step.");
+    expect(out.reason).toMatch(/^relay-tui, the Stop hook configured in this project, asks you to continue/);
+    expect(out.reason).toContain(`configured reviewer relay (relay-tui, root ${h.root}, session session-1)`);
+    expect(out.systemMessage).toMatch(/^relay-tui: the reviewer relay replied/);
     expect(h.api.requests[0].lastUserText).toMatch(/^\[session-1\]/);
     expect(h.api.requests[0].lastUserText).toContain('Refactor done; 42 tests pass.');
     // Consumed: nothing left in dispatch, and the relay counted a hook-delivered turn.
@@ -96,7 +113,7 @@ describe('hook stop', () => {
     expect(r.exitCode).toBe(0);
     const out = parseDecision(r.stdout);
     expect(out.decision).toBe('block');
-    expect(out.reason).toMatch(/^Reviewed operator/);
+    expect(reviewOf(out.reason)).toMatch(/^Reviewed operator/);
     expect(out.reason).not.toContain('[NEEDS-JC]');
     expect(h.api.requests.at(-1)!.lastUserText).toContain('Keep the legacy endpoint one more release.');
     // The operator's input reset the chain count.
@@ -110,25 +127,29 @@ describe('hook stop', () => {
     await h.waitStatus((s) => s.state === 'needs_jc', 15_000);
     await h.cli(['say', '@session-1: Not yet. Write the rollback plan first.']);
     const r = await pending;
-    expect(parseDecision(r.stdout)).toEqual({ decision: 'block', reason: 'Not yet. Write the rollback plan first.' });
+    const out = parseDecision(r.stdout);
+    expect(out.decision).toBe('block');
+    expect(reviewOf(out.reason)).toBe('Not yet. Write the rollback plan first.');
   });
 
-  it('on its timeout prints nothing and exits 0; the late reply waits in dispatch/ and comes with the next stop', async () => {
+  it('on its timeout says so and exits 0; the late reply waits in dispatch/ and the next stop hands it over', async () => {
     h = await createHarness();
     await h.startRelay();
     h.api.script({ text: 'late reply: rename the module', delayMs: 4000 });
     const r = await hookStop(stopInput({ message: 'Step 1 done.' }), ['--timeout', '1']);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/no reply for session-1 within 1 s/);
+    expect(shown(r.stdout)).toMatch(/no review within 1 s; letting Claude Code stop\. The reply will wake this session when it comes/);
     expect(fs.existsSync(h.input('session-1'))).toBe(false);
     // Not consumed by the hook that gave up: it is there for the session.
     expect(await h.waitFile(h.input('session-1'), 15_000)).toBe('late reply: rename the module');
-    // The next stop delivers it, with the reply to the new message.
+    // The next stop hands it over at once (the relay writes the next reply only after this one is acked)
+    // and sends the new message too; its review waits in dispatch/ for the waiter or the next stop.
     const next = await hookStop(stopInput({ message: 'Step 2 done.' }));
-    const reason = parseDecision(next.stdout).reason;
-    expect(reason.indexOf('late reply: rename the module')).toBeGreaterThan(0);
-    expect(reason.indexOf("Reviewed session-1's update")).toBeGreaterThan(reason.indexOf('late reply'));
+    const out = parseDecision(next.stdout);
+    expect(reviewOf(out.reason)).toBe('late reply: rename the module');
+    expect(out.reason).toContain('It arrived after your previous turn had ended.');
+    expect(out.systemMessage).toContain('This message went for review too');
+    expect(await h.waitFile(h.input('session-1'), 15_000)).toContain("Reviewed session-1's update");
     expect(h.api.requests.at(-1)!.lastUserText).toContain('Step 2 done.');
   });
 
@@ -138,9 +159,7 @@ describe('hook stop', () => {
     fs.mkdirSync(h.paths.queue, { recursive: true });
     const r = await hookStop(stopInput({ message: 'Anyone there?' }));
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toBe('');
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/no relay is running on/);
+    expect(shown(r.stdout)).toMatch(/^relay-tui: no relay is running on .*; this turn was not sent for review/);
     expect(r.ms).toBeLessThan(5000);
     expect(queued()).toEqual([]);
   });
@@ -155,8 +174,7 @@ describe('hook stop', () => {
     await h.stopRelay();
     const r = await pending;
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/stopped while session-1 waited/);
+    expect(shown(r.stdout)).toMatch(/stopped while this session waited/);
     expect(queued()).toHaveLength(1);
   }, 60_000);
 
@@ -174,34 +192,35 @@ describe('hook stop', () => {
 
     const capped = await hookStop(stopInput({ message: 'Turn C', active: true }));
     expect(capped.exitCode).toBe(0);
-    expect(capped.stdout).toBe('');
-    expect(capped.stderr).toMatch(/2 hook-delivered turns in a row/);
+    expect(shown(capped.stdout)).toMatch(/2 hook-delivered turns in a row .*Type a prompt here to start a new chain/);
     expect(queued()).toEqual([]);
     expect(h.api.requests.length).toBe(calls);
     const notices = fs.readFileSync(path.join(h.paths.state, 'hook-notices.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(notices).toHaveLength(1);
-    expect(notices[0]).toMatchObject({ kind: 'chain_cap', session: 'session-1' });
-    expect(notices[0].message).toContain('Turn C');
+    // Without the UserPromptSubmit hook, the Stop hook itself tells the relay of the typed prompt.
+    expect(notices.map((n: any) => n.kind)).toEqual(['prompt_typed', 'chain_cap']);
+    expect(notices[1]).toMatchObject({ kind: 'chain_cap', session: 'session-1' });
+    expect(notices[1].message).toContain('Turn C');
     expect(fs.readFileSync(h.paths.log, 'utf8')).toMatch(/WARN: hook session-1: stopped by the hook chain cap: 2 hook-delivered turns/);
     expect(h.ntfy.messages.some((m) => m.topic === 'relay-test-topic' && /chain cap/.test(m.title ?? ''))).toBe(true);
 
     // The human types into Claude Code: that turn's stop is not hook-continued, and a new chain starts.
     const fresh = await hookStop(stopInput({ message: 'Turn D after the human spoke', active: false }));
     expect(parseDecision(fresh.stdout).decision).toBe('block');
-    await h.waitStatus((s) => s.sessions['session-1'].hook_chain === 3);
+    // The relay hears of the typed prompt (notice prompt_typed) and starts its own count again too.
+    await h.waitStatus((s) => s.sessions['session-1'].turns === 3 && s.sessions['session-1'].hook_chain <= 1);
     const again = await hookStop(stopInput({ message: 'Turn E', active: true }));
     expect(parseDecision(again.stdout).decision).toBe('block');
   });
 
   it('a reply longer than a hook can carry is written whole to state/replies and pointed to', async () => {
-    h = await createHarness({ config: { max_tokens: 16_000 } });
+    h = await createHarness({ config: { max_tokens: 32_000 } });
     await h.startRelay();
-    const long = Array.from({ length: 300 }, (_, i) => `Step ${i}: do the thing carefully and check the result.`).join('\n');
-    expect(long.length).toBeGreaterThan(10_000);
+    const long = Array.from({ length: 700 }, (_, i) => `Step ${i}: do the thing carefully and check the result.`).join('\n');
+    expect(long.length).toBeGreaterThan(30_000);
     h.api.script({ text: long });
     const r = await hookStop(stopInput({ message: 'Plan please.' }));
     const { reason } = parseDecision(r.stdout);
-    expect(reason.length).toBeLessThanOrEqual(9500);
+    expect(reason.length).toBeLessThanOrEqual(30_000);
     const file = reason.match(/in (\/\S+\.md)\./)![1];
     expect(path.dirname(file)).toBe(h.paths.replies);
     expect(fs.readFileSync(file, 'utf8').trimEnd()).toBe(long);
@@ -224,7 +243,7 @@ describe('hook install and notify', () => {
 
     const printed = await h.cli(['hook', 'install', '--session', 'session-2', '--project', tmp, '--root', h.root, '--print']);
     expect(printed.exitCode).toBe(0);
-    expect(JSON.parse(printed.stdout).hooks.Stop).toHaveLength(1);
+    expect(JSON.parse(printed.stdout).hooks.Stop).toHaveLength(2); // the windowed hook and the late-reply waiter
     expect(JSON.parse(fs.readFileSync(settings, 'utf8'))).toEqual(existing);
 
     const first = await h.cli(['hook', 'install', '--session', 'session-2', '--project', tmp, '--root', h.root]);
@@ -237,7 +256,7 @@ describe('hook install and notify', () => {
     expect(merged.hooks.PostToolUse).toEqual(existing.hooks.PostToolUse);
     const stopCmd: string = merged.hooks.Stop[0].hooks[0].command;
     const notifyCmd: string = merged.hooks.Notification[0].hooks[0].command;
-    expect(stopCmd).toBe(`node ${path.resolve('bin/relay-tui.js')} hook stop --session session-2 --root ${h.root}`);
+    expect(stopCmd).toBe(`node ${path.resolve('bin/relay-tui-hook.js')} stop --session session-2 --root ${h.root}`);
     expect(merged.hooks.Stop[0].hooks[0].timeout).toBe(600);
 
     const second = await h.cli(['hook', 'install', '--session', 'session-2', '--project', tmp, '--root', h.root]);
@@ -250,18 +269,60 @@ describe('hook install and notify', () => {
     const env = { ...process.env, ...h.env, RELAY_ROOT: '' };
     const stop = await execa('sh', ['-c', stopCmd], { input: stopInput({ message: 'Installed hook speaking.' }), cwd: tmp, env, reject: false });
     expect(stop.exitCode).toBe(0);
-    expect(JSON.parse(String(stop.stdout)).reason).toBe("Reviewed session-2's update (#1). Carry on with the next step.");
+    expect(reviewOf(JSON.parse(String(stop.stdout)).reason)).toBe("Reviewed session-2's update (#1). Carry on with the next step.");
 
     const note = JSON.stringify({ session_id: 'x', transcript_path: '/t', cwd: tmp, hook_event_name: 'Notification', message: 'Claude needs your permission to use Bash', notification_type: 'permission_prompt' });
     const notified = await execa('sh', ['-c', notifyCmd], { input: note, cwd: tmp, env, reject: false });
     expect(notified.exitCode).toBe(0);
-    expect(String(notified.stdout)).toBe('');
+    expect(String(notified.stdout)).toBe(''); // the relay runs: nothing to tell the user
     const ping = h.ntfy.messages.find((m) => m.message.includes('Claude needs your permission to use Bash'));
     expect(ping).toMatchObject({ topic: 'relay-test-topic', priority: 4 });
     expect(ping!.title).toBe('relay-tui: session-2: Claude Code');
     const notices = fs.readFileSync(path.join(h.paths.state, 'hook-notices.jsonl'), 'utf8');
     expect(notices).toContain('"kind":"notification"');
     expect(fs.readFileSync(h.paths.log, 'utf8')).toContain('WARN: hook session-2: Claude Code: Claude needs your permission to use Bash (permission_prompt)');
+  });
+
+  it('hook prompt: a typed prompt is told to the relay and starts a new chain; a woken turn acks its reply', async () => {
+    h = await createHarness();
+    await h.startRelay();
+    const typed = await h.cli(['hook', 'prompt', '--session', 'session-1'], { input: JSON.stringify({ hook_event_name: 'UserPromptSubmit', prompt: 'Please also update the docs', session_id: 'x' }) });
+    expect(typed.exitCode).toBe(0);
+    // Whatever a UserPromptSubmit hook prints is added to the prompt: it prints nothing.
+    expect(typed.stdout).toBe('');
+    const notices = () => fs.readFileSync(path.join(h.paths.state, 'hook-notices.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(notices()).toMatchObject([{ kind: 'prompt_typed', session: 'session-1', message: 'Please also update the docs' }]);
+    const rec = () => JSON.parse(fs.readFileSync(path.join(h.paths.state, 'hooks', 'session-1.json'), 'utf8'));
+    expect(rec().last_prompt).toBe('typed');
+
+    // A reply the waiter handed over (claimed, not acked) is acked by the woken turn's prompt.
+    await h.cli(['say', '@session-1: archive the logs']);
+    await h.waitFile(h.input('session-1'));
+    const { claimReply } = await import('../../src/commands/hook-claim.js');
+    const { procId } = await import('../../src/commands/hook-proc.js');
+    const c = claimReply(h.paths, 'session-1', { owner: procId(process.pid)!, cc: procId(process.pid)!, via: 'wake' })!;
+    const woken = await h.cli(['hook', 'prompt', '--session', 'session-1'], { input: JSON.stringify({ hook_event_name: 'UserPromptSubmit', prompt: `<task-notification>Stop hook blocking error: [relay-tui delivery ${c.record.nonce}] relay-tui, the Stop hook ...</task-notification>` }) });
+    expect(woken.exitCode).toBe(0);
+    expect(woken.stdout).toBe('');
+    await h.waitStatus((s) => s.sessions['session-1'] && !s.sessions['session-1'].awaiting_ack);
+    expect(fs.existsSync(h.input('session-1'))).toBe(false);
+    expect(notices().filter((n: any) => n.kind === 'prompt_typed')).toHaveLength(1);
+    expect(rec().last_prompt).toBe('wake');
+  });
+
+  it('hook stop-failure: the operator is told and pinged why the session stopped', async () => {
+    h = await createHarness();
+    await h.startRelay();
+    const input = { hook_event_name: 'StopFailure', session_id: 'x', error: 'billing_error', error_details: 'Your credit balance is too low', last_assistant_message: 'Half way through the migration' };
+    const r = await h.cli(['hook', 'stop-failure', '--session', 'session-1'], { input: JSON.stringify(input) });
+    expect(r.exitCode).toBe(0);
+    expect(JSON.parse(r.stdout).systemMessage).toMatch(/billing error .*the operator was told/);
+    await waitFor(() => h.ntfy.messages.find((m) => /billing error/.test(m.title ?? '')), h.paths.state, 10_000, () => JSON.stringify(h.ntfy.messages));
+    const ping = h.ntfy.messages.find((m) => /billing error/.test(m.title ?? ''))!;
+    expect(ping.priority).toBe(5);
+    expect(ping.message).toContain('Your credit balance is too low');
+    expect(ping.message).toContain('Half way through the migration');
+    expect(fs.readFileSync(path.join(h.paths.state, 'hook-notices.jsonl'), 'utf8')).toContain('"kind":"stop_failure"');
   });
 
   it('a malformed settings.json is a clear error naming the file, exit 4, nothing written', async () => {

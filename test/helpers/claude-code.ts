@@ -1,0 +1,213 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa, execaSync } from 'execa';
+import type { FakeRequest } from '../../src/demo/fake-api.js';
+import { isLive, procId, type ProcId } from '../../src/commands/hook-proc.js';
+
+/**
+ * The real Claude Code CLI for end-to-end tests. .ci/run installs each pinned
+ * version (.ci/claude-code-versions) into $RELAY_CC_CACHE/<version>; run locally, the
+ * tests look in the same default cache. A missing binary fails the test under CI and
+ * skips it locally, saying why.
+ */
+
+export const CC_CACHE = process.env.RELAY_CC_CACHE || path.join(os.homedir(), '.cache', 'relay-tui', 'claude-code');
+export const CC_VERSIONS = fs
+  .readFileSync(path.resolve(__dirname, '../../.ci/claude-code-versions'), 'utf8')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
+
+export function ccBinary(version: string): string | undefined {
+  const bin = path.join(CC_CACHE, version, 'node_modules', '.bin', 'claude');
+  return fs.existsSync(bin) ? bin : undefined;
+}
+
+/** Under CI (or .ci/run, which sets RELAY_CC_REQUIRED) a missing binary is a failure, not a skip. */
+export const IN_CI = process.env.CI === 'true' || process.env.CI === '1' || process.env.RELAY_CC_REQUIRED === '1';
+
+/** The fake key Claude Code is given: the last 20 characters are what ~/.claude.json approves. */
+export const CC_KEY = 'sk-ant-api03-relaytui-fake-key-0123456789abcdefghij';
+
+/** A clean environment: nothing from the developer's own Claude Code set-up, no traffic but the fake. */
+export function ccEnv(home: string, apiUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    TERM: 'xterm-256color',
+    LANG: 'C.UTF-8',
+    // Claude Code keeps per-project scratch files in $TMPDIR/claude-<uid>: inside the temp home, removed with it.
+    TMPDIR: ensureDir(path.join(home, 'tmp')),
+    ANTHROPIC_API_KEY: CC_KEY,
+    ANTHROPIC_BASE_URL: apiUrl,
+    DISABLE_TELEMETRY: '1',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    DISABLE_AUTOUPDATER: '1',
+    CLAUDE_CODE_DISABLE_OFFICIAL_MARKETPLACE_AUTOINSTALL: '1',
+    ...extra,
+  };
+}
+
+function ensureDir(d: string): string {
+  fs.mkdirSync(d, { recursive: true });
+  return d;
+}
+
+/** ~/.claude.json as after a first run: onboarding done, the key approved, the project trusted. */
+export function seedClaudeJson(home: string, project: string, version: string): void {
+  const cfg = {
+    hasCompletedOnboarding: true,
+    lastOnboardingVersion: version,
+    theme: 'dark',
+    customApiKeyResponses: { approved: [CC_KEY.slice(-20)], rejected: [] },
+    projects: { [project]: { hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true, allowedTools: [] } },
+  };
+  fs.writeFileSync(path.join(home, '.claude.json'), JSON.stringify(cfg, null, 2));
+}
+
+/** Any call Claude Code makes (its user agent), not the relay's. */
+export const fromClaudeCode = (r: FakeRequest) => /claude-cli\//.test(String(r.headers['user-agent'] ?? ''));
+/** Claude Code's turns (they carry its tools), not its side calls (titles and the like). */
+export const isClaudeCode = (r: FakeRequest) => fromClaudeCode(r) && Array.isArray(r.body?.tools) && r.body.tools.length > 0;
+
+/** Everything the model is shown in the newest messages (user or system role), as one string. */
+export function newestText(r: FakeRequest, n = 3): string {
+  const msgs: any[] = Array.isArray(r.body?.messages) ? r.body.messages : [];
+  return JSON.stringify(msgs.slice(-n));
+}
+
+/** The newest role-user message as JSON (its text, tool results, system reminders attached to it). */
+export function lastUserJson(r: FakeRequest): string {
+  const msgs: any[] = Array.isArray(r.body?.messages) ? r.body.messages : [];
+  const last = [...msgs].reverse().find((m) => m?.role === 'user');
+  return last ? JSON.stringify(last) : '';
+}
+
+/** Waits until no relay-tui hook process named in state/hooks/ is alive (bounded). */
+export async function waitHooksGone(state: string, timeoutMs = 15_000): Promise<void> {
+  const dir = path.join(state, 'hooks');
+  const owners = (): ProcId[] => {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir).filter((n) => n.endsWith('.waiter.json') || n.endsWith('.stop-wait.json'));
+    } catch {
+      return [];
+    }
+    return names.flatMap((n) => {
+      try {
+        return [JSON.parse(fs.readFileSync(path.join(dir, n), 'utf8')).owner as ProcId];
+      } catch {
+        return [];
+      }
+    });
+  };
+  await poll(() => (owners().some((o) => isLive(o)) ? undefined : true), timeoutMs, () => `hooks still running: ${JSON.stringify(owners())}`).catch(() => undefined);
+}
+
+/** How many messages of the request contain `needle`. */
+export function messagesWith(r: FakeRequest, needle: string): number {
+  const msgs: any[] = Array.isArray(r.body?.messages) ? r.body.messages : [];
+  return msgs.filter((m) => JSON.stringify(m).includes(needle)).length;
+}
+
+/** A private tmux server (-L) running one interactive Claude Code. */
+export class TmuxClaude {
+  readonly socket = `relay-cc-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+
+  constructor(
+    readonly bin: string,
+    readonly cwd: string,
+    readonly env: Record<string, string>,
+    readonly args: string[] = [],
+  ) {}
+
+  start(): void {
+    const envArgs = Object.entries(this.env).map(([k, v]) => `${k}=${shq(v)}`);
+    const cmd = `env -i ${envArgs.join(' ')} timeout --foreground 170 ${shq(this.bin)} ${this.args.map(shq).join(' ')}`;
+    execaSync('tmux', ['-L', this.socket, '-f', '/dev/null', 'new-session', '-d', '-x', '160', '-y', '45', '-c', this.cwd, cmd]);
+  }
+
+  pane(): string {
+    try {
+      return String(execaSync('tmux', ['-L', this.socket, 'capture-pane', '-p']).stdout);
+    } catch {
+      return '';
+    }
+  }
+
+  async type(text: string): Promise<void> {
+    await execa('tmux', ['-L', this.socket, 'send-keys', '-l', text]);
+    await new Promise((r) => setTimeout(r, 300));
+    await execa('tmux', ['-L', this.socket, 'send-keys', 'Enter']);
+  }
+
+  async keys(...keys: string[]): Promise<void> {
+    await execa('tmux', ['-L', this.socket, 'send-keys', ...keys]);
+  }
+
+  /** The pid of the process in the pane (timeout), and so of Claude Code below it. */
+  panePid(): number | undefined {
+    try {
+      return Number(String(execaSync('tmux', ['-L', this.socket, 'display-message', '-p', '#{pane_pid}']).stdout).trim());
+    } catch {
+      return undefined;
+    }
+  }
+
+  async waitPane(re: RegExp, timeoutMs: number): Promise<string> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const text = this.pane();
+      if (re.test(text)) return text;
+      if (Date.now() > end) throw new Error(`tmux pane never showed ${re}:\n${text}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /** Claude Code itself: the child of `timeout` in the pane. */
+  claudePid(): number | undefined {
+    const pane = this.panePid();
+    if (!pane) return undefined;
+    try {
+      const kids = fs.readFileSync(`/proc/${pane}/task/${pane}/children`, 'utf8').trim().split(/\s+/).map(Number).filter((n) => n > 0);
+      return kids[0];
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Ends the tmux server and waits (bounded) until Claude Code has exited, so its files can be removed. */
+  async kill(): Promise<void> {
+    const cc = this.claudePid();
+    const id = cc ? procId(cc) : undefined;
+    try {
+      execaSync('tmux', ['-L', this.socket, 'kill-server'], { reject: false });
+    } catch {
+      /* already gone */
+    }
+    if (!id) return;
+    await poll(() => (isLive(id) ? undefined : true), 10_000, () => 'Claude Code did not exit').catch(() => {
+      try {
+        process.kill(id.pid, 'SIGKILL');
+      } catch {
+        /* gone meanwhile */
+      }
+    });
+  }
+}
+
+export function shq(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Resolves when check() returns a value; polls every 100 ms (processes and pipes give no fs event). */
+export async function poll<T>(check: () => T | undefined, timeoutMs: number, what: () => string): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = check();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms: ${what()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
