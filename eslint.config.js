@@ -1,0 +1,53 @@
+// Lint that guards the house: the engine stays free of React and the terminal, and
+// the usual TypeScript mistakes fail CI. Formatting is Prettier's job (eslint-config-prettier
+// turns off the stylistic rules that would fight it).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
+import prettier from 'eslint-config-prettier';
+import globals from 'globals';
+
+const noViewInEngine = {
+  patterns: [
+    { group: ['react', 'react/*', 'react-dom', 'ink', 'ink-*', '@inkjs/*'], message: 'The engine and adapters know nothing of React or the terminal (ARCHITECTURE.md: one engine, two views).' },
+    { group: ['**/ui/*', '**/ui', '**/ui/**'], message: 'The engine and adapters never import the UI; the UI reads the engine.' },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // Empty catch blocks are how best-effort cleanup is written here; each says why in a comment.
+      'no-empty': ['error', { allowEmptyCatch: true }],
+    },
+  },
+  {
+    files: ['src/**/*.tsx', 'src/ui/**/*.ts', 'test/ui/**/*.tsx'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'warn',
+    },
+  },
+  {
+    files: ['src/engine/**/*.ts', 'src/adapters/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', noViewInEngine],
+      // The engine reports through events and the log sink; only the views write to the terminal.
+      'no-console': 'error',
+    },
+  },
+  {
+    files: ['test/**/*.{ts,tsx}', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  prettier,
+);
