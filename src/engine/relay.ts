@@ -121,6 +121,7 @@ export class Relay {
         this.kick();
       },
       retry: (name, ms) => this.timers.after(ms, () => this.intake.look(name), { key: `look:${name}` }),
+      fault: (f) => this.fault(f, 'queue'),
     });
     this.dispatcher = openDispatcher(p, now, watch, run, {
       written: (session, chars) => ((this.view.lastDispatch = { at: now(), session }), this.view.touch(session), this.events.emit('dispatch:written', { session, chars })),
@@ -128,8 +129,14 @@ export class Relay {
       waiting: (session, pending) => this.events.emit('dispatch:waiting', { session, pending }),
       changed,
       warn: (m) => this.log('warn', m),
+      fault: (f) => this.fault(f, 'dispatch'),
+      recovered: (session) => this.sessionRecovered(session),
     });
-    const inbox = new Inbox(p.operatorInbox, p.jcInput);
+    const inbox = new Inbox(p.operatorInbox, p.jcInput, {
+      maxBytes: () => this.config.limits.max_operator_input_bytes,
+      onRefused: (file, reason) => this.inputRefused(file, reason),
+      onFault: (f) => this.fault(f, 'operator input'),
+    });
     const parts = { pauses: this.pauses, dispatcher: this.dispatcher, guard: this.guard, ledger: this.ledger, pings: this.pings, events: this.events, config: cfg, now };
     this.operator = new OperatorInput({ ...parts, inbox, audit, stopping: () => this.stopping, kick: () => this.kick(), changed, fault: (err) => this.fault(err, 'operator input') });
     this.committer = new Committer({ ...parts, queueDir: p.queue, inboxDir: p.operatorInbox, price: () => this.price, conversation: this.conversation, intake: this.intake, inputDone: (id) => this.operator.done(id), committed: (r, done) => turnCommitted({ view: this.view, pauses: this.pauses, pings: this.pings, events: this.events, store: this.store, maxTokens: () => this.config.max_tokens }, r, done), afterStep: o.afterCommitStep });
@@ -162,7 +169,7 @@ export class Relay {
     });
     this.timers.run('start-up scan', () => (this.intake.rescan(), this.dispatcher.pumpAll()));
     this.ready = true;
-    this.operator.drain();
+    this.timers.run('operator input', () => this.operator.drain());
     this.timers.every(this.o.maintenanceMs ?? 30_000, () => housekeeping({ now: this.now, intake: this.intake, dispatcher: this.dispatcher, operator: this.operator, hookNotices: this.hookNotices, pauses: this.pauses, pings: this.pings, view: this.view, store: this.store, kick: () => this.kick() }), 'maintenance');
     this.phoneSub = this.operator.startPhone();
     if (!this.price.known) this.log('warn', `model ${this.config.model} is not in the price table; priced as ${this.price.matched} (the most expensive) until config.yaml prices: says otherwise`);
@@ -303,6 +310,24 @@ export class Relay {
 
   private fault(err: unknown, where: string): void {
     this.faults.handle(err, where);
+  }
+
+  /** dispatch/<session>/ is usable again: its fault pause (and only a fault pause) ends, its replies flow. */
+  private sessionRecovered(session: string): void {
+    const sp = this.pauses.control.session_pauses[session];
+    if (sp?.reason !== 'fault' || sp.fault !== 'session') return;
+    this.pauses.clearSessionPause(session, 'relay');
+    this.pauses.trySave();
+    this.log('info', `${session}: its dispatch directory is usable again; resumed`);
+    this.store.changed(true);
+    this.kick();
+  }
+
+  /** Operator input set aside (a link, a FIFO, over the size limit): never sent, and the operator is told why. */
+  private inputRefused(file: string, reason: string): void {
+    this.log('warn', `operator input ${file} refused: ${reason}; set aside, not sent`);
+    this.audit({ at: this.iso(), source: 'relay', action: 'input-refused', text: file, detail: reason });
+    this.store.changed(true);
   }
 
   private summarized(result: ChatResult): void {

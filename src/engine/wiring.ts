@@ -4,6 +4,7 @@ import type { RootPaths } from '../root.js';
 import { Dispatcher } from './dispatch.js';
 import { HOOK_NOTICES_NAME } from './hook-notices.js';
 import { Intake, type QueuedEnvelope } from './intake.js';
+import type { RootFault, SessionFault } from './faults.js';
 import type { Clock, WatchFn } from './ports.js';
 
 /**
@@ -18,7 +19,7 @@ export function openIntake(
   p: RootPaths,
   config: () => Config,
   now: Clock,
-  h: { registered(s: string): boolean; rejected(file: string, reason: string): void; queued(e: QueuedEnvelope): void; retry(name: string, ms: number): void },
+  h: { registered(s: string): boolean; rejected(file: string, reason: string): void; queued(e: QueuedEnvelope): void; retry(name: string, ms: number): void; fault(f: RootFault): void },
 ): Intake {
   return new Intake({
     queueDir: p.queue,
@@ -30,6 +31,7 @@ export function openIntake(
     onRejected: (file, reason) => h.rejected(file, reason),
     onQueued: (e) => h.queued(e),
     scheduleRetry: (name, ms) => h.retry(name, ms),
+    onFault: (f) => h.fault(f),
   });
 }
 
@@ -38,7 +40,7 @@ export function openDispatcher(
   now: Clock,
   watch: WatchFn,
   run: Run,
-  h: { written(s: string, chars: number): void; acked(s: string): void; waiting(s: string, n: number): void; changed(): void; warn(m: string): void },
+  h: { written(s: string, chars: number): void; acked(s: string): void; waiting(s: string, n: number): void; changed(): void; warn(m: string): void; fault(f: SessionFault | RootFault): void; recovered(s: string): void },
 ): Dispatcher {
   return new Dispatcher({
     outboxDir: p.outbox,
@@ -51,6 +53,9 @@ export function openDispatcher(
     onWaiting: (s, n) => h.waiting(s, n),
     onChange: () => h.changed(),
     onWatchError: (m) => h.warn(m),
+    // A SessionFault pauses that session alone; a RootFault puts the relay in state error (fault-handler.ts).
+    onFault: (f) => h.fault(f),
+    onRecovered: (s) => h.recovered(s),
   });
 }
 
