@@ -50,7 +50,7 @@ describe('turn', () => {
     await relay.start();
     await until(() => relay.state() === 'error', 'the error pause');
     await relay.stop();
-    expect(ledgerLines(paths).map((l) => l.t)).toEqual(['reserve', 'release']);
+    expect(ledgerLines(paths).map((l) => `${l.t}${l.why ? ` ${l.why}` : ''}`)).toEqual(['reserve', 'release refused']);
     expect(reload(paths).unsettled).toHaveLength(0);
     expect(relay.snapshot().status.pause_message).toMatch(/prompt is too long/);
   });
@@ -75,6 +75,7 @@ describe('turn', () => {
     await until(() => chat.requests.length === 1, 'the call');
     await relay.stop();
     expect(reload(paths).unsettled).toHaveLength(0);
+    expect(ledgerLines(paths).filter((l) => l.t === 'release').map((l) => l.why)).toEqual(['not_sent']);
   });
 
   it('a clean shutdown during a backoff wait releases it; the retry is announced once', async () => {
@@ -91,7 +92,39 @@ describe('turn', () => {
     expect(logs.filter((l) => /retry/.test(l) && l.startsWith('log'))).toEqual([]);
     await relay.stop();
     expect(reload(paths).unsettled).toHaveLength(0);
+    expect(ledgerLines(paths).filter((l) => l.t === 'release').map((l) => l.why)).toEqual(['shutdown']);
     expect(fs.existsSync(`${paths.queue}/a.json`)).toBe(true);
+  });
+
+  it('a connection refused through every retry releases as not_sent (never reached the API)', async () => {
+    const paths = root();
+    const chat = scriptedChat(() => {
+      throw failure({ message: 'connection refused (ECONNREFUSED)', retryable: false, reachedApi: false });
+    });
+    const relay = openRelay(paths, { chat });
+    await relay.start();
+    await until(() => relay.state() === 'error', 'the error pause');
+    await relay.stop();
+    expect(ledgerLines(paths).filter((l) => l.t === 'release').map((l) => l.why)).toEqual(['not_sent']);
+  });
+
+  it('turns and summaries record the price entry they were billed at; an unknown model logs the price warning', async () => {
+    const paths = root();
+    enqueue(paths, 'b.json', { session_id: 'session-1', content: 'again' });
+    enqueue(paths, 'c.json', { session_id: 'session-1', content: 'and again' });
+    const chat = scriptedChat(() => ({ usage: { input_tokens: 4000, output_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 } }));
+    const relay = openRelay(paths, { chat, config: testConfig({ model: 'claude-nonesuch-9', history: { cap_tokens: 1000, keep_recent: 1 } }) });
+    const logs: string[] = [];
+    relay.on('log', (e) => logs.push(`${e.level} ${e.message}`));
+    await relay.start();
+    const billedKinds = () => (fs.existsSync(paths.ledger) ? ledgerLines(paths).filter((l) => l.kind).map((l) => l.kind) : []);
+    await until(() => billedKinds().length >= 4, 'three turns and a summary');
+    await relay.stop();
+    const billed = ledgerLines(paths).filter((l) => l.cost_usd !== undefined && l.kind);
+    expect(billed.map((l) => l.kind)).toEqual(['turn', 'turn', 'summary', 'turn']);
+    for (const l of billed) expect(l.price_entry).toMatch(/\(unknown model\)$/);
+    expect(logs.filter((l) => l.includes('not in the price table'))).toHaveLength(1);
+    expect(logs.join('\n')).not.toMatch(/the most expensive/);
   });
 
   it('a reply cut by max_tokens is delivered, marked truncated in the record, status and tail', async () => {

@@ -172,7 +172,7 @@ export class Relay {
     this.timers.run('operator input', () => this.operator.drain());
     this.timers.every(this.o.maintenanceMs ?? 30_000, () => housekeeping({ now: this.now, intake: this.intake, dispatcher: this.dispatcher, operator: this.operator, hookNotices: this.hookNotices, pauses: this.pauses, pings: this.pings, view: this.view, store: this.store, kick: () => this.kick() }), 'maintenance');
     this.phoneSub = this.operator.startPhone();
-    if (!this.price.known) this.log('warn', `model ${this.config.model} is not in the price table; priced as ${this.price.matched} (the most expensive) until config.yaml prices: says otherwise`);
+    if (this.price.warning) this.log('warn', this.price.warning);
     if (this.conversation.badLines) this.log('warn', `${p.conversation}: ${this.conversation.badLines} unreadable line(s) skipped`);
     this.audit({ at: this.iso(), source: 'relay', action: 'start', detail: `pid ${process.pid}` });
     this.log('info', `relay started on ${p.root} (model ${this.config.model}, ${this.intake.depth} queued)`);

@@ -190,12 +190,12 @@ export class TurnRunner {
     if (outcome.aborted) {
       // Cut off while a request was out: it may have been billed, so its reservation stays
       // (counted on the next start). Stopped during a backoff wait: nothing was outstanding.
-      if (!outcome.inFlight) o.ledger.release();
+      if (!outcome.inFlight) o.ledger.release(outcome.error.reachedApi === false ? 'not_sent' : 'shutdown');
       o.changed();
       return { kind: 'aborted' };
     }
-    // The API refused it or retries ran out: not billed, so the reservation is released.
-    o.ledger.release();
+    // The API refused it, retries ran out, or it never got there: not billed, so the reservation is released, saying which.
+    o.ledger.release(outcome.error.reachedApi === false ? 'not_sent' : 'refused');
     live.lastError = outcome.error.message;
     o.events.emit('turn:failed', { session, message: outcome.error.message });
     return { kind: 'refused', call: kind, error: outcome.error };
