@@ -1,16 +1,28 @@
 import { lockHolder } from '../adapters/lock.js';
-import { readJson } from '../adapters/fs-atomic.js';
+import { readFileConfined } from '../adapters/confine.js';
 import { statusSchema, type Status } from '../engine/status.js';
 import type { RootPaths } from '../root.js';
 
 /** Cents hide what a few cheap turns cost; below a dollar show four decimals. */
 const money = (n: number) => `$${n.toFixed(n !== 0 && Math.abs(n) < 1 ? 4 : 2)}`;
 
+/** status.json is a boundary: what the schema rejects is reported (file, key, problem), never shown as if it were status. */
+export class StatusFileError extends Error {}
+
 export function readStatus(p: RootPaths): Status | undefined {
-  const raw = readJson<unknown>(p.status);
-  if (raw === undefined) return undefined;
+  const buf = readFileConfined(p.status);
+  if (!buf) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(buf.toString('utf8'));
+  } catch (err) {
+    throw new StatusFileError(`${p.status}: not JSON (${(err as Error).message})`);
+  }
   const parsed = statusSchema.safeParse(raw);
-  return parsed.success ? parsed.data : (raw as Status);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const key = issue.path.length ? issue.path.join('.') : '(top level)';
+  throw new StatusFileError(`${p.status}: ${key}: ${issue.message}`);
 }
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim().slice(0, 300);
@@ -34,7 +46,13 @@ function stateLine(status: Status): string {
 
 /** Works with the relay down: reads the last snapshot and says whether anyone is writing it. */
 export function statusCommand(p: RootPaths, json: boolean): number {
-  const status = readStatus(p);
+  let status: Status | undefined;
+  try {
+    status = readStatus(p);
+  } catch (err) {
+    process.stderr.write(`relay-tui status: ${(err as Error).message}\n`);
+    return 1;
+  }
   const holder = lockHolder(p.lock);
   if (json) {
     process.stdout.write(JSON.stringify({ running: !!holder, ...(status ?? {}) }, null, 2) + '\n');

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.js';
 import { localDay, type Ledger } from './ledger.js';
 import { emptyLoopState, forget, judge, record, type LoopState, type LoopVerdict } from './loop-detector.js';
-import type { PauseReason } from './status.js';
+import type { GuardReason } from './status.js';
 
 /**
  * Guardrails: every limit is checked BEFORE the API call that would cross it, from
@@ -13,7 +13,7 @@ import type { PauseReason } from './status.js';
 export type Guardrails = Config['guardrails'];
 
 export interface Trip {
-  reason: Extract<PauseReason, 'budget_day' | 'budget_session' | 'turn_cost' | 'auto_turns' | 'rate' | 'loop'>;
+  reason: GuardReason;
   /** 'relay' stops everything; 'session' holds that session's envelopes while others flow. */
   scope: 'relay' | 'session';
   session: string;

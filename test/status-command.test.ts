@@ -1,0 +1,62 @@
+import fs from 'node:fs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { statusCommand } from '../src/commands/status.js';
+import type { RootPaths } from '../src/root.js';
+import { openRelay, scriptedChat, tempRoot, until } from './helpers/inproc.js';
+
+/** relay-tui status reads status.json through its one schema: what the schema rejects is named, not printed as status. */
+
+const roots: string[] = [];
+afterEach(() => {
+  vi.restoreAllMocks();
+  for (const r of roots.splice(0)) fs.rmSync(r, { recursive: true, force: true });
+});
+
+function capture(fn: () => number): { code: number; out: string; err: string } {
+  let out = '';
+  let err = '';
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  try {
+    return { code: fn(), out, err };
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+async function written(): Promise<RootPaths> {
+  const paths = tempRoot();
+  roots.push(paths.root);
+  const relay = openRelay(paths, { chat: scriptedChat() });
+  await relay.start();
+  await until(() => fs.existsSync(paths.status), 'status.json');
+  await relay.stop();
+  return paths;
+}
+
+describe('status command', () => {
+  it('prints a status.json the relay wrote', async () => {
+    const paths = await written();
+    const r = capture(() => statusCommand(paths, false));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^state: running$/m);
+    expect(r.err).toBe('');
+  });
+
+  it('a status.json the schema rejects: one line naming the file and the key, exit 1', async () => {
+    const paths = await written();
+    const s = JSON.parse(fs.readFileSync(paths.status, 'utf8'));
+    fs.writeFileSync(paths.status, JSON.stringify({ ...s, queue_depth: 'many' }));
+    for (const json of [false, true]) {
+      const r = capture(() => statusCommand(paths, json));
+      expect(r.code).toBe(1);
+      expect(r.out).toBe('');
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.err).toContain(`${paths.status}: queue_depth:`);
+    }
+    fs.writeFileSync(paths.status, '{"state": ');
+    const bad = capture(() => statusCommand(paths, false));
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/status\.json: not JSON/);
+  });
+});
