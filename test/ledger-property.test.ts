@@ -347,15 +347,15 @@ describe('honest ledger: every way a reserved call can end, named and counted ri
 // ---------------------------------------------------------------------------------------------
 
 /** The fake API's billing (src/demo/fake-api-respond.ts sendText) without the HTTP, on a shared clock. */
-function fakeChat(cache: PromptCache, reply: (req: ChatRequest) => string, calls: Array<{ cost: number; summary: boolean }>): ChatClient {
+function fakeChat(cache: PromptCache, reply: (req: ChatRequest) => string, calls: Array<{ cost: number; summary: boolean; write1h?: boolean }>): ChatClient {
   return {
     async complete(req) {
       const price = lookupPrice(req.model).price;
       let text = reply(req);
       if (countTokens(text) > req.max_tokens) text = text.slice(0, req.max_tokens * 4);
       const u = cache.apply(req.model, promptBlocks(toApiBody(req)));
-      const usage = { input_tokens: u.input_tokens, output_tokens: countTokens(text), cache_creation_input_tokens: u.cache_creation_input_tokens, cache_read_input_tokens: u.cache_read_input_tokens };
-      calls.push({ cost: costOf(usage, price), summary: /^\[relay\]/.test(req.messages[req.messages.length - 1].content) });
+      const usage = { input_tokens: u.input_tokens, output_tokens: countTokens(text), cache_creation_input_tokens: u.cache_creation_input_tokens, cache_read_input_tokens: u.cache_read_input_tokens, cache_creation: u.cache_creation };
+      calls.push({ cost: costOf(usage, price), summary: /^\[relay\]/.test(req.messages[req.messages.length - 1].content), write1h: u.cache_creation.ephemeral_1h_input_tokens > 0 });
       return { text, usage, stopReason: 'end_turn', model: req.model, requestId: null };
     },
   };
@@ -378,6 +378,7 @@ describe('projectCost is an upper bound of what the fake API then bills', () => 
     let summaries = 0;
     let warmTurns = 0;
     let worst = 0;
+    let calls1h = 0;
     for (let c = 0; c < CASES; c++) {
       const seed = SEED + 1000 + c;
       const rnd = mulberry32(seed);
@@ -389,10 +390,12 @@ describe('projectCost is an upper bound of what the fake API then bills', () => 
       const config: Config = configSchema.parse({
         max_tokens: [16, 256, 1024, 4096][Math.floor(rnd() * 4)],
         history: { cap_tokens: 2000 + Math.floor(rnd() * 20_000), keep_recent: Math.floor(rnd() * 4) },
+        // Every lifetime the relay may choose: 1-hour writes are dearer and must be projected as such.
+        cache: { ttl: (['auto', '5m', '1h'] as const)[c % 3] },
         guardrails: { ...base.guardrails, budget_usd_per_day: 1e6, budget_usd_per_session_per_day: 1e6, max_turn_cost_usd: 1e6, max_auto_turns: 0, max_turns_per_hour: 0, repeat_threshold: 0 },
       });
       const cache = new PromptCache({ minCacheableTokens: 1024, ttlMs: 5 * MINUTE, now: () => clock.now });
-      const calls: Array<{ cost: number; summary: boolean }> = [];
+      const calls: Array<{ cost: number; summary: boolean; write1h?: boolean }> = [];
       const chat = fakeChat(cache, (req) => (/^\[relay\]/.test(req.messages[req.messages.length - 1].content) ? text(rnd, Math.floor(rnd() * 12_000)) : text(rnd, Math.floor(rnd() * req.max_tokens * 5))), calls);
 
       const openRelay = async () => {
@@ -436,6 +439,7 @@ describe('projectCost is an upper bound of what the fake API then bills', () => 
         worst = Math.max(worst, actual / projected);
         turns++;
         if (billed.some((b) => b.summary)) summaries++;
+        calls1h += billed.filter((b) => b.write1h).length;
         if (r.relay.snapshot().status.total_cache_read_tokens > 0) warmTurns++;
       }
       await r.relay.stop();
@@ -443,6 +447,7 @@ describe('projectCost is an upper bound of what the fake API then bills', () => 
     expect(turns).toBeGreaterThan(CASES * 6);
     expect(summaries).toBeGreaterThan(3);
     expect(warmTurns).toBeGreaterThan(0);
+    expect(calls1h).toBeGreaterThan(0);
     process.stdout.write(`projection: ${turns} turns, ${summaries} with a summary; the highest billed/projected ratio was ${worst.toFixed(3)}\n`);
   }, 60_000);
 });

@@ -6,16 +6,15 @@
 //   5m, 1h, auto: the real relay in this process (its requests, breakpoints and
 //     summaries), every breakpoint at 5 minutes (today's moving breakpoint), at 1 hour,
 //     or chosen before each call by src/engine/cache-ttl.ts.
-// The lifetime reaches the relay's requests the way the engine wires it (withLifetime
-// below: choose before each turn's call, record after it). Priced with prices.ts.
+// The lifetime is the relay's own choice (config cache.ttl; engine/turn.ts chooses before
+// each turn's call and records after it). Priced with prices.ts.
 import fs from 'node:fs';
 import path from 'node:path';
-import { createAnthropicChat, type ChatClient } from '../adapters/anthropic.js';
+import { createAnthropicChat } from '../adapters/anthropic.js';
 import { readJsonl } from '../adapters/fs-atomic.js';
 import { loadConfig } from '../config/load.js';
 import { startFakeApi } from '../demo/fake-api.js';
-import { TtlChooser, type CacheTtlSetting } from '../engine/cache-ttl.js';
-import type { PlannedRequest } from '../engine/conversation.js';
+import type { CacheTtlSetting } from '../engine/cache-ttl.js';
 import type { LedgerEntry } from '../engine/ledger.js';
 import { costOf, lookupPrice, normaliseUsage, type Usage } from '../engine/prices.js';
 import { Relay } from '../engine/relay.js';
@@ -106,27 +105,6 @@ export function systemOnlyCaching(body: any): any {
   return { model: body.model, max_tokens: body.max_tokens, system, messages: body.messages.map((m: any) => ({ role: m.role, content: plain(m.content) })) };
 }
 
-/**
- * What the engine does around each call (see the report of issue 16): before a turn's
- * call, the lifetime from the TtlChooser for the prefix the request caches; after it,
- * the call's time recorded. A summary call reads with the last lifetime and is not a
- * gap between turns.
- */
-export function withLifetime(inner: ChatClient, setting: CacheTtlSetting, now: () => number): ChatClient {
-  const chooser = new TtlChooser({ setting: () => setting, price: () => lookupPrice(MODEL).price });
-  return {
-    async complete(req, opts) {
-      const plan = (req as Partial<PlannedRequest>).cachePlan;
-      const summary = /^\[relay\]/.test(req.messages[req.messages.length - 1]?.content ?? '');
-      const at = now();
-      const ttl = summary || !plan ? chooser.last : chooser.choose(at, plan.cachedTokens, plan.addedTokens, plan.minTokens).ttl;
-      const result = await inner.complete({ ...req, cacheTtl: ttl }, opts);
-      if (!summary) chooser.record(at, ttl);
-      return result;
-    },
-  };
-}
-
 async function runRelay(script: Script, setting: CacheTtlSetting, capTokens: number, base?: string): Promise<{ bill: Bill; recorded: Recorded[] }> {
   let simNow = Date.parse('2026-05-04T09:00:00Z');
   const recorded: Recorded[] = [];
@@ -145,7 +123,8 @@ async function runRelay(script: Script, setting: CacheTtlSetting, capTokens: num
   const paths = makeRoot({ base, sessions: script.sessions, env, config: { system_prompt: script.systemPrompt, history: { cap_tokens: capTokens, keep_recent: 10 }, cache: { ttl: setting } } });
   ensureLayout(paths);
   const { config } = loadConfig(paths.config);
-  const chat = withLifetime(createAnthropicChat({ apiKey: env.ANTHROPIC_API_KEY, baseURL: fake.url, maxRetries: 0, timeoutMs: 60_000 }), config.cache.ttl, () => simNow);
+  // The relay chooses each call's lifetime itself from config cache.ttl (engine/turn.ts), on the simulated clock.
+  const chat = createAnthropicChat({ apiKey: env.ANTHROPIC_API_KEY, baseURL: fake.url, maxRetries: 0, timeoutMs: 60_000 });
   const relay = new Relay({ paths, config, chat, notifier: null, topic: null, now: () => simNow });
   try {
     await relay.start();

@@ -224,7 +224,10 @@ export class Relay {
   }
   /** Projected cost of the next call (and of a summary it needs first): an upper bound, see projection.ts. */
   projectCost(userText: string): number {
-    return projectCost({ conversation: this.conversation, config: this.config, price: this.price, warmSince: this.live.lastCallAt, now: this.now() }, userText);
+    const now = this.now();
+    // 1-hour cache writes cost more: the projection prices the lifetime the call will use.
+    const cacheWrite1h = this.turns.cacheWrite1h(userText, now);
+    return projectCost({ conversation: this.conversation, config: this.config, price: this.price, warmSince: this.live.lastCallAt, now, cacheWrite1h }, userText);
   }
 
   // ---------------------------------------------------------------- the loop

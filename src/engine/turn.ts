@@ -1,4 +1,6 @@
 import type { Config } from '../config/schema.js';
+import type { CacheTtl } from './cache-rules.js';
+import { TtlChooser } from './cache-ttl.js';
 import { abortableSleep, callWithRetries, type CallOutcome } from './call.js';
 import type { Conversation } from './conversation.js';
 import type { RelayEmitter } from './events.js';
@@ -80,7 +82,7 @@ export function needsSummary(c: Conversation, cfg: Config): boolean {
 }
 
 /** Projected cost of the next call (and of the summary it may need first), before it is made: an upper bound, see projection.ts. */
-export function projectCost(o: { conversation: Conversation; config: Config; price: PriceLookup; warmSince: number; now: number }, userText: string): number {
+export function projectCost(o: { conversation: Conversation; config: Config; price: PriceLookup; warmSince: number; now: number; cacheWrite1h?: boolean }, userText: string): number {
   const { conversation: c, config } = o;
   const h = config.history;
   const last = c.lastTurn;
@@ -98,6 +100,7 @@ export function projectCost(o: { conversation: Conversation; config: Config; pri
     userBytes: Buffer.byteLength(userText),
     warmSince: o.warmSince,
     now: o.now,
+    cacheWrite1h: o.cacheWrite1h,
     // The same condition as the runner's: this turn summarizes first, and the check must cover both calls.
     summary: needsSummary(c, config)
       ? {
@@ -111,7 +114,34 @@ export function projectCost(o: { conversation: Conversation; config: Config; pri
 }
 
 export class TurnRunner {
-  constructor(private readonly o: TurnRunnerOptions) {}
+  /** The cache lifetime of each turn's breakpoints (cache.ttl; auto: by the recent gaps between calls). */
+  readonly ttl: TtlChooser;
+  /** The lifetime the last projection assumed for this text: the call then uses it, so the bill stays within the projection. */
+  private planned: { text: string; ttl: CacheTtl } | null = null;
+
+  constructor(private readonly o: TurnRunnerOptions) {
+    this.ttl = new TtlChooser({ setting: () => o.config().cache.ttl, price: () => o.price().price });
+    // After a restart the gaps between the recorded turns are the evidence (97 turns: 96 gaps).
+    this.ttl.seed(o.conversation.recentTurns(97).map((t) => Date.parse(t.at)));
+  }
+
+  private base(cfg: Config) {
+    return { model: cfg.model, max_tokens: cfg.max_tokens, system: cfg.system_prompt };
+  }
+
+  /**
+   * Whether the next call for this text may write 1-hour cache entries (priced dearer),
+   * for the projection. Before a summary the turn's prompt is not known yet: any
+   * lifetime the setting allows is assumed. Otherwise the choice is made now and kept.
+   */
+  cacheWrite1h(userText: string, now: number): boolean {
+    const cfg = this.o.config();
+    if (needsSummary(this.o.conversation, cfg)) return cfg.cache.ttl !== '5m' || this.ttl.last === '1h';
+    let chosen = '5m' as CacheTtl;
+    this.o.conversation.request(userText, this.base(cfg), { ttl: (s) => (chosen = this.ttl.choose(now, s.prefixTokens, s.addedTokens, s.minTokens).ttl) });
+    this.planned = { text: userText, ttl: chosen };
+    return chosen === '1h';
+  }
 
   private iso(): string {
     return new Date(this.o.now()).toISOString();
@@ -127,21 +157,26 @@ export class TurnRunner {
     if (o.guard.state.pass_once.length !== passes) o.passSpent();
     // Durable before the call: a kill -9 mid-call still counts it (at this projection) on the next start.
     o.ledger.reserve({ at: this.iso(), day: localDay(o.now()), session: t.route, projectedUsd });
+    let planned = this.planned?.text === t.user ? this.planned.ttl : undefined;
+    this.planned = null;
     if (needsSummary(o.conversation, cfg)) {
+      planned = undefined;
       const prompt = `[relay] ${cfg.history.summarization_prompt}`;
-      const req = o.conversation.request(prompt, { model: cfg.model, max_tokens: Math.max(cfg.max_tokens, 2048), system: cfg.system_prompt });
+      // It only reads the prefix the turns cached, at their lifetime; it is not a gap between turns (not recorded).
+      const req = o.conversation.request(prompt, { model: cfg.model, max_tokens: Math.max(cfg.max_tokens, 2048), system: cfg.system_prompt }, { ttl: this.ttl.last, writeEnd: false });
       o.events.emit('turn:started', { session: t.route, kind: 'summary', source: 'operator' });
       o.events.emit('log', { level: 'info', message: `conversation at ${o.conversation.historyTokens} tokens (cap ${cfg.history.cap_tokens}): summarizing` });
       const s = await this.call('summary', t.route, req);
       if (s.kind !== 'answered') return s;
       o.commitSummary(s.result);
     }
-    const req = o.conversation.request(t.user, { model: cfg.model, max_tokens: cfg.max_tokens, system: cfg.system_prompt });
+    let chosen = '5m' as CacheTtl;
+    const req = o.conversation.request(t.user, this.base(cfg), { ttl: (s) => (chosen = planned ?? this.ttl.choose(o.now(), s.prefixTokens, s.addedTokens, s.minTokens).ttl) });
     o.events.emit('turn:started', { session: t.session, kind: 'turn', source: t.source, file: t.envelope?.file });
-    return this.call('turn', t.session, req);
+    return this.call('turn', t.session, req, chosen);
   }
 
-  private async call(kind: 'turn' | 'summary', session: string, req: ChatRequest): Promise<TurnOutcome> {
+  private async call(kind: 'turn' | 'summary', session: string, req: ChatRequest, ttl?: CacheTtl): Promise<TurnOutcome> {
     const o = this.o;
     const live = o.live;
     const cfg = o.config();
@@ -183,6 +218,7 @@ export class TurnRunner {
     if (outcome.ok) {
       // What the projection may assume is cached: a turn's prefix, from when its call started; a summary replaced it.
       live.lastCallAt = kind === 'turn' ? startedAt : 0;
+      if (kind === 'turn' && ttl) this.ttl.record(startedAt, ttl);
       live.lastError = null;
       o.changed();
       return { kind: 'answered', result: outcome.result };
