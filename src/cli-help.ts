@@ -115,14 +115,15 @@ Options:
   --timeout S    stop: how long to wait for the reply (default 540)
 ${ROOT}
 `,
-  doctor: `Usage: relay-tui doctor [--root DIR] [--project DIR]... [--config FILE] [--timeout S]
+  doctor: `Usage: relay-tui doctor [--root DIR] [--project DIR]... [--config FILE] [--timeout S] [--remote [USER@]HOST[:ROOT]]
 
 Checks a set-up before you trust it, one line each, ok / warn / fail with the fix:
 Node's version; the root's layout and modes (state/ 0700, .env 0600, no symlinks);
 the API key present and accepted and the model known (the free count_tokens call:
 nothing is spent); ntfy reachable and the topic long enough; the inotify limits;
 for each --project, that the hooks are installed and point at this root; the
-installed Claude Code's version against the ones the hooks were tested with.
+installed Claude Code's version against the ones the hooks were tested with; with
+--remote (or $RELAY_REMOTE), the relay on that host as the hooks reach it over ssh.
 Every check is bounded in time (a few seconds at most).
 
 Options:
@@ -130,6 +131,9 @@ Options:
   --project DIR  a Claude Code project whose hooks to check (repeatable)
   --config FILE  the config to check (default: ROOT/config.yaml)
   --timeout S    each network check gives up after S seconds (default 8)
+  --remote [USER@]HOST[:ROOT]
+                 also check the relay on that host over ssh, as the hooks will use it
+                 (default: $RELAY_REMOTE; its ssh round trips allow 30 s each)
 
 Exit: 0 when nothing fails (warnings allowed), 1 otherwise.
 `,

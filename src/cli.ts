@@ -118,13 +118,13 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   doctor: {
-    options: { ...ROOT, project: { type: 'string', arg: 'DIR', multiple: true }, config: { type: 'string', arg: 'FILE' }, timeout: { type: 'string', arg: 'S' } },
+    options: { ...ROOT, project: { type: 'string', arg: 'DIR', multiple: true }, config: { type: 'string', arg: 'FILE' }, timeout: { type: 'string', arg: 'S' }, remote: { type: 'string', arg: '[USER@]HOST[:ROOT]' } },
     async run(a) {
       noPositionals(a, 'doctor');
       const projects = (a.values.project as string[] | undefined) ?? [];
       const timeoutS = num(a.values.timeout, 'timeout', 'doctor');
       if (timeoutS === 0) throw new UsageError('--timeout must be more than 0 seconds', 'doctor');
-      return (await import('./commands/doctor.js')).doctorCommand({ root: str(a.values.root), projects, configFile: str(a.values.config), timeoutS });
+      return (await import('./commands/doctor.js')).doctorCommand({ root: str(a.values.root), projects, configFile: str(a.values.config), timeoutS, remote: str(a.values.remote) });
     },
   },
   service: {

@@ -220,6 +220,24 @@ describe('relay-tui doctor', () => {
     expect((await checkClaudeCode(5000, e)).text).toBe('claude (Claude Code) is not on PATH');
   });
 
+  it('--remote (or RELAY_REMOTE) adds the remote check: a bad target and an unreachable host are failures with the fix; none given, no remote line', async () => {
+    const none = await runDoctor({ root, projects: [], env: env() });
+    expect(none.filter((f) => f.text.startsWith('remote:'))).toEqual([]);
+    const badSpec = await runDoctor({ root, projects: [], env: env(), remote: 'user@:/x' });
+    expect(find(badSpec, /^remote: /)).toMatchObject({ level: 'fail', fix: 'write it as [USER@]HOST[:ROOT]' });
+    // A loopback port nobody listens on: ssh fails fast, and the line says what to check.
+    const port = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as net.AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const down = await runDoctor({ root, projects: [], env: env({ RELAY_REMOTE: 'nobody@127.0.0.1:/srv/relay', RELAY_SSH: `ssh -p ${port} -o ConnectTimeout=5` }) });
+    const line = find(down, /^remote: /)!;
+    expect(line.level, line.text).toBe('fail');
+    expect(line.fix).toMatch(/sshd runs there/);
+  });
+
   it('inotify limits: low ones warn with the sysctl to raise them; none readable warns once', () => {
     const proc = path.join(tmp, 'inotify');
     fs.mkdirSync(proc);

@@ -4,6 +4,7 @@ import { rootPaths } from '../root.js';
 import { checkClaudeCode, checkProjectHooks } from './doctor-checks-claude.js';
 import { bad, checkConfig, checkInotify, checkLayout, checkNode, type Finding } from './doctor-checks-local.js';
 import { checkApi, checkNtfy } from './doctor-checks-net.js';
+import { checkRemote } from './remote.js';
 import { chooseRoot } from './require-root.js';
 
 /**
@@ -19,11 +20,15 @@ export interface DoctorOptions {
   configFile?: string;
   /** Per network check and for `claude --version`. */
   timeoutS?: number;
+  /** [USER@]HOST[:ROOT] of a relay on another machine (else $RELAY_REMOTE): checked the way the hooks will reach it. */
+  remote?: string;
   env?: NodeJS.ProcessEnv;
   write?: (s: string) => void;
 }
 
 const DEFAULT_TIMEOUT_S = 8;
+/** checkRemote bounds each ssh round trip at 30 s itself; its few round trips together get this. */
+const REMOTE_BOUND_MS = 95_000;
 
 /** A check that overruns its bound becomes a failure line instead of a hang. */
 function bounded(name: string, ms: number, run: () => Promise<Finding[]>): Promise<Finding[]> {
@@ -64,14 +69,16 @@ export async function runDoctor(o: DoctorOptions): Promise<Finding[]> {
 
   // The slow checks side by side; each gets a little more than its own timeout as a hard bound.
   const bound = timeoutMs + 2000;
-  const [api, ntfy, claude] = await Promise.all([
+  const remote = o.remote ?? (env.RELAY_REMOTE || undefined);
+  const [api, ntfy, claude, far] = await Promise.all([
     bounded('the Messages API check', bound, () => checkApi(relayEnv, config?.model, timeoutMs, paths.env)),
     bounded('the ntfy check', bound, () => checkNtfy(relayEnv, Math.min(timeoutMs, 5000), paths.env)),
     bounded('claude --version', bound, async () => [await checkClaudeCode(Math.min(timeoutMs, 5000), env)]),
+    remote === undefined ? Promise.resolve([]) : bounded(`the remote check of ${remote}`, REMOTE_BOUND_MS, async () => (await checkRemote(remote, env)).map((l) => ({ level: l.level, text: `remote: ${l.message}`, ...(l.fix ? { fix: l.fix } : {}) }))),
   ]);
   out.push(...api, ...ntfy, ...checkInotify());
   for (const project of o.projects) out.push(...checkProjectHooks(project, chosen.dir, config));
-  out.push(...claude);
+  out.push(...claude, ...far);
   return out;
 }
 
