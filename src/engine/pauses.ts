@@ -238,7 +238,8 @@ export class Pauses {
       }
       return this.trySave();
     }
-    const message = `${where ?? f.path}: ${f.message}`;
+    // A confinement message names the absolute path already: show it relative to the root once, not twice.
+    const message = f.path && f.message.includes(f.path) ? f.message.split(f.path).join(where ?? f.path) : `${where ?? f.path}: ${f.message}`;
     const prev = this.control.session_pauses[f.session];
     if (prev?.reason !== 'fault' || prev.message !== message) {
       const info: PauseInfo = { reason: 'fault', message, at: this.iso(), session: f.session, code: newCode(), fault: 'session', path: f.path };

@@ -237,7 +237,7 @@ describe('the relay, with hostile files in its root', () => {
     expectNoKeyAnywhere(h.root, out);
   }, 90_000);
 
-  it('dispatch/<session> as a link out of the root: nothing is written outside and the reply waits in the outbox', async () => {
+  it('dispatch/<session> as a link out of the root: that session is paused naming it, nothing is written outside, its envelope waits', async () => {
     h = await createHarness();
     const away = fs.mkdtempSync(path.join(outside, 'dispatch-'));
     fs.mkdirSync(h.paths.dispatch, { recursive: true });
@@ -248,9 +248,15 @@ describe('the relay, with hostile files in its root', () => {
     h.writeConfig({ sessions: [{ id: 'session-1' }, { id: 'session-2' }, { id: 'session-3' }] });
     await startRelayUnprivileged(h);
     h.enqueue('session-2', 'reply to me through the link');
-    await h.waitStatus((st) => JSON.stringify(st).includes('dispatch/session-2: is a symlink') || (st.sessions?.['session-2']?.pending ?? 0) > 0);
-    const outbox = path.join(h.paths.outbox, 'session-2');
-    await h.waitStatus(() => fs.readdirSync(outbox).some((n) => n.endsWith('.txt')));
+    // Found at start: that session is paused naming the link (no money spent on a reply it cannot take), the others flow.
+    const st = await h.waitStatus((s) => s.sessions?.['session-2']?.paused_reason === 'fault' && s.sessions?.['session-3']?.paused_reason === 'fault');
+    expect(st.sessions['session-2'].paused_message).toBe('dispatch/session-2: is a symlink; expected a real directory, refused');
+    expect(st.sessions['session-3'].paused_message).toMatch(/^dispatch\/session-3: is unreadable/);
+    expect(st.state).toBe('running');
+    h.enqueue('session-1', 'and me directly');
+    await h.waitStatus(() => fs.existsSync(h!.input('session-1')));
+    // Nothing lost: its envelope waits in queue/ for /resume session-2.
+    expect(fs.readdirSync(h.paths.queue).filter((n) => n.endsWith('.json'))).toHaveLength(1);
     expect(fs.readdirSync(away)).toEqual([]);
     expect(child!.exitCode).toBeNull();
     expect(fs.lstatSync(path.join(h.paths.dispatch, 'session-2')).isSymbolicLink()).toBe(true);
