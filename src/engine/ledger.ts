@@ -223,9 +223,10 @@ export class Ledger {
     return [...(this.byDayEntry.get(day) ?? new Map()).entries()].sort((a, b) => b[1].costUsd - a[1].costUsd);
   }
 
-  private write(line: LedgerLine): void {
+  private write(line: LedgerLine, lazy = false): void {
     if (!this.appender) throw new Error(`${this.file}: ledger opened read-only`);
-    this.appender.append(line);
+    if (lazy) this.appender.appendLazy(line);
+    else this.appender.append(line);
   }
 
   /**
@@ -264,11 +265,18 @@ export class Ledger {
    * A billed call. A turn settles the open reservation, and counts on the day the
    * reservation was made (the day whose budget allowed it, even if the reply came
    * after midnight). A summary (made inside a reserved turn) settles nothing.
+   *
+   * A turn that settles a reservation is appended without a flush of its own (one
+   * fdatasync fewer a turn): a kill -9 cannot lose it, and if a power cut does, the
+   * reservation it settles is still on disk and counts at its projected (upper-bound)
+   * cost, as after a crash between the conversation line and this one. The next
+   * reservation's flush, or close(), makes it durable; so it is on disk before the
+   * next call can be billed. A line that settles nothing is flushed at once.
    */
   record(e: LedgerEntry): void {
     const priced = e.price_entry || !e.model ? e : { ...e, price_entry: inferPriceEntry(e) };
     const entry = priced.kind === 'turn' && this.open && !priced.reserve ? { ...priced, day: this.open.day, reserve: this.open.id } : priced;
-    this.write(entry);
+    this.write(entry, entry.kind === 'turn' && !!entry.reserve);
     if (e.kind === 'turn') this.open = null;
     this.absorb(entry);
   }
@@ -320,7 +328,7 @@ export class Ledger {
 
   /** Lets go of the file the way a killed process does, writing nothing (the crash tests' kill -9). */
   abandon(): void {
-    this.appender?.close();
+    this.appender?.drop();
     this.appender = null;
     this.open = null;
   }
