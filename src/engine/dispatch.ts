@@ -16,6 +16,14 @@ import { describeFsError, RootFault, SessionFault } from './faults.js';
  * creates input.txt and it is single-instance, so check-then-rename cannot race.
  * The session deleting input.txt is the ack; a watcher on the directory sees it.
  *
+ * Why no shortcut straight to input.txt when the outbox is empty (it would save the
+ * outbox directory's fsync): delivering before the source is removed leaves a crash
+ * point (delivered, source still there) where start-up must tell "delivered and already
+ * acked" from "never delivered", and the ack destroys the only evidence. The outbox file
+ * is that evidence: rename moves it onto input.txt, so "outbox file present" means "not
+ * delivered" only if its existence was durable before the conversation line said the
+ * turn happened, which costs the same directory fsync the shortcut meant to save.
+ *
  * Confinement: dispatch/<session>/ must be a real directory the relay can write, and
  * input.txt (when present) a regular file. Anything else is that session's fault alone
  * (SessionFault): its replies keep waiting in the outbox, the other sessions flow. A
