@@ -25,7 +25,16 @@ const DAY = '2026-12-01';
 
 function turn(ledger: Ledger, projectedUsd: number, costUsd: number): void {
   ledger.reserve({ at: new Date().toISOString(), day: DAY, session: 's1', projectedUsd });
-  ledger.record({ at: new Date().toISOString(), day: DAY, session: 's1', kind: 'turn', model: 'claude-opus-5-5', usage, cost_usd: costUsd, seq: 1 });
+  ledger.record({
+    at: new Date().toISOString(),
+    day: DAY,
+    session: 's1',
+    kind: 'turn',
+    model: 'claude-opus-5-5',
+    usage,
+    cost_usd: costUsd,
+    seq: 1,
+  });
 }
 
 describe('JsonlAppender.appendLazy', () => {

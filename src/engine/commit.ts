@@ -154,7 +154,15 @@ export class Committer {
     for (const record of this.o.conversation.recentTurns(this.o.conversation.turnCount)) {
       if (!this.sourcePresent(record)) continue;
       n++;
-      this.pending.push({ record, automatic: record.source !== 'operator', next: 4, warnings: [], held: null, newlyHeld: false, recovered: true });
+      this.pending.push({
+        record,
+        automatic: record.source !== 'operator',
+        next: 4,
+        warnings: [],
+        held: null,
+        newlyHeld: false,
+        recovered: true,
+      });
     }
     for (const p of [...this.pending]) this.advance(p);
     return n;
@@ -178,7 +186,16 @@ export class Committer {
         this.o.conversation.append(r);
         return;
       case 'ledger':
-        this.o.ledger.record({ at: r.at, day: localDay(this.o.now()), session: r.route, kind: 'turn', model: r.model, usage: r.usage, cost_usd: r.cost_usd, seq: r.seq });
+        this.o.ledger.record({
+          at: r.at,
+          day: localDay(this.o.now()),
+          session: r.route,
+          kind: 'turn',
+          model: r.model,
+          usage: r.usage,
+          cost_usd: r.cost_usd,
+          seq: r.seq,
+        });
         return;
       case 'counters':
         p.warnings = this.count(this.o.guard, r);
@@ -269,7 +286,15 @@ export class Committer {
       { at, text: result.text, history_tokens: result.usage.output_tokens + Math.ceil(cfg.system_prompt.length / 4), cost_usd: cost },
       cfg.history.keep_recent,
     );
-    this.o.ledger.record({ at, day: localDay(this.o.now()), session: 'relay', kind: 'summary', model: cfg.model, usage: result.usage, cost_usd: cost });
+    this.o.ledger.record({
+      at,
+      day: localDay(this.o.now()),
+      session: 'relay',
+      kind: 'summary',
+      model: cfg.model,
+      usage: result.usage,
+      cost_usd: cost,
+    });
     return { replaced, kept, cost };
   }
 }

@@ -87,7 +87,11 @@ export class Dispatcher {
 
   private rootFault(where: string, err: unknown): RootFault {
     if (err instanceof RootFault) return err;
-    return new RootFault(where, err instanceof ConfinementError ? err.message : describeFsError(err, where), (err as NodeJS.ErrnoException)?.code);
+    return new RootFault(
+      where,
+      err instanceof ConfinementError ? err.message : describeFsError(err, where),
+      (err as NodeJS.ErrnoException)?.code,
+    );
   }
 
   /** dispatch/ and dispatch/<session>/ are real directories this process can use; creates the latter. */
@@ -288,7 +292,7 @@ export class Dispatcher {
     }
     const name = box.pending[0];
     const from = path.join(this.outDir(session), name);
-    let chars = 0;
+    let chars: number;
     try {
       chars = fs.lstatSync(from).size;
     } catch (err) {

@@ -108,7 +108,9 @@ const zero = (): Totals => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0, 
  */
 function inferPriceEntry(e: LedgerEntry): string {
   const builtin = lookupPrice(e.model);
-  return Math.abs(costOf(e.usage, builtin.price) - e.cost_usd) <= 1e-12 + 1e-9 * e.cost_usd ? priceEntryName(builtin, e.usage) : `${e.model} (config)`;
+  return Math.abs(costOf(e.usage, builtin.price) - e.cost_usd) <= 1e-12 + 1e-9 * e.cost_usd
+    ? priceEntryName(builtin, e.usage)
+    : `${e.model} (config)`;
 }
 
 export function localDay(ms: number): string {
@@ -175,9 +177,19 @@ export class Ledger {
       }
     }
     const live = opts.readOnly ? opts.live : null;
-    const isLive = (r: Reservation) => !!live && reservationPid(r) === live.pid && Date.parse(r.at) >= Date.parse(live.since) - LOCK_CLOCK_SLACK_MS;
+    const isLive = (r: Reservation) =>
+      !!live && reservationPid(r) === live.pid && Date.parse(r.at) >= Date.parse(live.since) - LOCK_CLOCK_SLACK_MS;
     const count = (r: Reservation, kind: 'unsettled' | 'interrupted') =>
-      this.absorb({ at: r.at, day: r.day, session: r.session, kind, model: '', usage: { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }, cost_usd: r.projected_usd, reserve: r.id });
+      this.absorb({
+        at: r.at,
+        day: r.day,
+        session: r.session,
+        kind,
+        model: '',
+        usage: { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+        cost_usd: r.projected_usd,
+        reserve: r.id,
+      });
     for (const r of pending.values()) {
       if (isLive(r)) {
         this.inFlight.push(r);
@@ -237,7 +249,15 @@ export class Ledger {
   reserve(r: { at: string; day: string; session: string; projectedUsd: number }): string {
     this.release('superseded');
     const id = `${Date.parse(r.at) || 0}-${process.pid}-${++this.counter}`;
-    const line: Reservation = { t: 'reserve', id, at: r.at, day: r.day, session: r.session, projected_usd: r.projectedUsd, pid: process.pid };
+    const line: Reservation = {
+      t: 'reserve',
+      id,
+      at: r.at,
+      day: r.day,
+      session: r.session,
+      projected_usd: r.projectedUsd,
+      pid: process.pid,
+    };
     this.write(line);
     this.open = line;
     return id;
@@ -275,7 +295,8 @@ export class Ledger {
    */
   record(e: LedgerEntry): void {
     const priced = e.price_entry || !e.model ? e : { ...e, price_entry: inferPriceEntry(e) };
-    const entry = priced.kind === 'turn' && this.open && !priced.reserve ? { ...priced, day: this.open.day, reserve: this.open.id } : priced;
+    const entry =
+      priced.kind === 'turn' && this.open && !priced.reserve ? { ...priced, day: this.open.day, reserve: this.open.id } : priced;
     this.write(entry, entry.kind === 'turn' && !!entry.reserve);
     if (e.kind === 'turn') this.open = null;
     this.absorb(entry);
