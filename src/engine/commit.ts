@@ -20,6 +20,10 @@ import type { TurnInput } from './turn.js';
  *   2. ledger line         settles the call's reservation. A crash between 1 and 2 leaves
  *                          the reservation open, counted at its projected (upper-bound)
  *                          cost on the next start: spend is counted once, never less.
+ *                          Written without a flush of its own (Ledger.record): a kill -9
+ *                          cannot lose a written line, and a power cut that does is the
+ *                          same case as a crash between 1 and 2. The next reservation's
+ *                          fdatasync carries it to the disk before the next call.
  *   3. counters            guard (auto turns, repeats) and hook chain, in memory. Not
  *                          written per turn: start-up replays turns past control.json's
  *                          guard_seq from the conversation, so they count exactly once.
@@ -150,7 +154,15 @@ export class Committer {
     for (const record of this.o.conversation.recentTurns(this.o.conversation.turnCount)) {
       if (!this.sourcePresent(record)) continue;
       n++;
-      this.pending.push({ record, automatic: record.source !== 'operator', next: 4, warnings: [], held: null, newlyHeld: false, recovered: true });
+      this.pending.push({
+        record,
+        automatic: record.source !== 'operator',
+        next: 4,
+        warnings: [],
+        held: null,
+        newlyHeld: false,
+        recovered: true,
+      });
     }
     for (const p of [...this.pending]) this.advance(p);
     return n;

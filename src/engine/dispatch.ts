@@ -16,6 +16,14 @@ import { describeFsError, RootFault, SessionFault } from './faults.js';
  * creates input.txt and it is single-instance, so check-then-rename cannot race.
  * The session deleting input.txt is the ack; a watcher on the directory sees it.
  *
+ * Why no shortcut straight to input.txt when the outbox is empty (it would save the
+ * outbox directory's fsync): delivering before the source is removed leaves a crash
+ * point (delivered, source still there) where start-up must tell "delivered and already
+ * acked" from "never delivered", and the ack destroys the only evidence. The outbox file
+ * is that evidence: rename moves it onto input.txt, so "outbox file present" means "not
+ * delivered" only if its existence was durable before the conversation line said the
+ * turn happened, which costs the same directory fsync the shortcut meant to save.
+ *
  * Confinement: dispatch/<session>/ must be a real directory the relay can write, and
  * input.txt (when present) a regular file. Anything else is that session's fault alone
  * (SessionFault): its replies keep waiting in the outbox, the other sessions flow. A
@@ -79,7 +87,11 @@ export class Dispatcher {
 
   private rootFault(where: string, err: unknown): RootFault {
     if (err instanceof RootFault) return err;
-    return new RootFault(where, err instanceof ConfinementError ? err.message : describeFsError(err, where), (err as NodeJS.ErrnoException)?.code);
+    return new RootFault(
+      where,
+      err instanceof ConfinementError ? err.message : describeFsError(err, where),
+      (err as NodeJS.ErrnoException)?.code,
+    );
   }
 
   /** dispatch/ and dispatch/<session>/ are real directories this process can use; creates the latter. */
@@ -280,7 +292,7 @@ export class Dispatcher {
     }
     const name = box.pending[0];
     const from = path.join(this.outDir(session), name);
-    let chars = 0;
+    let chars: number;
     try {
       chars = fs.lstatSync(from).size;
     } catch (err) {

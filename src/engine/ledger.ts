@@ -108,7 +108,9 @@ const zero = (): Totals => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0, 
  */
 function inferPriceEntry(e: LedgerEntry): string {
   const builtin = lookupPrice(e.model);
-  return Math.abs(costOf(e.usage, builtin.price) - e.cost_usd) <= 1e-12 + 1e-9 * e.cost_usd ? priceEntryName(builtin, e.usage) : `${e.model} (config)`;
+  return Math.abs(costOf(e.usage, builtin.price) - e.cost_usd) <= 1e-12 + 1e-9 * e.cost_usd
+    ? priceEntryName(builtin, e.usage)
+    : `${e.model} (config)`;
 }
 
 export function localDay(ms: number): string {
@@ -175,9 +177,19 @@ export class Ledger {
       }
     }
     const live = opts.readOnly ? opts.live : null;
-    const isLive = (r: Reservation) => !!live && reservationPid(r) === live.pid && Date.parse(r.at) >= Date.parse(live.since) - LOCK_CLOCK_SLACK_MS;
+    const isLive = (r: Reservation) =>
+      !!live && reservationPid(r) === live.pid && Date.parse(r.at) >= Date.parse(live.since) - LOCK_CLOCK_SLACK_MS;
     const count = (r: Reservation, kind: 'unsettled' | 'interrupted') =>
-      this.absorb({ at: r.at, day: r.day, session: r.session, kind, model: '', usage: { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }, cost_usd: r.projected_usd, reserve: r.id });
+      this.absorb({
+        at: r.at,
+        day: r.day,
+        session: r.session,
+        kind,
+        model: '',
+        usage: { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+        cost_usd: r.projected_usd,
+        reserve: r.id,
+      });
     for (const r of pending.values()) {
       if (isLive(r)) {
         this.inFlight.push(r);
@@ -223,9 +235,10 @@ export class Ledger {
     return [...(this.byDayEntry.get(day) ?? new Map()).entries()].sort((a, b) => b[1].costUsd - a[1].costUsd);
   }
 
-  private write(line: LedgerLine): void {
+  private write(line: LedgerLine, lazy = false): void {
     if (!this.appender) throw new Error(`${this.file}: ledger opened read-only`);
-    this.appender.append(line);
+    if (lazy) this.appender.appendLazy(line);
+    else this.appender.append(line);
   }
 
   /**
@@ -236,7 +249,15 @@ export class Ledger {
   reserve(r: { at: string; day: string; session: string; projectedUsd: number }): string {
     this.release('superseded');
     const id = `${Date.parse(r.at) || 0}-${process.pid}-${++this.counter}`;
-    const line: Reservation = { t: 'reserve', id, at: r.at, day: r.day, session: r.session, projected_usd: r.projectedUsd, pid: process.pid };
+    const line: Reservation = {
+      t: 'reserve',
+      id,
+      at: r.at,
+      day: r.day,
+      session: r.session,
+      projected_usd: r.projectedUsd,
+      pid: process.pid,
+    };
     this.write(line);
     this.open = line;
     return id;
@@ -264,11 +285,19 @@ export class Ledger {
    * A billed call. A turn settles the open reservation, and counts on the day the
    * reservation was made (the day whose budget allowed it, even if the reply came
    * after midnight). A summary (made inside a reserved turn) settles nothing.
+   *
+   * A turn that settles a reservation is appended without a flush of its own (one
+   * fdatasync fewer a turn): a kill -9 cannot lose it, and if a power cut does, the
+   * reservation it settles is still on disk and counts at its projected (upper-bound)
+   * cost, as after a crash between the conversation line and this one. The next
+   * reservation's flush, or close(), makes it durable; so it is on disk before the
+   * next call can be billed. A line that settles nothing is flushed at once.
    */
   record(e: LedgerEntry): void {
     const priced = e.price_entry || !e.model ? e : { ...e, price_entry: inferPriceEntry(e) };
-    const entry = priced.kind === 'turn' && this.open && !priced.reserve ? { ...priced, day: this.open.day, reserve: this.open.id } : priced;
-    this.write(entry);
+    const entry =
+      priced.kind === 'turn' && this.open && !priced.reserve ? { ...priced, day: this.open.day, reserve: this.open.id } : priced;
+    this.write(entry, entry.kind === 'turn' && !!entry.reserve);
     if (e.kind === 'turn') this.open = null;
     this.absorb(entry);
   }
@@ -320,7 +349,7 @@ export class Ledger {
 
   /** Lets go of the file the way a killed process does, writing nothing (the crash tests' kill -9). */
   abandon(): void {
-    this.appender?.close();
+    this.appender?.drop();
     this.appender = null;
     this.open = null;
   }
