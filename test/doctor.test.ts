@@ -117,7 +117,7 @@ describe('relay-tui doctor', () => {
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toContain(`fail  not a relay root: ${empty} (from the current directory): no state/ in it`);
     expect(r.stdout).toContain(`fix: start the relay there once: relay-tui --no-ui --root ${empty}`);
-    expect(r.stdout).toMatch(/fail  ANTHROPIC_API_KEY is not set/);
+    expect(r.stdout).toMatch(/fail {2}ANTHROPIC_API_KEY is not set/);
     expect(r.stdout).toMatch(/failures?, \d+ warnings?: fix the failures/);
     expect(fs.readdirSync(empty)).toEqual([]);
   });

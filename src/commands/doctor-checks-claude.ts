@@ -45,7 +45,7 @@ interface OurHook {
   words: string[];
 }
 
-const isObject = (v: unknown): v is Record<string, any> => !!v && typeof v === 'object' && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
 /** The project's two settings files, merged by Claude Code: a hook in either runs. */
 const SETTINGS_FILES = ['.claude/settings.json', '.claude/settings.local.json'];

@@ -5,19 +5,21 @@ const DEFAULT_BASE = 'https://api.anthropic.com';
 
 /** The cause under an SDK or fetch error, in words: refused, DNS, TLS, timeout. */
 export function describeCause(err: unknown): string {
-  let e: any = err;
+  let e: unknown = err;
   for (let i = 0; i < 5 && e; i++) {
-    const code: string | undefined = e.code ?? e.errno;
+    // Whatever sits in the chain (Error, undici's cause, a plain object): only these fields are read.
+    const { code: c, errno, cause, name, message } = e as { code?: unknown; errno?: unknown; cause?: unknown; name?: unknown; message?: unknown };
+    const code = c ?? errno;
     if (typeof code === 'string') {
       if (code === 'ECONNREFUSED') return 'connection refused (nothing listens there)';
       if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `DNS lookup failed (${code})`;
       if (code === 'ECONNRESET') return 'connection reset';
       if (code === 'ETIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect timed out';
       if (/CERT|SSL|TLS/.test(code)) return `TLS failed (${code})`;
-      if (code !== 'ERR_INVALID_URL' || !e.cause) return code;
+      if (code !== 'ERR_INVALID_URL' || !cause) return code;
     }
-    if (e.name === 'TimeoutError' || e.name === 'AbortError' || /timed? ?out/i.test(e.message ?? '')) return 'no answer in time';
-    e = e.cause;
+    if (name === 'TimeoutError' || name === 'AbortError' || (typeof message === 'string' && /timed? ?out/i.test(message))) return 'no answer in time';
+    e = cause;
   }
   return (err as Error)?.message ?? String(err);
 }
@@ -37,8 +39,11 @@ export async function checkApi(env: RelayEnv, model: string | undefined, timeout
     const r = await client.messages.countTokens({ model: modelId, messages: [{ role: 'user', content: 'relay-tui doctor' }] });
     return [ok(`API key accepted by ${where}`), ok(`model ${modelId} is known to the API (count_tokens: ${r.input_tokens} tokens, no cost)`)];
   } catch (err) {
-    const status: number | undefined = (err as any)?.status;
-    const apiMessage: string = (err as any)?.error?.error?.message ?? (err as Error)?.message ?? String(err);
+    // The SDK's APIError carries the HTTP status and the parsed body ({ error: { message } }); a network error has neither.
+    const e = (typeof err === 'object' && err ? err : {}) as { status?: unknown; error?: { error?: { message?: unknown } } };
+    const status = typeof e.status === 'number' ? e.status : undefined;
+    const bodyMessage = e.error?.error?.message;
+    const apiMessage: string = (typeof bodyMessage === 'string' ? bodyMessage : undefined) ?? (err as Error)?.message ?? String(err);
     if (status === 401) return [bad(`API key refused by ${where}: ${apiMessage}`, `check ANTHROPIC_API_KEY in ${envFile} (a real environment variable wins over .env)`)];
     if (status === 403) return [bad(`API key not allowed by ${where}: ${apiMessage}`, 'check the key\'s workspace and permissions in the Anthropic console')];
     if (status === 404) {

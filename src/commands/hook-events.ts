@@ -51,7 +51,7 @@ export async function stopFailureHook(o: HookOptions, out: HookOutput): Promise<
   const input = parseInput(await readStdin());
   if (!input) return out.say('no StopFailure-hook JSON on stdin.');
   const session = o.session && HOOK_SESSION_ID_RE.test(o.session) ? o.session : 'claude-code';
-  const error = str(input.error) ?? str((input.error as any)?.type) ?? 'unknown';
+  const error = str(input.error) ?? str((input.error as { type?: unknown } | null | undefined)?.type) ?? 'unknown';
   const details = str(input.error_details);
   const last = str(input.last_assistant_message);
   const f = FAILURES[error] ?? { why: `an API error (${error})`, priority: 4 };

@@ -20,12 +20,22 @@ interface TranscriptEntry {
   message?: { id?: unknown; role?: unknown; content?: unknown };
 }
 
+/** One content block of a transcript line, as far as these readers look at it. */
+interface Block {
+  type?: unknown;
+  text?: unknown;
+  name?: unknown;
+  input?: unknown;
+}
+
+const isBlock = (b: unknown): b is Block => !!b && typeof b === 'object';
+
 function textOf(content: unknown): string | undefined {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return undefined;
   const parts = content
-    .filter((b) => b && typeof b === 'object' && (b as any).type === 'text' && typeof (b as any).text === 'string')
-    .map((b) => (b as any).text as string);
+    .filter((b): b is Block & { text: string } => isBlock(b) && b.type === 'text' && typeof b.text === 'string')
+    .map((b) => b.text);
   return parts.length ? parts.join('\n\n') : undefined;
 }
 
@@ -38,7 +48,7 @@ function isHumanPrompt(e: TranscriptEntry): boolean {
   if (e.type !== 'user' || e.isMeta === true) return false;
   const c = e.message?.content;
   if (typeof c === 'string') return true;
-  return Array.isArray(c) && c.some((b) => b && typeof b === 'object' && (b as any).type === 'text') && !c.some((b) => b && (b as any).type === 'tool_result');
+  return Array.isArray(c) && c.some((b) => isBlock(b) && b.type === 'text') && !c.some((b) => isBlock(b) && b.type === 'tool_result');
 }
 
 /**
@@ -125,9 +135,9 @@ export function lastToolUse(jsonl: string): ToolUse | undefined {
       continue;
     }
     if (e.isSidechain === true || !isAssistant(e) || !Array.isArray(e.message?.content)) continue;
-    const blocks = (e.message!.content as any[]).filter((b) => b && b.type === 'tool_use' && typeof b.name === 'string');
+    const blocks = (e.message!.content as unknown[]).filter((b): b is Block & { name: string } => isBlock(b) && b.type === 'tool_use' && typeof b.name === 'string');
     const b = blocks.at(-1);
-    if (b) return { name: b.name, input: b.input && typeof b.input === 'object' ? b.input : {} };
+    if (b) return { name: b.name, input: b.input && typeof b.input === 'object' ? (b.input as Record<string, unknown>) : {} };
   }
   return undefined;
 }

@@ -86,7 +86,7 @@ export function generateTopic(prefix = 'relay'): string {
  * as it was. An existing line for KEY, even an empty one, is replaced in place.
  */
 export function setDotenvValue(file: string, key: string, value: string): void {
-  let text = '';
+  let text: string;
   try {
     text = readTextConfined(file, { maxBytes: MAX_DOTENV_BYTES, limitName: 'the 64 KiB a .env may have' }) ?? '';
   } catch (err) {

@@ -26,15 +26,20 @@ function keyPath(path: PropertyKey[]): string {
   return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
 }
 
-function dropKeys(obj: any, path: PropertyKey[], keys: string[]): void {
-  let at = obj;
-  for (const p of path) at = at?.[p as any];
-  if (at && typeof at === 'object') for (const k of keys) delete at[k];
+/** The value at `path` inside a parsed YAML document (mappings and sequences), or undefined. */
+function valueAt(doc: unknown, path: PropertyKey[]): unknown {
+  let at = doc;
+  for (const p of path) at = at !== null && at !== undefined ? (at as Record<PropertyKey, unknown>)[p] : undefined;
+  return at;
+}
+
+function dropKeys(obj: unknown, path: PropertyKey[], keys: string[]): void {
+  const at = valueAt(obj, path);
+  if (at && typeof at === 'object') for (const k of keys) delete (at as Record<string, unknown>)[k];
 }
 
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
-  let value: any = raw;
-  for (const p of issue.path) value = value?.[p as any];
+  const value = valueAt(raw, issue.path);
   const got = value === undefined ? '' : ` (got ${JSON.stringify(value)})`;
   return `${issue.message}${got}`;
 }

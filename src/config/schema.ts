@@ -43,15 +43,8 @@ const price = z.strictObject({
  * the built-in's); a model the table does not know needs at least input and output
  * (cache figures then follow the standard multipliers: see prices.ts).
  */
-const priceOverride = z
-  .strictObject({
-    input: rate.optional(),
-    output: rate.optional(),
-    cache_write: rate.optional(),
-    cache_write_1h: rate.optional(),
-    cache_read: rate.optional(),
-    tiers: z.array(priceTier).optional(),
-  })
+const priceOverride = price
+  .partial()
   .superRefine((p, ctx) => {
     const bounds = (p.tiers ?? []).map((t) => t.above_tokens);
     if (bounds.some((b, i) => i > 0 && b <= bounds[i - 1])) ctx.addIssue({ code: 'custom', path: ['tiers'], message: 'tiers must be in ascending order of above_tokens' });

@@ -40,7 +40,9 @@ export function writeFault(res: http.ServerResponse, model: string, reply: Fault
     // Let the bytes above leave first, so the client sees a body that stops, not a refused request.
     const t = setTimeout(() => {
       timers.delete(t);
-      res.socket?.resetAndDestroy?.() ?? res.socket?.destroy();
+      // A TCP RST where Node has it (>= 18.3), else a plain close: either way the body stops short.
+      if (res.socket?.resetAndDestroy) res.socket.resetAndDestroy();
+      else res.socket?.destroy();
     }, 20);
     timers.add(t);
     return;

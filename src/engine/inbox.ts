@@ -117,7 +117,7 @@ export class Inbox {
   private setAside(file: string, reason: string): boolean {
     const name = path.basename(file);
     const line = `${new Date().toISOString()} ${file} ${reason}\n`;
-    let target = `${stamp()}-${name}`;
+    const target = `${stamp()}-${name}`;
     try {
       ensureDir(this.rejectedDir, 0o700);
       writeAtomic(path.join(this.rejectedDir, `${target}.reason`), line, 0o600);

@@ -173,7 +173,7 @@ export class Intake {
       }
       const issue = parsed.error.issues[0];
       const key = issue.path.join('.') || '(top level)';
-      const got = (json as any)[issue.path[0] as string];
+      const got = (json as Record<string, unknown>)[issue.path[0] as string];
       const what = issue.code === 'invalid_type' && got === undefined ? 'is missing' : issue.message;
       return { ok: false, reason: `key ${key}: ${what}${got !== undefined && typeof got !== 'object' ? ` (got ${JSON.stringify(got).slice(0, 80)})` : ''}` };
     }

@@ -10,50 +10,33 @@ export { oneLine };
 
 const money = (n: number) => `$${n.toFixed(4)}`;
 
-export function formatEvent<K extends RelayEventName>(name: K, p: RelayEvents[K]): string | null {
-  const e = p as any;
-  switch (name) {
-    case 'turn:delta':
-      return null;
-    case 'log':
-      return `${e.level === 'info' ? '' : `${e.level.toUpperCase()}: `}${e.message}`;
-    case 'envelope:queued':
-      return `queued ${e.file} from ${e.session}`;
-    case 'envelope:rejected':
-      return `REJECTED queue/${e.file}: ${e.reason} (moved to queue/.rejected/)`;
-    case 'turn:started':
-      return e.kind === 'summary' ? `summarizing the conversation` : `turn started for ${e.session}${e.file ? ` (${e.file})` : ''}`;
-    case 'turn:retry':
-      return `API retry ${e.attempt}/${e.of} in ${(e.delayMs / 1000).toFixed(1)} s: ${e.message}`;
-    case 'turn:completed':
-      return `turn ${e.seq} ${e.session}${e.route !== e.session ? ` → ${e.route}` : ''}: ${money(e.costUsd)}, cache hit ${Math.round(e.cacheHit * 100)}%${e.held ? `, HELD (${e.held})` : ''}: ${oneLine(e.preview, 100)}`;
-    case 'turn:failed':
-      return `ERROR: turn for ${e.session} failed: ${e.message}`;
-    case 'summary:done':
-      return `summarized: ${e.replacedTurns} turns folded, ${e.keptTurns} kept, ${money(e.costUsd)}`;
-    case 'dispatch:waiting':
-      return `reply for ${e.session} waits: input.txt not yet consumed (${e.pending} pending)`;
-    case 'dispatch:written':
-      return `dispatched ${e.chars} bytes to ${e.session}`;
-    case 'dispatch:acked':
-      return `${e.session} consumed its input.txt`;
-    case 'state:changed':
-      return `state ${e.state}${e.reason ? ` (${e.reason})` : ''}${e.message ? `: ${oneLine(e.message, 160)}` : ''}`;
-    case 'session:paused':
-      return `${e.session} paused (${e.reason}): ${e.message}`;
-    case 'session:resumed':
-      return `${e.session} resumed`;
-    case 'operator:result':
-      return `operator (${e.source}) ${oneLine(e.input, 80)} → ${e.ok ? '' : 'FAILED: '}${e.message}`;
-    case 'notify:sent':
-      return `ntfy sent: ${e.title}`;
-    case 'notify:failed':
-      return `ntfy failed: ${e.title}: ${e.error}`;
-    default:
-      return `${name} ${JSON.stringify(p)}`;
-  }
-}
+/** One formatter per event that gets a line; typed per event, so a renamed payload field fails to compile. */
+const LINES: { [K in RelayEventName]?: (e: RelayEvents[K]) => string | null } = {
+  // Streaming deltas are not logged: thousands of lines per reply.
+  'turn:delta': () => null,
+  log: (e) => `${e.level === 'info' ? '' : `${e.level.toUpperCase()}: `}${e.message}`,
+  'envelope:queued': (e) => `queued ${e.file} from ${e.session}`,
+  'envelope:rejected': (e) => `REJECTED queue/${e.file}: ${e.reason} (moved to queue/.rejected/)`,
+  'turn:started': (e) => e.kind === 'summary' ? `summarizing the conversation` : `turn started for ${e.session}${e.file ? ` (${e.file})` : ''}`,
+  'turn:retry': (e) => `API retry ${e.attempt}/${e.of} in ${(e.delayMs / 1000).toFixed(1)} s: ${e.message}`,
+  'turn:completed': (e) => `turn ${e.seq} ${e.session}${e.route !== e.session ? ` → ${e.route}` : ''}: ${money(e.costUsd)}, cache hit ${Math.round(e.cacheHit * 100)}%${e.held ? `, HELD (${e.held})` : ''}: ${oneLine(e.preview, 100)}`,
+  'turn:failed': (e) => `ERROR: turn for ${e.session} failed: ${e.message}`,
+  'summary:done': (e) => `summarized: ${e.replacedTurns} turns folded, ${e.keptTurns} kept, ${money(e.costUsd)}`,
+  'dispatch:waiting': (e) => `reply for ${e.session} waits: input.txt not yet consumed (${e.pending} pending)`,
+  'dispatch:written': (e) => `dispatched ${e.chars} bytes to ${e.session}`,
+  'dispatch:acked': (e) => `${e.session} consumed its input.txt`,
+  'state:changed': (e) => `state ${e.state}${e.reason ? ` (${e.reason})` : ''}${e.message ? `: ${oneLine(e.message, 160)}` : ''}`,
+  'session:paused': (e) => `${e.session} paused (${e.reason}): ${e.message}`,
+  'session:resumed': (e) => `${e.session} resumed`,
+  'operator:result': (e) => `operator (${e.source}) ${oneLine(e.input, 80)} → ${e.ok ? '' : 'FAILED: '}${e.message}`,
+  'notify:sent': (e) => `ntfy sent: ${e.title}`,
+  'notify:failed': (e) => `ntfy failed: ${e.title}: ${e.error}`,
+};
 
+export function formatEvent<K extends RelayEventName>(name: K, p: RelayEvents[K]): string | null {
+  const line = LINES[name] as ((e: RelayEvents[K]) => string | null) | undefined;
+  return line ? line(p) : `${name} ${JSON.stringify(p)}`;
+}
 
 /** The key must never reach a log line, whatever an error message happened to quote. */
 export function redactor(secrets: Array<string | undefined>): (line: string) => string {

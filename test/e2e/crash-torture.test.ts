@@ -134,7 +134,10 @@ describe('crash torture', () => {
     for (const s of SESSIONS) {
       const nums = got.get(s)!.map((t) => Number(markerOf(t)?.[2] ?? -1));
       const seen = new Set<number>();
-      for (const n of nums) (seen.has(n) ? duplicated++ : seen.add(n));
+      for (const n of nums) {
+        if (seen.has(n)) duplicated++;
+        else seen.add(n);
+      }
       for (let k = 0; k < PER_SESSION; k++) if (!seen.has(k)) lost++;
       for (let i = 1; i < nums.length; i++) if (nums[i] < nums[i - 1]) outOfOrder++;
     }

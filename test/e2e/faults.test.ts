@@ -51,7 +51,7 @@ const mkfifo = (file: string) => execFileSync('mkfifo', [file]);
 /** Every path under dir, without following links. */
 function walk(dir: string): string[] {
   const outp: string[] = [];
-  let names: string[] = [];
+  let names: string[];
   try {
     names = fs.readdirSync(dir);
   } catch {

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeNtfy } from '../../src/demo/fake-ntfy.js';
 import { createHarness, type Harness } from '../helpers/harness.js';

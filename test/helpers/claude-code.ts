@@ -88,7 +88,7 @@ export function lastUserJson(r: FakeRequest): string {
 export async function waitHooksGone(state: string, timeoutMs = 15_000): Promise<void> {
   const dir = path.join(state, 'hooks');
   const owners = (): ProcId[] => {
-    let names: string[] = [];
+    let names: string[];
     try {
       names = fs.readdirSync(dir).filter((n) => n.endsWith('.waiter.json') || n.endsWith('.stop-wait.json'));
     } catch {

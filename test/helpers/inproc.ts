@@ -61,7 +61,7 @@ export function openRelay(paths: RootPaths, o: Partial<RelayOptions> & { chat: C
 
 /** Takes every delivered reply (the session's ack), recording them per session. */
 export function ackAll(paths: RootPaths, got: Map<string, string[]>): void {
-  let dirs: string[] = [];
+  let dirs: string[];
   try {
     dirs = fs.readdirSync(paths.dispatch);
   } catch {

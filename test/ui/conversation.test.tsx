@@ -23,7 +23,7 @@ describe('Conversation pane', () => {
     expect(f).toMatch(/chat → session-1 \$0\.012 › first reply/);
     expect(f).toMatch(/you \(re session-1\) › do the thing/);
     const start = ls.findIndex((l) => l.includes('session-2 › word'));
-    expect(ls[start + 1]).toMatch(/^  word word/); // wrapped, indented
+    expect(ls[start + 1]).toMatch(/^ {2}word word/); // wrapped, indented
     for (const l of ls) expect(l.length).toBeLessThanOrEqual(80);
     expect(ls.findIndex((l) => l.includes('on it'))).toBeGreaterThan(ls.findIndex((l) => l.includes('first reply')));
   });
