@@ -18,7 +18,7 @@ afterEach(async () => {
   await api.close();
 });
 
-const req: ChatRequest = { model: 'claude-sonnet-4-5', max_tokens: 100, system: 'sys', messages: [{ role: 'user', content: 'hi' }] };
+const req: ChatRequest = { model: 'claude-sonnet-4-5', max_tokens: 100, system: 'sys', messages: [{ role: 'user', content: 'hi' }], cacheAt: [] };
 
 test('no abort listener stays on the long-lived signal after calls that succeed, retry, stall or reset', async () => {
   const chat = createAnthropicChat({ apiKey: 'sk-test', baseURL: api.url, maxRetries: 0, timeoutMs: 30_000, idleTimeoutMs: 150 });

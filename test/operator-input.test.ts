@@ -91,3 +91,25 @@ describe('operator input', () => {
     await relay.stop();
   });
 });
+
+describe('what the views read about operator turns', () => {
+  it("an operator turn's in-flight status names the session its reply goes to", async () => {
+    const paths = root();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const chat = scriptedChat(async (req) => {
+      if (lastUser(req).includes('what next')) await gate;
+      return {};
+    });
+    const relay = openRelay(paths, { chat, config: testConfig({ sessions: [{ id: 'session-1' }, { id: 'session-2' }] }) });
+    await relay.start();
+    const r = relay.submit('what next', 'tui');
+    expect(r).toMatchObject({ ok: true });
+    await until(() => relay.snapshot().status.inflight !== null, 'the operator turn in flight');
+    expect(relay.snapshot().status.inflight).toMatchObject({ kind: 'turn', session: 'operator', route: 'session-1' });
+    release();
+    await until(() => relay.snapshot().tail.some((t) => t.session === 'operator'), 'the operator turn');
+    expect(relay.snapshot().tail.find((t) => t.session === 'operator')).toMatchObject({ route: 'session-1' });
+    await relay.stop();
+  });
+});

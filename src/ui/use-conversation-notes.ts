@@ -7,8 +7,6 @@ import type { RelayLike } from './relay-like.js';
  * direct dispatches (`@session: text`), and what became of a held reply (approved,
  * dropped, replaced by an answer). Learnt from the engine's operator:result events (every
  * source: the TUI, jc_input.txt, `say`, the phone). Bounded: the newest MAX_NOTES.
- * Also: where the reply of an operator turn goes, so it streams under the same label it
- * lands with.
  */
 
 export interface DispatchNote {
@@ -27,19 +25,15 @@ export interface ConversationNotes {
   dispatches: readonly DispatchNote[];
   /** By turn seq. */
   outcomes: ReadonlyMap<number, HeldOutcome>;
-  /** The route of the operator turn now in flight (or next), when known. */
-  operatorRoute: string | null;
 }
 
 export const MAX_NOTES = 200;
 const DISPATCH_RE = /^@([^\s:]+):\s*([\s\S]*)$/;
-const ROUTE_RE = /the reply goes to (\S+?)(?:;|$)/;
 
 export function useConversationNotes(relay: RelayLike, status: Status, lastSeq: number, now: () => number = Date.now): ConversationNotes {
   const [, setVersion] = useState(0);
   const dispatches = useRef<DispatchNote[]>([]);
   const outcomes = useRef(new Map<number, HeldOutcome>());
-  const routes = useRef<string[]>([]);
   const nextId = useRef(1);
   // What the events need from the view: the held reply and the last turn, as of now.
   const view = useRef({ status, lastSeq });
@@ -62,24 +56,13 @@ export function useConversationNotes(relay: RelayLike, status: Status, lastSeq: 
         if (held) (outcomes.current = new Map(outcomes.current)).set(held.turn, { how: 'dropped', session: held.session });
       } else if (!input.startsWith('/')) {
         if (held) (outcomes.current = new Map(outcomes.current)).set(held.turn, { how: 'replaced', session: held.session });
-        const route = ROUTE_RE.exec(e.message)?.[1] ?? held?.session ?? Object.keys(s.sessions)[0] ?? null;
-        if (route) routes.current = [...routes.current, route].slice(-20);
       } else return;
       // Outcomes of turns long gone from the view are of no use.
       if (outcomes.current.size > MAX_NOTES) for (const k of [...outcomes.current.keys()].slice(0, outcomes.current.size - MAX_NOTES)) outcomes.current.delete(k);
       bump();
     });
-    const offDone = relay.on('turn:completed', (e) => {
-      if (e.session === 'operator' && routes.current.length) {
-        routes.current = routes.current.slice(1);
-        bump();
-      }
-    });
-    return () => {
-      offResult();
-      offDone();
-    };
+    return offResult;
   }, [relay, now]);
 
-  return { dispatches: dispatches.current, outcomes: outcomes.current, operatorRoute: routes.current[0] ?? null };
+  return { dispatches: dispatches.current, outcomes: outcomes.current };
 }

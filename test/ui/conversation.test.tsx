@@ -35,6 +35,13 @@ describe('Conversation pane', () => {
     expect(plain(await r.waitFor('Good progress'))).toMatch(/chat → session-1 \(42 chars…\) › Good progress\. Proceed/);
   });
 
+  it("an operator turn streams under the session its reply goes to, as the engine says", async () => {
+    const relay = new FakeRelay({ inflight: { kind: 'turn', session: 'operator', route: 'session-2', started_at: new Date(NOW).toISOString(), chars: 7, attempt: 0 } });
+    relay.snap = { ...relay.snap, streaming: 'On it.' };
+    r = renderSized(<App relay={relay} onQuit={() => {}} now={() => NOW} />, { columns: 80, rows: 24 });
+    expect(plain(await r.waitFor('On it.'))).toMatch(/chat → session-2 \(7 chars…\) › On it\./);
+  });
+
   it('PgUp loads the whole history on demand and scrolls back; PgDn and Esc return', async () => {
     const tail = [turn(99, 'session-1', 'newest update', 'newest reply')];
     const relay = new FakeRelay({ history_turns: 99 }, tail);
