@@ -113,3 +113,23 @@ describe('what the views read about operator turns', () => {
     await relay.stop();
   });
 });
+
+describe('/resume tells the truth', () => {
+  it('resuming the relay while a reply is held is a success that names what still waits; nothing to resume is not', async () => {
+    const paths = root();
+    const relay = openRelay(paths, { chat: scriptedChat(), config: testConfig({ approval: 'all', sessions: [{ id: 'session-1' }, { id: 'session-2' }] }) });
+    await relay.start();
+    enqueue(paths, 'a.json', { session_id: 'session-1', content: 'done with step 1' });
+    await until(() => relay.snapshot().status.held !== null, 'the held reply');
+    expect(relay.submit('/pause', 'tui')).toMatchObject({ ok: true });
+    const r = relay.submit('/resume', 'tui');
+    expect(r.ok).toBe(true);
+    expect(r.message).toMatch(/resumed relay \(operator\); still waiting: the reply for session-1 is held/);
+    const again = relay.submit('/resume', 'tui');
+    expect(again.ok).toBe(false);
+    expect(again.message).toMatch(/nothing to resume: the reply for session-1 is held/);
+    expect(relay.submit('/resume session-2', 'tui')).toMatchObject({ ok: true, message: 'session-2 is not paused' });
+    expect(relay.submit('/resume ZZZZZZ', 'tui').ok).toBe(false);
+    await relay.stop();
+  });
+});
