@@ -21,11 +21,11 @@ export const PAGE = 250;
 export const MAX_LOADED = 2000;
 
 function toEntry(t: HistoryTurn): TailEntry {
-  return { seq: t.seq, at: t.at, session: t.session, route: t.route, user: t.user, reply: t.reply, costUsd: t.cost_usd, ...(t.truncated ? { truncated: true } : {}) } as TailEntry;
+  return { seq: t.seq, at: t.at, session: t.session, route: t.route, user: t.user, reply: t.reply, costUsd: t.cost_usd, ...(t.truncated ? { truncated: true } : {}) };
 }
 
 function fetchPage(relay: RelayLike, before: number | null, limit: number): Promise<HistoryPage> {
-  if (relay.historyPage) return relay.historyPage(before, limit);
+  if (relay.historyPage) return Promise.resolve(relay.historyPage({ beforeSeq: before, limit }));
   return Promise.resolve(relay.history()).then((all) => {
     let end = all.length;
     if (before !== null) while (end > 0 && all[end - 1].seq >= before) end--;

@@ -42,6 +42,18 @@ describe('Conversation pane', () => {
     expect(plain(await r.waitFor('On it.'))).toMatch(/chat → session-2 \(7 chars…\) › On it\./);
   });
 
+  it('a reply cut at max_tokens is marked, from the tail and from a scroll-back page alike', async () => {
+    const relay = new FakeRelay({ history_turns: 3 }, [turn(3, 'session-1', 'newest update', 'newest reply', { truncated: true })]);
+    relay.fullHistory = [1, 2].map((seq) => ({ seq, at: new Date(NOW - (10 - seq) * 60_000).toISOString(), session: 'session-2', route: 'session-2', user: `[session-2]\nolder ${seq}`, reply: `older reply ${seq}`, cost_usd: 0.01, ...(seq === 1 ? { truncated: true } : {}) }));
+    r = renderSized(<App relay={relay} onQuit={() => {}} now={() => NOW} />, { columns: 80, rows: 24 });
+    expect(plain(await r.waitFor('newest reply'))).toMatch(/\[truncated at max_tokens\].*newest reply/);
+    await r.type(KEY.pageUp);
+    const f = plain(await r.waitFor('older reply 1'));
+    const marked = f.split('\n').filter((l) => l.includes('[truncated at max_tokens]'));
+    expect(marked.some((l) => l.includes('older reply 1'))).toBe(true);
+    expect(marked.some((l) => l.includes('older reply 2'))).toBe(false);
+  });
+
   it('PgUp loads the whole history on demand and scrolls back; PgDn and Esc return', async () => {
     const tail = [turn(99, 'session-1', 'newest update', 'newest reply')];
     const relay = new FakeRelay({ history_turns: 99 }, tail);
