@@ -28,6 +28,7 @@ import { Store } from './store.js';
 import { Timers } from './timers.js';
 import { LiveCall, projectCost, TurnRunner, type TurnInput, type TurnOutcome } from './turn.js';
 import { ViewState } from './view-state.js';
+import type { HistoryPageQuery, TurnPage } from './history-page.js';
 import { openDispatcher, openIntake, watchRoot } from './wiring.js';
 
 /**
@@ -210,6 +211,10 @@ export class Relay {
   /** The whole conversation ever recorded, for scroll-back. Reads the archive on demand. */
   history(): TurnRecord[] {
     return this.conversation.fullHistory();
+  }
+  /** Scroll-back a page at a time: reads only the files' ends it needs (history-page.ts). */
+  historyPage(q: HistoryPageQuery): TurnPage {
+    return this.conversation.historyPage(q);
   }
   /** The TUI calls this on every keystroke: pause pings go to the phone only when the operator is away. */
   notePresence(): void {

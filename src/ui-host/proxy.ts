@@ -131,10 +131,10 @@ export class RelayProxy implements RelayLike {
 
   /** All of it: for callers of the plain RelayLike contract. The view pages with historyPage(). */
   history(): Promise<readonly HistoryTurn[]> {
-    return this.historyPage(null, Number.MAX_SAFE_INTEGER).then((p) => p.turns);
+    return this.historyPage({ beforeSeq: null, limit: Number.MAX_SAFE_INTEGER }).then((p) => p.turns);
   }
 
-  historyPage(before: number | null, limit: number): Promise<HistoryPage> {
+  historyPage({ beforeSeq: before, limit }: { beforeSeq: number | null; limit: number }): Promise<HistoryPage> {
     if (this.gone) return Promise.reject(new Error(`the relay is not running (${this.gone})`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

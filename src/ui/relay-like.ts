@@ -33,8 +33,8 @@ export interface RelayLike {
   notePresence(): void;
   /** The whole conversation ever recorded; reads files, so call it on demand only. */
   history(): readonly HistoryTurn[] | Promise<readonly HistoryTurn[]>;
-  /** Up to `limit` turns older than seq `before` (null: the newest): scroll-back a page at a time. */
-  historyPage?(before: number | null, limit: number): Promise<HistoryPage>;
+  /** Up to `limit` turns older than seq `beforeSeq` (null: the newest): scroll-back a page at a time. */
+  historyPage?(q: { beforeSeq: number | null; limit: number }): HistoryPage | Promise<HistoryPage>;
   on<K extends RelayEventName>(name: K, fn: (payload: RelayEvents[K]) => void): () => void;
   stop(): Promise<void>;
 }
