@@ -20,6 +20,8 @@ export interface HistoryPageQuery {
 export interface TurnPage {
   turns: TurnRecord[];
   atTop: boolean;
+  /** When the turn right after the page was made, when it was read (what bounds the page's notes). */
+  nextAt?: string;
 }
 
 /** The conversation files, newest first: the live file, then the archives by name (their seq) descending. */
@@ -38,6 +40,7 @@ export function readHistoryPage(liveFile: string, archiveDir: string, q: History
   const before = q.beforeSeq ?? Number.POSITIVE_INFINITY;
   const seen = new Set<number>();
   const found: TurnRecord[] = [];
+  let next: TurnRecord | undefined;
   // One more than asked: whether anything older exists decides atTop.
   const want = limit + 1;
   for (const file of historyFiles(liveFile, archiveDir)) {
@@ -45,7 +48,12 @@ export function readHistoryPage(liveFile: string, archiveDir: string, q: History
     const firstTurn = firstJsonl<ConversationRecord, number>(file, (r) => (r.t === 'turn' ? r.seq : undefined));
     if (firstTurn !== undefined && firstTurn >= before) continue;
     readJsonlBackward<ConversationRecord>(file, (r) => {
-      if (r.t !== 'turn' || r.seq >= before || seen.has(r.seq)) return true;
+      if (r.t !== 'turn') return true;
+      if (r.seq >= before) {
+        if (!next || r.seq < next.seq) next = r;
+        return true;
+      }
+      if (seen.has(r.seq)) return true;
       seen.add(r.seq);
       found.push(r);
       return found.length < want;
@@ -53,5 +61,5 @@ export function readHistoryPage(liveFile: string, archiveDir: string, q: History
   }
   found.sort((a, b) => a.seq - b.seq);
   const atTop = found.length <= limit;
-  return { turns: atTop ? found : found.slice(found.length - limit), atTop };
+  return { turns: atTop ? found : found.slice(found.length - limit), atTop, ...(next && next.seq === before ? { nextAt: next.at } : {}) };
 }

@@ -52,7 +52,7 @@ export class RelayProxy implements RelayLike {
         this.pages.delete(m.id);
         if (!p) return;
         if (m.error) p.reject(new Error(m.error));
-        else p.resolve({ turns: m.turns, atTop: m.atTop });
+        else p.resolve({ turns: m.turns, atTop: m.atTop, notes: m.notes ?? [] });
         return;
       }
       case 'stopped':
@@ -69,7 +69,7 @@ export class RelayProxy implements RelayLike {
     let tail: TailEntry[] = this.snap?.tail ?? [];
     if (d.reset) tail = d.tail.slice(-VIEW_TAIL_MAX);
     else if (d.tail.length) tail = [...tail, ...d.tail].slice(-VIEW_TAIL_MAX);
-    this.snap = { status: d.status, streaming: d.streaming, topic: d.topic, tail };
+    this.snap = { status: d.status, streaming: d.streaming, topic: d.topic, tail, notes: d.notes ?? this.snap?.notes ?? [] };
     for (const r of this.firstSnap.splice(0)) r();
     for (const fn of this.listeners) {
       try {

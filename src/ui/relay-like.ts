@@ -1,6 +1,7 @@
 import type { TurnRecord } from '../engine/conversation.js';
 import type { RelayEventName, RelayEvents } from '../engine/events.js';
 import type { OperatorSource } from '../engine/operator.js';
+import type { ConversationNote } from '../engine/notes.js';
 import type { RelaySnapshot, TailEntry } from '../engine/snapshot.js';
 
 /**
@@ -23,6 +24,8 @@ export type HistoryTurn = Pick<TurnRecord, 'seq' | 'at' | 'session' | 'route' | 
 export interface HistoryPage {
   turns: readonly HistoryTurn[];
   atTop: boolean;
+  /** Dispatches and held-reply outcomes among these turns. */
+  notes?: readonly ConversationNote[];
 }
 
 export interface RelayLike {
