@@ -46,3 +46,35 @@ test('a backoff wait cut short by the timer or by abort leaves no listener', asy
   await waiting;
   expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
 });
+
+test('per-call signals (ours, the SDK\'s, fetch\'s) are collected: live AbortSignals stay flat over many calls', async () => {
+  const v8 = await import('node:v8');
+  const vm = await import('node:vm');
+  if (typeof (v8 as { queryObjects?: unknown }).queryObjects !== 'function') return;
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  // The SDK and undici drop their listeners from FinalizationRegistry callbacks: they run on a later task after a collection.
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const live = () => (v8 as unknown as { queryObjects: (c: unknown, o: { format: 'count' }) => number }).queryObjects(AbortSignal, { format: 'count' });
+  const chat = createAnthropicChat({ apiKey: 'sk-test', baseURL: api.url, maxRetries: 0, timeoutMs: 30_000, idleTimeoutMs: 30_000 });
+  const ac = new AbortController();
+  const run = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      api.script({ text: `ok ${i}` });
+      expect((await callWithRetries(chat, req, { outerRetries: 0, baseDelayMs: 1, maxDelayMs: 1, signal: ac.signal, onText: () => {}, onAttempt: () => {}, onRetry: () => {}, sleep: abortableSleep })).ok).toBe(true);
+    }
+  };
+  await run(20);
+  await settle();
+  const before = live();
+  expect(before).toBeGreaterThan(0); // ac.signal at least: the count is real
+  await run(100);
+  await settle();
+  // A few may be in flight in the pool; 100 calls leaking one each would be +100.
+  expect(live() - before).toBeLessThan(10);
+});
