@@ -313,6 +313,43 @@ describe('replaceWithSummary', () => {
     expect(again.recentTurns(10).map((t) => t.seq)).toEqual([7, 8, 10]);
   });
 
+  it('historyPage pages back from the end across summaries: the same turns as fullHistory, each once, truncated kept', () => {
+    const c = conv();
+    appendN(c, 4);
+    c.replaceWithSummary(summary('one'), 1);
+    appendN(c, 3);
+    c.replaceWithSummary(summary('two'), 2);
+    appendN(c, 1);
+    c.append(turn(11, 'session-2', { truncated: true, reply: 'cut…' }));
+    const all = c.fullHistory().map((r) => r.seq);
+    expect(all).toEqual([1, 2, 3, 4, 6, 7, 8, 10, 11]);
+    // Walk back two at a time, as the view does.
+    const got: number[][] = [];
+    let before: number | null = null;
+    for (let i = 0; i < 10; i++) {
+      const p = c.historyPage({ beforeSeq: before, limit: 2 });
+      got.unshift(p.turns.map((t) => t.seq));
+      if (p.atTop) break;
+      before = p.turns[0].seq;
+    }
+    expect(got).toEqual([[1], [2, 3], [4, 6], [7, 8], [10, 11]]);
+    expect(c.historyPage({ beforeSeq: null, limit: 1 }).turns[0]).toMatchObject({ seq: 11, truncated: true, reply: 'cut…' });
+    expect(c.historyPage({ beforeSeq: null, limit: 100 })).toMatchObject({ atTop: true });
+    expect(c.historyPage({ beforeSeq: 1, limit: 5 })).toEqual({ turns: [], atTop: true });
+  });
+
+  it('historyPage reads lines longer than its chunk, multi-byte text and a torn last line', () => {
+    const c = conv();
+    const big = 'é✓ '.repeat(40_000);
+    c.append(turn(1, 'session-1', { reply: big }));
+    c.append(turn(2));
+    // A write torn while the engine runs (the file is repaired only at start).
+    fs.appendFileSync(file, '{"t":"turn","seq":3,"us');
+    const p = c.historyPage({ beforeSeq: null, limit: 5 });
+    expect(p.turns.map((t) => t.seq)).toEqual([1, 2]);
+    expect(p.turns[0].reply).toBe(big);
+  });
+
   it('nextSeq keeps increasing across a summary and a reload (the summary sorts first but has the newest seq)', () => {
     const c = conv();
     appendN(c, 3);

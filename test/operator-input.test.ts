@@ -91,3 +91,88 @@ describe('operator input', () => {
     await relay.stop();
   });
 });
+
+describe('what the views read about operator turns', () => {
+  it("an operator turn's in-flight status names the session its reply goes to", async () => {
+    const paths = root();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const chat = scriptedChat(async (req) => {
+      if (lastUser(req).includes('what next')) await gate;
+      return {};
+    });
+    const relay = openRelay(paths, { chat, config: testConfig({ sessions: [{ id: 'session-1' }, { id: 'session-2' }] }) });
+    await relay.start();
+    const r = relay.submit('what next', 'tui');
+    expect(r).toMatchObject({ ok: true });
+    await until(() => relay.snapshot().status.inflight !== null, 'the operator turn in flight');
+    expect(relay.snapshot().status.inflight).toMatchObject({ kind: 'turn', session: 'operator', route: 'session-1' });
+    release();
+    await until(() => relay.snapshot().tail.some((t) => t.session === 'operator'), 'the operator turn');
+    expect(relay.snapshot().tail.find((t) => t.session === 'operator')).toMatchObject({ route: 'session-1' });
+    await relay.stop();
+  });
+});
+
+describe('/resume tells the truth', () => {
+  it('resuming the relay while a reply is held is a success that names what still waits; nothing to resume is not', async () => {
+    const paths = root();
+    const relay = openRelay(paths, { chat: scriptedChat(), config: testConfig({ approval: 'all', sessions: [{ id: 'session-1' }, { id: 'session-2' }] }) });
+    await relay.start();
+    enqueue(paths, 'a.json', { session_id: 'session-1', content: 'done with step 1' });
+    await until(() => relay.snapshot().status.held !== null, 'the held reply');
+    expect(relay.submit('/pause', 'tui')).toMatchObject({ ok: true });
+    const r = relay.submit('/resume', 'tui');
+    expect(r.ok).toBe(true);
+    expect(r.message).toMatch(/resumed relay \(operator\); still waiting: the reply for session-1 is held/);
+    const again = relay.submit('/resume', 'tui');
+    expect(again.ok).toBe(false);
+    expect(again.message).toMatch(/nothing to resume: the reply for session-1 is held/);
+    expect(relay.submit('/resume session-2', 'tui')).toMatchObject({ ok: true, message: 'session-2 is not paused' });
+    expect(relay.submit('/resume ZZZZZZ', 'tui').ok).toBe(false);
+    await relay.stop();
+  });
+});
+
+describe('dispatches and held-reply outcomes are data the views read, kept across a restart', () => {
+  it('the snapshot and scroll-back pages carry them; a restarted engine gives the same; none counts as a turn', async () => {
+    const paths = root();
+    const cfg = testConfig({ approval: 'all', sessions: [{ id: 'session-1' }, { id: 'session-2' }] });
+    let relay = openRelay(paths, { chat: scriptedChat(), config: cfg });
+    await relay.start();
+    enqueue(paths, 'a.json', { session_id: 'session-1', content: 'step 1 done' });
+    await until(() => relay.snapshot().status.held !== null, 'the first held reply');
+    const first = relay.snapshot().status.held!.turn;
+    expect(relay.submit('/drop', 'tui')).toMatchObject({ ok: true });
+    expect(relay.submit('@session-2: check the logs', 'tui')).toMatchObject({ ok: true });
+    enqueue(paths, 'b.json', { session_id: 'session-2', content: 'logs are clean' });
+    await until(() => relay.snapshot().status.held?.session === 'session-2', 'the second held reply');
+    const second = relay.snapshot().status.held!.turn;
+    expect(relay.submit('/approve', 'tui')).toMatchObject({ ok: true });
+    enqueue(paths, 'c.json', { session_id: 'session-1', content: 'step 2 done' });
+    await until(() => relay.snapshot().status.held?.session === 'session-1' && relay.snapshot().status.held!.turn > second, 'the third held reply');
+    const third = relay.snapshot().status.held!.turn;
+    expect(relay.submit('@session-1: never mind, stop', 'tui')).toMatchObject({ ok: true });
+    const live = relay.snapshot().notes;
+    const shape = (ns: typeof live) => ns.map((n) => (n.kind === 'dispatch' ? `dispatch ${n.session} after ${n.afterSeq}: ${n.text}` : `${n.how} ${n.session} turn ${n.seq}`));
+    expect(shape(live)).toEqual([`dropped session-1 turn ${first}`, `dispatch session-2 after ${first}: check the logs`, `approved session-2 turn ${second}`, `replaced session-1 turn ${third}`, `dispatch session-1 after ${third}: never mind, stop`]);
+    const turns = relay.snapshot().status.history_turns;
+    const ledgerTurns = relay.snapshot().status.sessions['session-1'].turns + relay.snapshot().status.sessions['session-2'].turns;
+    await relay.stop();
+
+    relay = openRelay(paths, { chat: scriptedChat(), config: cfg });
+    await relay.start();
+    const after = relay.snapshot();
+    expect(shape(after.notes)).toEqual(shape(live));
+    expect(after.notes.map((n) => n.id)).toEqual(live.map((n) => n.id));
+    // Not turns: the conversation, the ledger and the guard count only the three API turns.
+    expect(after.status.history_turns).toBe(turns);
+    expect(turns).toBe(3);
+    expect(after.status.sessions['session-1'].turns + after.status.sessions['session-2'].turns).toBe(ledgerTurns);
+    // A scroll-back page carries the notes among its turns.
+    const page = relay.historyPage({ beforeSeq: third, limit: 10 });
+    expect(page.turns.map((t) => t.seq)).toEqual([first, second]);
+    expect(shape(page.notes)).toEqual(shape(live).slice(0, 3));
+    await relay.stop();
+  });
+});

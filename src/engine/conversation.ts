@@ -4,6 +4,7 @@ import { fsyncDir, JsonlAppender, readJsonl, repairJsonlTail, writeAtomic } from
 import type { ChatMessage, ChatRequest } from '../adapters/anthropic.js';
 import type { Usage } from './prices.js';
 import type { TurnSource } from './status.js';
+import { readHistoryPage, type HistoryPageQuery, type TurnPage } from './history-page.js';
 import { minCacheableTokens, planLayout, type CacheTtl, type Layout } from './cache-rules.js';
 
 export interface RequestCacheOptions {
@@ -241,6 +242,11 @@ export class Conversation {
       }
     }
     return out;
+  }
+
+  /** Scroll-back a page at a time, read from the files' ends (history-page.ts). */
+  historyPage(q: HistoryPageQuery): TurnPage {
+    return readHistoryPage(this.file, this.archiveDir, q);
   }
 
   close(): void {

@@ -284,9 +284,12 @@ export class OperatorInput {
       r = { ok: true, message: `resumed ${what}` };
     } else if (arg) {
       r = pauses.resumeByCode(arg, item.source);
+      // `/resume session-2` for a session that is not paused is not an error.
+      if (!r.ok && (this.isRegistered(arg) || this.o.dispatcher.sessions().includes(arg))) r = { ok: true, message: `${arg} is not paused` };
     } else {
       const what = pauses.resumeAll(item.source);
-      if (held) r = { ok: false, message: `${what.length ? `resumed ${what.join(', ')}; ` : ''}a reply for ${held.session} is still held: /approve or /drop it` };
+      // Something resumed is a success even when a held reply still waits: the message says what stays.
+      if (held) r = what.length ? { ok: true, message: `resumed ${what.join(', ')}; still waiting: the reply for ${held.session} is held (/approve or /drop it)` } : { ok: false, message: `nothing to resume: the reply for ${held.session} is held (/approve or /drop it)` };
       else r = what.length ? { ok: true, message: `resumed ${what.join(', ')}` } : { ok: true, message: 'not paused' };
     }
     pauses.save();

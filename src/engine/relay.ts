@@ -28,6 +28,8 @@ import { Store } from './store.js';
 import { Timers } from './timers.js';
 import { LiveCall, projectCost, TurnRunner, type TurnInput, type TurnOutcome } from './turn.js';
 import { ViewState } from './view-state.js';
+import type { HistoryPageQuery, TurnPage } from './history-page.js';
+import type { ConversationNote } from './notes.js';
 import { openDispatcher, openIntake, watchRoot } from './wiring.js';
 
 /**
@@ -141,7 +143,7 @@ export class Relay {
     this.operator = new OperatorInput({ ...parts, inbox, audit, stopping: () => this.stopping, kick: () => this.kick(), changed, fault: (err) => this.fault(err, 'operator input') });
     this.committer = new Committer({ ...parts, queueDir: p.queue, inboxDir: p.operatorInbox, price: () => this.price, conversation: this.conversation, intake: this.intake, inputDone: (id) => this.operator.done(id), committed: (r, done) => turnCommitted({ view: this.view, pauses: this.pauses, pings: this.pings, events: this.events, store: this.store, maxTokens: () => this.config.max_tokens }, r, done), afterStep: o.afterCommitStep });
     this.turns = new TurnRunner({ ...parts, chat: o.chat, price: () => this.price, conversation: this.conversation, signal: this.abort.signal, live: this.live, retryBaseMs: o.retryBaseMs ?? 2000, retryMaxMs: o.retryMaxMs ?? 60_000, project: (u) => this.projectCost(u), passSpent: () => this.pauses.save(), commitSummary: (r) => this.summarized(r), changed, touched: () => this.store.invalidate() });
-    this.view = new ViewState({ ...parts, config: cfg, startedAt: now(), topic: o.topic, intake: this.intake, conversation: this.conversation, live: this.live });
+    this.view = new ViewState({ ...parts, config: cfg, startedAt: now(), topic: o.topic, intake: this.intake, conversation: this.conversation, live: this.live, auditFile: p.audit });
     this.store = new Store({ now, timers: this.timers, minIntervalMs: o.statusMinIntervalMs ?? 250, build: () => this.view.snapshot(), write: (s) => writeAtomic(p.status, JSON.stringify(s, null, 2) + '\n', 0o644), onError: (m) => this.log('error', m) });
     this.hookNotices = new HookNoticeReader(path.join(p.state, HOOK_NOTICES_NAME));
     this.faults = new FaultHandler({ root: p.root, controlFile: p.control, pauses: this.pauses, timers: this.timers, live: this.live, events: this.events, baseMs: o.faultRetryBaseMs ?? 2000, maxMs: o.faultRetryMaxMs ?? 60_000, kick: () => this.kick(), stopping: () => this.stopping });
@@ -210,6 +212,11 @@ export class Relay {
   /** The whole conversation ever recorded, for scroll-back. Reads the archive on demand. */
   history(): TurnRecord[] {
     return this.conversation.fullHistory();
+  }
+  /** Scroll-back a page at a time: reads only the files' ends it needs (history-page.ts). */
+  historyPage(q: HistoryPageQuery): TurnPage & { notes: ConversationNote[] } {
+    const page = this.conversation.historyPage(q);
+    return { ...page, notes: this.view.pageNotes(page.turns, page.nextAt) };
   }
   /** The TUI calls this on every keystroke: pause pings go to the phone only when the operator is away. */
   notePresence(): void {
@@ -350,6 +357,7 @@ export class Relay {
   private audit(e: AuditEntry): void {
     try {
       this.auditLog.write(e);
+      this.view?.audited(e);
     } catch (err) {
       this.log('error', `cannot write the audit log: ${(err as Error).message}`);
     }

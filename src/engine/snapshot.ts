@@ -5,6 +5,7 @@ import type { Dispatcher } from './dispatch.js';
 import type { Guard } from './guard.js';
 import type { Intake } from './intake.js';
 import { localDay, type Ledger } from './ledger.js';
+import type { ConversationNote } from './notes.js';
 import type { RelayState, SessionStatus, Status } from './status.js';
 
 /** A finished turn as the views show it. */
@@ -24,6 +25,8 @@ export interface TailEntry {
 export interface RelaySnapshot {
   status: Status;
   tail: TailEntry[];
+  /** What reached a session besides the turns (operator dispatches, held-reply outcomes), newest last. */
+  notes: ConversationNote[];
   /** The reply as it streams in (last few KB), empty when no call is in flight. */
   streaming: string;
   topic: string | null;

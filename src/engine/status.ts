@@ -84,7 +84,15 @@ export const statusSchema = z.object({
     .object({ turn: z.number().int(), session: z.string(), text: z.string(), reason: z.enum(['needs_jc', 'approval']), at: z.string(), code: z.string() })
     .nullable(),
   inflight: z
-    .object({ kind: z.enum(['turn', 'summary']), session: z.string(), started_at: z.string(), chars: z.number().int(), attempt: z.number().int() })
+    .object({
+      kind: z.enum(['turn', 'summary']),
+      session: z.string(),
+      /** The session the reply will be delivered to (an operator turn's differs from its speaker). */
+      route: z.string().optional(),
+      started_at: z.string(),
+      chars: z.number().int(),
+      attempt: z.number().int(),
+    })
     .nullable(),
   retry: z.object({ attempt: z.number().int(), of: z.number().int(), message: z.string(), next_at: z.string() }).nullable(),
   last_error: z.string().nullable(),

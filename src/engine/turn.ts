@@ -173,15 +173,15 @@ export class TurnRunner {
     let chosen = '5m' as CacheTtl;
     const req = o.conversation.request(t.user, this.base(cfg), { ttl: (s) => (chosen = planned ?? this.ttl.choose(o.now(), s.prefixTokens, s.addedTokens, s.minTokens).ttl) });
     o.events.emit('turn:started', { session: t.session, kind: 'turn', source: t.source, file: t.envelope?.file });
-    return this.call('turn', t.session, req, chosen);
+    return this.call('turn', t.session, req, chosen, t.route);
   }
 
-  private async call(kind: 'turn' | 'summary', session: string, req: ChatRequest, ttl?: CacheTtl): Promise<TurnOutcome> {
+  private async call(kind: 'turn' | 'summary', session: string, req: ChatRequest, ttl?: CacheTtl, route = session): Promise<TurnOutcome> {
     const o = this.o;
     const live = o.live;
     const cfg = o.config();
     live.streamText = '';
-    live.inflight = { kind, session, started_at: this.iso(), chars: 0, attempt: 0 };
+    live.inflight = { kind, session, route, started_at: this.iso(), chars: 0, attempt: 0 };
     o.changed();
     const startedAt = o.now();
     let outcome: CallOutcome;

@@ -1,4 +1,6 @@
 import type { Config } from '../config/schema.js';
+import type { AuditEntry } from './audit.js';
+import { noteFromAudit, NOTES_MAX, readNotes, type ConversationNote } from './notes.js';
 import type { Conversation, TurnRecord } from './conversation.js';
 import type { Dispatcher } from './dispatch.js';
 import type { Guard } from './guard.js';
@@ -29,10 +31,14 @@ export interface ViewParts {
   guard: Guard;
   conversation: Conversation;
   live: LiveCall;
+  /** The audit log: where the notes (dispatches, held-reply outcomes) are rebuilt from at start. */
+  auditFile?: string;
 }
 
 export class ViewState {
   tail: TailEntry[] = [];
+  /** Dispatches and held-reply outcomes, newest last (notes.ts). */
+  notes: ConversationNote[] = [];
   readonly activity = new Map<string, number>();
   readonly hosts = new Map<string, string>();
   lastDispatch: { at: number; session: string } | null = null;
@@ -44,6 +50,7 @@ export class ViewState {
   constructor(private readonly p: ViewParts) {
     this.lastProgressAt = p.now();
     for (const t of p.conversation.recentTurns(TAIL_MAX / 2)) this.turn(t, false);
+    if (p.auditFile) this.notes = readNotes(p.auditFile, { sinceAt: this.tail[0]?.at ?? null, limit: NOTES_MAX, turns: this.tail });
   }
 
   touch(session: string): void {
@@ -60,6 +67,19 @@ export class ViewState {
     this.lastTurnTruncated = !!t.truncated;
     this.touch(t.route);
     if (t.session !== 'operator') this.touch(t.session);
+  }
+
+  /** An audit entry was written: the ones that tell what reached a session become notes. */
+  audited(e: AuditEntry): void {
+    const last = this.tail.length ? this.tail[this.tail.length - 1].seq : this.p.conversation.nextSeq() - 1;
+    const n = noteFromAudit(e, last);
+    if (n) this.notes = [...this.notes, n].slice(-NOTES_MAX);
+  }
+
+  /** The notes that belong among a scroll-back page's turns (read from the audit log's end). */
+  pageNotes(turns: readonly TurnRecord[], nextAt: string | undefined): ConversationNote[] {
+    if (!this.p.auditFile || !turns.length) return [];
+    return readNotes(this.p.auditFile, { sinceAt: turns[0].at, untilAt: nextAt, limit: NOTES_MAX, turns });
   }
 
   snapshot(): RelaySnapshot {
@@ -85,6 +105,6 @@ export class ViewState {
       lastDispatch: this.lastDispatch,
       topic: p.topic,
     });
-    return { status, tail: this.tail, streaming: p.live.streamText, topic: p.topic };
+    return { status, tail: this.tail, notes: this.notes, streaming: p.live.streamText, topic: p.topic };
   }
 }

@@ -1,5 +1,6 @@
 import type { RelayEventName, RelayEvents } from '../engine/events.js';
 import type { OperatorSource } from '../engine/operator.js';
+import type { ConversationNote } from '../engine/notes.js';
 import type { Status } from '../engine/status.js';
 import type { HistoryTurn, SubmitResultLike, TailEntry } from '../ui/relay-like.js';
 
@@ -33,6 +34,8 @@ export interface SnapDelta {
   /** Entries newer than the last delta's (seq ascending); `reset` replaces the view's tail. */
   tail: TailEntry[];
   reset: boolean;
+  /** The engine's notes whole, only when they changed (at most NOTES_MAX small entries). */
+  notes?: ConversationNote[];
 }
 
 export interface StartFailure {
@@ -47,6 +50,6 @@ export type FromWorker =
   | { t: 'failed'; failure: StartFailure }
   | { t: 'batch'; events: ForwardedEvent[]; snap: SnapDelta | null }
   | { t: 'submitted'; id: number; result: SubmitResultLike }
-  | { t: 'history'; id: number; turns: HistoryTurn[]; atTop: boolean; error?: string }
+  | { t: 'history'; id: number; turns: HistoryTurn[]; atTop: boolean; notes?: ConversationNote[]; error?: string }
   | { t: 'stopped'; error?: string }
   | { t: 'crashed'; error: string };

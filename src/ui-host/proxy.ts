@@ -52,7 +52,7 @@ export class RelayProxy implements RelayLike {
         this.pages.delete(m.id);
         if (!p) return;
         if (m.error) p.reject(new Error(m.error));
-        else p.resolve({ turns: m.turns, atTop: m.atTop });
+        else p.resolve({ turns: m.turns, atTop: m.atTop, notes: m.notes ?? [] });
         return;
       }
       case 'stopped':
@@ -69,7 +69,7 @@ export class RelayProxy implements RelayLike {
     let tail: TailEntry[] = this.snap?.tail ?? [];
     if (d.reset) tail = d.tail.slice(-VIEW_TAIL_MAX);
     else if (d.tail.length) tail = [...tail, ...d.tail].slice(-VIEW_TAIL_MAX);
-    this.snap = { status: d.status, streaming: d.streaming, topic: d.topic, tail };
+    this.snap = { status: d.status, streaming: d.streaming, topic: d.topic, tail, notes: d.notes ?? this.snap?.notes ?? [] };
     for (const r of this.firstSnap.splice(0)) r();
     for (const fn of this.listeners) {
       try {
@@ -131,10 +131,10 @@ export class RelayProxy implements RelayLike {
 
   /** All of it: for callers of the plain RelayLike contract. The view pages with historyPage(). */
   history(): Promise<readonly HistoryTurn[]> {
-    return this.historyPage(null, Number.MAX_SAFE_INTEGER).then((p) => p.turns);
+    return this.historyPage({ beforeSeq: null, limit: Number.MAX_SAFE_INTEGER }).then((p) => p.turns);
   }
 
-  historyPage(before: number | null, limit: number): Promise<HistoryPage> {
+  historyPage({ beforeSeq: before, limit }: { beforeSeq: number | null; limit: number }): Promise<HistoryPage> {
     if (this.gone) return Promise.reject(new Error(`the relay is not running (${this.gone})`));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -58,6 +58,7 @@ async function main(o: HostOpenOptions): Promise<void> {
   let sent: RelaySnapshot | null = null;
   let lastSeq = -1;
   let sentTail: TailEntry[] | null = null;
+  let sentNotes: RelaySnapshot['notes'] | null = null;
 
   const delta = (): SnapDelta | null => {
     const snap = relay.snapshot();
@@ -76,7 +77,9 @@ async function main(o: HostOpenOptions): Promise<void> {
       sentTail = snap.tail;
       if (snap.tail.length) lastSeq = snap.tail[snap.tail.length - 1].seq;
     }
-    return { status: snap.status, streaming: snap.streaming, topic: snap.topic, tail, reset };
+    const notes = snap.notes !== sentNotes ? snap.notes : undefined;
+    sentNotes = snap.notes;
+    return { status: snap.status, streaming: snap.streaming, topic: snap.topic, tail, reset, ...(notes ? { notes } : {}) };
   };
   const flush = () => {
     timer = null;
@@ -121,12 +124,9 @@ async function main(o: HostOpenOptions): Promise<void> {
         return;
       case 'history': {
         try {
-          const all = relay.history();
-          let end = all.length;
-          if (m.before !== null) while (end > 0 && all[end - 1].seq >= m.before) end--;
-          const start = Math.max(0, end - m.limit);
-          const turns = all.slice(start, end).map((t) => ({ seq: t.seq, at: t.at, session: t.session, route: t.route, user: t.user, reply: t.reply, cost_usd: t.cost_usd, ...('truncated' in t ? { truncated: (t as { truncated?: boolean }).truncated } : {}) }));
-          post({ t: 'history', id: m.id, turns, atTop: start === 0 });
+          const page = relay.historyPage({ beforeSeq: m.before, limit: m.limit });
+          const turns = page.turns.map((t) => ({ seq: t.seq, at: t.at, session: t.session, route: t.route, user: t.user, reply: t.reply, cost_usd: t.cost_usd, ...(t.truncated ? { truncated: true } : {}) }));
+          post({ t: 'history', id: m.id, turns, atTop: page.atTop, notes: page.notes });
         } catch (err) {
           post({ t: 'history', id: m.id, turns: [], atTop: true, error: (err as Error)?.message ?? String(err) });
         }

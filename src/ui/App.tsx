@@ -84,8 +84,7 @@ export function App({ relay, onQuit, title, keys, warnings = NO_WARNINGS, tmuxPr
   useBell(s, ring);
   useOperatorResults(relay, show, warnings);
   const scroll = useScrollback(relay, snap.tail, (message) => show({ ok: false, message }));
-  const lastSeq = snap.tail.length ? snap.tail[snap.tail.length - 1].seq : -1;
-  const notes = useConversationNotes(relay, s, lastSeq, clock);
+  const notes = useConversationNotes(snap.notes, scroll.notes);
   const sessionIds = useMemo(() => Object.keys(s.sessions), [s.sessions]);
   const prompt = usePrompt({ relay, sessionIds, onResult: show, onQuit: quit });
 

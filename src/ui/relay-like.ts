@@ -1,6 +1,7 @@
 import type { TurnRecord } from '../engine/conversation.js';
 import type { RelayEventName, RelayEvents } from '../engine/events.js';
 import type { OperatorSource } from '../engine/operator.js';
+import type { ConversationNote } from '../engine/notes.js';
 import type { RelaySnapshot, TailEntry } from '../engine/snapshot.js';
 
 /**
@@ -23,6 +24,8 @@ export type HistoryTurn = Pick<TurnRecord, 'seq' | 'at' | 'session' | 'route' | 
 export interface HistoryPage {
   turns: readonly HistoryTurn[];
   atTop: boolean;
+  /** Dispatches and held-reply outcomes among these turns. */
+  notes?: readonly ConversationNote[];
 }
 
 export interface RelayLike {
@@ -33,8 +36,8 @@ export interface RelayLike {
   notePresence(): void;
   /** The whole conversation ever recorded; reads files, so call it on demand only. */
   history(): readonly HistoryTurn[] | Promise<readonly HistoryTurn[]>;
-  /** Up to `limit` turns older than seq `before` (null: the newest): scroll-back a page at a time. */
-  historyPage?(before: number | null, limit: number): Promise<HistoryPage>;
+  /** Up to `limit` turns older than seq `beforeSeq` (null: the newest): scroll-back a page at a time. */
+  historyPage?(q: { beforeSeq: number | null; limit: number }): HistoryPage | Promise<HistoryPage>;
   on<K extends RelayEventName>(name: K, fn: (payload: RelayEvents[K]) => void): () => void;
   stop(): Promise<void>;
 }

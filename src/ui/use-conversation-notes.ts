@@ -1,18 +1,16 @@
-import { useEffect, useRef, useState } from 'react';
-import type { Status } from '../engine/status.js';
-import type { RelayLike } from './relay-like.js';
+import { useMemo } from 'react';
+import type { ConversationNote } from '../engine/notes.js';
 
 /**
- * What reached a session that the engine's tail does not hold as a turn: the operator's
- * direct dispatches (`@session: text`), and what became of a held reply (approved,
- * dropped, replaced by an answer). Learnt from the engine's operator:result events (every
- * source: the TUI, jc_input.txt, `say`, the phone). Bounded: the newest MAX_NOTES.
- * Also: where the reply of an operator turn goes, so it streams under the same label it
- * lands with.
+ * What reached a session that is not a turn: the operator's direct dispatches
+ * (`@session: text`) and what became of a held reply (approved, dropped, replaced by an
+ * answer). The engine records them durably (the audit log, src/engine/notes.ts) and
+ * gives the recent ones in its snapshot and older ones with each scroll-back page, so
+ * the pane shows the same after a restart as before it.
  */
 
 export interface DispatchNote {
-  id: number;
+  id: string;
   /** Drawn after the turn with this seq (the last one when it happened). */
   afterSeq: number;
   at: string;
@@ -27,59 +25,23 @@ export interface ConversationNotes {
   dispatches: readonly DispatchNote[];
   /** By turn seq. */
   outcomes: ReadonlyMap<number, HeldOutcome>;
-  /** The route of the operator turn now in flight (or next), when known. */
-  operatorRoute: string | null;
 }
 
-export const MAX_NOTES = 200;
-const DISPATCH_RE = /^@([^\s:]+):\s*([\s\S]*)$/;
-const ROUTE_RE = /the reply goes to (\S+?)(?:;|$)/;
+/** The engine's notes as the pane draws them; the snapshot's (placed live) win over a page's copy of the same note. */
+export function notesView(recent: readonly ConversationNote[], older: readonly ConversationNote[] = []): ConversationNotes {
+  const byId = new Map<string, ConversationNote>();
+  for (const n of older) byId.set(n.id, n);
+  for (const n of recent) byId.set(n.id, n);
+  const dispatches: DispatchNote[] = [];
+  const outcomes = new Map<number, HeldOutcome>();
+  for (const n of byId.values()) {
+    if (n.kind === 'dispatch') dispatches.push({ id: n.id, afterSeq: n.afterSeq, at: n.at, session: n.session, text: n.text, source: n.source });
+    else outcomes.set(n.seq, { how: n.how, session: n.session });
+  }
+  dispatches.sort((a, b) => a.afterSeq - b.afterSeq || (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  return { dispatches, outcomes };
+}
 
-export function useConversationNotes(relay: RelayLike, status: Status, lastSeq: number, now: () => number = Date.now): ConversationNotes {
-  const [, setVersion] = useState(0);
-  const dispatches = useRef<DispatchNote[]>([]);
-  const outcomes = useRef(new Map<number, HeldOutcome>());
-  const routes = useRef<string[]>([]);
-  const nextId = useRef(1);
-  // What the events need from the view: the held reply and the last turn, as of now.
-  const view = useRef({ status, lastSeq });
-  view.current = { status, lastSeq };
-
-  useEffect(() => {
-    const bump = () => setVersion((v) => v + 1);
-    const offResult = relay.on('operator:result', (e) => {
-      if (!e.ok) return;
-      const { status: s, lastSeq: seq } = view.current;
-      const held = s.held;
-      const input = e.input.trim();
-      const d = DISPATCH_RE.exec(input);
-      if (d) {
-        dispatches.current = [...dispatches.current, { id: nextId.current++, afterSeq: seq, at: new Date(now()).toISOString(), session: d[1], text: d[2], source: e.source }].slice(-MAX_NOTES);
-        if (held && held.session === d[1]) (outcomes.current = new Map(outcomes.current)).set(held.turn, { how: 'replaced', session: held.session });
-      } else if (/^\/approve\b/i.test(input)) {
-        if (held) (outcomes.current = new Map(outcomes.current)).set(held.turn, { how: 'approved', session: held.session });
-      } else if (/^\/drop\b/i.test(input)) {
-        if (held) (outcomes.current = new Map(outcomes.current)).set(held.turn, { how: 'dropped', session: held.session });
-      } else if (!input.startsWith('/')) {
-        if (held) (outcomes.current = new Map(outcomes.current)).set(held.turn, { how: 'replaced', session: held.session });
-        const route = ROUTE_RE.exec(e.message)?.[1] ?? held?.session ?? Object.keys(s.sessions)[0] ?? null;
-        if (route) routes.current = [...routes.current, route].slice(-20);
-      } else return;
-      // Outcomes of turns long gone from the view are of no use.
-      if (outcomes.current.size > MAX_NOTES) for (const k of [...outcomes.current.keys()].slice(0, outcomes.current.size - MAX_NOTES)) outcomes.current.delete(k);
-      bump();
-    });
-    const offDone = relay.on('turn:completed', (e) => {
-      if (e.session === 'operator' && routes.current.length) {
-        routes.current = routes.current.slice(1);
-        bump();
-      }
-    });
-    return () => {
-      offResult();
-      offDone();
-    };
-  }, [relay, now]);
-
-  return { dispatches: dispatches.current, outcomes: outcomes.current, operatorRoute: routes.current[0] ?? null };
+export function useConversationNotes(recent: readonly ConversationNote[] | undefined, older?: readonly ConversationNote[]): ConversationNotes {
+  return useMemo(() => notesView(recent ?? [], older), [recent, older]);
 }

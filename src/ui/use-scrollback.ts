@@ -1,10 +1,13 @@
 import { useCallback, useMemo, useRef, useState } from 'react';
+import type { ConversationNote } from '../engine/notes.js';
 import type { HistoryPage, HistoryTurn, RelayLike, TailEntry } from './relay-like.js';
 
 export interface Scrollback {
   /** Rows above the bottom (0: following the newest turn). */
   offset: number;
   entries: readonly TailEntry[];
+  /** The notes that came with the scroll-back pages loaded (the recent ones are in the snapshot). */
+  notes: readonly ConversationNote[];
   /** Turns that arrived since scrolling back (not shown until the operator returns). */
   newer: number;
   /** True once the top of the whole history is loaded. */
@@ -19,13 +22,14 @@ export interface Scrollback {
 /** Older turns are fetched this many at a time, and at most MAX_LOADED are held: the view's memory does not grow with the history. */
 export const PAGE = 250;
 export const MAX_LOADED = 2000;
+const NO_NOTES: readonly ConversationNote[] = [];
 
 function toEntry(t: HistoryTurn): TailEntry {
-  return { seq: t.seq, at: t.at, session: t.session, route: t.route, user: t.user, reply: t.reply, costUsd: t.cost_usd, ...(t.truncated ? { truncated: true } : {}) } as TailEntry;
+  return { seq: t.seq, at: t.at, session: t.session, route: t.route, user: t.user, reply: t.reply, costUsd: t.cost_usd, ...(t.truncated ? { truncated: true } : {}) };
 }
 
 function fetchPage(relay: RelayLike, before: number | null, limit: number): Promise<HistoryPage> {
-  if (relay.historyPage) return relay.historyPage(before, limit);
+  if (relay.historyPage) return Promise.resolve(relay.historyPage({ beforeSeq: before, limit }));
   return Promise.resolve(relay.history()).then((all) => {
     let end = all.length;
     if (before !== null) while (end > 0 && all[end - 1].seq >= before) end--;
@@ -41,7 +45,7 @@ function fetchPage(relay: RelayLike, before: number | null, limit: number): Prom
  */
 export function useScrollback(relay: RelayLike, tail: readonly TailEntry[], onError: (message: string) => void): Scrollback {
   const [offset, setOffset] = useState(0);
-  const [older, setOlder] = useState<{ turns: TailEntry[]; top: boolean } | null>(null);
+  const [older, setOlder] = useState<{ turns: TailEntry[]; top: boolean; notes: readonly ConversationNote[] } | null>(null);
   // While scrolled back, the view is pinned to the turns that existed then: new turns
   // arriving at the bottom do not move what the operator is reading.
   const [anchor, setAnchor] = useState<number | null>(null);
@@ -71,7 +75,7 @@ export function useScrollback(relay: RelayLike, tail: readonly TailEntry[], onEr
         loading.current = false;
         if (gen !== generation.current) return;
         const page = p.turns.map(toEntry);
-        setOlder((prev) => ({ turns: [...page, ...(prev?.turns ?? [])], top: p.atTop }));
+        setOlder((prev) => ({ turns: [...page, ...(prev?.turns ?? [])], top: p.atTop, notes: [...(p.notes ?? []), ...(prev?.notes ?? [])] }));
         max.current = Infinity;
       },
       (err: unknown) => {
@@ -116,5 +120,5 @@ export function useScrollback(relay: RelayLike, tail: readonly TailEntry[], onEr
     [loadOlder],
   );
 
-  return { offset, entries, newer, full: older?.top ?? false, up, down, toEnd, clamp };
+  return { offset, entries, notes: older?.notes ?? NO_NOTES, newer, full: older?.top ?? false, up, down, toEnd, clamp };
 }

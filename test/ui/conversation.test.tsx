@@ -35,6 +35,53 @@ describe('Conversation pane', () => {
     expect(plain(await r.waitFor('Good progress'))).toMatch(/chat → session-1 \(42 chars…\) › Good progress\. Proceed/);
   });
 
+  it("an operator turn streams under the session its reply goes to, as the engine says", async () => {
+    const relay = new FakeRelay({ inflight: { kind: 'turn', session: 'operator', route: 'session-2', started_at: new Date(NOW).toISOString(), chars: 7, attempt: 0 } });
+    relay.snap = { ...relay.snap, streaming: 'On it.' };
+    r = renderSized(<App relay={relay} onQuit={() => {}} now={() => NOW} />, { columns: 80, rows: 24 });
+    expect(plain(await r.waitFor('On it.'))).toMatch(/chat → session-2 \(7 chars…\) › On it\./);
+  });
+
+  it('a reply cut at max_tokens is marked, from the tail and from a scroll-back page alike', async () => {
+    const relay = new FakeRelay({ history_turns: 3 }, [turn(3, 'session-1', 'newest update', 'newest reply', { truncated: true })]);
+    relay.fullHistory = [1, 2].map((seq) => ({ seq, at: new Date(NOW - (10 - seq) * 60_000).toISOString(), session: 'session-2', route: 'session-2', user: `[session-2]\nolder ${seq}`, reply: `older reply ${seq}`, cost_usd: 0.01, ...(seq === 1 ? { truncated: true } : {}) }));
+    r = renderSized(<App relay={relay} onQuit={() => {}} now={() => NOW} />, { columns: 80, rows: 24 });
+    expect(plain(await r.waitFor('newest reply'))).toMatch(/\[truncated at max_tokens\].*newest reply/);
+    await r.type(KEY.pageUp);
+    const f = plain(await r.waitFor('older reply 1'));
+    const marked = f.split('\n').filter((l) => l.includes('[truncated at max_tokens]'));
+    expect(marked.some((l) => l.includes('older reply 1'))).toBe(true);
+    expect(marked.some((l) => l.includes('older reply 2'))).toBe(false);
+  });
+
+  it("dispatches and held-reply outcomes come from the engine's data: the snapshot's and a scroll-back page's", async () => {
+    const at = (min: number) => new Date(NOW - min * 60_000).toISOString();
+    const relay = new FakeRelay({ history_turns: 4 }, [turn(3, 'session-1', 'third update', 'third reply'), turn(4, 'session-2', 'fourth update', 'fourth reply')]);
+    relay.snap = {
+      ...relay.snap,
+      notes: [
+        { kind: 'outcome', id: 'o3', at: at(3), seq: 3, how: 'dropped', session: 'session-1', source: 'tui' },
+        { kind: 'dispatch', id: 'd3', at: at(3), afterSeq: 3, session: 'session-1', text: 'try the other branch', source: 'ntfy' },
+        { kind: 'outcome', id: 'o4', at: at(2), seq: 4, how: 'approved', session: 'session-2', source: 'tui' },
+      ],
+    };
+    relay.fullHistory = [1, 2].map((seq) => ({ seq, at: at(20 - seq), session: 'session-1', route: 'session-1', user: `[session-1]\nolder ${seq}`, reply: `older reply ${seq}`, cost_usd: 0.01 }));
+    relay.pageNotes = [{ kind: 'dispatch', id: 'd1', at: at(18), afterSeq: 1, session: 'session-2', text: 'an old dispatch', source: 'tui' }];
+    r = renderSized(<App relay={relay} onQuit={() => {}} now={() => NOW} />, { columns: 100, rows: 30 });
+    const f = plain(await r.waitFor('try the other branch'));
+    const ls = f.split('\n');
+    expect(ls.find((l) => l.includes('third reply'))).toContain('[dropped: not sent]');
+    expect(ls.find((l) => l.includes('fourth reply'))).toContain('[approved → session-2]');
+    expect(f).toMatch(/you → session-1 \(ntfy\) › try the other branch/);
+    expect(ls.findIndex((l) => l.includes('try the other branch'))).toBeGreaterThan(ls.findIndex((l) => l.includes('third reply')));
+    expect(ls.findIndex((l) => l.includes('try the other branch'))).toBeLessThan(ls.findIndex((l) => l.includes('fourth update')));
+    await r.type(KEY.pageUp);
+    const g = plain(await r.waitFor('an old dispatch'));
+    const gl = g.split('\n');
+    expect(gl.findIndex((l) => l.includes('an old dispatch'))).toBeGreaterThan(gl.findIndex((l) => l.includes('older reply 1')));
+    expect(gl.findIndex((l) => l.includes('an old dispatch'))).toBeLessThan(gl.findIndex((l) => l.includes('older 2')));
+  });
+
   it('PgUp loads the whole history on demand and scrolls back; PgDn and Esc return', async () => {
     const tail = [turn(99, 'session-1', 'newest update', 'newest reply')];
     const relay = new FakeRelay({ history_turns: 99 }, tail);

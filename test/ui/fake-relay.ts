@@ -1,7 +1,8 @@
 import type { RelayEventName, RelayEvents } from '../../src/engine/events.js';
 import type { OperatorSource } from '../../src/engine/operator.js';
 import type { SessionStatus, Status } from '../../src/engine/status.js';
-import type { HistoryTurn, RelayLike, RelaySnapshot, SubmitResultLike, TailEntry } from '../../src/ui/relay-like.js';
+import type { ConversationNote } from '../../src/engine/notes.js';
+import type { HistoryPage, HistoryTurn, RelayLike, RelaySnapshot, SubmitResultLike, TailEntry } from '../../src/ui/relay-like.js';
 
 export const NOW = Date.parse('2026-05-02T15:30:00Z');
 export const iso = (msAgo: number) => new Date(NOW - msAgo).toISOString();
@@ -83,7 +84,7 @@ export class FakeRelay implements RelayLike {
   private events = new Map<string, Set<Listener>>();
 
   constructor(over: Partial<Status> = {}, tail: TailEntry[] = []) {
-    this.snap = { status: status(over), tail, streaming: '', topic: 'relay-3f9a0c2b7d4e61aa' };
+    this.snap = { status: status(over), tail, notes: [], streaming: '', topic: 'relay-3f9a0c2b7d4e61aa' };
   }
 
   snapshot = (): RelaySnapshot => this.snap;
@@ -109,6 +110,19 @@ export class FakeRelay implements RelayLike {
   }
   notePresence(): void {
     this.presence++;
+  }
+  /** Notes the scroll-back pages carry (historyPage is offered only when set). */
+  pageNotes: ConversationNote[] | undefined = undefined;
+  get historyPage() {
+    const notes = this.pageNotes;
+    if (!notes) return undefined;
+    return ({ beforeSeq, limit }: { beforeSeq: number | null; limit: number }): HistoryPage => {
+      this.historyCalls++;
+      const all = this.fullHistory.filter((t) => beforeSeq === null || t.seq < beforeSeq);
+      const turns = all.slice(-limit);
+      const first = turns[0]?.seq ?? 0;
+      return { turns, atTop: turns.length === all.length, notes: notes.filter((n) => (n.kind === 'dispatch' ? n.afterSeq : n.seq) >= first) };
+    };
   }
   history(): readonly HistoryTurn[] {
     this.historyCalls++;

@@ -14,7 +14,7 @@ const ROLE_COLOR: Record<NonNullable<ConvLine['role']>, string> = {
   stream: 'magenta',
 };
 
-const NO_NOTES: ConversationNotes = { dispatches: [], outcomes: new Map(), operatorRoute: null };
+const NO_NOTES: ConversationNotes = { dispatches: [], outcomes: new Map() };
 
 /** The last turns and dispatches, newest at the bottom, wrapped to the pane; PgUp/PgDn scroll the whole history. */
 export function ConversationPane({ snap, scroll, width, height, notes = NO_NOTES, keys }: { snap: RelaySnapshot; scroll: Scrollback; width: number; height: number; notes?: ConversationNotes; keys?: { up: string; down: string; end: string } }) {
@@ -24,8 +24,8 @@ export function ConversationPane({ snap, scroll, width, height, notes = NO_NOTES
   if (height <= 0) return null;
   const rows = height - 1;
   const f = s.inflight;
-  // An operator turn's reply streams under the session it will be delivered to, as it lands.
-  const route = f && f.session === 'operator' ? (notes.operatorRoute ?? 'you') : f?.session ?? '';
+  // The reply streams under the session it will be delivered to, as it lands.
+  const route = f ? (f.route ?? f.session) : '';
   const streaming = scroll.offset === 0 && f && f.kind === 'turn' ? streamLines(snap.streaming, route, f.chars, width, Math.max(1, Math.floor(rows / 2))) : [];
   const win = windowLines(items, streaming, width, rows, scroll.offset);
   scroll.clamp(win.offset, win.atTop);

@@ -16,7 +16,7 @@ export interface ConvLine {
 
 /** A turn, or a direct dispatch by the operator, in the order they happened. */
 export type ConvItem =
-  | { kind: 'turn'; e: TailEntry & { truncated?: boolean }; outcome?: HeldOutcome; held?: boolean }
+  | { kind: 'turn'; e: TailEntry; outcome?: HeldOutcome; held?: boolean }
   | { kind: 'dispatch'; n: DispatchNote };
 
 const INDENT = '  ';
