@@ -224,7 +224,8 @@ export function exitCodeFor(err: unknown): number {
   if (err instanceof ConfinementError || err instanceof RootFault || err instanceof SessionFault) return fail(err.message, 1);
   if (err instanceof LockHeldError) return fail(`${err.message}: stop it first (kill ${err.holder.pid}), or use another --root`, 3);
   if (err instanceof ConfigError) return fail(`config error: ${err.message}`, 4);
-  if ((err as Error)?.constructor?.name === 'MissingKeyError') return fail((err as Error).message, 4);
+  // From the TUI's engine thread the error arrives re-created, so its class is known by name.
+  if (err instanceof MissingKeyError || (err as Error)?.constructor?.name === 'MissingKeyError') return fail((err as Error).message, 4);
   return fail(`${(err as Error)?.stack ?? err}`, 1);
 }
 

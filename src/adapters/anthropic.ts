@@ -119,7 +119,10 @@ interface Cause {
 
 function causes(err: unknown): Cause[] {
   const out: Cause[] = [];
-  for (let e: any = err, n = 0; e && n < 8; e = e.cause, n++) out.push({ code: typeof e.code === 'string' ? e.code : undefined, message: String(e.message ?? e) });
+  type Chained = { code?: unknown; message?: unknown; cause?: unknown };
+  for (let e = err as Chained | undefined, n = 0; e && n < 8; e = e.cause as Chained | undefined, n++) {
+    out.push({ code: typeof e.code === 'string' ? e.code : undefined, message: String(e.message ?? e) });
+  }
   return out;
 }
 
@@ -168,8 +171,10 @@ export function toChatError(err: unknown, baseURL: string = DEFAULT_BASE_URL): C
   }
   if (sdk && err instanceof sdk.APIError) {
     const status = err.status;
-    const type = err.type ?? (err.error as any)?.error?.type ?? undefined;
-    const apiMessage = err.apiMessage ?? (err.error as any)?.error?.message ?? err.message;
+    // The API's error body: {"type":"error","error":{"type":...,"message":...}}.
+    const body = (err.error as { error?: { type?: string; message?: string } } | undefined)?.error;
+    const type = err.type ?? body?.type ?? undefined;
+    const apiMessage = err.apiMessage ?? body?.message ?? err.message;
     // An error event inside a 200 stream has no status; overloaded/api errors there are transient.
     const retryable =
       status === undefined
@@ -233,10 +238,10 @@ export function createAnthropicChat(opts: AnthropicChatOptions): ChatClient {
           .join('');
         return {
           text,
-          usage: normaliseUsage(msg.usage as any),
+          usage: normaliseUsage(msg.usage as Parameters<typeof normaliseUsage>[0]),
           stopReason: msg.stop_reason ?? null,
           model: msg.model,
-          requestId: (stream as any).request_id ?? null,
+          requestId: (stream as { request_id?: string | null }).request_id ?? null,
         };
       } catch (err) {
         if (fired === 'idle') {

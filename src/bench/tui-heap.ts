@@ -47,7 +47,10 @@ async function main(): Promise<void> {
   let written = 0;
   await waitScreen(name, HEADER_RE, 30_000);
   const feeder = setInterval(() => {
-    while (written - consumers.delivered < 64) writeEnvelope(paths, sessions[written % sessions.length], `${prose(r, 300)} #t${written}#`), written++;
+    while (written - consumers.delivered < 64) {
+      writeEnvelope(paths, sessions[written % sessions.length], `${prose(r, 300)} #t${written}#`);
+      written++;
+    }
   }, 10);
   const snaps: string[] = [];
   try {

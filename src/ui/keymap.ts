@@ -41,19 +41,6 @@ export interface Binding {
   prompt?: boolean;
 }
 
-const ACTION_OF: Record<KeyAction, Action> = {
-  approve: 'approve',
-  drop: 'drop',
-  reply: 'reply-session',
-  pause: 'toggle-pause',
-  clear: 'clear-prompt',
-  help: 'help',
-  quit: 'quit',
-  scroll_up: 'scroll-up',
-  scroll_down: 'scroll-down',
-  newest: 'scroll-end',
-};
-
 const LABELS: Record<KeyAction, string> = {
   approve: 'approve the held reply: dispatch it as it is (= /approve)',
   drop: 'drop the held reply and resume (= /drop)',

@@ -37,6 +37,21 @@ describe('SessionsPane', () => {
     expect(ls[5]).toMatch(/scratch-7 .*unregistered/);
   });
 
+  it('shows where a remote session reports from, beside what needs attention', () => {
+    const st = status({
+      sessions: {
+        'dev-box': session({ host: 'devbox.lan' }),
+        'dev-box-2': session({ host: 'vm-7', paused_reason: 'loop', paused_message: 'same exchange 3 times' }),
+        local: session({}),
+      },
+    });
+    r = renderSized(<SessionsPane status={st} now={NOW} width={100} height={6} />);
+    const out = plain(r.lastFrame());
+    expect(out).toMatch(/dev-box .*@devbox\.lan/);
+    expect(out).toMatch(/dev-box-2 .*⏸ loop detected @vm-7/);
+    expect(out).not.toMatch(/local .*@/);
+  });
+
   it('marks the session whose reply is held', () => {
     const st = status({ held: { turn: 1, session: 'session-2', text: 'q', reason: 'needs_jc', at: iso(0), code: 'C' } });
     r = renderSized(<SessionsPane status={st} now={NOW} width={80} height={5} />);

@@ -29,10 +29,13 @@ function cell(r: SessionRow, c: Column, now: number): { text: string; color?: st
 }
 
 function flag(r: SessionRow): { text: string; color?: string } {
-  if (r.held) return { text: '◀ asks you', color: 'red' };
-  if (r.s.paused_reason) return { text: `⏸ ${reasonLabel(r.s.paused_reason)}`, color: 'yellow' };
-  if (!r.s.registered) return { text: 'unregistered', color: 'gray' };
-  return { text: '' };
+  // A session on another machine says where it is (the envelope's host), after what needs attention.
+  const where = r.s.host ? `@${r.s.host}` : '';
+  const also = (t: string) => (where ? `${t} ${where}` : t);
+  if (r.held) return { text: also('◀ asks you'), color: 'red' };
+  if (r.s.paused_reason) return { text: also(`⏸ ${reasonLabel(r.s.paused_reason)}`), color: 'yellow' };
+  if (!r.s.registered) return { text: also('unregistered'), color: 'gray' };
+  return { text: where, color: 'cyan' };
 }
 
 /** One row per session, windowed to its rows: "+N more" says what did not fit. */
