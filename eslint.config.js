@@ -9,7 +9,10 @@ import globals from 'globals';
 
 const noViewInEngine = {
   patterns: [
-    { group: ['react', 'react/*', 'react-dom', 'ink', 'ink-*', '@inkjs/*'], message: 'The engine and adapters know nothing of React or the terminal (ARCHITECTURE.md: one engine, two views).' },
+    {
+      group: ['react', 'react/*', 'react-dom', 'ink', 'ink-*', '@inkjs/*'],
+      message: 'The engine and adapters know nothing of React or the terminal (ARCHITECTURE.md: one engine, two views).',
+    },
     { group: ['**/ui/*', '**/ui', '**/ui/**'], message: 'The engine and adapters never import the UI; the UI reads the engine.' },
   ],
 };

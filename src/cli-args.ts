@@ -4,9 +4,7 @@
  * quote and knows nothing of which command was meant.
  */
 
-export type OptSpec =
-  | { type: 'boolean'; short?: string }
-  | { type: 'string'; arg: string; short?: string; multiple?: boolean };
+export type OptSpec = { type: 'boolean'; short?: string } | { type: 'string'; arg: string; short?: string; multiple?: boolean };
 
 export type OptTable = Record<string, OptSpec>;
 
@@ -33,7 +31,10 @@ export function parseOptions(argv: string[], table: OptTable, where: string, com
   const positionals: string[] = [];
   const byShort = new Map<string, string>();
   for (const [name, spec] of Object.entries(table)) if (spec.short) byShort.set(spec.short, name);
-  const known = () => Object.keys(table).map((n) => `--${n}`).join(' ');
+  const known = () =>
+    Object.keys(table)
+      .map((n) => `--${n}`)
+      .join(' ');
 
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -68,7 +69,10 @@ export function parseOptions(argv: string[], table: OptTable, where: string, com
     if (value === undefined) {
       const next = argv[i + 1];
       if (next === undefined || (next.startsWith('--') && next.length > 2)) {
-        throw new UsageError(`--${name} needs a value: --${name} ${spec.arg}${next ? ` (got ${next}; write --${name}=${next} if that is really the value)` : ''}`, command);
+        throw new UsageError(
+          `--${name} needs a value: --${name} ${spec.arg}${next ? ` (got ${next}; write --${name}=${next} if that is really the value)` : ''}`,
+          command,
+        );
       }
       value = next;
       i++;

@@ -28,7 +28,8 @@ const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown, name: string, command: string): number | undefined => {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--${name} takes a number, got ${String(v)}`, command);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new UsageError(`--${name} takes a number, got ${String(v)}`, command);
   return n;
 };
 
@@ -96,7 +97,13 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   hook: {
-    options: { ...ROOT, session: { type: 'string', arg: 'ID' }, timeout: { type: 'string', arg: 'S' }, project: { type: 'string', arg: 'DIR' }, print: { type: 'boolean' } },
+    options: {
+      ...ROOT,
+      session: { type: 'string', arg: 'ID' },
+      timeout: { type: 'string', arg: 'S' },
+      project: { type: 'string', arg: 'DIR' },
+      print: { type: 'boolean' },
+    },
     async run(a) {
       const sub = a.positionals[0];
       const timeoutS = num(a.values.timeout, 'timeout', 'hook');
@@ -114,26 +121,54 @@ const COMMANDS: Record<string, Command> = {
         }
       }
       const { hookCommand } = await import('./commands/hook.js');
-      return hookCommand(a.positionals, { root: rootDir, session: str(a.values.session), timeoutS, project: str(a.values.project), print: !!a.values.print });
+      return hookCommand(a.positionals, {
+        root: rootDir,
+        session: str(a.values.session),
+        timeoutS,
+        project: str(a.values.project),
+        print: !!a.values.print,
+      });
     },
   },
   doctor: {
-    options: { ...ROOT, project: { type: 'string', arg: 'DIR', multiple: true }, config: { type: 'string', arg: 'FILE' }, timeout: { type: 'string', arg: 'S' }, remote: { type: 'string', arg: '[USER@]HOST[:ROOT]' } },
+    options: {
+      ...ROOT,
+      project: { type: 'string', arg: 'DIR', multiple: true },
+      config: { type: 'string', arg: 'FILE' },
+      timeout: { type: 'string', arg: 'S' },
+      remote: { type: 'string', arg: '[USER@]HOST[:ROOT]' },
+    },
     async run(a) {
       noPositionals(a, 'doctor');
       const projects = (a.values.project as string[] | undefined) ?? [];
       const timeoutS = num(a.values.timeout, 'timeout', 'doctor');
       if (timeoutS === 0) throw new UsageError('--timeout must be more than 0 seconds', 'doctor');
-      return (await import('./commands/doctor.js')).doctorCommand({ root: str(a.values.root), projects, configFile: str(a.values.config), timeoutS, remote: str(a.values.remote) });
+      return (await import('./commands/doctor.js')).doctorCommand({
+        root: str(a.values.root),
+        projects,
+        configFile: str(a.values.config),
+        timeoutS,
+        remote: str(a.values.remote),
+      });
     },
   },
   service: {
     options: { ...ROOT, user: { type: 'boolean' }, print: { type: 'boolean' } },
     async run(a) {
       const [sub, extra] = a.positionals;
-      if (sub !== 'install') throw new UsageError(sub ? `service has no subcommand ${sub} (only: install)` : 'service needs a subcommand: relay-tui service install [--user] [--print]', 'service');
+      if (sub !== 'install')
+        throw new UsageError(
+          sub
+            ? `service has no subcommand ${sub} (only: install)`
+            : 'service needs a subcommand: relay-tui service install [--user] [--print]',
+          'service',
+        );
       if (extra !== undefined) throw new UsageError(`service install takes no argument ${extra}`, 'service');
-      return (await import('./commands/service.js')).serviceInstallCommand({ paths: root(a), user: !!a.values.user, print: !!a.values.print });
+      return (await import('./commands/service.js')).serviceInstallCommand({
+        paths: root(a),
+        user: !!a.values.user,
+        print: !!a.values.print,
+      });
     },
   },
   help: {
@@ -186,7 +221,10 @@ function takesValue(option: string): boolean {
 async function main(argv: string[]): Promise<number> {
   // Remote sessions (--remote, RELAY_REMOTE, remote-shell) go over ssh before any root is
   // resolved here: the root is on the far machine (src/commands/remote.ts).
-  if (process.env.RELAY_REMOTE || argv.some((a) => a === '--remote' || a.startsWith('--remote=') || a === 'remote-shell' || a === 'remote-guard')) {
+  if (
+    process.env.RELAY_REMOTE ||
+    argv.some((a) => a === '--remote' || a.startsWith('--remote=') || a === 'remote-shell' || a === 'remote-guard')
+  ) {
     const code = await (await import('./commands/remote.js')).remoteEntry(argv);
     if (code !== undefined) return code;
   }
@@ -210,7 +248,8 @@ async function main(argv: string[]): Promise<number> {
     return fail('the terminal UI needs a TTY (stdin is not a terminal); run `relay-tui --no-ui` for the headless daemon', 2);
   }
   // The TUI runs the relay on an engine thread (src/ui-host/start.ts); --no-ui in this thread.
-  if (!values['no-ui']) return (await import('./ui-host/start.js')).runHostedTui({ root: str(values.root), configFile: str(values.config) });
+  if (!values['no-ui'])
+    return (await import('./ui-host/start.js')).runHostedTui({ root: str(values.root), configFile: str(values.config) });
   const opened = await openRelay({ root: str(values.root), configFile: str(values.config), interactive: false });
   return runView(opened, { headless: true, json: !!values['log-json'] });
 }

@@ -16,7 +16,10 @@ export async function runHeadless(opened: OpenedRelay, opts: { json: boolean }):
     json: opts.json,
   });
   for (const w of opened.warnings) relay.events.emit('log', { level: 'warn', message: w });
-  relay.events.emit('log', { level: 'info', message: `ntfy topic: ${opened.ntfyServer}/${opened.topic} (subscribe on your phone for pings)` });
+  relay.events.emit('log', {
+    level: 'info',
+    message: `ntfy topic: ${opened.ntfyServer}/${opened.topic} (subscribe on your phone for pings)`,
+  });
   relay.events.emit('log', { level: 'info', message: `operator input: relay-tui say TEXT, or write ${paths.jcInput}` });
 
   let signals = 0;

@@ -51,7 +51,9 @@ export function resolveRoot(flag?: string, env: NodeJS.ProcessEnv = process.env)
  */
 export function checkSessionId(id: unknown): string {
   if (typeof id !== 'string' || !SESSION_ID_RE.test(id)) {
-    throw new InputError(`not a valid session id: ${JSON.stringify(id)} (letters, digits, _ and -, starting with a letter or digit, at most 64)`);
+    throw new InputError(
+      `not a valid session id: ${JSON.stringify(id)} (letters, digits, _ and -, starting with a letter or digit, at most 64)`,
+    );
   }
   return id;
 }

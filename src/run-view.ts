@@ -24,4 +24,3 @@ export async function runView(opened: OpenedRelay, o: { headless: boolean; json:
     detach();
   }
 }
-

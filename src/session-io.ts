@@ -96,4 +96,3 @@ export function waitForReply(p: RootPaths, session: string, timeoutMs: number, s
     tryTake();
   });
 }
-

@@ -15,10 +15,22 @@ afterEach(async () => {
   await api.close();
 });
 
-const req: ChatRequest = { model: 'claude-test', max_tokens: 100, system: 'sys', messages: [{ role: 'user', content: 'hello' }], cacheAt: [] };
+const req: ChatRequest = {
+  model: 'claude-test',
+  max_tokens: 100,
+  system: 'sys',
+  messages: [{ role: 'user', content: 'hello' }],
+  cacheAt: [],
+};
 
 function chat(over: { timeoutMs?: number; idleTimeoutMs?: number; baseURL?: string } = {}) {
-  return createAnthropicChat({ apiKey: 'sk-test', baseURL: over.baseURL ?? api.url, maxRetries: 0, timeoutMs: over.timeoutMs ?? 30_000, idleTimeoutMs: over.idleTimeoutMs ?? 30_000 });
+  return createAnthropicChat({
+    apiKey: 'sk-test',
+    baseURL: over.baseURL ?? api.url,
+    maxRetries: 0,
+    timeoutMs: over.timeoutMs ?? 30_000,
+    idleTimeoutMs: over.idleTimeoutMs ?? 30_000,
+  });
 }
 
 async function failure(p: Promise<unknown>): Promise<ChatError> {
@@ -106,7 +118,9 @@ describe('API faults through the real SDK', () => {
   it('a DNS failure names the host and never reached the API', async () => {
     const err = await failure(chat({ baseURL: 'http://relay-test.invalid' }).complete(req));
     expect(err.reachedApi).toBe(false);
-    expect(err.message).toMatch(/^cannot reach the API at http:\/\/relay-test\.invalid: (DNS lookup failed|connect timeout|network unreachable)/);
+    expect(err.message).toMatch(
+      /^cannot reach the API at http:\/\/relay-test\.invalid: (DNS lookup failed|connect timeout|network unreachable)/,
+    );
   });
 
   it('a call aborted before it was sent did not reach the API', async () => {

@@ -11,7 +11,12 @@ import {
   type LayoutInput,
 } from '../src/engine/cache-rules.js';
 
-const usage = (input: number, write: number, read: number) => ({ input_tokens: input, output_tokens: 10, cache_creation_input_tokens: write, cache_read_input_tokens: read });
+const usage = (input: number, write: number, read: number) => ({
+  input_tokens: input,
+  output_tokens: 10,
+  cache_creation_input_tokens: write,
+  cache_read_input_tokens: read,
+});
 
 describe('minimum cacheable prompt length per model', () => {
   it.each([
@@ -67,15 +72,27 @@ describe('planLayout: one rule each', () => {
     for (const ttl of ['5m', '1h'] as const) {
       for (let blocks = 2; blocks < 70; blocks += 7) {
         for (let through = 0; through < blocks; through += 3) {
-          const l = planLayout(base({ ttl, blockTokens: [2000, ...Array.from({ length: blocks - 1 }, () => 300)], cachedThrough: through }));
+          const l = planLayout(
+            base({ ttl, blockTokens: [2000, ...Array.from({ length: blocks - 1 }, () => 300)], cachedThrough: through }),
+          );
           expect(l.breakpoints.length).toBeLessThanOrEqual(MAX_BREAKPOINTS);
           expect(layoutError(l.breakpoints)).toBeNull();
           expect(new Set(l.breakpoints.map((b) => b.ttl))).toEqual(new Set([ttl]));
         }
       }
     }
-    expect(layoutError([{ block: 0, ttl: '5m' }, { block: 3, ttl: '1h' }])).toMatch(/1h breakpoint \(block 3\) follows a 5m one/);
-    expect(layoutError([{ block: 0, ttl: '1h' }, { block: 3, ttl: '5m' }])).toBeNull();
+    expect(
+      layoutError([
+        { block: 0, ttl: '5m' },
+        { block: 3, ttl: '1h' },
+      ]),
+    ).toMatch(/1h breakpoint \(block 3\) follows a 5m one/);
+    expect(
+      layoutError([
+        { block: 0, ttl: '1h' },
+        { block: 3, ttl: '5m' },
+      ]),
+    ).toBeNull();
     expect(layoutError([0, 1, 2, 3, 4].map((block) => ({ block, ttl: '5m' as const })))).toMatch(/at most 4/);
   });
 

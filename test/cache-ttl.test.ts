@@ -13,9 +13,34 @@ describe('chooseTtl: gap history and prefix size -> lifetime', () => {
   const CASES: Array<[string, number[], number, number, CacheTtlSetting, '5m' | '1h']> = [
     ['no history yet, first call (everything is new)', [], 6000, 6000, 'auto', '5m'],
     ['dense traffic: every gap under a minute', gaps([[40, 45 * S]]), 80_000, 1500, 'auto', '5m'],
-    ['sparse traffic: gaps of 6-30 minutes', gaps([[10, 2 * MIN_], [10, 12 * MIN_], [10, 30 * MIN_]]), 80_000, 1500, 'auto', '1h'],
-    ['one recent 10-minute gap among short ones, large prefix', [...gaps([[30, 40 * S]]), 10 * MIN_, ...gaps([[3, 40 * S]])], 120_000, 1000, 'auto', '1h'],
-    ['the same history but a small prefix: the 2x write on each turn outweighs one rare miss', [...gaps([[30, 40 * S]]), 10 * MIN_, ...gaps([[3, 40 * S]])], 8000, 1500, 'auto', '5m'],
+    [
+      'sparse traffic: gaps of 6-30 minutes',
+      gaps([
+        [10, 2 * MIN_],
+        [10, 12 * MIN_],
+        [10, 30 * MIN_],
+      ]),
+      80_000,
+      1500,
+      'auto',
+      '1h',
+    ],
+    [
+      'one recent 10-minute gap among short ones, large prefix',
+      [...gaps([[30, 40 * S]]), 10 * MIN_, ...gaps([[3, 40 * S]])],
+      120_000,
+      1000,
+      'auto',
+      '1h',
+    ],
+    [
+      'the same history but a small prefix: the 2x write on each turn outweighs one rare miss',
+      [...gaps([[30, 40 * S]]), 10 * MIN_, ...gaps([[3, 40 * S]])],
+      8000,
+      1500,
+      'auto',
+      '5m',
+    ],
     ['gaps all past an hour: nothing survives either lifetime, 5m writes cheaper', gaps([[20, 90 * MIN_]]), 80_000, 1500, 'auto', '5m'],
     ['gaps of 6-10 minutes', gaps([[20, 7 * MIN_]]), 20_000, 1500, 'auto', '1h'],
     ['config 5m wins over sparse traffic', gaps([[20, 12 * MIN_]]), 80_000, 1500, '5m', '5m'],
@@ -48,8 +73,11 @@ describe('chooseTtl: gap history and prefix size -> lifetime', () => {
     }
   });
 
-  it('uses the model\'s own prices: a cheap 1h write (price override) tips the choice', () => {
-    const g = gaps([[30, 40 * S], [1, 10 * MIN_]]);
+  it("uses the model's own prices: a cheap 1h write (price override) tips the choice", () => {
+    const g = gaps([
+      [30, 40 * S],
+      [1, 10 * MIN_],
+    ]);
     const base = { gapsMs: g, prefixTokens: 8000, addedTokens: 1500, setting: 'auto' as const, minTokens: MIN };
     expect(chooseTtl({ ...base, price: OPUS }).ttl).toBe('5m');
     expect(chooseTtl({ ...base, price: { ...OPUS, cache_write_1h: OPUS.cache_write * 1.01 } }).ttl).toBe('1h');

@@ -26,7 +26,16 @@ async function drive(ttl: 'auto' | '5m' | '1h', gapsMs: number[], extra = ''): P
   const paths = tempRoot();
   cleanups.push(() => fs.rmSync(paths.root, { recursive: true, force: true }));
   const chat = createAnthropicChat({ apiKey: 'test-key', baseURL: fake.url, maxRetries: 0, timeoutMs: 30_000 });
-  const relay = new Relay({ paths, config: testConfig({ system_prompt: SYSTEM, cache: { ttl } }), chat, notifier: null, topic: null, now: () => clock.now, maintenanceMs: 3_600_000, statusMinIntervalMs: 0 });
+  const relay = new Relay({
+    paths,
+    config: testConfig({ system_prompt: SYSTEM, cache: { ttl } }),
+    chat,
+    notifier: null,
+    topic: null,
+    now: () => clock.now,
+    maintenanceMs: 3_600_000,
+    statusMinIntervalMs: 0,
+  });
   cleanups.push(() => relay.stop());
   await relay.start();
   for (let i = 0; i <= gapsMs.length; i++) {
@@ -34,12 +43,18 @@ async function drive(ttl: 'auto' | '5m' | '1h', gapsMs: number[], extra = ''): P
     const done = new Promise<void>((resolve) => {
       const off = relay.on('turn:completed', () => (off(), resolve()));
     });
-    enqueue(paths, `${String(i).padStart(3, '0')}.json`, { session_id: i % 2 ? 'session-2' : 'session-1', content: `step ${i}: tests pass, moving on to the next part of the plan${extra}` });
+    enqueue(paths, `${String(i).padStart(3, '0')}.json`, {
+      session_id: i % 2 ? 'session-2' : 'session-1',
+      content: `step ${i}: tests pass, moving on to the next part of the plan${extra}`,
+    });
     await done;
   }
   await relay.stop();
   const ttls = fake.requests.map((r) => {
-    const blocks = [...(Array.isArray(r.body.system) ? r.body.system : []), ...r.body.messages.flatMap((m: any) => (Array.isArray(m.content) ? m.content : []))];
+    const blocks = [
+      ...(Array.isArray(r.body.system) ? r.body.system : []),
+      ...r.body.messages.flatMap((m: any) => (Array.isArray(m.content) ? m.content : [])),
+    ];
     return blocks.filter((b: any) => b.cache_control).map((b: any) => b.cache_control.ttl ?? '5m');
   });
   return { ttls, paths };
@@ -62,7 +77,12 @@ describe('cache lifetime wiring', () => {
     const fast = await drive('auto', Array(6).fill(10_000), log);
     expect(fast.ttls.slice(-3).every((t) => t.length > 0 && t.every((x) => x === '5m'))).toBe(true);
     // 1-hour writes are billed at their own rate in the ledger.
-    const billed = fs.readFileSync(slow.paths.ledger, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.kind === 'turn');
+    const billed = fs
+      .readFileSync(slow.paths.ledger, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.kind === 'turn');
     expect(billed.some((l) => (l.usage.cache_creation?.ephemeral_1h_input_tokens ?? 0) > 0)).toBe(true);
   });
 });

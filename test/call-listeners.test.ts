@@ -18,7 +18,13 @@ afterEach(async () => {
   await api.close();
 });
 
-const req: ChatRequest = { model: 'claude-sonnet-4-5', max_tokens: 100, system: 'sys', messages: [{ role: 'user', content: 'hi' }], cacheAt: [] };
+const req: ChatRequest = {
+  model: 'claude-sonnet-4-5',
+  max_tokens: 100,
+  system: 'sys',
+  messages: [{ role: 'user', content: 'hi' }],
+  cacheAt: [],
+};
 
 test('no abort listener stays on the long-lived signal after calls that succeed, retry, stall or reset', async () => {
   const chat = createAnthropicChat({ apiKey: 'sk-test', baseURL: api.url, maxRetries: 0, timeoutMs: 30_000, idleTimeoutMs: 150 });
@@ -27,9 +33,21 @@ test('no abort listener stays on the long-lived signal after calls that succeed,
   const calls = 12;
   for (let i = 0; i < calls; i++) {
     // Every third call meets a stalled stream (the idle timer fires) then a reset, then succeeds: three attempts, two backoff waits.
-    const script: ScriptedReply[] = i % 3 === 0 ? [{ stallAfterHeaders: true, stallMs: 5000 }, { resetMidBody: true, afterText: 'par' }, { text: `ok ${i}` }] : [{ text: `ok ${i}` }];
+    const script: ScriptedReply[] =
+      i % 3 === 0
+        ? [{ stallAfterHeaders: true, stallMs: 5000 }, { resetMidBody: true, afterText: 'par' }, { text: `ok ${i}` }]
+        : [{ text: `ok ${i}` }];
     api.script(...script);
-    const out = await callWithRetries(chat, req, { outerRetries: 3, baseDelayMs: 1, maxDelayMs: 5, signal: ac.signal, onText: () => {}, onAttempt: () => {}, onRetry: () => {}, sleep: abortableSleep });
+    const out = await callWithRetries(chat, req, {
+      outerRetries: 3,
+      baseDelayMs: 1,
+      maxDelayMs: 5,
+      signal: ac.signal,
+      onText: () => {},
+      onAttempt: () => {},
+      onRetry: () => {},
+      sleep: abortableSleep,
+    });
     expect(out.ok).toBe(true);
     counts.push(getEventListeners(ac.signal, 'abort').length);
   }
@@ -47,7 +65,7 @@ test('a backoff wait cut short by the timer or by abort leaves no listener', asy
   expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
 });
 
-test('per-call signals (ours, the SDK\'s, fetch\'s) are collected: live AbortSignals stay flat over many calls', async () => {
+test("per-call signals (ours, the SDK's, fetch's) are collected: live AbortSignals stay flat over many calls", async () => {
   const v8 = await import('node:v8');
   const vm = await import('node:vm');
   if (typeof (v8 as { queryObjects?: unknown }).queryObjects !== 'function') return;
@@ -60,13 +78,27 @@ test('per-call signals (ours, the SDK\'s, fetch\'s) are collected: live AbortSig
       await new Promise((r) => setTimeout(r, 20));
     }
   };
-  const live = () => (v8 as unknown as { queryObjects: (c: unknown, o: { format: 'count' }) => number }).queryObjects(AbortSignal, { format: 'count' });
+  const live = () =>
+    (v8 as unknown as { queryObjects: (c: unknown, o: { format: 'count' }) => number }).queryObjects(AbortSignal, { format: 'count' });
   const chat = createAnthropicChat({ apiKey: 'sk-test', baseURL: api.url, maxRetries: 0, timeoutMs: 30_000, idleTimeoutMs: 30_000 });
   const ac = new AbortController();
   const run = async (n: number) => {
     for (let i = 0; i < n; i++) {
       api.script({ text: `ok ${i}` });
-      expect((await callWithRetries(chat, req, { outerRetries: 0, baseDelayMs: 1, maxDelayMs: 1, signal: ac.signal, onText: () => {}, onAttempt: () => {}, onRetry: () => {}, sleep: abortableSleep })).ok).toBe(true);
+      expect(
+        (
+          await callWithRetries(chat, req, {
+            outerRetries: 0,
+            baseDelayMs: 1,
+            maxDelayMs: 1,
+            signal: ac.signal,
+            onText: () => {},
+            onAttempt: () => {},
+            onRetry: () => {},
+            sleep: abortableSleep,
+          })
+        ).ok,
+      ).toBe(true);
     }
   };
   await run(20);

@@ -14,7 +14,15 @@ vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
 async function run(args: string[], o: { cwd: string; env?: Record<string, string>; input?: string }) {
   const env = { ...process.env, ...o.env };
   if (!o.env?.RELAY_ROOT) delete env.RELAY_ROOT;
-  const r = await execa('node', [CLI, ...args], { cwd: o.cwd, env, extendEnv: false, reject: false, stripFinalNewline: false, input: o.input, stdin: o.input === undefined ? 'ignore' : undefined });
+  const r = await execa('node', [CLI, ...args], {
+    cwd: o.cwd,
+    env,
+    extendEnv: false,
+    reject: false,
+    stripFinalNewline: false,
+    input: o.input,
+    stdin: o.input === undefined ? 'ignore' : undefined,
+  });
   return { stdout: String(r.stdout), stderr: String(r.stderr), code: r.exitCode };
 }
 
@@ -36,7 +44,11 @@ describe('argument parsing', () => {
   });
 
   it('takes values inline or next, repeats a multiple option, keeps what follows -- as text', () => {
-    const table = { root: { type: 'string', arg: 'DIR' }, project: { type: 'string', arg: 'DIR', multiple: true }, json: { type: 'boolean' } } as const;
+    const table = {
+      root: { type: 'string', arg: 'DIR' },
+      project: { type: 'string', arg: 'DIR', multiple: true },
+      json: { type: 'boolean' },
+    } as const;
     const p = parseOptions(['--root=a', '--project', 'x', '--project=y', '--json', 'word', '--', '--not-an-option'], table, 'relay-tui t');
     expect(p.values).toEqual({ root: 'a', project: ['x', 'y'], json: true });
     expect(p.positionals).toEqual(['word', '--not-an-option']);
@@ -76,13 +88,18 @@ describe('messages from the real CLI', () => {
       expect(r.stderr.match(/see relay-tui/g)).toHaveLength(1);
     }
     const r = await run(['status', '--jsno'], { cwd: dir });
-    expect(r.stderr).toBe('relay-tui: relay-tui status has no option --jsno (its options: --root --help --json)\n  see relay-tui status --help\n');
+    expect(r.stderr).toBe(
+      'relay-tui: relay-tui status has no option --jsno (its options: --root --help --json)\n  see relay-tui status --help\n',
+    );
   }, 120_000);
 
   it('every command has its own --help (and relay-tui help COMMAND says the same)', async () => {
     const cmds = ['status', 'cost', 'topic', 'say', 'send', 'recv', 'hook', 'doctor', 'service'];
     // Side by side: each is a node start-up, and nothing here depends on another.
-    const [general, ...helps] = await Promise.all([run(['--help'], { cwd: dir }), ...cmds.map((cmd) => run([cmd, '--help'], { cwd: dir }))]);
+    const [general, ...helps] = await Promise.all([
+      run(['--help'], { cwd: dir }),
+      ...cmds.map((cmd) => run([cmd, '--help'], { cwd: dir })),
+    ]);
     expect(general.stdout).toContain('relay-tui doctor');
     cmds.forEach((cmd, i) => {
       const r = helps[i];
@@ -110,30 +127,42 @@ describe('a root is created on purpose', () => {
     ['service install', ['service', 'install', '--user', '--print']],
   ];
 
-  it.each(commands)('%s refuses a folder that is not a root: one line, exit 2, names it and what chose it, creates nothing', async (_name, args) => {
-    const typo = path.join(dir, 'relay-rooot');
-    const byFlag = await run([...args, '--root', typo], { cwd: dir });
-    expect(byFlag.code).toBe(2);
-    expect(byFlag.stderr).toBe(`relay-tui: not a relay root: ${typo} (from --root): no such directory; start the relay there once (relay-tui --no-ui --root ${typo}) or give the right --root\n`);
-    expect(fs.existsSync(typo)).toBe(false);
+  it.each(commands)(
+    '%s refuses a folder that is not a root: one line, exit 2, names it and what chose it, creates nothing',
+    async (_name, args) => {
+      const typo = path.join(dir, 'relay-rooot');
+      const byFlag = await run([...args, '--root', typo], { cwd: dir });
+      expect(byFlag.code).toBe(2);
+      expect(byFlag.stderr).toBe(
+        `relay-tui: not a relay root: ${typo} (from --root): no such directory; start the relay there once (relay-tui --no-ui --root ${typo}) or give the right --root\n`,
+      );
+      expect(fs.existsSync(typo)).toBe(false);
 
-    expect(byFlag.stdout).toBe('');
-  }, 60_000);
+      expect(byFlag.stdout).toBe('');
+    },
+    60_000,
+  );
 
-  it.each(commands.filter(([name]) => name === 'say' || name === 'hook install'))('%s names $RELAY_ROOT or the current directory when that chose the folder', async (_name, args) => {
-    const typo = path.join(dir, 'relay-rooot');
-    const byEnv = await run(args, { cwd: dir, env: { RELAY_ROOT: typo } });
-    expect(byEnv.code).toBe(2);
-    expect(lines(byEnv.stderr)).toHaveLength(1);
-    expect(byEnv.stderr).toContain(`${typo} (from $RELAY_ROOT)`);
+  it.each(commands.filter(([name]) => name === 'say' || name === 'hook install'))(
+    '%s names $RELAY_ROOT or the current directory when that chose the folder',
+    async (_name, args) => {
+      const typo = path.join(dir, 'relay-rooot');
+      const byEnv = await run(args, { cwd: dir, env: { RELAY_ROOT: typo } });
+      expect(byEnv.code).toBe(2);
+      expect(lines(byEnv.stderr)).toHaveLength(1);
+      expect(byEnv.stderr).toContain(`${typo} (from $RELAY_ROOT)`);
 
-    const byCwd = await run(args, { cwd: dir });
-    expect(byCwd.code).toBe(2);
-    expect(lines(byCwd.stderr)).toHaveLength(1);
-    expect(byCwd.stderr).toContain(`not a relay root: ${dir} (from the current directory; no --root or $RELAY_ROOT given): no state/ in it`);
-    expect(byCwd.stdout).toBe('');
-    expect(fs.readdirSync(dir)).toEqual([]);
-  }, 60_000);
+      const byCwd = await run(args, { cwd: dir });
+      expect(byCwd.code).toBe(2);
+      expect(lines(byCwd.stderr)).toHaveLength(1);
+      expect(byCwd.stderr).toContain(
+        `not a relay root: ${dir} (from the current directory; no --root or $RELAY_ROOT given): no state/ in it`,
+      );
+      expect(byCwd.stdout).toBe('');
+      expect(fs.readdirSync(dir)).toEqual([]);
+    },
+    60_000,
+  );
 
   it('a checkout with a config.yaml is still not a root; a state/ that is a symlink or a file is refused', async () => {
     fs.writeFileSync(path.join(dir, 'config.yaml'), 'model: claude-opus-4-7\n');

@@ -48,14 +48,27 @@ describe('commit: a crash after each step, then a restart', () => {
         },
       });
       await crashing.start();
-      await until(() => crashing.state() === 'error', 'the injected crash to stop the relay', 15_000, () => ackAll(paths, got));
+      await until(
+        () => crashing.state() === 'error',
+        'the injected crash to stop the relay',
+        15_000,
+        () => ackAll(paths, got),
+      );
       await crashing.stop();
       // The crash stopped the loop before c.json.
       expect(chat.requests.map(lastUser).some((u) => u.includes('second from one'))).toBe(false);
 
       const relay: Relay = openRelay(paths, { chat });
       await relay.start();
-      await until(() => queueNames(paths).length === 0 && [...got.values()].flat().length >= 3 && relay.snapshot().status.sessions['session-1']?.pending === 0, 'every reply delivered', 15_000, () => ackAll(paths, got));
+      await until(
+        () =>
+          queueNames(paths).length === 0 &&
+          [...got.values()].flat().length >= 3 &&
+          relay.snapshot().status.sessions['session-1']?.pending === 0,
+        'every reply delivered',
+        15_000,
+        () => ackAll(paths, got),
+      );
       ackAll(paths, got);
       const status = relay.snapshot().status;
       await relay.stop();
@@ -65,7 +78,11 @@ describe('commit: a crash after each step, then a restart', () => {
       expect(got.get('session-2')).toEqual(['reply: [session-2]\nfirst from two']);
       // The crashed turn's reply was recorded (step >= 1): never asked again.
       const asked = chat.requests.map(lastUser);
-      for (const [, , content] of ENVELOPES) expect(asked.filter((u) => u.endsWith(content)), content).toHaveLength(1);
+      for (const [, , content] of ENVELOPES)
+        expect(
+          asked.filter((u) => u.endsWith(content)),
+          content,
+        ).toHaveLength(1);
       expect(status.state).toBe('running');
       // Guard counters: each automatic turn counted exactly once.
       expect(status.sessions['session-1'].auto_turns).toBe(2);
@@ -91,7 +108,12 @@ describe('commit: a crash after each step, then a restart', () => {
     const relay = openRelay(paths, { chat, config: testConfig({ guardrails: { max_auto_turns: 0, repeat_threshold: 0 } }) });
     const got = new Map<string, string[]>();
     await relay.start();
-    await until(() => queueNames(paths).length === 0, 'the queue to drain', 15_000, () => ackAll(paths, got));
+    await until(
+      () => queueNames(paths).length === 0,
+      'the queue to drain',
+      15_000,
+      () => ackAll(paths, got),
+    );
     await relay.stop();
     expect(chat.requests.map((r) => lastUser(r).split('\n')[1])).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'tie-a', 'tie-b']);
   });

@@ -23,7 +23,7 @@ function load(yaml: string) {
 }
 
 describe('hooks.max_chain', () => {
-  it('defaults to 6 and accepts up to 7, below Claude Code\'s default cap of 8', () => {
+  it("defaults to 6 and accepts up to 7, below Claude Code's default cap of 8", () => {
     expect(load('{}')().config.hooks.max_chain).toBe(6);
     expect(load('hooks: {max_chain: 7}')().config.hooks.max_chain).toBe(7);
   });
@@ -37,7 +37,9 @@ describe('hooks.max_chain', () => {
     }
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toContain('hooks.max_chain');
-    expect((err as Error).message).toMatch(/below Claude Code's cap of 8 consecutive Stop-hook blocks \(CLAUDE_CODE_STOP_HOOK_BLOCK_CAP\), got 8/);
+    expect((err as Error).message).toMatch(
+      /below Claude Code's cap of 8 consecutive Stop-hook blocks \(CLAUDE_CODE_STOP_HOOK_BLOCK_CAP\), got 8/,
+    );
   });
 
   it('reads the cap from CLAUDE_CODE_STOP_HOOK_BLOCK_CAP when set', () => {

@@ -238,11 +238,26 @@ describe('.env', () => {
 
   it('setDotenvValue replaces in place and keeps every other line, comment and the order', () => {
     const file = path.join(tmp(), '.env');
-    const before = ['# relay secrets', 'ANTHROPIC_API_KEY=sk-1', '', '# ntfy', 'NTFY_TOPIC= # generated', 'NTFY_SERVER=https://ntfy.example'];
+    const before = [
+      '# relay secrets',
+      'ANTHROPIC_API_KEY=sk-1',
+      '',
+      '# ntfy',
+      'NTFY_TOPIC= # generated',
+      'NTFY_SERVER=https://ntfy.example',
+    ];
     fs.writeFileSync(file, before.join('\n') + '\n');
     setDotenvValue(file, 'NTFY_TOPIC', 'relay-abc');
     const after = fs.readFileSync(file, 'utf8').split('\n');
-    expect(after).toEqual(['# relay secrets', 'ANTHROPIC_API_KEY=sk-1', '', '# ntfy', 'NTFY_TOPIC=relay-abc', 'NTFY_SERVER=https://ntfy.example', '']);
+    expect(after).toEqual([
+      '# relay secrets',
+      'ANTHROPIC_API_KEY=sk-1',
+      '',
+      '# ntfy',
+      'NTFY_TOPIC=relay-abc',
+      'NTFY_SERVER=https://ntfy.example',
+      '',
+    ]);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
   });
 

@@ -127,7 +127,10 @@ describe('every state file', () => {
 describe('inbox and jc_input.txt', () => {
   const rig = (maxBytes = 262_144) => {
     const refused: Array<{ file: string; reason: string }> = [];
-    const inbox = new Inbox(p.operatorInbox, p.jcInput, { maxBytes: () => maxBytes, onRefused: (file, reason) => refused.push({ file, reason }) });
+    const inbox = new Inbox(p.operatorInbox, p.jcInput, {
+      maxBytes: () => maxBytes,
+      onRefused: (file, reason) => refused.push({ file, reason }),
+    });
     return { inbox, refused };
   };
   const asideNames = () => fs.readdirSync(inputRejectedDir(p)).sort();
@@ -142,7 +145,13 @@ describe('inbox and jc_input.txt', () => {
     expect(fs.existsSync(p.jcInput)).toBe(false);
     const names = asideNames();
     expect(names).toHaveLength(2);
-    const reason = fs.readFileSync(path.join(inputRejectedDir(p), names.find((n) => n.endsWith('.reason'))!), 'utf8');
+    const reason = fs.readFileSync(
+      path.join(
+        inputRejectedDir(p),
+        names.find((n) => n.endsWith('.reason'))!,
+      ),
+      'utf8',
+    );
     expect(reason).toContain(p.jcInput);
     expect(reason).not.toContain(SECRET);
     expect(fs.readFileSync(secretFile(), 'utf8')).toBe(SECRET);
@@ -204,7 +213,7 @@ describe('dispatch/<session>/', () => {
     opened = [];
   });
 
-  it('a symlink out of the root is that session\'s fault: nothing written outside, the reply waits, others flow', () => {
+  it("a symlink out of the root is that session's fault: nothing written outside, the reply waits, others flow", () => {
     fs.symlinkSync(outside, path.join(p.dispatch, 'session-2'));
     const { d, faults, written } = rig();
     opened.push(d);
@@ -327,7 +336,7 @@ describe('queue entries that are not regular files', () => {
 });
 
 describe('.env and config.yaml', () => {
-  it('.env as a symlink is refused: not read, not chmod\'ed, not replaced by a copy', () => {
+  it(".env as a symlink is refused: not read, not chmod'ed, not replaced by a copy", () => {
     fs.chmodSync(secretFile(), 0o644);
     fs.symlinkSync(secretFile(), p.env);
     expect(() => readDotenv(p.env)).toThrow(ConfigError);
@@ -357,7 +366,13 @@ describe('.env and config.yaml', () => {
 
   it('a YAML alias bomb is refused at the line of the alias that trips the cap', () => {
     const rows = ['model: x', 'a: &a ["l","l","l","l","l","l","l","l","l"]'];
-    for (const [n, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd']]) rows.push(`${n}: &${n} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    for (const [n, prev] of [
+      ['b', 'a'],
+      ['c', 'b'],
+      ['d', 'c'],
+      ['e', 'd'],
+    ])
+      rows.push(`${n}: &${n} [${Array(9).fill(`*${prev}`).join(',')}]`);
     fs.writeFileSync(p.config, rows.join('\n') + '\n');
     let err: unknown;
     try {

@@ -168,7 +168,7 @@ describe('request()', () => {
     expect(req.cacheSystem).toBe(true);
   });
 
-  it('the previous request\'s last breakpoint is within this request\'s lookback (a moving breakpoint)', () => {
+  it("the previous request's last breakpoint is within this request's lookback (a moving breakpoint)", () => {
     const c = conv();
     const req1 = c.request('[session-1] first', BASE, ANY);
     c.append(turn(c.nextSeq(), 'session-1', { user: '[session-1] first', reply: 'ok' }));
@@ -179,7 +179,7 @@ describe('request()', () => {
     expect(req2.cacheAt[0] - last1).toBeLessThan(LOOKBACK_BLOCKS);
   });
 
-  it('places no breakpoint where the prefix is under the model\'s minimum', () => {
+  it("places no breakpoint where the prefix is under the model's minimum", () => {
     const c = conv();
     // Opus 4.7 caches nothing under 4,096 tokens: a short first turn gets no breakpoint at all.
     const short = c.request('[session-1] hi', BASE);
@@ -398,7 +398,11 @@ describe('replaceWithSummary', () => {
     const archivedText = fs.readFileSync(archived, 'utf8');
     appendN(c, 1);
     expect(fs.readFileSync(archived, 'utf8')).toBe(archivedText);
-    const live = fs.readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    const live = fs
+      .readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(live.map((r) => [r.t, r.seq])).toEqual([
       ['summary', 3],
       ['turn', 2],

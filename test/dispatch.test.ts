@@ -20,7 +20,10 @@ afterEach(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-type Ev = { kind: 'written'; session: string; chars: number } | { kind: 'acked'; session: string } | { kind: 'waiting'; session: string; pending: number };
+type Ev =
+  | { kind: 'written'; session: string; chars: number }
+  | { kind: 'acked'; session: string }
+  | { kind: 'waiting'; session: string; pending: number };
 
 interface Rig {
   d: Dispatcher;

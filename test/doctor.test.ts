@@ -54,7 +54,10 @@ beforeEach(() => {
   fs.mkdirSync(bin);
   p = rootPaths(root);
   ensureLayout(p);
-  fs.writeFileSync(p.config, DEFAULT_CONFIG_YAML.replace(/^sessions:[\s\S]*?(?=^\S)/m, 'sessions:\n  - id: session-1\n    description: one\n'));
+  fs.writeFileSync(
+    p.config,
+    DEFAULT_CONFIG_YAML.replace(/^sessions:[\s\S]*?(?=^\S)/m, 'sessions:\n  - id: session-1\n    description: one\n'),
+  );
   fs.writeFileSync(p.env, `ANTHROPIC_API_KEY=${KEY}\nNTFY_TOPIC=${TOPIC}\n`, { mode: 0o600 });
   fakeClaude(`${TESTED_CLAUDE_CODE_VERSIONS[TESTED_CLAUDE_CODE_VERSIONS.length - 1]} (Claude Code)`);
 });
@@ -72,7 +75,19 @@ describe('relay-tui doctor', () => {
     const before = api.totals();
     const out = await runDoctor({ root, projects: [project], env: env() });
     expect(failures(out)).toEqual([]);
-    for (const re of [/^node /, /^relay root /, /^state\/ is mode 0700/, /^\.env is mode 0600/, /^API key accepted by/, /^model claude-\S+ is known/, /^ntfy server .* reachable, the topic readable/, /max_user_watches/, /the Stop hook for session-1 .*points at this root/, /the Notification hook/, /^Claude Code \d/]) {
+    for (const re of [
+      /^node /,
+      /^relay root /,
+      /^state\/ is mode 0700/,
+      /^\.env is mode 0600/,
+      /^API key accepted by/,
+      /^model claude-\S+ is known/,
+      /^ntfy server .* reachable, the topic readable/,
+      /max_user_watches/,
+      /the Stop hook for session-1 .*points at this root/,
+      /the Notification hook/,
+      /^Claude Code \d/,
+    ]) {
       expect(find(out, re)?.level, `${re}\n${out.map((f) => `${f.level} ${f.text}`).join('\n')}`).toBe('ok');
     }
     // count_tokens is not a billed call; the fake counts only /v1/messages requests.
@@ -148,7 +163,10 @@ describe('relay-tui doctor', () => {
     try {
       const url = `http://127.0.0.1:${(stall.address() as net.AddressInfo).port}`;
       const out = await runDoctor({ root, projects: [], timeoutS: 1, env: env({ ANTHROPIC_BASE_URL: url, NTFY_SERVER: url }) });
-      expect(find(out, /Messages API/)).toMatchObject({ level: 'fail', text: `cannot reach the Messages API at ${url} (ANTHROPIC_BASE_URL): no answer in time` });
+      expect(find(out, /Messages API/)).toMatchObject({
+        level: 'fail',
+        text: `cannot reach the Messages API at ${url} (ANTHROPIC_BASE_URL): no answer in time`,
+      });
       expect(find(out, /ntfy server/)).toMatchObject({ level: 'fail' });
       expect(find(out, /ntfy server/)!.text).toContain('no answer in time');
     } finally {
@@ -165,7 +183,10 @@ describe('relay-tui doctor', () => {
     const guarded = await startFakeNtfy({ token: 'tk_right' });
     try {
       const none = await runDoctor({ root, projects: [], env: env({ NTFY_SERVER: guarded.url }) });
-      expect(find(none, /refuses the topic/)).toMatchObject({ level: 'fail', text: `ntfy server ${guarded.url} refuses the topic (HTTP 403)` });
+      expect(find(none, /refuses the topic/)).toMatchObject({
+        level: 'fail',
+        text: `ntfy server ${guarded.url} refuses the topic (HTTP 403)`,
+      });
       const wrong = await runDoctor({ root, projects: [], env: env({ NTFY_SERVER: guarded.url, NTFY_TOKEN: 'tk_wrong' }) });
       expect(find(wrong, /refuses the topic/)!.fix).toBe(`check NTFY_TOKEN in ${p.env}`);
       const right = await runDoctor({ root, projects: [], env: env({ NTFY_SERVER: guarded.url, NTFY_TOKEN: 'tk_right' }) });
@@ -182,7 +203,12 @@ describe('relay-tui doctor', () => {
       fs.writeFileSync(
         path.join(project, '.claude', 'settings.json'),
         // Grouped by event: hook install writes two Stop entries (the windowed hook and the late-reply waiter).
-        JSON.stringify({ hooks: hooks.reduce<Record<string, unknown[]>>((acc, h) => ({ ...acc, [h.event]: [...(acc[h.event] ?? []), { hooks: [{ type: 'command', command: h.command }] }] }), {}) }),
+        JSON.stringify({
+          hooks: hooks.reduce<Record<string, unknown[]>>(
+            (acc, h) => ({ ...acc, [h.event]: [...(acc[h.event] ?? []), { hooks: [{ type: 'command', command: h.command }] }] }),
+            {},
+          ),
+        }),
       );
     const cfg = undefined;
     const none = checkProjectHooks(project, root, cfg);
@@ -191,7 +217,10 @@ describe('relay-tui doctor', () => {
 
     settings(hookSpecs({ bin: '/opt/relay tui/bin/relay-tui.js', session: 'session-1', root: path.join(tmp, 'other root') }));
     const other = checkProjectHooks(project, root, cfg);
-    expect(other[0]).toMatchObject({ level: 'fail', text: expect.stringContaining(`points at ${path.join(tmp, 'other root')}, not at this root ${root}`) });
+    expect(other[0]).toMatchObject({
+      level: 'fail',
+      text: expect.stringContaining(`points at ${path.join(tmp, 'other root')}, not at this root ${root}`),
+    });
     expect(other[0].fix).toContain('--session session-1');
 
     settings(hookSpecs({ bin: '/opt/gone/bin/relay-tui.js', session: 'session-1', root }));
@@ -200,7 +229,16 @@ describe('relay-tui doctor', () => {
   });
 
   it('splits hook commands the way the shell does', () => {
-    expect(shellWords(`node '/a b/relay-tui.js' hook stop --session s --root '/r '\\''x'`)).toEqual(['node', '/a b/relay-tui.js', 'hook', 'stop', '--session', 's', '--root', "/r 'x"]);
+    expect(shellWords(`node '/a b/relay-tui.js' hook stop --session s --root '/r '\\''x'`)).toEqual([
+      'node',
+      '/a b/relay-tui.js',
+      'hook',
+      'stop',
+      '--session',
+      's',
+      '--root',
+      "/r 'x",
+    ]);
     expect(shellWords('a "b \\" c" d\\ e')).toEqual(['a', 'b " c', 'd e']);
   });
 
@@ -209,7 +247,10 @@ describe('relay-tui doctor', () => {
     fakeClaude('2.1.197 (Claude Code)');
     expect(await checkClaudeCode(5000, e, ['2.1.197', '2.2.5'])).toMatchObject({ level: 'ok' });
     fakeClaude('2.0.3 (Claude Code)');
-    expect(await checkClaudeCode(5000, e, ['2.1.197', '2.2.5'])).toMatchObject({ level: 'warn', text: 'Claude Code 2.0.3 is older than the versions the hooks were tested with (2.1.197, 2.2.5)' });
+    expect(await checkClaudeCode(5000, e, ['2.1.197', '2.2.5'])).toMatchObject({
+      level: 'warn',
+      text: 'Claude Code 2.0.3 is older than the versions the hooks were tested with (2.1.197, 2.2.5)',
+    });
     fakeClaude('2.3.0 (Claude Code)');
     expect((await checkClaudeCode(5000, e, ['2.1.197', '2.2.5'])).text).toContain('is newer than');
     fakeClaude('2.2.0 (Claude Code)');
@@ -232,7 +273,11 @@ describe('relay-tui doctor', () => {
         srv.close(() => resolve(p));
       });
     });
-    const down = await runDoctor({ root, projects: [], env: env({ RELAY_REMOTE: 'nobody@127.0.0.1:/srv/relay', RELAY_SSH: `ssh -p ${port} -o ConnectTimeout=5` }) });
+    const down = await runDoctor({
+      root,
+      projects: [],
+      env: env({ RELAY_REMOTE: 'nobody@127.0.0.1:/srv/relay', RELAY_SSH: `ssh -p ${port} -o ConnectTimeout=5` }),
+    });
     const line = find(down, /^remote: /)!;
     expect(line.level, line.text).toBe('fail');
     expect(line.fix).toMatch(/sshd runs there/);
@@ -253,7 +298,11 @@ describe('relay-tui doctor', () => {
 
 describe('the fake Messages API answers count_tokens like the real one', () => {
   const post = (body: unknown, key = KEY) =>
-    fetch(`${api.url}/v1/messages/count_tokens`, { method: 'POST', headers: { 'x-api-key': key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' }, body: JSON.stringify(body) });
+    fetch(`${api.url}/v1/messages/count_tokens`, {
+      method: 'POST',
+      headers: { 'x-api-key': key, 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify(body),
+    });
   const msg = { messages: [{ role: 'user', content: 'Hello there, how are you?' }] };
 
   it('200 with input_tokens for a known model, bare or dated; no max_tokens needed', async () => {

@@ -34,9 +34,7 @@ type Usage = {
 };
 
 function expectAddsUp(usage: Usage, body: unknown) {
-  expect(usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0)).toBe(
-    promptTokens(body),
-  );
+  expect(usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0)).toBe(promptTokens(body));
 }
 
 async function rawSse(url: string, body: unknown): Promise<{ event: string; data: any }[]> {
@@ -270,13 +268,9 @@ describe('fake Anthropic API — errors and retries', () => {
     expect(empty).toBeInstanceOf(BadRequestError);
     expect(empty.type).toBe('invalid_request_error');
     expect(empty.message).toContain('messages');
-    expect((await bad({ model: MODEL, max_tokens: 0, messages: [{ role: 'user', content: 'x' }] })).message).toContain(
-      'max_tokens',
-    );
+    expect((await bad({ model: MODEL, max_tokens: 0, messages: [{ role: 'user', content: 'x' }] })).message).toContain('max_tokens');
     expect((await bad({ max_tokens: 5, messages: [{ role: 'user', content: 'x' }] })).message).toContain('model');
-    expect((await bad({ model: MODEL, max_tokens: 5, messages: [{ role: 'bot', content: 'x' }] })).message).toContain(
-      'messages.0.role',
-    );
+    expect((await bad({ model: MODEL, max_tokens: 5, messages: [{ role: 'bot', content: 'x' }] })).message).toContain('messages.0.role');
     const five = Array.from({ length: 5 }, (_, i) => ({ type: 'text', text: `b${i}`, cache_control: { type: 'ephemeral' } }));
     expect((await bad({ model: MODEL, max_tokens: 5, messages: [{ role: 'user', content: five }] })).message).toContain(
       'maximum of 4 blocks with cache_control',
@@ -465,13 +459,17 @@ describe('fake Anthropic API — prompt caching', () => {
 
 describe('fake Anthropic API — cache lifetimes', () => {
   const MIN = 60_000;
-  const sysBlock = (ttl?: '5m' | '1h') => ({ type: 'text' as const, text: BIG_SYSTEM, cache_control: ttl ? { type: 'ephemeral' as const, ttl } : { type: 'ephemeral' as const } });
+  const sysBlock = (ttl?: '5m' | '1h') => ({
+    type: 'text' as const,
+    text: BIG_SYSTEM,
+    cache_control: ttl ? { type: 'ephemeral' as const, ttl } : { type: 'ephemeral' as const },
+  });
   const userBlock = (text: string, ttl?: '5m' | '1h') => ({
     role: 'user' as const,
     content: [{ type: 'text' as const, text, ...(ttl ? { cache_control: { type: 'ephemeral' as const, ttl } } : {}) }],
   });
 
-  it('a 1h entry lives an hour from its last use on the fake\'s clock, and the split says which lifetime was written', async () => {
+  it("a 1h entry lives an hour from its last use on the fake's clock, and the split says which lifetime was written", async () => {
     let now = 0;
     const f = await start({ now: () => now });
     const c = client(f);
@@ -484,7 +482,10 @@ describe('fake Anthropic API — cache lifetimes', () => {
       return m.usage;
     };
     const w5 = await call(0, '5m');
-    expect(w5).toMatchObject({ cache_creation_input_tokens: sys, cache_creation: { ephemeral_5m_input_tokens: sys, ephemeral_1h_input_tokens: 0 } });
+    expect(w5).toMatchObject({
+      cache_creation_input_tokens: sys,
+      cache_creation: { ephemeral_5m_input_tokens: sys, ephemeral_1h_input_tokens: 0 },
+    });
     const w1 = await call(0, '1h');
     // A different key? No: the lifetime is not part of the prompt, so the 1h call reads the 5m entry.
     expect(w1.cache_read_input_tokens).toBe(sys);
@@ -493,7 +494,12 @@ describe('fake Anthropic API — cache lifetimes', () => {
     const osys = countTokens(other);
     const fresh = async (t: number) => {
       now = t;
-      const m = await c.messages.create({ model: MODEL, max_tokens: 20, system: [{ ...sysBlock('1h'), text: other }], messages: [userBlock('q')] });
+      const m = await c.messages.create({
+        model: MODEL,
+        max_tokens: 20,
+        system: [{ ...sysBlock('1h'), text: other }],
+        messages: [userBlock('q')],
+      });
       return [m.usage.cache_read_input_tokens, m.usage.cache_creation_input_tokens, m.usage.cache_creation?.ephemeral_1h_input_tokens];
     };
     expect(await fresh(0)).toEqual([0, osys, osys]);
@@ -541,7 +547,12 @@ describe('fake Anthropic API — cache lifetimes', () => {
     const first = { model: MODEL, max_tokens: 20, system: BIG_SYSTEM, messages: [userBlock('start', '1h')] };
     await c.messages.create(first);
     now = 30 * MIN;
-    const later = { model: MODEL, max_tokens: 20, system: BIG_SYSTEM, messages: [userBlock('start'), { role: 'assistant' as const, content: notes.slice(0, 18) }, userBlock('q', '5m')] };
+    const later = {
+      model: MODEL,
+      max_tokens: 20,
+      system: BIG_SYSTEM,
+      messages: [userBlock('start'), { role: 'assistant' as const, content: notes.slice(0, 18) }, userBlock('q', '5m')],
+    };
     const m = await c.messages.create(later);
     expect(m.usage.cache_read_input_tokens).toBe(promptTokens(first));
     expect(m.usage.cache_creation?.ephemeral_5m_input_tokens).toBe(promptTokens(later) - promptTokens(first));

@@ -27,7 +27,12 @@ describe('fault wiring', () => {
     const got = new Map<string, string[]>();
     await relay.start();
     enqueue(paths, 'a.json', { session_id: 'session-2', content: 'first' });
-    await until(() => (got.get('session-2')?.length ?? 0) === 1, 'the first reply', 15_000, () => ackAll(paths, got));
+    await until(
+      () => (got.get('session-2')?.length ?? 0) === 1,
+      'the first reply',
+      15_000,
+      () => ackAll(paths, got),
+    );
     // A second reply is delivered and not yet taken; then the session's directory is swapped for a link out of the root.
     enqueue(paths, 'b.json', { session_id: 'session-2', content: 'second' });
     const input = path.join(paths.dispatch, 'session-2', 'input.txt');
@@ -44,12 +49,22 @@ describe('fault wiring', () => {
     expect(fs.readdirSync(away)).toEqual([]);
     // The other sessions flow meanwhile.
     enqueue(paths, 'd.json', { session_id: 'session-1', content: 'other' });
-    await until(() => (got.get('session-1')?.length ?? 0) === 1, 'session-1 to get its reply', 15_000, () => ackAll(paths, got));
+    await until(
+      () => (got.get('session-1')?.length ?? 0) === 1,
+      'session-1 to get its reply',
+      15_000,
+      () => ackAll(paths, got),
+    );
     // Restored (the second reply taken by the session): the fault pause ends by itself and the waiting reply goes out.
     fs.unlinkSync(dir);
     fs.unlinkSync(path.join(parked, 'input.txt'));
     fs.renameSync(parked, dir);
-    await until(() => (got.get('session-2')?.length ?? 0) === 2, 'the third reply after the restore', 15_000, () => ackAll(paths, got));
+    await until(
+      () => (got.get('session-2')?.length ?? 0) === 2,
+      'the third reply after the restore',
+      15_000,
+      () => ackAll(paths, got),
+    );
     expect(got.get('session-2')?.[1]).toMatch(/third$/);
     expect(relay.snapshot().status.sessions['session-2'].paused_reason ?? null).toBeNull();
     await relay.stop();

@@ -25,7 +25,7 @@ function seeded(): RootPaths {
 const enospc = (file: string) => Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC', path: file });
 
 describe('faults in the loop', () => {
-  it("a SessionFault pauses that session alone (shown, audited); the others flow; /resume <session> finishes its turn without asking again", async () => {
+  it('a SessionFault pauses that session alone (shown, audited); the others flow; /resume <session> finishes its turn without asking again', async () => {
     const paths = seeded();
     const chat = scriptedChat();
     const dir = path.join(paths.dispatch, 'session-2');
@@ -43,7 +43,12 @@ describe('faults in the loop', () => {
     });
     const got = new Map<string, string[]>();
     await relay.start();
-    await until(() => (got.get('session-1')?.length ?? 0) === 2, 'session-1 to get both replies', 15_000, () => ackAll(paths, got));
+    await until(
+      () => (got.get('session-1')?.length ?? 0) === 2,
+      'session-1 to get both replies',
+      15_000,
+      () => ackAll(paths, got),
+    );
     const s = relay.snapshot().status;
     expect(s.state).toBe('running');
     expect(s.sessions['session-2'].paused_reason).toBe('fault');
@@ -54,7 +59,12 @@ describe('faults in the loop', () => {
 
     const r = relay.submit('/resume session-2', 'cli');
     expect(r).toMatchObject({ ok: true, message: 'resumed session-2 (fault)' });
-    await until(() => (got.get('session-2')?.length ?? 0) === 1 && queueNames(paths).length === 0, 'session-2 to get its reply', 15_000, () => ackAll(paths, got));
+    await until(
+      () => (got.get('session-2')?.length ?? 0) === 1 && queueNames(paths).length === 0,
+      'session-2 to get its reply',
+      15_000,
+      () => ackAll(paths, got),
+    );
     await relay.stop();
     expect(got.get('session-2')).toEqual(['reply: [session-2]\ntwo-b']);
     expect(chat.requests.map(lastUser).filter((u) => u.endsWith('two-b'))).toHaveLength(1);
@@ -78,7 +88,12 @@ describe('faults in the loop', () => {
     relay.on('state:changed', (e) => states.push(`${e.state}${e.message ? `: ${e.message}` : ''}`));
     const got = new Map<string, string[]>();
     await relay.start();
-    await until(() => [...got.values()].flat().length === 3 && queueNames(paths).length === 0, 'every reply', 15_000, () => ackAll(paths, got));
+    await until(
+      () => [...got.values()].flat().length === 3 && queueNames(paths).length === 0,
+      'every reply',
+      15_000,
+      () => ackAll(paths, got),
+    );
     await relay.stop();
     expect(states[0]).toBe('error: disk full: state/conversation.jsonl (ENOSPC)');
     expect(states).toContain('running');
@@ -108,10 +123,20 @@ describe('faults in the loop', () => {
     relay.on('log', (e) => e.level === 'error' && errors.push(e.message));
     const got = new Map<string, string[]>();
     await relay.start();
-    await until(() => relay.state() === 'error' || [...got.values()].flat().length > 0, 'the fault', 15_000, () => ackAll(paths, got));
+    await until(
+      () => relay.state() === 'error' || [...got.values()].flat().length > 0,
+      'the fault',
+      15_000,
+      () => ackAll(paths, got),
+    );
     expect(errors.some((m) => m.includes('the pause is kept in memory'))).toBe(true);
     fs.rmdirSync(paths.control);
-    await until(() => [...got.values()].flat().length === 3 && queueNames(paths).length === 0, 'every reply', 15_000, () => ackAll(paths, got));
+    await until(
+      () => [...got.values()].flat().length === 3 && queueNames(paths).length === 0,
+      'every reply',
+      15_000,
+      () => ackAll(paths, got),
+    );
     await relay.stop();
     expect(chat.requests).toHaveLength(3);
   });

@@ -43,7 +43,13 @@ function limits(over: Partial<Guardrails> = {}): Guardrails {
 
 function guard(over: Partial<Guardrails> = {}, recent: Array<{ session: string; at: number }> = []): Guard {
   const g = limits(over);
-  return new Guard(() => g, ledger, emptyGuardState(), () => clock.now, recent);
+  return new Guard(
+    () => g,
+    ledger,
+    emptyGuardState(),
+    () => clock.now,
+    recent,
+  );
 }
 
 function spend(session: string, usd: number, at = clock.now): void {
@@ -58,7 +64,12 @@ function spend(session: string, usd: number, at = clock.now): void {
   });
 }
 
-const call = (session: string, projectedUsd = 0.01, text = 'status update', automatic = true) => ({ session, projectedUsd, automatic, text });
+const call = (session: string, projectedUsd = 0.01, text = 'status update', automatic = true) => ({
+  session,
+  projectedUsd,
+  automatic,
+  text,
+});
 
 let n = 0;
 /** A billed automatic turn with distinct text and reply (so no loop is seen). */
@@ -238,14 +249,29 @@ describe('per-session limits', () => {
 
   it('a retry loop whose only change is an attempt counter or a timestamp is a loop', () => {
     const g = guard({ repeat_threshold: 3 });
-    g.recordTurn({ session: 's1', automatic: true, text: 'Attempt 1/5: npm install failed (ECONNRESET) at 02:14:07', reply: 'Retry it (attempt 2).' });
-    g.recordTurn({ session: 's1', automatic: true, text: 'Attempt 2/5: npm install failed (ECONNRESET) at 02:15:31', reply: 'Retry it (attempt 3).' });
+    g.recordTurn({
+      session: 's1',
+      automatic: true,
+      text: 'Attempt 1/5: npm install failed (ECONNRESET) at 02:14:07',
+      reply: 'Retry it (attempt 2).',
+    });
+    g.recordTurn({
+      session: 's1',
+      automatic: true,
+      text: 'Attempt 2/5: npm install failed (ECONNRESET) at 02:15:31',
+      reply: 'Retry it (attempt 3).',
+    });
     expect(g.check(call('s1', 0.01, 'Attempt 3/5: npm install failed (ECONNRESET) at 02:17:02'))?.reason).toBe('loop');
   });
 
-  it('an echo: a session sending chat-Claude\'s replies back', () => {
+  it("an echo: a session sending chat-Claude's replies back", () => {
     const g = guard({ repeat_threshold: 3 });
-    const replies = ['Next, look at the amber module.', 'Next, look at the birch module.', 'Next, look at the cedar module.', 'Next, look at the delta module.'];
+    const replies = [
+      'Next, look at the amber module.',
+      'Next, look at the birch module.',
+      'Next, look at the cedar module.',
+      'Next, look at the delta module.',
+    ];
     g.recordTurn({ session: 's1', automatic: true, text: 'Kick-off', reply: replies[0] });
     g.recordTurn({ session: 's2', automatic: true, text: replies[0], reply: replies[1] });
     g.recordTurn({ session: 's1', automatic: true, text: replies[1], reply: replies[2] });
@@ -292,7 +318,12 @@ describe('per-session limits', () => {
   it('state saved by an older version (repeats counters) is dropped, not misread', () => {
     const state = { ...emptyGuardState(), repeats: { s1: { env: 'x', envCount: 9, reply: 'y', replyCount: 9 } } } as any;
     delete state.loops;
-    const g = new Guard(() => limits({ repeat_threshold: 3 }), ledger, state, () => clock.now);
+    const g = new Guard(
+      () => limits({ repeat_threshold: 3 }),
+      ledger,
+      state,
+      () => clock.now,
+    );
     expect(g.check(call('s1', 0.01, 'anything'))).toBeNull();
     expect(state.repeats).toBeUndefined();
     expect(state.loops).toEqual(emptyLoopState());
@@ -453,7 +484,12 @@ describe('loop detector: what counts as the same text', () => {
     const c = print('Again: sqlite for the unit tests, postgres in docker for the e2e suite.');
     expect(same(a, b)).toBe(true);
     expect(same(a, c)).toBe(true);
-    expect(same(print('Good. Next, add a test for the parser module of the compiler.'), print('Good. Next, add a test for the lexer module of the compiler.'))).toBe(false);
+    expect(
+      same(
+        print('Good. Next, add a test for the parser module of the compiler.'),
+        print('Good. Next, add a test for the lexer module of the compiler.'),
+      ),
+    ).toBe(false);
     // Short texts must match exactly: too few words to call anything near.
     expect(same(print('Yes: run the formatter.'), print('Yes: run the linter.'))).toBe(false);
   });

@@ -3,7 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ackClaim, claimHeld, claimReply, markStopWaiting, readClaim, releaseClaim, takeHolderLock, waiterLockPath } from '../src/commands/hook-claim.js';
+import {
+  ackClaim,
+  claimHeld,
+  claimReply,
+  markStopWaiting,
+  readClaim,
+  releaseClaim,
+  takeHolderLock,
+  waiterLockPath,
+} from '../src/commands/hook-claim.js';
 import { findClaudeCode, isLive, isPrintModeWithoutStreamInput, procId, type ProcId } from '../src/commands/hook-proc.js';
 import { deliveryNonce, HANDED_OVER, runWaiter } from '../src/commands/hook-wait.js';
 import { rootPaths, type RootPaths } from '../src/root.js';

@@ -4,7 +4,16 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hookSpecs, installCommand, mergeHookSettings, shellQuote } from '../src/commands/hook-install.js';
 import { appendNotice, HookNoticeReader, noticesFile, type HookNotice } from '../src/engine/hook-notices.js';
-import { describeToolUse, fitEnvelopeContent, frameReply, lastAssistantText, lastAssistantTextFromFile, lastToolUse, MAX_REASON_CHARS, replyReason } from '../src/commands/hook-text.js';
+import {
+  describeToolUse,
+  fitEnvelopeContent,
+  frameReply,
+  lastAssistantText,
+  lastAssistantTextFromFile,
+  lastToolUse,
+  MAX_REASON_CHARS,
+  replyReason,
+} from '../src/commands/hook-text.js';
 import { chainCount } from '../src/commands/hook-chain.js';
 import { rootPaths } from '../src/root.js';
 
@@ -18,9 +27,15 @@ afterEach(() => {
 
 const line = (o: unknown) => JSON.stringify(o);
 const user = (text: string) => line({ type: 'user', isSidechain: false, message: { role: 'user', content: text }, uuid: 'u' });
-const toolResult = () => line({ type: 'user', message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'ok' }] } });
+const toolResult = () =>
+  line({ type: 'user', message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'ok' }] } });
 const asst = (id: string, content: unknown, extra: Record<string, unknown> = {}) =>
-  line({ type: 'assistant', isSidechain: false, message: { id, type: 'message', role: 'assistant', model: 'claude-opus-4-7', content }, ...extra });
+  line({
+    type: 'assistant',
+    isSidechain: false,
+    message: { id, type: 'message', role: 'assistant', model: 'claude-opus-4-7', content },
+    ...extra,
+  });
 
 describe('transcript parsing', () => {
   it('takes the text blocks of the last assistant message, joined across its lines', () => {
@@ -50,7 +65,12 @@ describe('transcript parsing', () => {
   });
 
   it('never reaches back past the prompt that started the turn', () => {
-    const jsonl = [user('first'), asst('msg_1', [{ type: 'text', text: 'old answer' }]), user('second'), asst('msg_2', [{ type: 'tool_use', id: 't', name: 'x', input: {} }])].join('\n');
+    const jsonl = [
+      user('first'),
+      asst('msg_1', [{ type: 'text', text: 'old answer' }]),
+      user('second'),
+      asst('msg_2', [{ type: 'tool_use', id: 't', name: 'x', input: {} }]),
+    ].join('\n');
     expect(lastAssistantText(jsonl)).toBeUndefined();
     expect(lastAssistantText('')).toBeUndefined();
     expect(lastAssistantText('not json\n[1,2]\n')).toBeUndefined();
@@ -69,7 +89,10 @@ describe('the tool a permission prompt is about', () => {
     const jsonl = [
       user('run the tests'),
       asst('m1', [{ type: 'tool_use', id: 't1', name: 'Read', input: { file_path: '/a.ts' } }]),
-      asst('m2', [{ type: 'text', text: 'now' }, { type: 'tool_use', id: 't2', name: 'Bash', input: { command: 'npm   test\n -- --run', description: 'Run tests' } }]),
+      asst('m2', [
+        { type: 'text', text: 'now' },
+        { type: 'tool_use', id: 't2', name: 'Bash', input: { command: 'npm   test\n -- --run', description: 'Run tests' } },
+      ]),
     ].join('\n');
     const t = lastToolUse(jsonl)!;
     expect(t.name).toBe('Bash');
@@ -87,11 +110,27 @@ describe('settings merge', () => {
 
   it('adds every hook to an empty file: Stop, the late-reply waiter, UserPromptSubmit, StopFailure, Notification', () => {
     const { settings, changes } = mergeHookSettings(undefined, specs, F);
-    expect(changes).toEqual(['added the Stop hook', 'added the Stop (late-reply waiter) hook', 'added the UserPromptSubmit hook', 'added the StopFailure hook', 'added the Notification hook']);
+    expect(changes).toEqual([
+      'added the Stop hook',
+      'added the Stop (late-reply waiter) hook',
+      'added the UserPromptSubmit hook',
+      'added the StopFailure hook',
+      'added the Notification hook',
+    ]);
     const hooks = settings.hooks as any;
-    expect(hooks.Stop[0].hooks[0]).toEqual({ type: 'command', command: "node '/opt/relay tui/bin/relay-tui-hook.js' stop --session session-1 --root /srv/relay", timeout: 600 });
+    expect(hooks.Stop[0].hooks[0]).toEqual({
+      type: 'command',
+      command: "node '/opt/relay tui/bin/relay-tui-hook.js' stop --session session-1 --root /srv/relay",
+      timeout: 600,
+    });
     // Its own entry point, so nothing but a hand-over exits 2; long timeout, since Claude Code kills it at that.
-    expect(hooks.Stop[1].hooks[0]).toEqual({ type: 'command', command: "node '/opt/relay tui/bin/relay-tui-hook-wait.js' --session session-1 --root /srv/relay", timeout: 86_400, async: true, asyncRewake: true });
+    expect(hooks.Stop[1].hooks[0]).toEqual({
+      type: 'command',
+      command: "node '/opt/relay tui/bin/relay-tui-hook-wait.js' --session session-1 --root /srv/relay",
+      timeout: 86_400,
+      async: true,
+      asyncRewake: true,
+    });
     expect(hooks.UserPromptSubmit[0].hooks[0].command).toContain("relay-tui-hook.js' prompt --session session-1 ");
     expect(hooks.StopFailure[0].hooks[0].command).toContain("relay-tui-hook.js' stop-failure --session session-1 ");
     expect(hooks.Notification[0].hooks[0].command).toContain("relay-tui-hook.js' notify --session session-1 ");
@@ -132,15 +171,33 @@ describe('settings merge', () => {
     const old = 'node /old/bin/relay-tui.js hook stop --session session-9 --root /srv/relay';
     const existing = {
       hooks: {
-        Stop: [{ hooks: [{ type: 'command', command: 'say done' }, { type: 'command', command: old, timeout: 60 }] }, { hooks: [{ type: 'command', command: old }] }],
+        Stop: [
+          {
+            hooks: [
+              { type: 'command', command: 'say done' },
+              { type: 'command', command: old, timeout: 60 },
+            ],
+          },
+          { hooks: [{ type: 'command', command: old }] },
+        ],
         Notification: [{ matcher: 'permission_prompt', hooks: [{ type: 'command', command: 'npx relay-tui hook notify --session x' }] }],
       },
     };
     const { settings, changes } = mergeHookSettings(existing, specs, F);
-    expect(changes).toEqual(['updated the Stop hook', 'removed 1 duplicate Stop hook(s)', 'added the Stop (late-reply waiter) hook', 'added the UserPromptSubmit hook', 'added the StopFailure hook', 'updated the Notification hook']);
+    expect(changes).toEqual([
+      'updated the Stop hook',
+      'removed 1 duplicate Stop hook(s)',
+      'added the Stop (late-reply waiter) hook',
+      'added the UserPromptSubmit hook',
+      'added the StopFailure hook',
+      'updated the Notification hook',
+    ]);
     const s = settings as any;
     expect(s.hooks.Stop).toHaveLength(2);
-    expect(s.hooks.Stop[0].hooks).toEqual([{ type: 'command', command: 'say done' }, { type: 'command', command: specs[0].command, timeout: 600 }]);
+    expect(s.hooks.Stop[0].hooks).toEqual([
+      { type: 'command', command: 'say done' },
+      { type: 'command', command: specs[0].command, timeout: 600 },
+    ]);
     expect(s.hooks.Notification[0].matcher).toBe('permission_prompt');
     expect(s.hooks.Notification[0].hooks[0].command).toBe(specs[4].command);
     // A waiter entry that lost its asyncRewake flag (hand edit) is put right.
@@ -245,7 +302,14 @@ describe('chain count and notices', () => {
   it('appends notices the engine can read incrementally', () => {
     const p = rootPaths(dir);
     fs.mkdirSync(p.logs, { recursive: true });
-    const n = (message: string): HookNotice => ({ at: '2026-05-02T15:30:00.000Z', kind: 'notification', session: 'session-1', title: 'Claude Code', message, priority: 4 });
+    const n = (message: string): HookNotice => ({
+      at: '2026-05-02T15:30:00.000Z',
+      kind: 'notification',
+      session: 'session-1',
+      title: 'Claude Code',
+      message,
+      priority: 4,
+    });
     appendNotice(p, n('old one'));
     const reader = new HookNoticeReader(noticesFile(p));
     reader.skipExisting();

@@ -148,7 +148,13 @@ describe('ordering', () => {
     r.intake.rescan();
     const e = r.intake.next(() => true)!;
     const loaded = r.intake.load(e)!;
-    expect(loaded.envelope).toMatchObject({ session_id: 'session-1', content: 'body', timestamp: '2026-05-02T15:30:00Z', id: 'e1', extra: 1 });
+    expect(loaded.envelope).toMatchObject({
+      session_id: 'session-1',
+      content: 'body',
+      timestamp: '2026-05-02T15:30:00Z',
+      id: 'e1',
+      extra: 1,
+    });
     expect(loaded.key).toMatch(/^\d+:/);
   });
 });
@@ -166,7 +172,11 @@ describe('rejection', () => {
     { name: 'session_id starting with -', body: env('-rf'), reason: /key session_id: must match/ },
     { name: 'session_id that is a number', body: JSON.stringify({ session_id: 7, content: 'x' }), reason: /key session_id:.*\(got 7\)/ },
     { name: 'empty content', body: env('session-1', ''), reason: /key content: must be a non-empty string/ },
-    { name: 'non-string content', body: JSON.stringify({ session_id: 'session-1', content: 5 }), reason: /key content:.*string.*\(got 5\)/ },
+    {
+      name: 'non-string content',
+      body: JSON.stringify({ session_id: 'session-1', content: 5 }),
+      reason: /key content:.*string.*\(got 5\)/,
+    },
     { name: 'object content', body: JSON.stringify({ session_id: 'session-1', content: { a: 1 } }), reason: /key content:.*string/ },
     { name: 'missing content', body: JSON.stringify({ session_id: 'session-1' }), reason: /key content: is missing/ },
     { name: 'non-UTF-8 bytes', body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), reason: /not valid UTF-8/ },

@@ -80,7 +80,12 @@ describe('ledger + guard: spend never exceeds a budget by more than one turn, an
       const open = () => {
         ledger = new Ledger(file);
         state = { ...emptyGuardState(), ...JSON.parse(fs.readFileSync(stateFile, 'utf8')) };
-        return new Guard(() => limits, ledger, state, () => clock.now);
+        return new Guard(
+          () => limits,
+          ledger,
+          state,
+          () => clock.now,
+        );
       };
       save();
       let guard = open();
@@ -178,7 +183,16 @@ describe('ledger + guard: spend never exceeds a budget by more than one turn, an
         }
         clock.now += Math.floor(rnd() * 2 * MINUTE); // the call takes a while (and may end after midnight)
         add(billed, day, actual);
-        const entry = { at: new Date(clock.now).toISOString(), day: localDay(clock.now), session, kind: 'turn' as const, model: 'm', usage: ZERO_USAGE, cost_usd: actual, price_entry: 'm' };
+        const entry = {
+          at: new Date(clock.now).toISOString(),
+          day: localDay(clock.now),
+          session,
+          kind: 'turn' as const,
+          model: 'm',
+          usage: ZERO_USAGE,
+          cost_usd: actual,
+          price_entry: 'm',
+        };
         if (outcome < 0.22) {
           // kill -9 in the middle of appending the turn's line: a torn tail.
           add(unknown, day, projected - actual);
@@ -209,7 +223,8 @@ describe('ledger + guard: spend never exceeds a budget by more than one turn, an
           // Never less than the API billed (interrupted calls count at their projection)...
           if (shown < truth - EPS) expect.fail(`${ctx}: ledger shows ${shown}, the API billed ${truth}`);
           // ...and never more than that plus the calls it cannot know about: no phantom spend from a request that never left.
-          if (shown > truth + (unknown.get(d) ?? 0) + EPS) expect.fail(`${ctx}: ledger shows ${shown}, billed ${truth} + unknowable ${unknown.get(d) ?? 0}: phantom spend`);
+          if (shown > truth + (unknown.get(d) ?? 0) + EPS)
+            expect.fail(`${ctx}: ledger shows ${shown}, billed ${truth} + unknowable ${unknown.get(d) ?? 0}: phantom spend`);
           // ...and never more than the budget, plus what /resume let through that day.
           const cap = (maxBudget.get(d) ?? limits.budget_usd_per_day) + (passedDay.get(d) ?? 0);
           if (shown > cap + EPS) expect.fail(`${ctx}: spent ${shown} > budget ${maxBudget.get(d)} + passed ${passedDay.get(d) ?? 0}`);
@@ -308,19 +323,38 @@ describe('honest ledger: every way a reserved call can end, named and counted ri
     const paths = rootPaths(root);
     ensureLayout(paths);
     // A previous relay died mid-call; the live one (this process) is mid-call now.
-    fs.writeFileSync(paths.ledger, JSON.stringify({ t: 'reserve', id: `1-999999-1`, at: at(0), day, session: 's1', projected_usd: 0.07, pid: 999_999 }) + '\n');
+    fs.writeFileSync(
+      paths.ledger,
+      JSON.stringify({ t: 'reserve', id: `1-999999-1`, at: at(0), day, session: 's1', projected_usd: 0.07, pid: 999_999 }) + '\n',
+    );
     fs.writeFileSync(paths.lock, JSON.stringify({ pid: process.pid, started_at: at(1) }) + '\n');
     const l = new Ledger(paths.ledger);
     expect(l.crashed).toHaveLength(1);
-    l.record({ at: at(2), day, session: 's1', kind: 'turn', model: 'claude-opus-5-5', usage: { input_tokens: 1000, output_tokens: 100, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }, cost_usd: (1000 * 4 + 100 * 20) / 1e6 });
+    l.record({
+      at: at(2),
+      day,
+      session: 's1',
+      kind: 'turn',
+      model: 'claude-opus-5-5',
+      usage: { input_tokens: 1000, output_tokens: 100, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      cost_usd: (1000 * 4 + 100 * 20) / 1e6,
+    });
     reserve(l, 3, 0.1038);
     const text = runCost(root, false);
     expect(text).toMatch(/\$0\.0760 {2}1 turns/); // 0.006 billed + 0.07 for the crash; the live call not counted
     expect(text).toMatch(/includes \$0\.0700 for 1 call\(s\) cut short by a crash/);
-    expect(text).toMatch(new RegExp(`in flight now \\(relay pid ${process.pid}\\): 1 call\\(s\\) reserved at up to \\$0\\.1038, not counted until they settle`));
+    expect(text).toMatch(
+      new RegExp(
+        `in flight now \\(relay pid ${process.pid}\\): 1 call\\(s\\) reserved at up to \\$0\\.1038, not counted until they settle`,
+      ),
+    );
     expect(text).toMatch(/priced at: claude-opus-5-5 \$0\.0060 \(1 call\)/);
     const json = JSON.parse(runCost(root, true));
-    expect(json.calls).toMatchObject({ crashed: { calls: 1, counted: true }, in_flight: { calls: 1, counted: false, pid: process.pid }, interrupted: { calls: 0 } });
+    expect(json.calls).toMatchObject({
+      crashed: { calls: 1, counted: true },
+      in_flight: { calls: 1, counted: false, pid: process.pid },
+      interrupted: { calls: 0 },
+    });
     expect(json.days[0].price_entries['claude-opus-5-5']).toMatchObject({ calls: 1 });
     // Once this relay is gone without settling, the same reservation is a crash.
     l.abandon();
@@ -339,7 +373,11 @@ describe('honest ledger: every way a reserved call can end, named and counted ri
     l.record({ at: at(1), day, session: 's1', kind: 'turn', model: 'claude-haiku-5-5', usage: u, cost_usd: 1.23 });
     l.record({ at: at(2), day, session: 's1', kind: 'turn', model: 'x', usage: u, cost_usd: 0.5, price_entry: 'named by the engine' });
     l.close();
-    const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((x) => JSON.parse(x));
+    const lines = fs
+      .readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((x) => JSON.parse(x));
     expect(lines.map((x) => x.price_entry)).toEqual(['claude-haiku-5-5 >100k', 'claude-haiku-5-5 (config)', 'named by the engine']);
   });
 });
@@ -347,15 +385,29 @@ describe('honest ledger: every way a reserved call can end, named and counted ri
 // ---------------------------------------------------------------------------------------------
 
 /** The fake API's billing (src/demo/fake-api-respond.ts sendText) without the HTTP, on a shared clock. */
-function fakeChat(cache: PromptCache, reply: (req: ChatRequest) => string, calls: Array<{ cost: number; summary: boolean; write1h?: boolean }>): ChatClient {
+function fakeChat(
+  cache: PromptCache,
+  reply: (req: ChatRequest) => string,
+  calls: Array<{ cost: number; summary: boolean; write1h?: boolean }>,
+): ChatClient {
   return {
     async complete(req) {
       const price = lookupPrice(req.model).price;
       let text = reply(req);
       if (countTokens(text) > req.max_tokens) text = text.slice(0, req.max_tokens * 4);
       const u = cache.apply(req.model, promptBlocks(toApiBody(req)));
-      const usage = { input_tokens: u.input_tokens, output_tokens: countTokens(text), cache_creation_input_tokens: u.cache_creation_input_tokens, cache_read_input_tokens: u.cache_read_input_tokens, cache_creation: u.cache_creation };
-      calls.push({ cost: costOf(usage, price), summary: /^\[relay\]/.test(req.messages[req.messages.length - 1].content), write1h: u.cache_creation.ephemeral_1h_input_tokens > 0 });
+      const usage = {
+        input_tokens: u.input_tokens,
+        output_tokens: countTokens(text),
+        cache_creation_input_tokens: u.cache_creation_input_tokens,
+        cache_read_input_tokens: u.cache_read_input_tokens,
+        cache_creation: u.cache_creation,
+      };
+      calls.push({
+        cost: costOf(usage, price),
+        summary: /^\[relay\]/.test(req.messages[req.messages.length - 1].content),
+        write1h: u.cache_creation.ephemeral_1h_input_tokens > 0,
+      });
       return { text, usage, stopReason: 'end_turn', model: req.model, requestId: null };
     },
   };
@@ -392,11 +444,26 @@ describe('projectCost is an upper bound of what the fake API then bills', () => 
         history: { cap_tokens: 2000 + Math.floor(rnd() * 20_000), keep_recent: Math.floor(rnd() * 4) },
         // Every lifetime the relay may choose: 1-hour writes are dearer and must be projected as such.
         cache: { ttl: (['auto', '5m', '1h'] as const)[c % 3] },
-        guardrails: { ...base.guardrails, budget_usd_per_day: 1e6, budget_usd_per_session_per_day: 1e6, max_turn_cost_usd: 1e6, max_auto_turns: 0, max_turns_per_hour: 0, repeat_threshold: 0 },
+        guardrails: {
+          ...base.guardrails,
+          budget_usd_per_day: 1e6,
+          budget_usd_per_session_per_day: 1e6,
+          max_turn_cost_usd: 1e6,
+          max_auto_turns: 0,
+          max_turns_per_hour: 0,
+          repeat_threshold: 0,
+        },
       });
       const cache = new PromptCache({ minCacheableTokens: 1024, ttlMs: 5 * MINUTE, now: () => clock.now });
       const calls: Array<{ cost: number; summary: boolean; write1h?: boolean }> = [];
-      const chat = fakeChat(cache, (req) => (/^\[relay\]/.test(req.messages[req.messages.length - 1].content) ? text(rnd, Math.floor(rnd() * 12_000)) : text(rnd, Math.floor(rnd() * req.max_tokens * 5))), calls);
+      const chat = fakeChat(
+        cache,
+        (req) =>
+          /^\[relay\]/.test(req.messages[req.messages.length - 1].content)
+            ? text(rnd, Math.floor(rnd() * 12_000))
+            : text(rnd, Math.floor(rnd() * req.max_tokens * 5)),
+        calls,
+      );
 
       const openRelay = async () => {
         const relay = new Relay({ paths, config, chat, notifier: null, topic: null, now: () => clock.now, maintenanceMs: 3_600_000 });
@@ -415,7 +482,12 @@ describe('projectCost is an upper bound of what the fake API then bills', () => 
       for (let i = 0; i < n; i++) {
         // Pauses: often well inside the TTL, sometimes right around it, sometimes long.
         const gap = rnd();
-        clock.now += gap < 0.5 ? Math.floor(rnd() * 30_000) : gap < 0.8 ? 4 * MINUTE + Math.floor(rnd() * 2 * MINUTE) : Math.floor(rnd() * 60 * MINUTE);
+        clock.now +=
+          gap < 0.5
+            ? Math.floor(rnd() * 30_000)
+            : gap < 0.8
+              ? 4 * MINUTE + Math.floor(rnd() * 2 * MINUTE)
+              : Math.floor(rnd() * 60 * MINUTE);
         if (rnd() < 0.15) {
           await r.relay.stop();
           r = await openRelay();
@@ -448,6 +520,8 @@ describe('projectCost is an upper bound of what the fake API then bills', () => 
     expect(summaries).toBeGreaterThan(3);
     expect(warmTurns).toBeGreaterThan(0);
     expect(calls1h).toBeGreaterThan(0);
-    process.stdout.write(`projection: ${turns} turns, ${summaries} with a summary; the highest billed/projected ratio was ${worst.toFixed(3)}\n`);
+    process.stdout.write(
+      `projection: ${turns} turns, ${summaries} with a summary; the highest billed/projected ratio was ${worst.toFixed(3)}\n`,
+    );
   }, 60_000);
 });

@@ -57,7 +57,12 @@ let n = 0;
 function run(seq: Sequence, stopOnTrip: boolean): Run & { trips: Array<{ at: number; trip: Trip }> } {
   const ledger = new Ledger(path.join(dir, `ledger-${n++}.jsonl`));
   const clock = { now: new Date(2026, 10, 30, 9, 0).getTime() };
-  const guard = new Guard(() => config.guardrails, ledger, emptyGuardState(), () => clock.now);
+  const guard = new Guard(
+    () => config.guardrails,
+    ledger,
+    emptyGuardState(),
+    () => clock.now,
+  );
   let historyBytes = Buffer.byteLength(config.system_prompt);
   let calls = 0;
   let spent = 0;
@@ -67,7 +72,15 @@ function run(seq: Sequence, stopOnTrip: boolean): Run & { trips: Array<{ at: num
       const e = seq.exchanges[i];
       clock.now += 60_000;
       const user = `[${e.session}]\n${e.message}`;
-      const projected = projectTurnCost({ price, maxTokens: config.max_tokens, measured: null, historyBytes, userBytes: Buffer.byteLength(user), warmSince: 0, now: clock.now });
+      const projected = projectTurnCost({
+        price,
+        maxTokens: config.max_tokens,
+        measured: null,
+        historyBytes,
+        userBytes: Buffer.byteLength(user),
+        warmSince: 0,
+        now: clock.now,
+      });
       const trip = guard.check({ session: e.session, projectedUsd: projected, automatic: true, text: e.message });
       if (trip) {
         trips.push({ at: i, trip });
@@ -76,7 +89,15 @@ function run(seq: Sequence, stopOnTrip: boolean): Run & { trips: Array<{ at: num
       }
       calls++;
       spent += projected;
-      ledger.record({ at: new Date(clock.now).toISOString(), day: localDay(clock.now), session: e.session, kind: 'turn', model: config.model, usage: { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 }, cost_usd: projected });
+      ledger.record({
+        at: new Date(clock.now).toISOString(),
+        day: localDay(clock.now),
+        session: e.session,
+        kind: 'turn',
+        model: config.model,
+        usage: { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+        cost_usd: projected,
+      });
       guard.recordTurn({ session: e.session, automatic: true, text: e.message, reply: e.reply });
       historyBytes += Buffer.byteLength(user) + Buffer.byteLength(e.reply);
     }
@@ -89,7 +110,8 @@ function run(seq: Sequence, stopOnTrip: boolean): Run & { trips: Array<{ at: num
 /** The latest exchange index by which the guard must have refused a call, per the corpus's kind (default limits). */
 function bound(seq: Sequence): number {
   const g = config.guardrails;
-  const k = seq.kind === 'drift' ? g.max_auto_turns + 1 : seq.kind === 'cycle' ? g.repeat_threshold * (seq.period ?? 1) : g.repeat_threshold;
+  const k =
+    seq.kind === 'drift' ? g.max_auto_turns + 1 : seq.kind === 'cycle' ? g.repeat_threshold * (seq.period ?? 1) : g.repeat_threshold;
   const start = seq.kind === 'drift' ? 0 : (seq.loop_start ?? 0);
   let best = Infinity;
   for (const s of new Set(seq.exchanges.map((e) => e.session))) {
@@ -108,7 +130,8 @@ describe('the loop corpora through the guard (default config)', () => {
       expect(bound(s), s.id).toBeLessThan(s.exchanges.length);
     }
     const classes = new Set(runaways.map((s) => s.class));
-    for (const c of ['echo', 'resend-question', 'retry-counter', 'retry-timestamp', 'same-answer', 'drift']) expect(classes, c).toContain(c);
+    for (const c of ['echo', 'resend-question', 'retry-counter', 'retry-timestamp', 'same-answer', 'drift'])
+      expect(classes, c).toContain(c);
   });
 
   it('0 false trips on ordinary work; every runaway stopped within its bound; prints the confusion counts', () => {
@@ -131,7 +154,9 @@ describe('the loop corpora through the guard (default config)', () => {
       else if (r.stoppedAt > b) late.push(`${s.id}: stopped at exchange ${r.stoppedAt}, bound ${b}`);
       const w = worst.get(s.class);
       if (!w || r.spentUsd > w.usd) worst.set(s.class, { usd: r.spentUsd, calls: r.calls, id: s.id });
-      lines.push(`  ${s.id.padEnd(30)} ${s.kind!.padEnd(6)} stopped before exchange ${r.stoppedAt} (bound ${b}) by ${r.trip?.reason ?? '-'}; ${r.calls} calls, at most $${r.spentUsd.toFixed(4)}`);
+      lines.push(
+        `  ${s.id.padEnd(30)} ${s.kind!.padEnd(6)} stopped before exchange ${r.stoppedAt} (bound ${b}) by ${r.trip?.reason ?? '-'}; ${r.calls} calls, at most $${r.spentUsd.toFixed(4)}`,
+      );
     }
     const stopped = runaways.length - missed.length - late.length;
     process.stdout.write(

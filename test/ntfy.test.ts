@@ -1,12 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createPublisher,
-  subscribe,
-  type ReceivedMessage,
-  type SubscribeState,
-} from '../src/adapters/ntfy.js';
+import { createPublisher, subscribe, type ReceivedMessage, type SubscribeState } from '../src/adapters/ntfy.js';
 import { startFakeNtfy, type FakeNtfy } from '../src/demo/fake-ntfy.js';
 
 const TOKEN = 'tk_s3cr3tT0kenValue';
@@ -66,7 +61,9 @@ function recorder() {
       let done = false;
       const timer = setTimeout(() => {
         done = true;
-        reject(new Error(`timed out waiting for ${what}; states=${JSON.stringify(states)} msgs=${msgs.length} urls=${JSON.stringify(urls)}`));
+        reject(
+          new Error(`timed out waiting for ${what}; states=${JSON.stringify(states)} msgs=${msgs.length} urls=${JSON.stringify(urls)}`),
+        );
       }, timeoutMs);
       const check = (): void => {
         if (done) return;
@@ -270,7 +267,7 @@ describe('fake ntfy', () => {
         Tags: 'tada, white_check_mark',
         Click: 'https://example.com/build',
         Actions:
-          "http, Approve, https://relay.example/reply, method=PUT, body='{\"ok\":1, \"v\":\"a;b\"}', headers.X-Reply=yes, clear=true; " +
+          'http, Approve, https://relay.example/reply, method=PUT, body=\'{"ok":1, "v":"a;b"}\', headers.X-Reply=yes, clear=true; ' +
           'view, Open page, https://example.com/?a=b&c=d',
       },
       body: 'The build finished',
@@ -575,7 +572,14 @@ describe('ntfy subscriber', () => {
       hits++;
     });
     const rec = recorder();
-    const sub = subscribe({ server: url, topic: 'replies', timeoutMs: 100, backoff: { initialMs: 20 }, onMessage: rec.onMessage, onState: rec.onState });
+    const sub = subscribe({
+      server: url,
+      topic: 'replies',
+      timeoutMs: 100,
+      backoff: { initialMs: 20 },
+      onMessage: rec.onMessage,
+      onState: rec.onState,
+    });
     cleanups.push(() => sub.close());
     await rec.waitDisconnects(2);
     expect(rec.states[0]!.error).toMatch(/no response/);

@@ -26,7 +26,11 @@ describe('operator input', () => {
   it('an operator turn the API refuses (413) pauses with the message; /drop discards that input and the relay goes on', async () => {
     const paths = root();
     const chat = scriptedChat((req) => {
-      if (lastUser(req).includes('huge question')) throw Object.assign(new Error('413 request_too_large: Request exceeds the maximum size'), { retryable: false, status: 413 } satisfies Partial<ChatFailure>);
+      if (lastUser(req).includes('huge question'))
+        throw Object.assign(new Error('413 request_too_large: Request exceeds the maximum size'), {
+          retryable: false,
+          status: 413,
+        } satisfies Partial<ChatFailure>);
       return {};
     });
     const relay = openRelay(paths, { chat });
@@ -42,13 +46,18 @@ describe('operator input', () => {
     // Not retried: the next envelope flows, and the refused text was asked once.
     enqueue(paths, 'n.json', { session_id: 'session-1', content: 'next' });
     const got = new Map<string, string[]>();
-    await until(() => (got.get('session-1')?.length ?? 0) === 1, 'the next reply', 15_000, () => ackAll(paths, got));
+    await until(
+      () => (got.get('session-1')?.length ?? 0) === 1,
+      'the next reply',
+      15_000,
+      () => ackAll(paths, got),
+    );
     await relay.stop();
     expect(chat.requests.filter((q) => lastUser(q).includes('huge question'))).toHaveLength(1);
     expect(fs.readFileSync(paths.audit, 'utf8')).toMatch(/"action":"drop-input"/);
   });
 
-  it('hook notices: a typed prompt restarts that session\'s leash (audited); a stop failure is a warning and a high ping', async () => {
+  it("hook notices: a typed prompt restarts that session's leash (audited); a stop failure is a warning and a high ping", async () => {
     const paths = root();
     const { sent, notifier } = sink();
     const chat = scriptedChat();
@@ -59,12 +68,36 @@ describe('operator input', () => {
     const got = new Map<string, string[]>();
     const t0 = Date.now() - 60_000;
     for (let i = 0; i < 3; i++) enqueue(paths, `${i}.json`, { session_id: 'session-1', content: `m${i}` }, t0 + i * 1000);
-    await until(() => relay.snapshot().status.sessions['session-1'].paused_reason === 'auto_turns', 'the leash', 15_000, () => ackAll(paths, got));
+    await until(
+      () => relay.snapshot().status.sessions['session-1'].paused_reason === 'auto_turns',
+      'the leash',
+      15_000,
+      () => ackAll(paths, got),
+    );
     expect(relay.snapshot().status.sessions['session-1'].auto_turns).toBe(2);
     const at = new Date().toISOString();
-    appendNotice(paths, { at, kind: 'prompt_typed', session: 'session-1', title: 'prompt typed', message: 'user typed: keep going', priority: 2 });
-    appendNotice(paths, { at, kind: 'stop_failure', session: 'session-2', title: 'turn ended on an API error', message: 'rate_limit', priority: 5 });
-    await until(() => relay.snapshot().status.sessions['session-1'].auto_turns === 0 && sent.some((m) => m.title?.includes('session-2')), 'the notices', 15_000, () => ackAll(paths, got));
+    appendNotice(paths, {
+      at,
+      kind: 'prompt_typed',
+      session: 'session-1',
+      title: 'prompt typed',
+      message: 'user typed: keep going',
+      priority: 2,
+    });
+    appendNotice(paths, {
+      at,
+      kind: 'stop_failure',
+      session: 'session-2',
+      title: 'turn ended on an API error',
+      message: 'rate_limit',
+      priority: 5,
+    });
+    await until(
+      () => relay.snapshot().status.sessions['session-1'].auto_turns === 0 && sent.some((m) => m.title?.includes('session-2')),
+      'the notices',
+      15_000,
+      () => ackAll(paths, got),
+    );
     // The leash restarted, but the pause is the operator's to lift: /resume or /allow.
     expect(fs.readFileSync(paths.audit, 'utf8')).toMatch(/"source":"hook","action":"prompt-typed"/);
     expect(warnings.some((w) => w.includes('session-2') && w.includes('API error'))).toBe(true);
@@ -117,7 +150,10 @@ describe('what the views read about operator turns', () => {
 describe('/resume tells the truth', () => {
   it('resuming the relay while a reply is held is a success that names what still waits; nothing to resume is not', async () => {
     const paths = root();
-    const relay = openRelay(paths, { chat: scriptedChat(), config: testConfig({ approval: 'all', sessions: [{ id: 'session-1' }, { id: 'session-2' }] }) });
+    const relay = openRelay(paths, {
+      chat: scriptedChat(),
+      config: testConfig({ approval: 'all', sessions: [{ id: 'session-1' }, { id: 'session-2' }] }),
+    });
     await relay.start();
     enqueue(paths, 'a.json', { session_id: 'session-1', content: 'done with step 1' });
     await until(() => relay.snapshot().status.held !== null, 'the held reply');
@@ -150,12 +186,24 @@ describe('dispatches and held-reply outcomes are data the views read, kept acros
     const second = relay.snapshot().status.held!.turn;
     expect(relay.submit('/approve', 'tui')).toMatchObject({ ok: true });
     enqueue(paths, 'c.json', { session_id: 'session-1', content: 'step 2 done' });
-    await until(() => relay.snapshot().status.held?.session === 'session-1' && relay.snapshot().status.held!.turn > second, 'the third held reply');
+    await until(
+      () => relay.snapshot().status.held?.session === 'session-1' && relay.snapshot().status.held!.turn > second,
+      'the third held reply',
+    );
     const third = relay.snapshot().status.held!.turn;
     expect(relay.submit('@session-1: never mind, stop', 'tui')).toMatchObject({ ok: true });
     const live = relay.snapshot().notes;
-    const shape = (ns: typeof live) => ns.map((n) => (n.kind === 'dispatch' ? `dispatch ${n.session} after ${n.afterSeq}: ${n.text}` : `${n.how} ${n.session} turn ${n.seq}`));
-    expect(shape(live)).toEqual([`dropped session-1 turn ${first}`, `dispatch session-2 after ${first}: check the logs`, `approved session-2 turn ${second}`, `replaced session-1 turn ${third}`, `dispatch session-1 after ${third}: never mind, stop`]);
+    const shape = (ns: typeof live) =>
+      ns.map((n) =>
+        n.kind === 'dispatch' ? `dispatch ${n.session} after ${n.afterSeq}: ${n.text}` : `${n.how} ${n.session} turn ${n.seq}`,
+      );
+    expect(shape(live)).toEqual([
+      `dropped session-1 turn ${first}`,
+      `dispatch session-2 after ${first}: check the logs`,
+      `approved session-2 turn ${second}`,
+      `replaced session-1 turn ${third}`,
+      `dispatch session-1 after ${third}: never mind, stop`,
+    ]);
     const turns = relay.snapshot().status.history_turns;
     const ledgerTurns = relay.snapshot().status.sessions['session-1'].turns + relay.snapshot().status.sessions['session-2'].turns;
     await relay.stop();

@@ -90,7 +90,15 @@ describe('commands', () => {
   });
 
   it('/allow refuses a bad session, a missing, zero, negative or fractional count', () => {
-    for (const c of ['/allow', '/allow session-1', '/allow session-1 0', '/allow session-1 -2', '/allow session-1 1.5', '/allow ../x 3', '/allow session-1 many']) {
+    for (const c of [
+      '/allow',
+      '/allow session-1',
+      '/allow session-1 0',
+      '/allow session-1 -2',
+      '/allow session-1 1.5',
+      '/allow ../x 3',
+      '/allow session-1 many',
+    ]) {
       const r = parse(c);
       expect(r.kind, c).toBe('invalid');
       expect(r.kind === 'invalid' && r.message, c).toMatch(/usage: \/allow SESSION N/);

@@ -24,8 +24,22 @@ function make() {
   const config = testConfig();
   const audit: AuditEntry[] = [];
   const pings = new Pings({ notifier: null, phone: null, config: () => config, interactive: false, now: () => 0, timers, events });
-  const pauses = new Pauses({ file: paths.control, root: paths.root, now: () => Date.UTC(2026, 4, 2), lastSeq: 0, audit: (e) => audit.push(e), events, pings, changed: () => {} });
-  pauses.guard = new Guard(() => config.guardrails, new Ledger(path.join(paths.state, 'ledger.jsonl')), pauses.control.guard, () => 0);
+  const pauses = new Pauses({
+    file: paths.control,
+    root: paths.root,
+    now: () => Date.UTC(2026, 4, 2),
+    lastSeq: 0,
+    audit: (e) => audit.push(e),
+    events,
+    pings,
+    changed: () => {},
+  });
+  pauses.guard = new Guard(
+    () => config.guardrails,
+    new Ledger(path.join(paths.state, 'ledger.jsonl')),
+    pauses.control.guard,
+    () => 0,
+  );
   return { paths, pauses, audit };
 }
 
@@ -37,19 +51,74 @@ type Act = (p: Pauses) => unknown;
 /** From a state, an action, to a state: the whole pause machine as a table. */
 const table: Array<[string, Setup, Act, string, (p: Pauses) => void]> = [
   ['running', () => {}, (p) => p.setPause({ reason: 'operator', message: 'm', at: 'x' }, 'tui'), 'paused', () => {}],
-  ['paused (operator)', (p) => p.setPause({ reason: 'operator', message: 'm', at: 'x' }, 'tui'), (p) => p.resumeAll('cli'), 'running', () => {}],
+  [
+    'paused (operator)',
+    (p) => p.setPause({ reason: 'operator', message: 'm', at: 'x' }, 'tui'),
+    (p) => p.resumeAll('cli'),
+    'running',
+    () => {},
+  ],
   ['held needs_jc', (p) => p.hold(held, held.text), () => {}, 'needs_jc', (p) => expect(p.control.last_needs_jc_text).toBe(held.text)],
-  ['held needs_jc', (p) => p.hold(held, held.text), (p) => p.resolveHeld('dropped', 'tui'), 'running', (p) => expect(p.staleCode('abc123')).toMatch(/already over/)],
+  [
+    'held needs_jc',
+    (p) => p.hold(held, held.text),
+    (p) => p.resolveHeld('dropped', 'tui'),
+    'running',
+    (p) => expect(p.staleCode('abc123')).toMatch(/already over/),
+  ],
   ['held + /resume', (p) => p.hold(held, held.text), (p) => p.resumeAll('tui'), 'needs_jc', () => {}],
   ['held approval', (p) => p.hold({ ...held, reason: 'approval' }, null), () => {}, 'paused', () => {}],
   ['error (API)', (p) => p.apiError('turn', 'session-1', '400 invalid_request_error: bad'), (p) => p.resumeAll('tui'), 'running', () => {}],
-  ['error with a refused input', (p) => p.apiError('turn', 'operator', '413 too big', 'in-1'), () => {}, 'error', (p) => expect(p.control.paused?.input_id).toBe('in-1')],
-  ['running', () => {}, (p) => p.fault(new RootFault('/r/state/conversation.jsonl', 'disk full: state/conversation.jsonl (ENOSPC)', 'ENOSPC')), 'error', (p) => expect(p.control.paused).toMatchObject({ reason: 'error', fault: 'root', message: 'disk full: state/conversation.jsonl (ENOSPC)' })],
-  ['running', () => {}, (p) => p.fault(new SessionFault('session-2', '/r/dispatch/session-2', 'is a symlink; refusing to write through it')), 'running', (p) => expect(p.control.session_pauses['session-2']).toMatchObject({ reason: 'fault', fault: 'session' })],
-  ['session fault', (p) => p.fault(new SessionFault('session-2', '/r/dispatch/session-2', 'is a symlink')), (p) => p.resumeSession('session-2', 'cli'), 'running', (p) => expect(p.control.session_pauses).toEqual({})],
-  ['two session pauses', (p) => (p.fault(new SessionFault('session-1', '/a', 'x')), p.fault(new SessionFault('session-2', '/b', 'y'))), (p) => p.resumeSession('session-1', 'cli'), 'running', (p) => expect(Object.keys(p.control.session_pauses)).toEqual(['session-2'])],
-  ['guard trip (budget_day)', (p) => p.trip({ reason: 'budget_day', scope: 'relay', session: 'session-1', message: 'over' }), (p) => p.resumeAll('tui'), 'running', (p) => expect(p.control.guard.pass_once).toEqual(['budget_day'])],
-  ['guard trip (loop, session)', (p) => p.trip({ reason: 'loop', scope: 'session', session: 'session-1', message: 'loop' }), () => {}, 'running', (p) => expect(p.control.session_pauses['session-1'].reason).toBe('loop')],
+  [
+    'error with a refused input',
+    (p) => p.apiError('turn', 'operator', '413 too big', 'in-1'),
+    () => {},
+    'error',
+    (p) => expect(p.control.paused?.input_id).toBe('in-1'),
+  ],
+  [
+    'running',
+    () => {},
+    (p) => p.fault(new RootFault('/r/state/conversation.jsonl', 'disk full: state/conversation.jsonl (ENOSPC)', 'ENOSPC')),
+    'error',
+    (p) =>
+      expect(p.control.paused).toMatchObject({ reason: 'error', fault: 'root', message: 'disk full: state/conversation.jsonl (ENOSPC)' }),
+  ],
+  [
+    'running',
+    () => {},
+    (p) => p.fault(new SessionFault('session-2', '/r/dispatch/session-2', 'is a symlink; refusing to write through it')),
+    'running',
+    (p) => expect(p.control.session_pauses['session-2']).toMatchObject({ reason: 'fault', fault: 'session' }),
+  ],
+  [
+    'session fault',
+    (p) => p.fault(new SessionFault('session-2', '/r/dispatch/session-2', 'is a symlink')),
+    (p) => p.resumeSession('session-2', 'cli'),
+    'running',
+    (p) => expect(p.control.session_pauses).toEqual({}),
+  ],
+  [
+    'two session pauses',
+    (p) => (p.fault(new SessionFault('session-1', '/a', 'x')), p.fault(new SessionFault('session-2', '/b', 'y'))),
+    (p) => p.resumeSession('session-1', 'cli'),
+    'running',
+    (p) => expect(Object.keys(p.control.session_pauses)).toEqual(['session-2']),
+  ],
+  [
+    'guard trip (budget_day)',
+    (p) => p.trip({ reason: 'budget_day', scope: 'relay', session: 'session-1', message: 'over' }),
+    (p) => p.resumeAll('tui'),
+    'running',
+    (p) => expect(p.control.guard.pass_once).toEqual(['budget_day']),
+  ],
+  [
+    'guard trip (loop, session)',
+    (p) => p.trip({ reason: 'loop', scope: 'session', session: 'session-1', message: 'loop' }),
+    () => {},
+    'running',
+    (p) => expect(p.control.session_pauses['session-1'].reason).toBe('loop'),
+  ],
 ];
 
 describe('pauses: transitions', () => {
@@ -62,7 +131,24 @@ describe('pauses: transitions', () => {
       check(pauses);
       // Whatever changed is durable after a save, and loads back the same.
       pauses.save();
-      const again = new Pauses({ file: paths.control, root: paths.root, now: () => 0, lastSeq: 0, audit: () => {}, events: new RelayEmitter(), pings: new Pings({ notifier: null, phone: null, config: () => testConfig(), interactive: false, now: () => 0, timers: new Timers(() => {}), events: new RelayEmitter() }), changed: () => {} });
+      const again = new Pauses({
+        file: paths.control,
+        root: paths.root,
+        now: () => 0,
+        lastSeq: 0,
+        audit: () => {},
+        events: new RelayEmitter(),
+        pings: new Pings({
+          notifier: null,
+          phone: null,
+          config: () => testConfig(),
+          interactive: false,
+          now: () => 0,
+          timers: new Timers(() => {}),
+          events: new RelayEmitter(),
+        }),
+        changed: () => {},
+      });
       expect(again.state()).toBe(to);
       expect(again.control).toEqual(pauses.control);
     });

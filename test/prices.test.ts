@@ -53,7 +53,12 @@ const TURN = usage({
   cache_read_input_tokens: 60_000,
 });
 const byHand = ([i, o, w5, w1, r]: [number, number, number, number, number], u: Usage) =>
-  (u.input_tokens * i + u.output_tokens * o + (u.cache_creation?.ephemeral_5m_input_tokens ?? u.cache_creation_input_tokens) * w5 + (u.cache_creation?.ephemeral_1h_input_tokens ?? 0) * w1 + u.cache_read_input_tokens * r) / M;
+  (u.input_tokens * i +
+    u.output_tokens * o +
+    (u.cache_creation?.ephemeral_5m_input_tokens ?? u.cache_creation_input_tokens) * w5 +
+    (u.cache_creation?.ephemeral_1h_input_tokens ?? 0) * w1 +
+    u.cache_read_input_tokens * r) /
+  M;
 
 describe('built-in table', () => {
   it('lists exactly the published models, each with its source and the date it was checked', () => {
@@ -64,7 +69,11 @@ describe('built-in table', () => {
       expect(['current', 'legacy', 'limited', 'retired']).toContain(e.status);
     }
     // Today's lineup, per the models overview.
-    expect(PRICE_TABLE.filter((e) => e.status === 'current').map((e) => e.id).sort()).toEqual(['claude-fable-5-1', 'claude-haiku-5-5', 'claude-opus-5-5', 'claude-sonnet-5-5']);
+    expect(
+      PRICE_TABLE.filter((e) => e.status === 'current')
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(['claude-fable-5-1', 'claude-haiku-5-5', 'claude-opus-5-5', 'claude-sonnet-5-5']);
   });
 
   for (const [model, figures] of Object.entries(PUBLISHED)) {
@@ -78,7 +87,9 @@ describe('built-in table', () => {
       expect(one({ input_tokens: K })).toBeCloseTo(figures[0], 10);
       expect(one({ output_tokens: K })).toBeCloseTo(figures[1], 10);
       expect(one({ cache_creation_input_tokens: K })).toBeCloseTo(figures[2], 10);
-      expect(one({ cache_creation_input_tokens: K, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: K } })).toBeCloseTo(figures[3], 10);
+      expect(
+        one({ cache_creation_input_tokens: K, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: K } }),
+      ).toBeCloseTo(figures[3], 10);
       expect(one({ cache_read_input_tokens: K })).toBeCloseTo(figures[4], 10);
     });
   }
@@ -90,7 +101,10 @@ describe('built-in table', () => {
     expect(ratio('claude-fable-5-1')).toBeCloseTo(0.025, 12);
     expect(ratio('claude-opus-5')).toBeCloseTo(0.1, 12);
     // A realistic Opus 5.5 turn, long conversation mostly read from the cache: $0.0408.
-    expect(costOf(TURN, lookupPrice('claude-opus-5-5').price)).toBeCloseTo((1200 * 4 + 800 * 20 + 3000 * 5 + 2000 * 8 + 60_000 * 0.2) / M, 12);
+    expect(costOf(TURN, lookupPrice('claude-opus-5-5').price)).toBeCloseTo(
+      (1200 * 4 + 800 * 20 + 3000 * 5 + 2000 * 8 + 60_000 * 0.2) / M,
+      12,
+    );
     expect(costOf(TURN, lookupPrice('claude-opus-5-5').price)).toBeCloseTo(0.0638, 12);
   });
 
@@ -104,7 +118,11 @@ describe('built-in table', () => {
     expect(costOf(over, p.price)).toBeCloseTo(byHand(HAIKU_55_OVER_100K, over), 12);
     expect(priceEntryName(p, over)).toBe('claude-haiku-5-5 >100k');
     // The 1-hour write of the tier too.
-    const w1h = usage({ input_tokens: 200_000, cache_creation_input_tokens: M, cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: M } });
+    const w1h = usage({
+      input_tokens: 200_000,
+      cache_creation_input_tokens: M,
+      cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: M },
+    });
     expect(costOf(w1h, p.price)).toBeCloseTo((200_000 * 0.5 + M * 1) / M, 12);
   });
 
@@ -172,7 +190,7 @@ describe('config overrides', () => {
     expect(lookupPrice('claude-opus-5-5').price.input).toBe(4);
   });
 
-  it('override one figure; the rest stay the built-in ones, and a new input keeps the model\'s cache ratios', () => {
+  it("override one figure; the rest stay the built-in ones, and a new input keeps the model's cache ratios", () => {
     const p = lookupPrice('claude-sonnet-5-5', parse({ 'claude-sonnet-5-5': { cache_read: 0.2 } })).price;
     expect(p).toMatchObject({ input: 2, output: 10, cache_write: 2.5, cache_write_1h: 4, cache_read: 0.2 });
     const q = lookupPrice('claude-opus-5-5', parse({ 'claude-opus-5-5': { input: 8 } })).price;
@@ -188,13 +206,20 @@ describe('config overrides', () => {
     expect(flat.price.tiers).toBeUndefined();
     const big = usage({ input_tokens: 200_000 });
     expect(costOf(big, flat.price)).toBeCloseTo(0.02, 12);
-    const custom = lookupPrice('claude-haiku-5-5', parse({ 'claude-haiku-5-5': { tiers: [{ above_tokens: 50_000, input: 1, output: 1, cache_write: 1, cache_read: 1 }] } }));
+    const custom = lookupPrice(
+      'claude-haiku-5-5',
+      parse({ 'claude-haiku-5-5': { tiers: [{ above_tokens: 50_000, input: 1, output: 1, cache_write: 1, cache_read: 1 }] } }),
+    );
     expect(costOf(usage({ input_tokens: 60_000 }), custom.price)).toBeCloseTo(0.06, 12);
   });
 
   it('add a model: input and output are required, cache figures default to the standard multipliers', () => {
     const o = parse({ 'my-proxy-model': { input: 0.5, output: 1 } });
-    expect(lookupPrice('my-proxy-model', o)).toMatchObject({ known: true, origin: 'config', price: { input: 0.5, output: 1, cache_write: 0.625, cache_write_1h: 1, cache_read: 0.05 } });
+    expect(lookupPrice('my-proxy-model', o)).toMatchObject({
+      known: true,
+      origin: 'config',
+      price: { input: 0.5, output: 1, cache_write: 0.625, cache_write_1h: 1, cache_read: 0.05 },
+    });
     // A proxy's own ids under that key.
     expect(lookupPrice('my-proxy-model-2026', o)).toMatchObject({ known: true, matched: 'my-proxy-model' });
     expect(() => parse({ 'my-proxy-model': { input: 0.5 } })).toThrow(/not in the built-in price table, so its output price is required/);
@@ -203,7 +228,16 @@ describe('config overrides', () => {
   it('bad figures are config errors', () => {
     expect(() => parse({ 'claude-opus-5-5': { input: -1 } })).toThrow();
     expect(() => parse({ 'claude-opus-5-5': { inptu: 1 } })).toThrow();
-    expect(() => parse({ 'claude-haiku-5-5': { tiers: [{ above_tokens: 200, input: 1, output: 1, cache_write: 1, cache_read: 1 }, { above_tokens: 100, input: 1, output: 1, cache_write: 1, cache_read: 1 }] } })).toThrow(/ascending/);
+    expect(() =>
+      parse({
+        'claude-haiku-5-5': {
+          tiers: [
+            { above_tokens: 200, input: 1, output: 1, cache_write: 1, cache_read: 1 },
+            { above_tokens: 100, input: 1, output: 1, cache_write: 1, cache_read: 1 },
+          ],
+        },
+      }),
+    ).toThrow(/ascending/);
   });
 });
 
@@ -213,9 +247,9 @@ describe('the projection uses the same table, at the tier of the projected promp
     const price = lookupPrice('claude-haiku-5-5').price;
     const small = projectTurnCost({ ...base, price, historyBytes: 3_000 });
     // 1,100 tokens in at the dearer of input and 5-minute write ($0.125), 1,000 out at $0.50.
-    expect(small).toBeCloseTo(((3_000 + 300) / 3) * 0.125 / M + (1000 * 0.5) / M, 12);
+    expect(small).toBeCloseTo((((3_000 + 300) / 3) * 0.125) / M + (1000 * 0.5) / M, 12);
     const large = projectTurnCost({ ...base, price, historyBytes: 330_000 });
-    expect(large).toBeCloseTo(((330_000 + 300) / 3) * 0.625 / M + (1000 * 2.5) / M, 12);
+    expect(large).toBeCloseTo((((330_000 + 300) / 3) * 0.625) / M + (1000 * 2.5) / M, 12);
   });
 
   it('writes priced at the 1-hour rate when the relay asks for 1-hour caching', () => {
@@ -230,6 +264,8 @@ describe('the projection uses the same table, at the tier of the projected promp
 describe('normaliseUsage', () => {
   it('fills missing and null fields with 0', () => {
     expect(normaliseUsage(undefined)).toEqual(usage({}));
-    expect(normaliseUsage({ input_tokens: 3, output_tokens: null, cache_read_input_tokens: 7 })).toEqual(usage({ input_tokens: 3, cache_read_input_tokens: 7 }));
+    expect(normaliseUsage({ input_tokens: 3, output_tokens: null, cache_read_input_tokens: 7 })).toEqual(
+      usage({ input_tokens: 3, cache_read_input_tokens: 7 }),
+    );
   });
 });

@@ -116,25 +116,40 @@ describe('the unit ExecStart really runs the relay', () => {
   it('with the environment from EnvironmentFile only, it starts on the root, and SIGTERM ends it with 0', async () => {
     const p = rootPaths(root);
     fs.writeFileSync(p.config, DEFAULT_CONFIG_YAML);
-    fs.writeFileSync(p.env, `ANTHROPIC_API_KEY=sk-ant-service-test\nANTHROPIC_BASE_URL=${api.url}\nNTFY_SERVER=${ntfy.url}\nNTFY_TOPIC=relay-service-topic-0123456789\n`, { mode: 0o600 });
+    fs.writeFileSync(
+      p.env,
+      `ANTHROPIC_API_KEY=sk-ant-service-test\nANTHROPIC_BASE_URL=${api.url}\nNTFY_SERVER=${ntfy.url}\nNTFY_TOPIC=relay-service-topic-0123456789\n`,
+      { mode: 0o600 },
+    );
     const unit = (await service(['--user', '--print'])).stdout;
     const [cmd, ...args] = execStart(unit);
     const envFile = key(unit, 'EnvironmentFile')!.replace(/^-/, '');
     const env = dotenv.parse(fs.readFileSync(shellWords(envFile)[0].replace(/%%/g, '%'), 'utf8'));
     // systemd starts services with next to no environment: no PATH of the user's, no RELAY_ROOT.
-    const child = execa(cmd, args, { cwd: shellWords(key(unit, 'WorkingDirectory')!)[0].replace(/%%/g, '%'), env, extendEnv: false, reject: false, stdin: 'ignore' });
+    const child = execa(cmd, args, {
+      cwd: shellWords(key(unit, 'WorkingDirectory')!)[0].replace(/%%/g, '%'),
+      env,
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+    });
     let out = '';
     child.stdout?.on('data', (d) => (out += d));
     child.stderr?.on('data', (d) => (out += d));
     try {
-      await waitFor(() => {
-        try {
-          const up = JSON.parse(fs.readFileSync(p.status, 'utf8')).pid === child.pid;
-          return up && fs.readFileSync(p.log, 'utf8').includes(`relay started on ${root}`) ? true : undefined;
-        } catch {
-          return undefined;
-        }
-      }, p.state, 20_000, () => out);
+      await waitFor(
+        () => {
+          try {
+            const up = JSON.parse(fs.readFileSync(p.status, 'utf8')).pid === child.pid;
+            return up && fs.readFileSync(p.log, 'utf8').includes(`relay started on ${root}`) ? true : undefined;
+          } catch {
+            return undefined;
+          }
+        },
+        p.state,
+        20_000,
+        () => out,
+      );
     } finally {
       child.kill('SIGTERM');
     }

@@ -39,7 +39,19 @@ describe('parseTarget', () => {
   });
 
   it('refuses what ssh would read as an option, or what is not a host', () => {
-    for (const bad of ['', '-oProxyCommand=x', 'jc@-oProxyCommand=x', '@host', 'h:', 'a b', '[::1', '[::1]x', 'jc;id@h', 'h\n', 'h:/r\nx']) {
+    for (const bad of [
+      '',
+      '-oProxyCommand=x',
+      'jc@-oProxyCommand=x',
+      '@host',
+      'h:',
+      'a b',
+      '[::1',
+      '[::1]x',
+      'jc;id@h',
+      'h\n',
+      'h:/r\nx',
+    ]) {
       expect(() => parseTarget(bad), bad).toThrow(RemoteSpecError);
     }
     expect(() => parseTarget('-x')).toThrow(/expected \[USER@\]HOST\[:ROOT\]/);
@@ -54,13 +66,32 @@ describe('splitShellWords', () => {
   it('splits RELAY_SSH like sh would (quotes, backslashes, $VAR, ~)', () => {
     const env = { HOME: '/home/jc', K: 'key file' };
     expect(splitShellWords('ssh -F ~/.ssh/relay_config', { env, home: '/home/jc' })).toEqual(['ssh', '-F', '/home/jc/.ssh/relay_config']);
-    expect(splitShellWords(`ssh -i "$HOME/\${K}" -o 'ProxyJump bastion' a\\ b`, { env, home: '/home/jc' })).toEqual(['ssh', '-i', '/home/jc/key file', '-o', 'ProxyJump bastion', 'a b']);
-    expect(splitShellWords("a'b'\"c\"d '' \"\"", { env: {} })).toEqual(['abcd', '', '']);
+    expect(splitShellWords(`ssh -i "$HOME/\${K}" -o 'ProxyJump bastion' a\\ b`, { env, home: '/home/jc' })).toEqual([
+      'ssh',
+      '-i',
+      '/home/jc/key file',
+      '-o',
+      'ProxyJump bastion',
+      'a b',
+    ]);
+    expect(splitShellWords('a\'b\'"c"d \'\' ""', { env: {} })).toEqual(['abcd', '', '']);
     expect(splitShellWords('mid~/x a#b', { env: {}, home: '/h' })).toEqual(['mid~/x', 'a#b']);
   });
 
   it('refuses shell syntax rather than guess at it', () => {
-    for (const bad of ['ssh | tee', 'ssh; id', 'ssh && id', 'ssh > f', 'ssh $(id)', 'ssh `id`', "ssh 'open", 'ssh "open', 'ssh *', 'ssh # comment', 'ssh \\']) {
+    for (const bad of [
+      'ssh | tee',
+      'ssh; id',
+      'ssh && id',
+      'ssh > f',
+      'ssh $(id)',
+      'ssh `id`',
+      "ssh 'open",
+      'ssh "open',
+      'ssh *',
+      'ssh # comment',
+      'ssh \\',
+    ]) {
       expect(() => splitShellWords(bad, { env: {} }), bad).toThrow(/shell syntax is not run here/);
     }
   });
@@ -80,7 +111,7 @@ describe('splitShellWords', () => {
     }
   });
 
-  it('keeps a far path\'s leading ~/ for the far shell to expand', () => {
+  it("keeps a far path's leading ~/ for the far shell to expand", () => {
     expect(quoteFarPath('~/relay root')).toBe("~/'relay root'");
     expect(quoteFarPath('/srv/relay')).toBe('/srv/relay');
     expect(quoteFarPath("~/it's")).toBe(`~/'it'\\''s'`);
@@ -90,17 +121,43 @@ describe('splitShellWords', () => {
 describe('the ssh argv', () => {
   const target = parseTarget('jc@ws:/srv/relay');
   it('puts the defaults after $RELAY_SSH (the first -o wins in ssh) and the command last', () => {
-    const plan = buildSshPlan({ target, argv: ['hook', 'stop', '--session', 's1'], env: { RELAY_SSH: 'ssh -F ./cfg -o ControlPath=none' }, sessionHost: 'devbox', controlDir: '/run/user/1/relay-tui' });
+    const plan = buildSshPlan({
+      target,
+      argv: ['hook', 'stop', '--session', 's1'],
+      env: { RELAY_SSH: 'ssh -F ./cfg -o ControlPath=none' },
+      sessionHost: 'devbox',
+      controlDir: '/run/user/1/relay-tui',
+    });
     expect(plan.file).toBe('ssh');
     expect(plan.args.slice(0, 4)).toEqual(['-F', './cfg', '-o', 'ControlPath=none']);
     const opts = plan.args.slice(4, -3);
-    expect(opts).toEqual(expect.arrayContaining(['BatchMode=yes', 'ConnectTimeout=10', 'ControlMaster=auto', 'ControlPath=/run/user/1/relay-tui/relay-tui-%C', 'ControlPersist=600', '-T', '-l', 'jc']));
+    expect(opts).toEqual(
+      expect.arrayContaining([
+        'BatchMode=yes',
+        'ConnectTimeout=10',
+        'ControlMaster=auto',
+        'ControlPath=/run/user/1/relay-tui/relay-tui-%C',
+        'ControlPersist=600',
+        '-T',
+        '-l',
+        'jc',
+      ]),
+    );
     expect(opts).not.toContain('-n');
-    expect(plan.args.slice(-3)).toEqual(['--', 'ws', 'env RELAY_REMOTE= RELAY_SESSION_HOST=devbox relay-tui hook stop --session s1 --root /srv/relay']);
+    expect(plan.args.slice(-3)).toEqual([
+      '--',
+      'ws',
+      'env RELAY_REMOTE= RELAY_SESSION_HOST=devbox relay-tui hook stop --session s1 --root /srv/relay',
+    ]);
   });
 
   it('leaves the socket to $RELAY_SSH when it names one', () => {
-    const plan = buildSshPlan({ target, argv: ['status'], env: { RELAY_SSH: 'ssh -o ControlPath=/tmp/x-%C' }, controlDir: controlDir({ RELAY_SSH: 'ssh -o ControlPath=/tmp/x-%C' }) });
+    const plan = buildSshPlan({
+      target,
+      argv: ['status'],
+      env: { RELAY_SSH: 'ssh -o ControlPath=/tmp/x-%C' },
+      controlDir: controlDir({ RELAY_SSH: 'ssh -o ControlPath=/tmp/x-%C' }),
+    });
     expect(plan.args.filter((a) => a.startsWith('ControlPath='))).toEqual(['ControlPath=/tmp/x-%C']);
     expect(plan.args).toContain('ControlMaster=auto');
   });
@@ -133,10 +190,24 @@ describe('the ssh argv', () => {
 
   it('runs $RELAY_REMOTE_BIN on the far side, quoted for its shell', () => {
     expect(remoteProgram({ RELAY_REMOTE_BIN: '~/bin/relay-tui' })).toEqual(['~/bin/relay-tui']);
-    const plan = buildSshPlan({ target: parseTarget("h:~/my relay"), argv: ['say', '--', "it's $5"], env: { RELAY_REMOTE_BIN: "node '/opt/relay tui/bin/relay-tui.js'" } });
+    const plan = buildSshPlan({
+      target: parseTarget('h:~/my relay'),
+      argv: ['say', '--', "it's $5"],
+      env: { RELAY_REMOTE_BIN: "node '/opt/relay tui/bin/relay-tui.js'" },
+    });
     expect(plan.remoteCommand).toBe(`env RELAY_REMOTE= node '/opt/relay tui/bin/relay-tui.js' say --root ~/'my relay' -- 'it'\\''s $5'`);
     // What the far shell gets is exactly these words (~ aside, which it expands).
-    expect(shWords(plan.remoteCommand.replace('~/', '/HOME/'))).toEqual(['env', 'RELAY_REMOTE=', 'node', '/opt/relay tui/bin/relay-tui.js', 'say', '--root', '/HOME/my relay', '--', "it's $5"]);
+    expect(shWords(plan.remoteCommand.replace('~/', '/HOME/'))).toEqual([
+      'env',
+      'RELAY_REMOTE=',
+      'node',
+      '/opt/relay tui/bin/relay-tui.js',
+      'say',
+      '--root',
+      '/HOME/my relay',
+      '--',
+      "it's $5",
+    ]);
   });
 
   it('says which variable is wrong', () => {
@@ -148,7 +219,7 @@ describe('the ssh argv', () => {
 
 describe('classifyFailure', () => {
   const t = parseTarget('jc@ws:/srv/relay');
-  it('reads ssh\'s own failures (exit 255) as one line each', () => {
+  it("reads ssh's own failures (exit 255) as one line each", () => {
     const cases: Array<[string, string, RegExp]> = [
       ['ssh: connect to host ws port 22: Connection refused', 'unreachable', /^cannot reach jc@ws over ssh: connection refused/],
       ['ssh: Could not resolve hostname ws: Name or service not known', 'unreachable', /name does not resolve/],
@@ -167,10 +238,12 @@ describe('classifyFailure', () => {
     }
   });
 
-  it('tells a missing relay-tui and a folder that is not a relay root from the command\'s own results', () => {
+  it("tells a missing relay-tui and a folder that is not a relay root from the command's own results", () => {
     expect(classifyFailure(127, 'bash: line 1: relay-tui: command not found\n', t)?.kind).toBe('not-installed');
-    expect(classifyFailure(127, "env: 'relay-tui': No such file or directory\n", t)?.line).toMatch(/relay-tui is not installed on jc@ws .*RELAY_REMOTE_BIN/);
-    expect(classifyFailure(1, 'Error: Cannot find module \'/opt/relay/dist/cli.js\'\n', t)?.kind).toBe('not-installed');
+    expect(classifyFailure(127, "env: 'relay-tui': No such file or directory\n", t)?.line).toMatch(
+      /relay-tui is not installed on jc@ws .*RELAY_REMOTE_BIN/,
+    );
+    expect(classifyFailure(1, "Error: Cannot find module '/opt/relay/dist/cli.js'\n", t)?.kind).toBe('not-installed');
     const root = classifyFailure(2, 'relay-tui remote-shell: /srv/relay is not a relay root (it does not exist; ...)\n', t);
     expect(root?.kind).toBe('not-root');
     expect(root?.line).toMatch(/^\/srv\/relay on jc@ws is not a relay root/);
@@ -186,12 +259,41 @@ describe('remote-shell (the forced command)', () => {
   const ok = (cmd: string) => allowRequest(cmd, root, '/home/jc');
   const no = (cmd: string | undefined) => () => allowRequest(cmd, root, '/home/jc');
 
-  it('allows the session commands as relay-tui\'s client sends them, pinned to its root', () => {
-    expect(ok('env RELAY_REMOTE= RELAY_SESSION_HOST=devbox relay-tui send --session s1 - --root /srv/relay')).toEqual({ argv: ['send', '--session', 's1', '--root', root, '--', '-'], env: { RELAY_REMOTE: '', RELAY_SESSION_HOST: 'devbox' } });
-    expect(ok('env RELAY_REMOTE= node /opt/r/bin/relay-tui.js hook stop --session s1 --timeout 30').argv).toEqual(['hook', 'stop', '--session', 's1', '--timeout', '30', '--root', root]);
-    expect(ok("relay-tui say -- 'hi there' --root ~/../../srv/relay").argv).toEqual(['say', '--root', root, '--', 'hi there', '--root', '~/../../srv/relay']);
+  it("allows the session commands as relay-tui's client sends them, pinned to its root", () => {
+    expect(ok('env RELAY_REMOTE= RELAY_SESSION_HOST=devbox relay-tui send --session s1 - --root /srv/relay')).toEqual({
+      argv: ['send', '--session', 's1', '--root', root, '--', '-'],
+      env: { RELAY_REMOTE: '', RELAY_SESSION_HOST: 'devbox' },
+    });
+    expect(ok('env RELAY_REMOTE= node /opt/r/bin/relay-tui.js hook stop --session s1 --timeout 30').argv).toEqual([
+      'hook',
+      'stop',
+      '--session',
+      's1',
+      '--timeout',
+      '30',
+      '--root',
+      root,
+    ]);
+    expect(ok("relay-tui say -- 'hi there' --root ~/../../srv/relay").argv).toEqual([
+      'say',
+      '--root',
+      root,
+      '--',
+      'hi there',
+      '--root',
+      '~/../../srv/relay',
+    ]);
     expect(ok('/usr/local/bin/relay-tui status --json').argv).toEqual(['status', '--json', '--root', root]);
-    expect(ok('relay-tui recv --session s1 --wait --timeout 5').argv).toEqual(['recv', '--session', 's1', '--wait', '--timeout', '5', '--root', root]);
+    expect(ok('relay-tui recv --session s1 --wait --timeout 5').argv).toEqual([
+      'recv',
+      '--session',
+      's1',
+      '--wait',
+      '--timeout',
+      '5',
+      '--root',
+      root,
+    ]);
     expect(ok('relay-tui hook notify --session s1').argv[1]).toBe('notify');
   });
 
@@ -214,7 +316,9 @@ describe('remote-shell (the forced command)', () => {
       ['env RELAY_SESSION_HOST=a/b relay-tui status', /RELAY_SESSION_HOST is not allowed/],
     ];
     // --no-say: a machine that may relay its sessions but not act as the operator.
-    expect(() => allowRequest('relay-tui say /approve', root, '/home/jc', { noSay: true })).toThrow(/relay-tui say is not allowed with this key \(allowed: send, recv, status/);
+    expect(() => allowRequest('relay-tui say /approve', root, '/home/jc', { noSay: true })).toThrow(
+      /relay-tui say is not allowed with this key \(allowed: send, recv, status/,
+    );
     expect(allowRequest('relay-tui status', root, '/home/jc', { noSay: true }).argv[0]).toBe('status');
     for (const [cmd, why] of refused) {
       expect(no(cmd), String(cmd)).toThrow(Refused);
@@ -234,20 +338,40 @@ describe('remote-guard framing', () => {
   });
 
   it('is allowed through the forced command for hook stop only', () => {
-    expect(allowRequest('relay-tui remote-guard hook stop --session s1', '/srv/relay', '/h')).toEqual({ argv: ['hook', 'stop', '--session', 's1', '--root', '/srv/relay'], env: {}, guard: true });
+    expect(allowRequest('relay-tui remote-guard hook stop --session s1', '/srv/relay', '/h')).toEqual({
+      argv: ['hook', 'stop', '--session', 's1', '--root', '/srv/relay'],
+      env: {},
+      guard: true,
+    });
     expect(() => allowRequest('relay-tui remote-guard status', '/srv/relay', '/h')).toThrow(/only for hook stop/);
   });
 });
 
 describe('hook install --remote', () => {
   it('writes hooks that call relay-tui --remote, with the ssh settings of the install', () => {
-    const [stop, notify] = remoteHookSpecs({ bin: '/opt/relay tui/bin/relay-tui.js', session: 's1', target: 'jc@ws:/srv/relay', env: { RELAY_SSH: 'ssh -F ~/.ssh/relay' } });
+    const [stop, notify] = remoteHookSpecs({
+      bin: '/opt/relay tui/bin/relay-tui.js',
+      session: 's1',
+      target: 'jc@ws:/srv/relay',
+      env: { RELAY_SSH: 'ssh -F ~/.ssh/relay' },
+    });
     expect(stop.event).toBe('Stop');
-    expect(stop.command).toBe(`RELAY_SSH='ssh -F ~/.ssh/relay' node '/opt/relay tui/bin/relay-tui.js' hook stop --session s1 --remote jc@ws:/srv/relay`);
+    expect(stop.command).toBe(
+      `RELAY_SSH='ssh -F ~/.ssh/relay' node '/opt/relay tui/bin/relay-tui.js' hook stop --session s1 --remote jc@ws:/srv/relay`,
+    );
     expect(notify.command).toMatch(/ hook notify --session s1 --remote jc@ws:\/srv\/relay$/);
     // Still recognised as ours, so a reinstall updates the entry instead of adding one.
     expect(stop.ours.test(stop.command)).toBe(true);
-    expect(shWords(stop.command.replace(/^RELAY_SSH=('[^']*') /, ''))).toEqual(['node', '/opt/relay tui/bin/relay-tui.js', 'hook', 'stop', '--session', 's1', '--remote', 'jc@ws:/srv/relay']);
+    expect(shWords(stop.command.replace(/^RELAY_SSH=('[^']*') /, ''))).toEqual([
+      'node',
+      '/opt/relay tui/bin/relay-tui.js',
+      'hook',
+      'stop',
+      '--session',
+      's1',
+      '--remote',
+      'jc@ws:/srv/relay',
+    ]);
   });
 });
 
@@ -274,7 +398,9 @@ describe('remoteEntry: which calls go over ssh', () => {
     expect(r.err).toMatch(/--remote is for send, recv, say, status and hook stop\|notify\|install, not topic/);
     expect((await run(['send', '--remote=-oProxyCommand=id', '--session', 's'])).err).toMatch(/is not a host name/);
     expect((await run(['send', '--remote', 'ws:/a', '--root', '/b', '--session', 's'])).err).toMatch(/differ: give it once/);
-    expect((await run(['hook', 'install', '--remote', 'ws:relay', '--session', 's'])).err).toMatch(/needs the relay root's absolute path on ws/);
+    expect((await run(['hook', 'install', '--remote', 'ws:relay', '--session', 's'])).err).toMatch(
+      /needs the relay root's absolute path on ws/,
+    );
   });
 
   it('keeps a hook quiet and at exit 0 even when its arguments are wrong', async () => {

@@ -5,7 +5,13 @@ import { Store } from '../src/engine/store.js';
 import { Timers } from '../src/engine/timers.js';
 
 let version = 0;
-const build = (): RelaySnapshot => ({ status: { state: 'running', updated_at: String(version) } as unknown as Status, tail: [], notes: [], streaming: '', topic: null });
+const build = (): RelaySnapshot => ({
+  status: { state: 'running', updated_at: String(version) } as unknown as Status,
+  tail: [],
+  notes: [],
+  streaming: '',
+  topic: null,
+});
 
 function makeStore(write: (s: Status) => void, onError: (m: string) => void = () => {}) {
   const errors: unknown[] = [];

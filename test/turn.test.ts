@@ -21,11 +21,20 @@ function root(): RootPaths {
 
 const failure = (f: ChatFailure) => Object.assign(new Error(f.message), f);
 const reload = (paths: RootPaths) => new Ledger(paths.ledger, { readOnly: true });
-const ledgerLines = (paths: RootPaths) => fs.readFileSync(paths.ledger, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const ledgerLines = (paths: RootPaths) =>
+  fs
+    .readFileSync(paths.ledger, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 /** Rejects when the call is aborted, as the SDK does. */
 const hang = (signal: AbortSignal | undefined, reachedApi?: boolean) =>
-  new Promise<never>((_, reject) => signal?.addEventListener('abort', () => reject(failure({ message: 'request aborted', retryable: false, ...(reachedApi === undefined ? {} : { reachedApi }) }))));
+  new Promise<never>((_, reject) =>
+    signal?.addEventListener('abort', () =>
+      reject(failure({ message: 'request aborted', retryable: false, ...(reachedApi === undefined ? {} : { reachedApi }) })),
+    ),
+  );
 
 describe('turn', () => {
   it('a guardrail trips before the call: no request, no reservation', async () => {
@@ -75,7 +84,11 @@ describe('turn', () => {
     await until(() => chat.requests.length === 1, 'the call');
     await relay.stop();
     expect(reload(paths).unsettled).toHaveLength(0);
-    expect(ledgerLines(paths).filter((l) => l.t === 'release').map((l) => l.why)).toEqual(['not_sent']);
+    expect(
+      ledgerLines(paths)
+        .filter((l) => l.t === 'release')
+        .map((l) => l.why),
+    ).toEqual(['not_sent']);
   });
 
   it('a clean shutdown during a backoff wait releases it; the retry is announced once', async () => {
@@ -92,7 +105,11 @@ describe('turn', () => {
     expect(logs.filter((l) => /retry/.test(l) && l.startsWith('log'))).toEqual([]);
     await relay.stop();
     expect(reload(paths).unsettled).toHaveLength(0);
-    expect(ledgerLines(paths).filter((l) => l.t === 'release').map((l) => l.why)).toEqual(['shutdown']);
+    expect(
+      ledgerLines(paths)
+        .filter((l) => l.t === 'release')
+        .map((l) => l.why),
+    ).toEqual(['shutdown']);
     expect(fs.existsSync(`${paths.queue}/a.json`)).toBe(true);
   });
 
@@ -105,19 +122,33 @@ describe('turn', () => {
     await relay.start();
     await until(() => relay.state() === 'error', 'the error pause');
     await relay.stop();
-    expect(ledgerLines(paths).filter((l) => l.t === 'release').map((l) => l.why)).toEqual(['not_sent']);
+    expect(
+      ledgerLines(paths)
+        .filter((l) => l.t === 'release')
+        .map((l) => l.why),
+    ).toEqual(['not_sent']);
   });
 
   it('turns and summaries record the price entry they were billed at; an unknown model logs the price warning', async () => {
     const paths = root();
     enqueue(paths, 'b.json', { session_id: 'session-1', content: 'again' });
     enqueue(paths, 'c.json', { session_id: 'session-1', content: 'and again' });
-    const chat = scriptedChat(() => ({ usage: { input_tokens: 4000, output_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 } }));
-    const relay = openRelay(paths, { chat, config: testConfig({ model: 'claude-nonesuch-9', history: { cap_tokens: 1000, keep_recent: 1 } }) });
+    const chat = scriptedChat(() => ({
+      usage: { input_tokens: 4000, output_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+    }));
+    const relay = openRelay(paths, {
+      chat,
+      config: testConfig({ model: 'claude-nonesuch-9', history: { cap_tokens: 1000, keep_recent: 1 } }),
+    });
     const logs: string[] = [];
     relay.on('log', (e) => logs.push(`${e.level} ${e.message}`));
     await relay.start();
-    const billedKinds = () => (fs.existsSync(paths.ledger) ? ledgerLines(paths).filter((l) => l.kind).map((l) => l.kind) : []);
+    const billedKinds = () =>
+      fs.existsSync(paths.ledger)
+        ? ledgerLines(paths)
+            .filter((l) => l.kind)
+            .map((l) => l.kind)
+        : [];
     await until(() => billedKinds().length >= 4, 'three turns and a summary');
     await relay.stop();
     const billed = ledgerLines(paths).filter((l) => l.cost_usd !== undefined && l.kind);

@@ -99,7 +99,9 @@ export function toApiBody(req: ChatRequest): Anthropic.MessageCreateParamsNonStr
     max_tokens: req.max_tokens,
     system: [{ type: 'text', text: req.system, ...(req.cacheSystem === false ? {} : { cache_control: cc }) }],
     messages: req.messages.map((m, i) =>
-      marked.has(i) ? { role: m.role, content: [{ type: 'text' as const, text: m.content, cache_control: cc }] } : { role: m.role, content: m.content },
+      marked.has(i)
+        ? { role: m.role, content: [{ type: 'text' as const, text: m.content, cache_control: cc }] }
+        : { role: m.role, content: m.content },
     ),
   };
 }
@@ -137,17 +139,21 @@ function transportCause(err: unknown): { what: string; reachedApi: boolean; retr
   for (const c of causes(err)) {
     const code = c.code ?? '';
     if (code === 'ECONNREFUSED') return { what: 'connection refused (ECONNREFUSED)', reachedApi: false, retryable: true };
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL') return { what: `DNS lookup failed (${code})`, reachedApi: false, retryable: true };
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL')
+      return { what: `DNS lookup failed (${code})`, reachedApi: false, retryable: true };
     if (TLS_CODE.test(code)) return { what: `TLS failed before the request was sent (${code})`, reachedApi: false, retryable: false };
-    if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT') return { what: `connect timeout (${code})`, reachedApi: false, retryable: true };
-    if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ENETDOWN') return { what: `network unreachable (${code})`, reachedApi: false, retryable: true };
+    if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT')
+      return { what: `connect timeout (${code})`, reachedApi: false, retryable: true };
+    if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ENETDOWN')
+      return { what: `network unreachable (${code})`, reachedApi: false, retryable: true };
     if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE' || code === 'UND_ERR_CLOSED') {
       return { what: `connection reset (${code}: ${c.message})`, reachedApi: true, retryable: true };
     }
     if (/^bad port$/i.test(c.message)) return { what: 'bad port in the base URL', reachedApi: false, retryable: false };
   }
   // undici's body reader fails with a bare "terminated" when the socket closes mid-body.
-  if (causes(err).some((c) => /^terminated$/.test(c.message))) return { what: 'connection closed in the middle of the reply', reachedApi: true, retryable: true };
+  if (causes(err).some((c) => /^terminated$/.test(c.message)))
+    return { what: 'connection closed in the middle of the reply', reachedApi: true, retryable: true };
   return undefined;
 }
 
@@ -159,7 +165,14 @@ export function toChatError(err: unknown, baseURL: string = DEFAULT_BASE_URL): C
   }
   const transport = transportCause(err);
   if (transport && !(sdk && err instanceof sdk.APIError && err.status !== undefined)) {
-    return new ChatError(`cannot reach the API at ${baseURL}: ${transport.what}`, transport.retryable, undefined, 'connection_error', undefined, transport.reachedApi);
+    return new ChatError(
+      `cannot reach the API at ${baseURL}: ${transport.what}`,
+      transport.retryable,
+      undefined,
+      'connection_error',
+      undefined,
+      transport.reachedApi,
+    );
   }
   if (sdk && err instanceof sdk.APIConnectionError) {
     const detail = causes(err)
@@ -245,10 +258,20 @@ export function createAnthropicChat(opts: AnthropicChatOptions): ChatClient {
         };
       } catch (err) {
         if (fired === 'idle') {
-          throw new ChatError(`stream from ${base} idle: no byte for ${secs(idleMs)} s (api.idle_timeout_s); aborted`, true, undefined, 'connection_error');
+          throw new ChatError(
+            `stream from ${base} idle: no byte for ${secs(idleMs)} s (api.idle_timeout_s); aborted`,
+            true,
+            undefined,
+            'connection_error',
+          );
         }
         if (fired === 'deadline') {
-          throw new ChatError(`call to ${base} took longer than ${secs(opts.timeoutMs)} s (api.timeout_s); aborted`, true, undefined, 'timeout');
+          throw new ChatError(
+            `call to ${base} took longer than ${secs(opts.timeoutMs)} s (api.timeout_s); aborted`,
+            true,
+            undefined,
+            'timeout',
+          );
         }
         throw toChatError(err, base);
       } finally {

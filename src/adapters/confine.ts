@@ -30,7 +30,9 @@ export class ConfinementError extends Error {
     readonly expected: Expected,
     readonly detail?: string,
   ) {
-    super(`${path}: ${describeKind(kind)}${detail ? ` (${detail})` : ''}; expected ${expected === 'file' ? 'a regular file' : 'a real directory'}, refused`);
+    super(
+      `${path}: ${describeKind(kind)}${detail ? ` (${detail})` : ''}; expected ${expected === 'file' ? 'a regular file' : 'a real directory'}, refused`,
+    );
   }
 }
 
@@ -243,5 +245,13 @@ export function openForAppend(p: string, mode = 0o600): number {
 export function isPathProblem(err: unknown): boolean {
   if (err instanceof ConfinementError) return true;
   const code = (err as NodeJS.ErrnoException)?.code;
-  return code === 'ELOOP' || code === 'EISDIR' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM' || code === 'ENOTEMPTY' || code === 'EEXIST';
+  return (
+    code === 'ELOOP' ||
+    code === 'EISDIR' ||
+    code === 'ENOTDIR' ||
+    code === 'EACCES' ||
+    code === 'EPERM' ||
+    code === 'ENOTEMPTY' ||
+    code === 'EEXIST'
+  );
 }

@@ -24,7 +24,8 @@ const HOST_RE = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,252}$/;
 const IPV6_RE = /^[0-9A-Fa-f:.]+(%[A-Za-z0-9]+)?$/;
 
 export function parseTarget(spec: string, from = '--remote'): RemoteTarget {
-  const bad = (why: string) => new RemoteSpecError(`${from} ${JSON.stringify(spec)}: ${why} (expected [USER@]HOST[:ROOT], e.g. jc@workstation:/home/jc/relay)`);
+  const bad = (why: string) =>
+    new RemoteSpecError(`${from} ${JSON.stringify(spec)}: ${why} (expected [USER@]HOST[:ROOT], e.g. jc@workstation:/home/jc/relay)`);
   if (!spec) throw bad('empty');
   let rest = spec;
   let user: string | undefined;
@@ -79,7 +80,8 @@ export function splitShellWords(line: string, o: { env?: NodeJS.ProcessEnv; home
   let cur = '';
   let inWord = false;
   let i = 0;
-  const refuse = (what: string) => new ShellWordsError(`${what} at character ${i + 1} of ${JSON.stringify(line)}: shell syntax is not run here`);
+  const refuse = (what: string) =>
+    new ShellWordsError(`${what} at character ${i + 1} of ${JSON.stringify(line)}: shell syntax is not run here`);
   const expand = (): string => {
     if (!o.env) throw refuse('a $ expansion');
     const m = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/.exec(line.slice(i));
@@ -221,16 +223,23 @@ export function buildSshPlan(i: SshPlanInput): SshPlan {
     ...farArgv.map((w, k) => (k > 0 && farArgv[k - 1] === '--root' ? quoteFarPath(w) : quoteWord(w))),
   ].join(' ');
   const opts = [
-    '-o', 'BatchMode=yes',
-    '-o', `ConnectTimeout=${CONNECT_TIMEOUT_S}`,
-    '-o', 'ServerAliveInterval=30',
-    '-o', 'ServerAliveCountMax=3',
-    '-o', 'LogLevel=ERROR',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    `ConnectTimeout=${CONNECT_TIMEOUT_S}`,
+    '-o',
+    'ServerAliveInterval=30',
+    '-o',
+    'ServerAliveCountMax=3',
+    '-o',
+    'LogLevel=ERROR',
     ...(i.controlDir
       ? [
-          '-o', 'ControlMaster=auto',
+          '-o',
+          'ControlMaster=auto',
           ...(i.controlDir !== 'given' ? ['-o', `ControlPath=${path.join(i.controlDir, 'relay-tui-%C')}`] : []),
-          '-o', `ControlPersist=${CONTROL_PERSIST_S}`,
+          '-o',
+          `ControlPersist=${CONTROL_PERSIST_S}`,
         ]
       : []),
     '-T',
@@ -294,38 +303,66 @@ export interface RemoteFailure {
 export function classifyFailure(code: number, stderr: string, t: RemoteTarget): RemoteFailure | undefined {
   const where = formatTarget({ ...t, root: undefined });
   const lastLine = (re?: RegExp) => {
-    const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+    const lines = stderr
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     return (re ? lines.find((l) => re.test(l)) : undefined) ?? lines[lines.length - 1] ?? '';
   };
   if (code === 255) {
     if (/Permission denied|Too many authentication failures|no mutual signature|Authentication failed/i.test(stderr)) {
-      return { kind: 'auth', line: `${where} refused the ssh login${t.user ? ` as ${t.user}` : ''} (${lastLine(/Permission denied|authentication|signature/i).replace(/^[^:]*:\s*/, '')}): this machine's key is not in authorized_keys there, or ssh-agent has no key (BatchMode: no password is asked)` };
+      return {
+        kind: 'auth',
+        line: `${where} refused the ssh login${t.user ? ` as ${t.user}` : ''} (${lastLine(/Permission denied|authentication|signature/i).replace(/^[^:]*:\s*/, '')}): this machine's key is not in authorized_keys there, or ssh-agent has no key (BatchMode: no password is asked)`,
+      };
     }
     if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No (?:ED25519|RSA|ECDSA)? ?host key is known/i.test(stderr)) {
-      return { kind: 'hostkey', line: `${where}: the host key is not known here or has changed; connect once by hand (ssh ${t.host}) to check and accept it` };
+      return {
+        kind: 'hostkey',
+        line: `${where}: the host key is not known here or has changed; connect once by hand (ssh ${t.host}) to check and accept it`,
+      };
     }
     const unreachable: Array<[RegExp, string]> = [
       [/Connection refused/i, 'connection refused (is sshd running there, on that port?)'],
-      [/Could not resolve hostname|Name or service not known|nodename nor servname|Temporary failure in name resolution/i, 'the name does not resolve'],
+      [
+        /Could not resolve hostname|Name or service not known|nodename nor servname|Temporary failure in name resolution/i,
+        'the name does not resolve',
+      ],
       [/timed out|Operation timed out/i, `no answer within ${CONNECT_TIMEOUT_S} s`],
       [/No route to host|Network is unreachable|Host is down/i, 'no route to the host'],
-      [/Connection closed by|Connection reset|kex_exchange_identification|Broken pipe|Connection to .* closed/i, 'the connection was closed'],
+      [
+        /Connection closed by|Connection reset|kex_exchange_identification|Broken pipe|Connection to .* closed/i,
+        'the connection was closed',
+      ],
     ];
-    for (const [re, why] of unreachable) if (re.test(stderr)) return { kind: 'unreachable', line: `cannot reach ${where} over ssh: ${why}` };
+    for (const [re, why] of unreachable)
+      if (re.test(stderr)) return { kind: 'unreachable', line: `cannot reach ${where} over ssh: ${why}` };
     const last = lastLine();
     return { kind: 'ssh', line: `ssh to ${where} failed${last ? `: ${last}` : ' (exit 255)'}` };
   }
-  if (code === 127 || code === 126 || (code !== 0 && /relay-tui(\.js)?[^\n]*(command not found|No such file or directory|not found|Permission denied)/.test(stderr) && !/relay root/i.test(stderr))) {
+  if (
+    code === 127 ||
+    code === 126 ||
+    (code !== 0 &&
+      /relay-tui(\.js)?[^\n]*(command not found|No such file or directory|not found|Permission denied)/.test(stderr) &&
+      !/relay root/i.test(stderr))
+  ) {
     return {
       kind: 'not-installed',
       line: `relay-tui is not installed on ${where} (${lastLine(/not found|No such file|Permission denied|Cannot find module/i)}); install it there, or set RELAY_REMOTE_BIN to its path on that machine`,
     };
   }
   if (code !== 0 && /Cannot find module .*relay-tui|Cannot find module .*dist\/cli\.js/i.test(stderr)) {
-    return { kind: 'not-installed', line: `relay-tui on ${where} is not built or is broken (${lastLine(/Cannot find module/i)}); run npm run build there, or fix RELAY_REMOTE_BIN` };
+    return {
+      kind: 'not-installed',
+      line: `relay-tui on ${where} is not built or is broken (${lastLine(/Cannot find module/i)}); run npm run build there, or fix RELAY_REMOTE_BIN`,
+    };
   }
   if (code === 2 && /not a relay root/i.test(stderr)) {
-    return { kind: 'not-root', line: `${t.root ?? 'the default root'} on ${where} is not a relay root (${lastLine(/not a relay root/i).replace(/^relay-tui[^:]*:\s*/, '')}); start the relay there first (relay-tui --no-ui --root DIR), or fix the :ROOT part` };
+    return {
+      kind: 'not-root',
+      line: `${t.root ?? 'the default root'} on ${where} is not a relay root (${lastLine(/not a relay root/i).replace(/^relay-tui[^:]*:\s*/, '')}); start the relay there first (relay-tui --no-ui --root DIR), or fix the :ROOT part`,
+    };
   }
   return undefined;
 }

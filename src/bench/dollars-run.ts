@@ -12,7 +12,13 @@ async function main(): Promise<void> {
     if (ok !== undefined) verdicts.push({ figure: short ?? figure, ok });
     return `| ${n} | ${figure} | ${value} | ${times} | ${target} | ${ok === undefined ? '—' : ok ? '**yes**' : '**NO**'} |`;
   };
-  const lines = ['| # | figure | value | × floor | target | met? |', '|---|---|---|---|---|---|', ...dollarRows(d, row), '', dollarMethod(d)];
+  const lines = [
+    '| # | figure | value | × floor | target | met? |',
+    '|---|---|---|---|---|---|',
+    ...dollarRows(d, row),
+    '',
+    dollarMethod(d),
+  ];
   process.stdout.write(lines.join('\n') + '\n');
   for (const v of verdicts) log(`  ${v.ok ? 'met   ' : 'MISSED'} ${v.figure}`);
 }

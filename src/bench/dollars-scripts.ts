@@ -77,7 +77,10 @@ export function sparseScript(turns: number): Script {
     reply: prose(r, 4 * (100 + Math.floor(r() * 500))),
     gapMs: i === 0 ? 0 : Math.round(Math.min(4 * 60 * MIN, 3 * MIN * Math.exp(1.4 * normal(r)))),
   }));
-  const g = list.slice(1).map((t) => t.gapMs).sort((a, b) => a - b);
+  const g = list
+    .slice(1)
+    .map((t) => t.gapMs)
+    .sort((a, b) => a - b);
   const share = (lo: number, hi: number) => g.filter((x) => x >= lo && x < hi).length;
   const median = g[g.length >> 1] / MIN;
   return {

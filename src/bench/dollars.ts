@@ -75,7 +75,22 @@ interface Recorded {
 
 function bill(entries: Array<{ usage: Usage; summary: boolean; ttl1h: boolean }>, turns: number): Bill {
   const price = lookupPrice(MODEL).price;
-  const b: Bill = { turns, summaries: 0, turnCostUsd: 0, summaryCostUsd: 0, totalUsd: 0, perTurnUsd: 0, input: 0, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0, output: 0, cacheReadShare: 0, calls1h: 0, calls: 0 };
+  const b: Bill = {
+    turns,
+    summaries: 0,
+    turnCostUsd: 0,
+    summaryCostUsd: 0,
+    totalUsd: 0,
+    perTurnUsd: 0,
+    input: 0,
+    cacheRead: 0,
+    cacheWrite: 0,
+    cacheWrite1h: 0,
+    output: 0,
+    cacheReadShare: 0,
+    calls1h: 0,
+    calls: 0,
+  };
   for (const e of entries) {
     const cost = costOf(e.usage, price);
     if (e.summary) {
@@ -101,11 +116,23 @@ const has1h = (body: any): boolean => JSON.stringify(body).includes('"ttl":"1h"'
 /** The body with cache_control on the system block only: the Python relay's requests. */
 export function systemOnlyCaching(body: any): any {
   const plain = (content: any) => (Array.isArray(content) ? content.map((b: any) => (b?.type === 'text' ? b.text : '')).join('') : content);
-  const system = Array.isArray(body.system) ? body.system.map((b: any) => ({ type: 'text', text: b.text, cache_control: { type: 'ephemeral' } })) : [{ type: 'text', text: body.system, cache_control: { type: 'ephemeral' } }];
-  return { model: body.model, max_tokens: body.max_tokens, system, messages: body.messages.map((m: any) => ({ role: m.role, content: plain(m.content) })) };
+  const system = Array.isArray(body.system)
+    ? body.system.map((b: any) => ({ type: 'text', text: b.text, cache_control: { type: 'ephemeral' } }))
+    : [{ type: 'text', text: body.system, cache_control: { type: 'ephemeral' } }];
+  return {
+    model: body.model,
+    max_tokens: body.max_tokens,
+    system,
+    messages: body.messages.map((m: any) => ({ role: m.role, content: plain(m.content) })),
+  };
 }
 
-async function runRelay(script: Script, setting: CacheTtlSetting, capTokens: number, base?: string): Promise<{ bill: Bill; recorded: Recorded[] }> {
+async function runRelay(
+  script: Script,
+  setting: CacheTtlSetting,
+  capTokens: number,
+  base?: string,
+): Promise<{ bill: Bill; recorded: Recorded[] }> {
   let simNow = Date.parse('2026-05-04T09:00:00Z');
   const recorded: Recorded[] = [];
   const fake = await startFakeApi({
@@ -120,7 +147,12 @@ async function runRelay(script: Script, setting: CacheTtlSetting, capTokens: num
   });
   fake.onRequest(() => void fake.requests.splice(0));
   const env = { ANTHROPIC_API_KEY: 'bench-not-a-real-key', ANTHROPIC_BASE_URL: fake.url };
-  const paths = makeRoot({ base, sessions: script.sessions, env, config: { system_prompt: script.systemPrompt, history: { cap_tokens: capTokens, keep_recent: 10 }, cache: { ttl: setting } } });
+  const paths = makeRoot({
+    base,
+    sessions: script.sessions,
+    env,
+    config: { system_prompt: script.systemPrompt, history: { cap_tokens: capTokens, keep_recent: 10 }, cache: { ttl: setting } },
+  });
   ensureLayout(paths);
   const { config } = loadConfig(paths.config);
   // The relay chooses each call's lifetime itself from config cache.ttl (engine/turn.ts), on the simulated clock.
@@ -146,8 +178,11 @@ async function runRelay(script: Script, setting: CacheTtlSetting, capTokens: num
     }
     await relay.stop();
     // Billed calls only (the ledger may also hold other kinds of lines, e.g. reservations).
-    const ledger = readJsonl<LedgerEntry & { t?: string }>(paths.ledger).records.filter((e) => !e.t && e.usage && (e.kind === 'turn' || e.kind === 'summary'));
-    if (ledger.length !== recorded.length) throw new Error(`bench: the ledger has ${ledger.length} billed calls, the fake saw ${recorded.length}`);
+    const ledger = readJsonl<LedgerEntry & { t?: string }>(paths.ledger).records.filter(
+      (e) => !e.t && e.usage && (e.kind === 'turn' || e.kind === 'summary'),
+    );
+    if (ledger.length !== recorded.length)
+      throw new Error(`bench: the ledger has ${ledger.length} billed calls, the fake saw ${recorded.length}`);
     const entries = ledger.map((e, k) => ({ usage: e.usage, summary: e.kind === 'summary', ttl1h: has1h(recorded[k].body) }));
     return { bill: bill(entries, script.turns.length), recorded };
   } finally {
@@ -166,7 +201,11 @@ async function replaySystemOnly(recorded: Recorded[], turns: number): Promise<Bi
     for (k = 0; k < recorded.length; k++) {
       const rec = recorded[k];
       replayNow = rec.at;
-      const res = await fetch(`${fake.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(systemOnlyCaching(rec.body)) });
+      const res = await fetch(`${fake.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(systemOnlyCaching(rec.body)),
+      });
       if (!res.ok) throw new Error(`bench: replay ${k} failed: ${res.status} ${await res.text()}`);
       const msg = (await res.json()) as { usage: Partial<Usage> };
       entries.push({ usage: normaliseUsage(msg.usage as any), summary: rec.summary, ttl1h: false });

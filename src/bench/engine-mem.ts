@@ -19,7 +19,12 @@ async function main(root: string, turns: number): Promise<void> {
       const prompt = Math.ceil(promptChars / 4);
       return {
         text: req.messages[req.messages.length - 1]?.content.startsWith('[relay]') ? `Summary: ${reply}` : reply,
-        usage: { input_tokens: 0, cache_creation_input_tokens: last, cache_read_input_tokens: prompt - last, output_tokens: Math.ceil(reply.length / 4) },
+        usage: {
+          input_tokens: 0,
+          cache_creation_input_tokens: last,
+          cache_read_input_tokens: prompt - last,
+          output_tokens: Math.ceil(reply.length / 4),
+        },
         stopReason: 'end_turn',
         model: req.model,
         requestId: null,

@@ -17,7 +17,9 @@ export const TAG_RE = /#t(\d+)#/;
 export function quickResponder(): NonNullable<FakeApiOptions['respond']> {
   return (req) => {
     if (req.lastUserText.startsWith('[relay]')) {
-      return { text: 'Summary: the sessions reported progress on their tasks; every update was reviewed and acknowledged; no decision is pending.' };
+      return {
+        text: 'Summary: the sessions reported progress on their tasks; every update was reviewed and acknowledged; no decision is pending.',
+      };
     }
     const m = TAG_RE.exec(req.lastUserText);
     return { text: `Reviewed update ${m ? m[1] : ''}. Carry on with the next step and report back when the tests pass.` };

@@ -27,7 +27,11 @@ async function watchIdle(pid: number, seconds: number): Promise<IdleFigures> {
   return { cpuPct: ((c1 - c0) / wall) * 100, rssMiB: memMiB(pid).rss, maxRssMiB: maxRss, seconds: wall };
 }
 
-export async function measureIdle(o: { fakes: Fakes; seconds: number; settleMs?: number }): Promise<{ headless: IdleFigures; tui: IdleFigures }> {
+export async function measureIdle(o: {
+  fakes: Fakes;
+  seconds: number;
+  settleMs?: number;
+}): Promise<{ headless: IdleFigures; tui: IdleFigures }> {
   const sessions = ['s1', 's2', 's3'];
   const hp = makeRoot({ sessions, env: o.fakes.env });
   const tp = makeRoot({ sessions, env: o.fakes.env });
@@ -39,7 +43,9 @@ export async function measureIdle(o: { fakes: Fakes; seconds: number; settleMs?:
     await sleep(o.settleMs ?? 3000);
     log(`idle: watching both for ${o.seconds} s`);
     const [headless, tui] = await Promise.all([watchIdle(child.pid!, o.seconds), watchIdle(tuiPid, o.seconds)]);
-    log(`idle: headless ${headless.cpuPct.toFixed(2)}% ${headless.rssMiB.toFixed(0)} MiB, TUI ${tui.cpuPct.toFixed(2)}% ${tui.rssMiB.toFixed(0)} MiB`);
+    log(
+      `idle: headless ${headless.cpuPct.toFixed(2)}% ${headless.rssMiB.toFixed(0)} MiB, TUI ${tui.cpuPct.toFixed(2)}% ${tui.rssMiB.toFixed(0)} MiB`,
+    );
     return { headless, tui };
   } finally {
     await stopChild(child);

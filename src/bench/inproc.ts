@@ -32,7 +32,12 @@ export interface InprocResult {
   ack: number[];
 }
 
-function once<K extends RelayEventName>(opened: OpenedRelay, name: K, pred: (p: RelayEvents[K]) => boolean, timeoutMs = 15_000): Promise<number> {
+function once<K extends RelayEventName>(
+  opened: OpenedRelay,
+  name: K,
+  pred: (p: RelayEvents[K]) => boolean,
+  timeoutMs = 15_000,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const off = opened.relay.on(name, (p) => {
       if (!pred(p)) return;

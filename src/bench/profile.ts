@@ -15,7 +15,30 @@ interface Node {
 }
 
 const SYNC_DISK = new Set(['fsync', 'fdatasync']);
-const OTHER_FS = new Set(['open', 'close', 'rename', 'link', 'unlink', 'writeString', 'writeBuffer', 'writeBuffers', 'lstat', 'stat', 'fstat', 'readFileUtf8', 'read', 'readdir', 'existsSync', 'access', 'mkdir', 'rmSync', 'openFileHandle', 'writev', 'internalModuleStat', 'realpath']);
+const OTHER_FS = new Set([
+  'open',
+  'close',
+  'rename',
+  'link',
+  'unlink',
+  'writeString',
+  'writeBuffer',
+  'writeBuffers',
+  'lstat',
+  'stat',
+  'fstat',
+  'readFileUtf8',
+  'read',
+  'readdir',
+  'existsSync',
+  'access',
+  'mkdir',
+  'rmSync',
+  'openFileHandle',
+  'writev',
+  'internalModuleStat',
+  'realpath',
+]);
 
 function category(n: Node): string {
   const { functionName: f, url } = n.callFrame;
@@ -26,10 +49,17 @@ function category(n: Node): string {
   if (!url && OTHER_FS.has(f)) return 'other file-system calls';
   if (url.includes('.development.js')) return 'React, development build (NODE_ENV unset)';
   if (url.includes('perf/usertiming') || url.includes('perf_hooks')) return 'performance.measure (React dev-build profiling marks)';
-  if (/\/(ink|string-width|slice-ansi|wrap-ansi|cli-truncate|widest-line|ansi-[a-z-]+|@alcalzone|yoga-layout|chalk|emoji-regex|get-east-asian-width)\//.test(url) || f.startsWith('RegExp: ^\\p{RGI_Emoji}')) return 'Ink rendering (layout, ANSI, string width)';
+  if (
+    /\/(ink|string-width|slice-ansi|wrap-ansi|cli-truncate|widest-line|ansi-[a-z-]+|@alcalzone|yoga-layout|chalk|emoji-regex|get-east-asian-width)\//.test(
+      url,
+    ) ||
+    f.startsWith('RegExp: ^\\p{RGI_Emoji}')
+  )
+    return 'Ink rendering (layout, ANSI, string width)';
   if (url.includes('/react') || url.includes('/scheduler/')) return 'React';
   if (url.includes('@anthropic-ai/sdk')) return 'Anthropic SDK';
-  if (url.includes('undici') || url.includes('internal/webstreams') || url.includes('node:internal/deps')) return 'fetch / web streams (Node internals)';
+  if (url.includes('undici') || url.includes('internal/webstreams') || url.includes('node:internal/deps'))
+    return 'fetch / web streams (Node internals)';
   if (url.includes('/dist/engine/') || url.includes('/dist/adapters/')) return 'relay engine + adapters (JS)';
   if (url.includes('/dist/ui/')) return 'TUI components (src/ui)';
   if (url.includes('/dist/log/') || url.includes('/dist/headless')) return 'logging';
@@ -53,7 +83,9 @@ export function summarizeProfile(file: string, topN = 12): ProfileSummary {
     const c = category(n);
     cats.set(c, (cats.get(c) ?? 0) + us);
     const cf = n.callFrame;
-    const where = cf.url ? ` (${cf.url.replace(/^.*\/(dist|node_modules)\//, '$1/').replace(/^file:\/\//, '')}:${cf.lineNumber + 1})` : ' (native)';
+    const where = cf.url
+      ? ` (${cf.url.replace(/^.*\/(dist|node_modules)\//, '$1/').replace(/^file:\/\//, '')}:${cf.lineNumber + 1})`
+      : ' (native)';
     const key = `${cf.functionName || '(anonymous)'}${where}`;
     fns.set(key, (fns.get(key) ?? 0) + us);
   }

@@ -22,23 +22,62 @@ export function dollarRows(d: DollarsResult, row: Row): string[] {
   const out: string[] = [];
   const [dense, sparse] = [d.scripts.find((s) => s.name === 'dense'), d.scripts.find((s) => s.name === 'sparse')];
   const strategies: Strategy[] = ['system-only', '5m', '1h', 'auto'];
-  const cell = (s: ScriptResult | undefined, st: Strategy) => (s ? `${usd(s.bills[st].perTurnUsd)}${st === 'auto' ? ` (${s.bills.auto.calls1h} of ${s.bills.auto.calls} calls at 1 h)` : ''}` : '—');
+  const cell = (s: ScriptResult | undefined, st: Strategy) =>
+    s ? `${usd(s.bills[st].perTurnUsd)}${st === 'auto' ? ` (${s.bills.auto.calls1h} of ${s.bills.auto.calls} calls at 1 h)` : ''}` : '—';
   for (const st of strategies) {
     out.push(row('8', `dollars per turn, ${LABEL[st]}: dense / sparse script`, `${cell(dense, st)} / ${cell(sparse, st)}`, '—', '—'));
   }
   if (dense) {
-    out.push(row('8', 'dense script: auto / system prompt only', pct(dense.bills.auto.perTurnUsd / dense.bills['system-only'].perTurnUsd), '—', '≤ 35%', dense.bills.auto.perTurnUsd <= 0.35 * dense.bills['system-only'].perTurnUsd, 'dollars per turn, dense: relay-tui ≤ 35% of system-prompt-only caching'));
+    out.push(
+      row(
+        '8',
+        'dense script: auto / system prompt only',
+        pct(dense.bills.auto.perTurnUsd / dense.bills['system-only'].perTurnUsd),
+        '—',
+        '≤ 35%',
+        dense.bills.auto.perTurnUsd <= 0.35 * dense.bills['system-only'].perTurnUsd,
+        'dollars per turn, dense: relay-tui ≤ 35% of system-prompt-only caching',
+      ),
+    );
   }
   if (sparse) {
-    out.push(row('8', 'sparse script: auto / 5 minutes', pct(sparse.autoOver5m), '—', '≤ 60%', sparse.autoOver5m <= 0.6, 'dollars per turn, sparse: auto ≤ 0.6× the 5-minute breakpoint'));
+    out.push(
+      row(
+        '8',
+        'sparse script: auto / 5 minutes',
+        pct(sparse.autoOver5m),
+        '—',
+        '≤ 60%',
+        sparse.autoOver5m <= 0.6,
+        'dollars per turn, sparse: auto ≤ 0.6× the 5-minute breakpoint',
+      ),
+    );
   }
   for (const s of [dense, sparse]) {
     if (!s) continue;
-    out.push(row('8', `${s.name} script: auto / the best fixed choice (${s.bestFixed})`, pct(s.autoOverBest), '—', '≤ 102%', s.autoOverBest <= 1.02, `dollars per turn, ${s.name}: auto ≤ 1.02× the best fixed choice`));
+    out.push(
+      row(
+        '8',
+        `${s.name} script: auto / the best fixed choice (${s.bestFixed})`,
+        pct(s.autoOverBest),
+        '—',
+        '≤ 102%',
+        s.autoOverBest <= 1.02,
+        `dollars per turn, ${s.name}: auto ≤ 1.02× the best fixed choice`,
+      ),
+    );
   }
   if (dense) {
     const b = dense.bills['5m'];
-    out.push(row('8', `dense script, 5 minutes: summarization, ${b.summaries} call${b.summaries === 1 ? '' : 's'}`, `${usd(b.summaryCostUsd)} (${pct(b.summaryCostUsd / b.totalUsd)} of the total)`, '—', '—'));
+    out.push(
+      row(
+        '8',
+        `dense script, 5 minutes: summarization, ${b.summaries} call${b.summaries === 1 ? '' : 's'}`,
+        `${usd(b.summaryCostUsd)} (${pct(b.summaryCostUsd / b.totalUsd)} of the total)`,
+        '—',
+        '—',
+      ),
+    );
   }
   return out;
 }

@@ -68,7 +68,10 @@ async function main(): Promise<number> {
     const results: Results = {
       date,
       machine: m,
-      loadAtEnd: os.loadavg().map((l) => l.toFixed(2)).join(' '),
+      loadAtEnd: os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' '),
       benchSeconds: (now() - t0) / 1000,
       floorUs,
       floorEndUs,

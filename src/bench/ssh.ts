@@ -28,7 +28,11 @@ export interface SshFigures {
   load: string;
 }
 
-function run(args: string[], env: Record<string, string>, input?: string): Promise<{ ms: number; code: number; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+): Promise<{ ms: number; code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const t0 = now();
     const child = spawn(args[0], args.slice(1), { env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
@@ -42,7 +46,14 @@ function run(args: string[], env: Record<string, string>, input?: string): Promi
 }
 
 const stopJson = (n: number) =>
-  JSON.stringify({ session_id: 'bench', transcript_path: '/nonexistent', cwd: '/tmp', hook_event_name: 'Stop', stop_hook_active: false, last_assistant_message: `Step ${n} done; tests pass. #t${n}#` });
+  JSON.stringify({
+    session_id: 'bench',
+    transcript_path: '/nonexistent',
+    cwd: '/tmp',
+    hook_event_name: 'Stop',
+    stop_hook_active: false,
+    last_assistant_message: `Step ${n} done; tests pass. #t${n}#`,
+  });
 
 export async function measureSsh(o: { samples: number }): Promise<SshFigures> {
   let sshd: Sshd | undefined;
@@ -54,39 +65,115 @@ export async function measureSsh(o: { samples: number }): Promise<SshFigures> {
     const p = makeRoot({ sessions: ['bench-1', 'bench-2'], env: fakes.env, config: { hooks: { max_chain: 1_000_000 } } });
     const relay = spawnRelay(['--no-ui', '--root', p.root]);
     relays.push(relay);
-    await until(() => {
-      try {
-        return JSON.parse(fs.readFileSync(p.status, 'utf8')).pid === relay.pid;
-      } catch {
-        return false;
-      }
-    }, 20_000, 'the relay to start');
+    await until(
+      () => {
+        try {
+          return JSON.parse(fs.readFileSync(p.status, 'utf8')).pid === relay.pid;
+        } catch {
+          return false;
+        }
+      },
+      20_000,
+      'the relay to start',
+    );
     const base = childEnv({ RELAY_REMOTE_BIN: `${process.execPath} ${CLI}`, RELAY_SESSION_HOST: 'bench-box' });
     const shared = { ...base, RELAY_SSH: sshd.relaySsh };
     const cold = { ...base, RELAY_SSH: `ssh -F ${sshd.sshConfig} -o ControlPath=none` };
     const target = `relayhost:${p.root}`;
-    const f: SshFigures = { samples: o.samples, sshTrueCold: [], sshTrueShared: [], sendLocal: [], sendCold: [], sendShared: [], hookLocal: [], hookCold: [], hookShared: [], load: '' };
+    const f: SshFigures = {
+      samples: o.samples,
+      sshTrueCold: [],
+      sshTrueShared: [],
+      sendLocal: [],
+      sendCold: [],
+      sendShared: [],
+      hookLocal: [],
+      hookCold: [],
+      hookShared: [],
+      load: '',
+    };
     const check = (r: Awaited<ReturnType<typeof run>>, what: string, re: RegExp) => {
       if (r.code !== 0 || !re.test(r.stdout)) throw new Error(`bench ssh: ${what} failed (exit ${r.code}): ${r.stderr || r.stdout}`);
       return r.ms;
     };
     // One unmeasured call opens the shared connection (it stays, ControlPersist) and warms the caches.
-    check(await run(['ssh', '-F', sshd.sshConfig, '-o', `ControlPath=${sshd.dir}/cm-%C`, '-o', 'ControlMaster=auto', '-o', 'ControlPersist=600', 'relayhost', 'true'], base), 'warm-up', /^/);
-    const ssh = (env: Record<string, string>) => [...env.RELAY_SSH.split(' '), '-o', 'BatchMode=yes', ...(env === shared ? ['-o', 'ControlMaster=auto', '-o', 'ControlPersist=600'] : []), 'relayhost', 'true'];
+    check(
+      await run(
+        [
+          'ssh',
+          '-F',
+          sshd.sshConfig,
+          '-o',
+          `ControlPath=${sshd.dir}/cm-%C`,
+          '-o',
+          'ControlMaster=auto',
+          '-o',
+          'ControlPersist=600',
+          'relayhost',
+          'true',
+        ],
+        base,
+      ),
+      'warm-up',
+      /^/,
+    );
+    const ssh = (env: Record<string, string>) => [
+      ...env.RELAY_SSH.split(' '),
+      '-o',
+      'BatchMode=yes',
+      ...(env === shared ? ['-o', 'ControlMaster=auto', '-o', 'ControlPersist=600'] : []),
+      'relayhost',
+      'true',
+    ];
     let n = 0;
     for (let i = 0; i < o.samples; i++) {
       // Interleaved, so that load from elsewhere falls on every variant alike.
       f.sshTrueCold.push(check(await run(ssh(cold), base), 'ssh true', /^/));
       f.sshTrueShared.push(check(await run(ssh(shared), base), 'ssh true (shared)', /^/));
-      f.sendLocal.push(check(await run([process.execPath, CLI, 'send', '--root', p.root, '--session', 'bench-1', `local ${i}`], base), 'send', /^queue\//));
-      f.sendCold.push(check(await run([process.execPath, CLI, 'send', '--remote', target, '--session', 'bench-1', `cold ${i}`], cold), 'send --remote', /^queue\//));
-      f.sendShared.push(check(await run([process.execPath, CLI, 'send', '--remote', target, '--session', 'bench-1', `shared ${i}`], shared), 'send --remote (shared)', /^queue\//));
+      f.sendLocal.push(
+        check(await run([process.execPath, CLI, 'send', '--root', p.root, '--session', 'bench-1', `local ${i}`], base), 'send', /^queue\//),
+      );
+      f.sendCold.push(
+        check(
+          await run([process.execPath, CLI, 'send', '--remote', target, '--session', 'bench-1', `cold ${i}`], cold),
+          'send --remote',
+          /^queue\//,
+        ),
+      );
+      f.sendShared.push(
+        check(
+          await run([process.execPath, CLI, 'send', '--remote', target, '--session', 'bench-1', `shared ${i}`], shared),
+          'send --remote (shared)',
+          /^queue\//,
+        ),
+      );
       // bench-1's replies pile up in dispatch/; bench-2 is the hook's session, each reply consumed by its hook.
-      f.hookLocal.push(check(await run([process.execPath, CLI, 'hook', 'stop', '--root', p.root, '--session', 'bench-2'], base, stopJson(++n)), 'hook stop', /"decision":"block"/));
-      f.hookCold.push(check(await run([process.execPath, CLI, 'hook', 'stop', '--remote', target, '--session', 'bench-2'], cold, stopJson(++n)), 'hook stop --remote', /"decision":"block"/));
-      f.hookShared.push(check(await run([process.execPath, CLI, 'hook', 'stop', '--remote', target, '--session', 'bench-2'], shared, stopJson(++n)), 'hook stop --remote (shared)', /"decision":"block"/));
+      f.hookLocal.push(
+        check(
+          await run([process.execPath, CLI, 'hook', 'stop', '--root', p.root, '--session', 'bench-2'], base, stopJson(++n)),
+          'hook stop',
+          /"decision":"block"/,
+        ),
+      );
+      f.hookCold.push(
+        check(
+          await run([process.execPath, CLI, 'hook', 'stop', '--remote', target, '--session', 'bench-2'], cold, stopJson(++n)),
+          'hook stop --remote',
+          /"decision":"block"/,
+        ),
+      );
+      f.hookShared.push(
+        check(
+          await run([process.execPath, CLI, 'hook', 'stop', '--remote', target, '--session', 'bench-2'], shared, stopJson(++n)),
+          'hook stop --remote (shared)',
+          /"decision":"block"/,
+        ),
+      );
     }
-    f.load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+    f.load = os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
     return f;
   } finally {
     for (const r of relays) await stopChild(r);

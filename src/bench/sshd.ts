@@ -68,7 +68,11 @@ function keygen(file: string, comment: string): string {
  *   relayhost-down   a port nothing listens on
  * `authorizedKeys` get the keys' public halves (the test chooses which, and how restricted).
  */
-export async function startSshd(o: { keys: string[]; authorized?: (keys: Record<string, ClientKey>) => string[]; base?: string }): Promise<Sshd> {
+export async function startSshd(o: {
+  keys: string[];
+  authorized?: (keys: Record<string, ClientKey>) => string[];
+  base?: string;
+}): Promise<Sshd> {
   const dir = fs.mkdtempSync(path.join(o.base ?? os.tmpdir(), 'relay-sshd-'));
   fs.chmodSync(dir, 0o700);
   let child: ChildProcess | undefined;
@@ -84,7 +88,9 @@ export async function startSshd(o: { keys: string[]; authorized?: (keys: Record<
       keys[name] = { name, file, pub: keygen(file, `relay-test-${name}`) };
     }
     const authorizedFile = path.join(dir, 'authorized_keys');
-    fs.writeFileSync(authorizedFile, (o.authorized ? o.authorized(keys) : Object.values(keys).map((k) => k.pub)).join('\n') + '\n', { mode: 0o600 });
+    fs.writeFileSync(authorizedFile, (o.authorized ? o.authorized(keys) : Object.values(keys).map((k) => k.pub)).join('\n') + '\n', {
+      mode: 0o600,
+    });
     const user = os.userInfo().username;
     const downPort = await freePort();
     let port = 0;
@@ -174,7 +180,10 @@ export async function startSshd(o: { keys: string[]; authorized?: (keys: Record<
         // Masters (ControlPersist) end when the server goes; ask them first so none lingers.
         for (const host of ['relayhost', ...o.keys.map((k) => `relayhost-${k}`)]) {
           try {
-            execFileSync('ssh', ['-F', sshConfig, '-o', `ControlPath=${dir}/cm-%C`, '-O', 'exit', host], { stdio: 'ignore', timeout: 5000 });
+            execFileSync('ssh', ['-F', sshConfig, '-o', `ControlPath=${dir}/cm-%C`, '-O', 'exit', host], {
+              stdio: 'ignore',
+              timeout: 5000,
+            });
           } catch {
             /* no master for that host */
           }

@@ -61,8 +61,19 @@ export async function measureThroughput(o: { envelopes: number; base?: string; p
     log(`throughput${o.profileDir ? ' (profiled)' : ''}${o.base ? ` on ${o.base}` : ''}: ${o.envelopes} turns in ${seconds.toFixed(2)} s`);
     await stopChild(child);
     let profile: string | undefined;
-    if (o.profileDir) profile = fs.readdirSync(o.profileDir).filter((n) => n.endsWith('.cpuprofile')).map((n) => `${o.profileDir}/${n}`)[0];
-    return { envelopes: o.envelopes, seconds, turnsPerS: o.envelopes / seconds, cpuSeconds: cpu, perSecond: perSecond.map((x) => x ?? 0), profile };
+    if (o.profileDir)
+      profile = fs
+        .readdirSync(o.profileDir)
+        .filter((n) => n.endsWith('.cpuprofile'))
+        .map((n) => `${o.profileDir}/${n}`)[0];
+    return {
+      envelopes: o.envelopes,
+      seconds,
+      turnsPerS: o.envelopes / seconds,
+      cpuSeconds: cpu,
+      perSecond: perSecond.map((x) => x ?? 0),
+      profile,
+    };
   } finally {
     consumers.close();
     await stopChild(child);

@@ -6,7 +6,22 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startFakes } from './fakes.js';
 import { HEADER_RE, waitScreen } from './startup.js';
-import { CLI, cleanupAll, cleanupSync, log, makeRoot, memMiB, prose, rng, sleep, startConsumers, killTmuxSession, tempDir, tmux, writeEnvelope } from './util.js';
+import {
+  CLI,
+  cleanupAll,
+  cleanupSync,
+  log,
+  makeRoot,
+  memMiB,
+  prose,
+  rng,
+  sleep,
+  startConsumers,
+  killTmuxSession,
+  tempDir,
+  tmux,
+  writeEnvelope,
+} from './util.js';
 
 function summarize(file: string): Map<string, { count: number; size: number }> {
   const snap = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -31,15 +46,33 @@ function summarize(file: string): Map<string, { count: number; size: number }> {
 }
 
 async function main(): Promise<void> {
-  const marks = process.argv.slice(2).map(Number).filter((x) => x > 0);
+  const marks = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((x) => x > 0);
   if (!marks.length) marks.push(1000, 3000);
   const fakes = await startFakes();
   const dir = tempDir('relay-bench-heap-');
   const sessions = ['s1', 's2', 's3', 's4'];
-  const paths = makeRoot({ base: fs.existsSync('/dev/shm') ? '/dev/shm' : undefined, sessions, env: fakes.env, config: { history: { cap_tokens: 8_000, keep_recent: 10 } } });
+  const paths = makeRoot({
+    base: fs.existsSync('/dev/shm') ? '/dev/shm' : undefined,
+    sessions,
+    env: fakes.env,
+    config: { history: { cap_tokens: 8_000, keep_recent: 10 } },
+  });
   const name = 'tui-heap';
   const memlog = path.join(dir, 'mem.jsonl');
-  await tmux(['new-session', '-d', '-s', name, '-x', '120', '-y', '40', `RELAY_TUI_MEMLOG=${memlog} exec ${process.execPath} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir} ${CLI} --root ${paths.root}`]);
+  await tmux([
+    'new-session',
+    '-d',
+    '-s',
+    name,
+    '-x',
+    '120',
+    '-y',
+    '40',
+    `RELAY_TUI_MEMLOG=${memlog} exec ${process.execPath} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir} ${CLI} --root ${paths.root}`,
+  ]);
   const pid = Number((await tmux(['list-panes', '-t', name, '-F', '#{pane_pid}'])).trim().split('\n')[0]);
 
   const consumers = startConsumers(paths, sessions);
@@ -60,8 +93,17 @@ async function main(): Promise<void> {
       const thread = process.env.HEAP_THREAD ?? 'engine';
       if (thread === 'none') {
         await sleep(5500);
-        const mem = fs.existsSync(memlog) ? fs.readFileSync(memlog, 'utf8').trim().split('\n').slice(-2).map((l) => JSON.parse(l)) : [];
-        log(`at ${consumers.delivered} turns: RSS ${memMiB(pid).rss.toFixed(0)} MiB; ${mem.map((x) => `${x.thread} ${(x.heapUsed / 1e6).toFixed(0)} of ${(x.heapTotal / 1e6).toFixed(0)} MB`).join(', ')}`);
+        const mem = fs.existsSync(memlog)
+          ? fs
+              .readFileSync(memlog, 'utf8')
+              .trim()
+              .split('\n')
+              .slice(-2)
+              .map((l) => JSON.parse(l))
+          : [];
+        log(
+          `at ${consumers.delivered} turns: RSS ${memMiB(pid).rss.toFixed(0)} MiB; ${mem.map((x) => `${x.thread} ${(x.heapUsed / 1e6).toFixed(0)} of ${(x.heapTotal / 1e6).toFixed(0)} MB`).join(', ')}`,
+        );
         continue;
       }
       fs.writeFileSync(`${memlog}.snap-${thread}`, '');
@@ -76,9 +118,20 @@ async function main(): Promise<void> {
         size = fs.statSync(path.join(dir, file)).size;
         await sleep(500);
       }
-      const mem = fs.existsSync(memlog) ? fs.readFileSync(memlog, 'utf8').trim().split('\n').slice(-2).map((l) => JSON.parse(l)) : [];
-      log(`at ${consumers.delivered} turns: heap used ${mem.map((x) => `${x.thread} ${(x.heapUsed / 1e6).toFixed(0)} of ${(x.heapTotal / 1e6).toFixed(0)} MB (external ${(x.external / 1e6).toFixed(0)})`).join(', ')}`);
-      log(`at ${consumers.delivered} turns: RSS ${memMiB(pid).rss.toFixed(0)} MiB, main-thread heap snapshot ${(size / 1e6).toFixed(1)} MB`);
+      const mem = fs.existsSync(memlog)
+        ? fs
+            .readFileSync(memlog, 'utf8')
+            .trim()
+            .split('\n')
+            .slice(-2)
+            .map((l) => JSON.parse(l))
+        : [];
+      log(
+        `at ${consumers.delivered} turns: heap used ${mem.map((x) => `${x.thread} ${(x.heapUsed / 1e6).toFixed(0)} of ${(x.heapTotal / 1e6).toFixed(0)} MB (external ${(x.external / 1e6).toFixed(0)})`).join(', ')}`,
+      );
+      log(
+        `at ${consumers.delivered} turns: RSS ${memMiB(pid).rss.toFixed(0)} MiB, main-thread heap snapshot ${(size / 1e6).toFixed(1)} MB`,
+      );
       if (file) snaps.push(path.join(dir, file));
     }
   } finally {
@@ -89,7 +142,10 @@ async function main(): Promise<void> {
   if (snaps.length >= 2) {
     const a = summarize(snaps[0]);
     const b = summarize(snaps[snaps.length - 1]);
-    const rows = [...b.entries()].map(([k, v]) => ({ k, dc: v.count - (a.get(k)?.count ?? 0), ds: v.size - (a.get(k)?.size ?? 0), size: v.size })).sort((x, y) => y.ds - x.ds).slice(0, 25);
+    const rows = [...b.entries()]
+      .map(([k, v]) => ({ k, dc: v.count - (a.get(k)?.count ?? 0), ds: v.size - (a.get(k)?.size ?? 0), size: v.size }))
+      .sort((x, y) => y.ds - x.ds)
+      .slice(0, 25);
     for (const x of rows) log(`${x.k.padEnd(50)} +${x.dc} objects  +${(x.ds / 1e6).toFixed(2)} MB  (now ${(x.size / 1e6).toFixed(2)} MB)`);
   }
   await fakes.close();

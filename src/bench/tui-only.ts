@@ -28,11 +28,15 @@ async function main(): Promise<void> {
     if (what === 'load' || what === 'all') {
       const floor = await measureEchoFloor(10);
       const l = await measureTuiLoad({ fakes, perS: 100, keystrokes: 20, windowMs: 8000 });
-      log(`echo under ${l.offeredPerS}/s offered (${l.achievedPerS.toFixed(0)} achieved): p50 ${median(l.echoMs).toFixed(1)} / p99 ${pct(l.echoMs, 99).toFixed(1)} ms; floor p50 ${median(floor).toFixed(2)} ms; ${l.framesPerS.toFixed(1)} frames/s`);
+      log(
+        `echo under ${l.offeredPerS}/s offered (${l.achievedPerS.toFixed(0)} achieved): p50 ${median(l.echoMs).toFixed(1)} / p99 ${pct(l.echoMs, 99).toFixed(1)} ms; floor p50 ${median(floor).toFixed(2)} ms; ${l.framesPerS.toFixed(1)} frames/s`,
+      );
     }
     if (what === 'memory' || what === 'all') {
       const m = await measureTuiMemory({ fakes, turns, base: shm(), timeLimitS: 240 });
-      log(`TUI RSS: ${m.rss.map(([n, v]) => `${n}: ${(v * 1.048576).toFixed(0)}`).join(', ')} MB; peak ${(m.hwmMiB * 1.048576).toFixed(0)} MB; ${m.turns} turns in ${m.seconds.toFixed(0)} s`);
+      log(
+        `TUI RSS: ${m.rss.map(([n, v]) => `${n}: ${(v * 1.048576).toFixed(0)}`).join(', ')} MB; peak ${(m.hwmMiB * 1.048576).toFixed(0)} MB; ${m.turns} turns in ${m.seconds.toFixed(0)} s`,
+      );
     }
   } finally {
     await fakes.close();

@@ -80,7 +80,9 @@ class TmuxControl {
   private waiters: Array<{ token: string; resolve: (t: number) => void }> = [];
 
   constructor(session: string) {
-    this.proc = trackChild(spawn('tmux', ['-L', TMUX_SOCKET, '-C', 'attach-session', '-t', session], { stdio: ['pipe', 'pipe', 'ignore'], env: childEnv() }));
+    this.proc = trackChild(
+      spawn('tmux', ['-L', TMUX_SOCKET, '-C', 'attach-session', '-t', session], { stdio: ['pipe', 'pipe', 'ignore'], env: childEnv() }),
+    );
     this.proc.stdout!.setEncoding('latin1');
     this.proc.stdout!.on('data', (chunk: string) => this.onData(chunk));
   }
@@ -131,7 +133,14 @@ class TmuxControl {
 }
 
 /** Feeds envelopes at `perS` (round robin over sessions) while keeping the backlog under `maxBacklog`. */
-function startFeeder(p: RootPaths, sessions: string[], consumers: Consumers, perS: number, maxBacklog: number, limit = Infinity): { written: () => number; stop: () => void } {
+function startFeeder(
+  p: RootPaths,
+  sessions: string[],
+  consumers: Consumers,
+  perS: number,
+  maxBacklog: number,
+  limit = Infinity,
+): { written: () => number; stop: () => void } {
   const r = rng(23);
   let written = 0;
   const t0 = now();
@@ -173,7 +182,13 @@ export async function measureEchoFloor(n: number): Promise<number[]> {
   }
 }
 
-export async function measureTuiLoad(o: { fakes: Fakes; perS: number; keystrokes: number; windowMs: number; base?: string }): Promise<TuiLoadResult> {
+export async function measureTuiLoad(o: {
+  fakes: Fakes;
+  perS: number;
+  keystrokes: number;
+  windowMs: number;
+  base?: string;
+}): Promise<TuiLoadResult> {
   const sessions = ['s1', 's2', 's3', 's4'];
   const paths = makeRoot({ base: o.base, sessions, env: o.fakes.env, config: { history: { cap_tokens: 30_000, keep_recent: 10 } } });
   const name = 'tui-load';
@@ -203,7 +218,12 @@ export async function measureTuiLoad(o: { fakes: Fakes; perS: number; keystrokes
       echoMs,
       echoFloorMs: [],
     };
-    log(`TUI under load: ${r.achievedPerS.toFixed(0)} turns/s achieved, ${r.framesPerS.toFixed(1)} frames/s, echo p50 ${echoMs.slice().sort((a, b) => a - b)[echoMs.length >> 1].toFixed(1)} ms`);
+    log(
+      `TUI under load: ${r.achievedPerS.toFixed(0)} turns/s achieved, ${r.framesPerS.toFixed(1)} frames/s, echo p50 ${echoMs
+        .slice()
+        .sort((a, b) => a - b)
+        [echoMs.length >> 1].toFixed(1)} ms`,
+    );
     return r;
   } finally {
     feeder?.stop();
@@ -258,10 +278,20 @@ export async function measureTuiMemory(o: { fakes: Fakes; turns: number; base?: 
 }
 
 /** The engine alone (dist/bench/engine-mem.js in a child process) through `turns` turns. */
-export async function measureEngineMemory(o: { fakes: Fakes; turns: number; base?: string; timeoutS: number }): Promise<EngineMemoryResult> {
+export async function measureEngineMemory(o: {
+  fakes: Fakes;
+  turns: number;
+  base?: string;
+  timeoutS: number;
+}): Promise<EngineMemoryResult> {
   const sessions = ['s1', 's2', 's3', 's4'];
   const paths = makeRoot({ base: o.base, sessions, env: o.fakes.env, config: { history: { cap_tokens: 8_000, keep_recent: 10 } } });
-  const child = trackChild(spawn(process.execPath, ['--expose-gc', path.join(REPO, 'dist', 'bench', 'engine-mem.js'), paths.root, String(o.turns)], { env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = trackChild(
+    spawn(process.execPath, ['--expose-gc', path.join(REPO, 'dist', 'bench', 'engine-mem.js'), paths.root, String(o.turns)], {
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const rss: Array<[number, number]> = [];
   const heap: Array<[number, number]> = [];
   let err = '';
@@ -293,7 +323,8 @@ export async function measureEngineMemory(o: { fakes: Fakes; turns: number; base
   const seconds = (now() - t0) / 1000;
   if (code !== 0) log(`engine memory: child exited ${code}${err ? `: ${err.trim().split('\n').slice(-3).join(' | ')}` : ''}`);
   const turns = rss.length ? rss[rss.length - 1][0] : 0;
-  log(`engine memory: ${turns} turns in ${seconds.toFixed(1)} s, RSS ${rss.map(([n, v]) => `${n}:${v.toFixed(0)}`).join(' ')} MiB; heap after GC ${heap.map(([n, v]) => `${n}:${v.toFixed(1)}`).join(' ')} MiB`);
+  log(
+    `engine memory: ${turns} turns in ${seconds.toFixed(1)} s, RSS ${rss.map(([n, v]) => `${n}:${v.toFixed(0)}`).join(' ')} MiB; heap after GC ${heap.map(([n, v]) => `${n}:${v.toFixed(1)}`).join(' ')} MiB`,
+  );
   return { turns, seconds, rss, heap };
 }
-

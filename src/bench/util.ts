@@ -85,7 +85,13 @@ export function makeRoot(o: BenchRootOptions): RootPaths {
     ...(o.config ?? {}),
   });
   fs.writeFileSync(paths.config, YAML.stringify(merged));
-  fs.writeFileSync(paths.env, Object.entries(o.env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n', { mode: 0o600 });
+  fs.writeFileSync(
+    paths.env,
+    Object.entries(o.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+    { mode: 0o600 },
+  );
   return paths;
 }
 
@@ -174,7 +180,10 @@ export function startConsumers(p: RootPaths, sessions: string[], onTake?: (sessi
 }
 
 /** Pseudo-prose of about `chars` characters (the fake's tokenizer counts 4 characters a token). */
-const WORDS = 'the relay session test build review change file module error fix commit branch merge pass fail api cache token summary reply queue dispatch config guard budget turn operator refactor parser schema migration deploy lint type check coverage patch release'.split(' ');
+const WORDS =
+  'the relay session test build review change file module error fix commit branch merge pass fail api cache token summary reply queue dispatch config guard budget turn operator refactor parser schema migration deploy lint type check coverage patch release'.split(
+    ' ',
+  );
 export function prose(r: () => number, chars: number): string {
   let s = '';
   while (s.length < chars) s += WORDS[Math.floor(r() * WORDS.length)] + (r() < 0.08 ? '. ' : ' ');
@@ -366,7 +375,17 @@ export function machine(): { nproc: number; cpu: string; node: string; kernel: s
   } catch {
     /* os.cpus() */
   }
-  return { nproc, cpu: model, node: process.version, kernel: `${os.type()} ${os.release()}`, fs: fsOf(os.tmpdir()), load: os.loadavg().map((l) => l.toFixed(2)).join(' ') };
+  return {
+    nproc,
+    cpu: model,
+    node: process.version,
+    kernel: `${os.type()} ${os.release()}`,
+    fs: fsOf(os.tmpdir()),
+    load: os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
+  };
 }
 
 /** The filesystem type holding `dir`, from /proc/mounts (longest mount point that is a prefix). */

@@ -37,15 +37,29 @@ export function costCommand(p: RootPaths, days: number, json: boolean): number {
     if (!all.length) lines.push('no spend recorded yet');
     const today = localDay(Date.now());
     for (const [day, t] of shown) {
-      lines.push(`${day}${day === today ? ' (today)' : ''}  ${usd(t.costUsd)}  ${t.turns} turns  in ${t.input} out ${t.output} cache r ${t.cacheRead} w ${t.cacheWrite}`);
+      lines.push(
+        `${day}${day === today ? ' (today)' : ''}  ${usd(t.costUsd)}  ${t.turns} turns  in ${t.input} out ${t.output} cache r ${t.cacheRead} w ${t.cacheWrite}`,
+      );
       for (const [s, st] of ledger.sessionsOn(day)) lines.push(`    ${s.padEnd(24)} ${usd(st.costUsd)}  ${st.turns} turns`);
       const entries = ledger.priceEntriesOn(day);
-      if (entries.length) lines.push(`    priced at: ${entries.map(([name, e]) => `${name} ${usd(e.costUsd)} (${e.calls} call${e.calls === 1 ? '' : 's'})`).join('; ')}`);
+      if (entries.length)
+        lines.push(
+          `    priced at: ${entries.map(([name, e]) => `${name} ${usd(e.costUsd)} (${e.calls} call${e.calls === 1 ? '' : 's'})`).join('; ')}`,
+        );
     }
     if (all.length) lines.push(`total ${all.length} day(s): ${usd(ledger.total.costUsd)}, ${ledger.total.turns} turns`);
-    if (calls.crashed.calls) lines.push(`  (includes ${usd(calls.crashed.projectedUsd)} for ${calls.crashed.calls} call(s) cut short by a crash, counted at their projected cost)`);
-    if (calls.interrupted.calls) lines.push(`  (includes ${usd(calls.interrupted.projectedUsd)} for ${calls.interrupted.calls} call(s) a shutdown stopped mid-request, counted at their projected cost: the API may have billed them)`);
-    if (calls.in_flight.calls) lines.push(`  in flight now (relay pid ${holder!.pid}): ${calls.in_flight.calls} call(s) reserved at up to ${usd(calls.in_flight.projectedUsd)}, not counted until they settle`);
+    if (calls.crashed.calls)
+      lines.push(
+        `  (includes ${usd(calls.crashed.projectedUsd)} for ${calls.crashed.calls} call(s) cut short by a crash, counted at their projected cost)`,
+      );
+    if (calls.interrupted.calls)
+      lines.push(
+        `  (includes ${usd(calls.interrupted.projectedUsd)} for ${calls.interrupted.calls} call(s) a shutdown stopped mid-request, counted at their projected cost: the API may have billed them)`,
+      );
+    if (calls.in_flight.calls)
+      lines.push(
+        `  in flight now (relay pid ${holder!.pid}): ${calls.in_flight.calls} call(s) reserved at up to ${usd(calls.in_flight.projectedUsd)}, not counted until they settle`,
+      );
     if (calls.released.calls) lines.push(`  ${calls.released.calls} call(s) that never reached the API or were refused: counted at $0`);
     process.stdout.write(lines.join('\n') + '\n');
     return 0;

@@ -60,7 +60,12 @@ function findOurHooks(project: string): { hooks: OurHook[]; problems: Finding[] 
       settings = JSON.parse(fs.readFileSync(file, 'utf8'));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      problems.push(bad(`${file}: ${(err as Error).message}`, 'fix the JSON (Claude Code ignores a file it cannot parse), then relay-tui hook install again'));
+      problems.push(
+        bad(
+          `${file}: ${(err as Error).message}`,
+          'fix the JSON (Claude Code ignores a file it cannot parse), then relay-tui hook install again',
+        ),
+      );
       continue;
     }
     const groups = isObject(settings) && isObject(settings.hooks) ? settings.hooks : {};
@@ -91,7 +96,8 @@ const flag = (words: string[], name: string) => {
 /** The hooks of one project: both there, both pointing at this root, at a relay-tui that exists. */
 export function checkProjectHooks(projectArg: string, root: string, config: Config | undefined): Finding[] {
   const project = path.resolve(projectArg);
-  if (!fs.statSync(project, { throwIfNoEntry: false })?.isDirectory()) return [bad(`project ${project} is not a directory`, 'give --project the Claude Code project folder')];
+  if (!fs.statSync(project, { throwIfNoEntry: false })?.isDirectory())
+    return [bad(`project ${project} is not a directory`, 'give --project the Claude Code project folder')];
   const { hooks, problems } = findOurHooks(project);
   const out = [...problems];
   const install = (session = 'ID') => `relay-tui hook install --session ${session} --project ${project} --root ${root}`;
@@ -109,10 +115,17 @@ export function checkProjectHooks(projectArg: string, root: string, config: Conf
       const where = `project ${project}: the ${event} hook${session ? ` for ${session}` : ''} (${path.relative(project, h.file)})`;
       if (!session) out.push(bad(`${where} has no --session`, install()));
       else if (!hookRoot) out.push(bad(`${where} has no --root: it follows the directory Claude Code runs it in`, install(session)));
-      else if (resolveRoot(path.resolve(hookRoot), {}) !== root) out.push(bad(`${where} points at ${hookRoot}, not at this root ${root}`, install(session)));
-      else if (path.isAbsolute(bin) && !fs.existsSync(bin)) out.push(bad(`${where} runs ${bin}, which does not exist (moved or uninstalled?)`, install(session)));
+      else if (resolveRoot(path.resolve(hookRoot), {}) !== root)
+        out.push(bad(`${where} points at ${hookRoot}, not at this root ${root}`, install(session)));
+      else if (path.isAbsolute(bin) && !fs.existsSync(bin))
+        out.push(bad(`${where} runs ${bin}, which does not exist (moved or uninstalled?)`, install(session)));
       else if (config && !config.sessions.some((s) => s.id === session)) {
-        out.push(warn(`${where} points here, but ${session} is not under sessions: in config.yaml`, `add it (- id: ${session}) so it shows as registered${config.strict_sessions ? ' and is not rejected (strict_sessions: true)' : ''}`));
+        out.push(
+          warn(
+            `${where} points here, but ${session} is not under sessions: in config.yaml`,
+            `add it (- id: ${session}) so it shows as registered${config.strict_sessions ? ' and is not rejected (strict_sessions: true)' : ''}`,
+          ),
+        );
       } else out.push(ok(`${where} points at this root`));
     }
   }
@@ -127,18 +140,40 @@ function cmpVersion(a: string, b: string): number {
 }
 
 /** `claude --version` prints e.g. "2.1.197 (Claude Code)". */
-export async function checkClaudeCode(timeoutMs: number, env: NodeJS.ProcessEnv = process.env, tested: readonly string[] = TESTED_CLAUDE_CODE_VERSIONS): Promise<Finding> {
+export async function checkClaudeCode(
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+  tested: readonly string[] = TESTED_CLAUDE_CODE_VERSIONS,
+): Promise<Finding> {
   const list = tested.join(', ');
   const result = await new Promise<{ out?: string; err?: ExecFileException }>((resolve) => {
-    execFile('claude', ['--version'], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024, env }, (err, stdout) => resolve(err ? { err } : { out: String(stdout) }));
+    execFile('claude', ['--version'], { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024, env }, (err, stdout) =>
+      resolve(err ? { err } : { out: String(stdout) }),
+    );
   });
-  if (result.err?.code === 'ENOENT') return warn('claude (Claude Code) is not on PATH', 'fine if the sessions run on another machine or user; otherwise install Claude Code (npm install -g @anthropic-ai/claude-code)');
-  if (result.err) return warn(`claude --version failed: ${result.err.killed ? `no answer within ${timeoutMs / 1000} s` : result.err.message.split('\n')[0]}`, 'check the Claude Code install (claude doctor)');
+  if (result.err?.code === 'ENOENT')
+    return warn(
+      'claude (Claude Code) is not on PATH',
+      'fine if the sessions run on another machine or user; otherwise install Claude Code (npm install -g @anthropic-ai/claude-code)',
+    );
+  if (result.err)
+    return warn(
+      `claude --version failed: ${result.err.killed ? `no answer within ${timeoutMs / 1000} s` : result.err.message.split('\n')[0]}`,
+      'check the Claude Code install (claude doctor)',
+    );
   const version = result.out!.match(/\d+\.\d+\.\d+/)?.[0];
   if (!version) return warn(`claude --version printed ${JSON.stringify(result.out!.trim().slice(0, 80))}, no version in it`);
   if (tested.includes(version)) return ok(`Claude Code ${version} (the hooks were tested with ${list})`);
   const newest = tested[tested.length - 1];
-  if (cmpVersion(version, tested[0]) < 0) return warn(`Claude Code ${version} is older than the versions the hooks were tested with (${list})`, `update it: claude update (or npm install -g @anthropic-ai/claude-code@${newest})`);
-  if (cmpVersion(version, newest) > 0) return warn(`Claude Code ${version} is newer than the versions the hooks were tested with (${list})`, 'it probably works; if a Stop hook misbehaves, pin a tested one and report it');
+  if (cmpVersion(version, tested[0]) < 0)
+    return warn(
+      `Claude Code ${version} is older than the versions the hooks were tested with (${list})`,
+      `update it: claude update (or npm install -g @anthropic-ai/claude-code@${newest})`,
+    );
+  if (cmpVersion(version, newest) > 0)
+    return warn(
+      `Claude Code ${version} is newer than the versions the hooks were tested with (${list})`,
+      'it probably works; if a Stop hook misbehaves, pin a tested one and report it',
+    );
   return ok(`Claude Code ${version} (between the tested versions ${list})`);
 }

@@ -34,7 +34,10 @@ const REMOTE_BOUND_MS = 95_000;
 function bounded(name: string, ms: number, run: () => Promise<Finding[]>): Promise<Finding[]> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<Finding[]>((resolve) => {
-    timer = setTimeout(() => resolve([bad(`${name}: no answer within ${Math.round(ms / 1000)} s`, 'check the network; run relay-tui doctor again')]), ms);
+    timer = setTimeout(
+      () => resolve([bad(`${name}: no answer within ${Math.round(ms / 1000)} s`, 'check the network; run relay-tui doctor again')]),
+      ms,
+    );
   });
   const done = run().catch((err: unknown) => [bad(`${name}: ${(err as Error)?.message ?? String(err)}`)]);
   return Promise.race([done, late]).finally(() => clearTimeout(timer));
@@ -74,7 +77,11 @@ export async function runDoctor(o: DoctorOptions): Promise<Finding[]> {
     bounded('the Messages API check', bound, () => checkApi(relayEnv, config?.model, timeoutMs, paths.env)),
     bounded('the ntfy check', bound, () => checkNtfy(relayEnv, Math.min(timeoutMs, 5000), paths.env)),
     bounded('claude --version', bound, async () => [await checkClaudeCode(Math.min(timeoutMs, 5000), env)]),
-    remote === undefined ? Promise.resolve([]) : bounded(`the remote check of ${remote}`, REMOTE_BOUND_MS, async () => (await checkRemote(remote, env)).map((l) => ({ level: l.level, text: `remote: ${l.message}`, ...(l.fix ? { fix: l.fix } : {}) }))),
+    remote === undefined
+      ? Promise.resolve([])
+      : bounded(`the remote check of ${remote}`, REMOTE_BOUND_MS, async () =>
+          (await checkRemote(remote, env)).map((l) => ({ level: l.level, text: `remote: ${l.message}`, ...(l.fix ? { fix: l.fix } : {}) })),
+        ),
   ]);
   out.push(...api, ...ntfy, ...checkInotify());
   for (const project of o.projects) out.push(...checkProjectHooks(project, chosen.dir, config));
@@ -89,6 +96,10 @@ export async function doctorCommand(o: DoctorOptions): Promise<number> {
   const fails = findings.filter((f) => f.level === 'fail').length;
   const warns = findings.filter((f) => f.level === 'warn').length;
   const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
-  write(fails ? `\n${plural(fails, 'failure')}, ${plural(warns, 'warning')}: fix the failures before trusting this set-up\n` : `\nno failures${warns ? `, ${plural(warns, 'warning')}` : ''}\n`);
+  write(
+    fails
+      ? `\n${plural(fails, 'failure')}, ${plural(warns, 'warning')}: fix the failures before trusting this set-up\n`
+      : `\nno failures${warns ? `, ${plural(warns, 'warning')}` : ''}\n`,
+  );
   return fails ? 1 : 0;
 }

@@ -98,7 +98,11 @@ export function claimHeld(p: RootPaths, session: string): boolean {
  * Claims the reply in input.txt. Undefined when there is none, or another live hook
  * holds it. A stale claim is dropped and taken over.
  */
-export function claimReply(p: RootPaths, session: string, who: { owner: ProcId; cc?: ProcId; via: ClaimRecord['via'] }): Claimed | undefined {
+export function claimReply(
+  p: RootPaths,
+  session: string,
+  who: { owner: ProcId; cc?: ProcId; via: ClaimRecord['via'] },
+): Claimed | undefined {
   ensureDirs(p, session);
   const input = inputPath(p, session);
   const claim = claimPath(p, session);
@@ -121,7 +125,14 @@ export function claimReply(p: RootPaths, session: string, who: { owner: ProcId; 
       fs.rmSync(claim, { force: true });
       return undefined;
     }
-    const record: ClaimRecord = { nonce: crypto.randomBytes(6).toString('hex'), ino: claimedIno, owner: who.owner, ...(who.cc ? { cc: who.cc } : {}), at: new Date().toISOString(), via: who.via };
+    const record: ClaimRecord = {
+      nonce: crypto.randomBytes(6).toString('hex'),
+      ino: claimedIno,
+      owner: who.owner,
+      ...(who.cc ? { cc: who.cc } : {}),
+      at: new Date().toISOString(),
+      via: who.via,
+    };
     writeAtomic(claimRecordPath(p, session), JSON.stringify(record) + '\n', 0o600);
     return { record, text: fs.readFileSync(claim, 'utf8') };
   }

@@ -8,13 +8,25 @@ import { hookCommand } from './hook.js';
  * it does not know is ignored, so a newer install line cannot break an older checkout.
  */
 export async function runHookCli(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, strict: false, allowPositionals: true, options: { session: { type: 'string' }, root: { type: 'string' }, timeout: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: false,
+    allowPositionals: true,
+    options: { session: { type: 'string' }, root: { type: 'string' }, timeout: { type: 'string' } },
+  });
   const s = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const timeout = s(values.timeout) !== undefined ? Number(values.timeout) : undefined;
   const [sub] = positionals;
   if (!sub || sub === 'install') {
-    process.stderr.write('relay-tui-hook: runs a Claude Code hook (stop, prompt, stop-failure, notify); to install them: relay-tui hook install\n');
+    process.stderr.write(
+      'relay-tui-hook: runs a Claude Code hook (stop, prompt, stop-failure, notify); to install them: relay-tui hook install\n',
+    );
     return 0;
   }
-  return hookCommand([sub], { session: s(values.session), root: s(values.root), timeoutS: timeout !== undefined && Number.isFinite(timeout) && timeout >= 0 ? timeout : undefined, print: false });
+  return hookCommand([sub], {
+    session: s(values.session),
+    root: s(values.root),
+    timeoutS: timeout !== undefined && Number.isFinite(timeout) && timeout >= 0 ? timeout : undefined,
+    print: false,
+  });
 }

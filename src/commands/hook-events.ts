@@ -32,7 +32,18 @@ export async function promptHook(o: HookOptions, _out: HookOutput): Promise<void
     return;
   }
   startNewChain(p, session, 'typed');
-  await tellOperator(p, { at: new Date().toISOString(), kind: 'prompt_typed', session, title: 'prompt typed in Claude Code', message: oneLine(prompt, 200) || '(empty prompt)', priority: 1 }, false);
+  await tellOperator(
+    p,
+    {
+      at: new Date().toISOString(),
+      kind: 'prompt_typed',
+      session,
+      title: 'prompt typed in Claude Code',
+      message: oneLine(prompt, 200) || '(empty prompt)',
+      priority: 1,
+    },
+    false,
+  );
 }
 
 /** What Claude Code's StopFailure `error` values mean to the operator, and how loud to be. */
@@ -58,13 +69,17 @@ export async function stopFailureHook(o: HookOptions, out: HookOutput): Promise<
   const p = openRoot(o.root);
   // A running relay shows the notice and pings it itself; with none, the hook pings.
   const relayUp = !!lockHolder(p.lock);
-  await tellOperator(p, {
-    at: new Date().toISOString(),
-    kind: 'stop_failure',
-    session,
-    title: `stopped: ${f.why}`,
-    message: `Claude Code's turn ended on ${f.why} [${error}]${details ? `: ${oneLine(details, 300)}` : ''}. The session is idle until someone types into it.${last ? ` Its last message: ${oneLine(last, 200)}` : ''}`,
-    priority: f.priority,
-  }, !relayUp);
+  await tellOperator(
+    p,
+    {
+      at: new Date().toISOString(),
+      kind: 'stop_failure',
+      session,
+      title: `stopped: ${f.why}`,
+      message: `Claude Code's turn ended on ${f.why} [${error}]${details ? `: ${oneLine(details, 300)}` : ''}. The session is idle until someone types into it.${last ? ` Its last message: ${oneLine(last, 200)}` : ''}`,
+      priority: f.priority,
+    },
+    !relayUp,
+  );
   out.say(`this turn ended on ${f.why}; the operator was told.`);
 }

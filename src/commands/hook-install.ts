@@ -79,7 +79,14 @@ export function hookSpecs(t: HookTarget): HookSpec[] {
   const mine = (sub: string) => new RegExp(`relay-tui(\\.js)?'?\\s+hook\\s+${sub}(\\s|$)|relay-tui-hook(\\.js)?'?\\s+${sub}(\\s|$)`);
   return [
     { event: 'Stop', command: hookCommandLine('stop', t), timeout: STOP_HOOK_TIMEOUT_S, ours: mine('stop') },
-    { event: 'Stop', command: hookCommandLine('wait', t), timeout: WAITER_TIMEOUT_S, async: true, asyncRewake: true, ours: /relay-tui-hook-wait(\.js)?'?(\s|$)/ },
+    {
+      event: 'Stop',
+      command: hookCommandLine('wait', t),
+      timeout: WAITER_TIMEOUT_S,
+      async: true,
+      asyncRewake: true,
+      ours: /relay-tui-hook-wait(\.js)?'?(\s|$)/,
+    },
     { event: 'UserPromptSubmit', command: hookCommandLine('prompt', t), timeout: SHORT_HOOK_TIMEOUT_S, ours: mine('prompt') },
     { event: 'StopFailure', command: hookCommandLine('stop-failure', t), timeout: SHORT_HOOK_TIMEOUT_S, ours: mine('stop-failure') },
     { event: 'Notification', command: hookCommandLine('notify', t), timeout: SHORT_HOOK_TIMEOUT_S, ours: mine('notify') },
@@ -94,12 +101,16 @@ export function hookSpecs(t: HookTarget): HookSpec[] {
  * reaches the relay the way the install just did, whatever Claude Code's environment.
  */
 export function remoteHookSpecs(o: { bin: string; session: string; target: string; env: Record<string, string> }): HookSpec[] {
-  const vars = Object.entries(o.env).map(([k, v]) => `${k}=${shellQuote(v)} `).join('');
+  const vars = Object.entries(o.env)
+    .map(([k, v]) => `${k}=${shellQuote(v)} `)
+    .join('');
   const tail = `--session ${shellQuote(o.session)} --remote ${shellQuote(o.target)}`;
   // Only the Stop hook and the Notification hook go over ssh (remote-shell allows exactly
   // those): the late-reply waiter, the typed-prompt and StopFailure hooks read the relay's
   // files directly, so a remote session gets its replies at its next Stop, not by rewake.
-  const relayed = hookSpecs({ bin: o.bin, session: o.session, root: '' }).filter((s) => !s.async && (s.event === 'Stop' || s.event === 'Notification'));
+  const relayed = hookSpecs({ bin: o.bin, session: o.session, root: '' }).filter(
+    (s) => !s.async && (s.event === 'Stop' || s.event === 'Notification'),
+  );
   return relayed.map((spec) => ({
     ...spec,
     command: `${vars}node ${shellQuote(o.bin)} hook ${spec.event === 'Stop' ? 'stop' : 'notify'} ${tail}`,
@@ -114,7 +125,11 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
  * mutates `existing`. Throws SettingsError when the file's shape is not one Claude
  * Code would accept, rather than guess.
  */
-export function mergeHookSettings(existing: unknown, specs: HookSpec[], file: string): { settings: Record<string, unknown>; changes: string[] } {
+export function mergeHookSettings(
+  existing: unknown,
+  specs: HookSpec[],
+  file: string,
+): { settings: Record<string, unknown>; changes: string[] } {
   if (existing !== undefined && !isObject(existing)) throw new SettingsError(file, 'expected a JSON object at the top level');
   const settings: Record<string, unknown> = existing === undefined ? {} : structuredClone(existing);
   if (settings.hooks !== undefined && !isObject(settings.hooks)) throw new SettingsError(file, '"hooks" must be an object');
@@ -140,12 +155,22 @@ export function mergeHookSettings(existing: unknown, specs: HookSpec[], file: st
     }
     // A group that held only a removed duplicate would be an empty shell: drop it.
     const kept = duplicates ? list.filter((g) => !isObject(g) || !Array.isArray(g.hooks) || g.hooks.length > 0) : list;
-    const want: Record<string, unknown> = { type: 'command', command: spec.command, timeout: spec.timeout, ...(spec.async ? { async: true } : {}), ...(spec.asyncRewake ? { asyncRewake: true } : {}) };
+    const want: Record<string, unknown> = {
+      type: 'command',
+      command: spec.command,
+      timeout: spec.timeout,
+      ...(spec.async ? { async: true } : {}),
+      ...(spec.asyncRewake ? { asyncRewake: true } : {}),
+    };
     const label = spec.asyncRewake ? `${spec.event} (late-reply waiter)` : spec.event;
     if (!found) {
       kept.push({ hooks: [want] });
       changes.push(`added the ${label} hook`);
-    } else if (Object.entries(want).some(([k, v]) => found![k] !== v) || (!spec.async && 'async' in found) || (!spec.asyncRewake && 'asyncRewake' in found)) {
+    } else if (
+      Object.entries(want).some(([k, v]) => found![k] !== v) ||
+      (!spec.async && 'async' in found) ||
+      (!spec.asyncRewake && 'asyncRewake' in found)
+    ) {
       if (!spec.async) delete found.async;
       if (!spec.asyncRewake) delete found.asyncRewake;
       Object.assign(found, want);
@@ -174,7 +199,10 @@ export interface InstallOptions {
   remote?: { target: string; env: Record<string, string> };
 }
 
-export function installCommand(o: InstallOptions, io: { out: (s: string) => void; err: (s: string) => void } = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): number {
+export function installCommand(
+  o: InstallOptions,
+  io: { out: (s: string) => void; err: (s: string) => void } = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) },
+): number {
   if (!o.session) {
     io.err('relay-tui hook install: needs --session ID (the name this Claude Code session has at the relay)\n');
     return 2;
@@ -206,7 +234,9 @@ export function installCommand(o: InstallOptions, io: { out: (s: string) => void
     try {
       existing = JSON.parse(text);
     } catch (err) {
-      io.err(`relay-tui hook install: ${file} is not valid JSON (${(err as Error).message}); fix it and run this again. Nothing was written.\n`);
+      io.err(
+        `relay-tui hook install: ${file} is not valid JSON (${(err as Error).message}); fix it and run this again. Nothing was written.\n`,
+      );
       return 4;
     }
   }
@@ -224,7 +254,11 @@ export function installCommand(o: InstallOptions, io: { out: (s: string) => void
   const what = merged.changes.join(', ');
   if (o.print) {
     io.out(body);
-    io.err(merged.changes.length ? `relay-tui hook install: would write ${file} (${what}); nothing was written\n` : `relay-tui hook install: ${file} already has these hooks; nothing would change\n`);
+    io.err(
+      merged.changes.length
+        ? `relay-tui hook install: would write ${file} (${what}); nothing was written\n`
+        : `relay-tui hook install: ${file} already has these hooks; nothing would change\n`,
+    );
     return 0;
   }
   if (!merged.changes.length) {
@@ -240,7 +274,9 @@ export function installCommand(o: InstallOptions, io: { out: (s: string) => void
   if (o.remote) {
     /* remote.ts checks the far root over ssh */
   } else if (!fs.existsSync(configFile)) {
-    io.err(`relay-tui hook install: note: ${root} has no config.yaml yet; start the relay there (relay-tui --root ${shellQuote(root)}) or the hook will let every turn end unrelayed\n`);
+    io.err(
+      `relay-tui hook install: note: ${root} has no config.yaml yet; start the relay there (relay-tui --root ${shellQuote(root)}) or the hook will let every turn end unrelayed\n`,
+    );
   } else {
     try {
       const { config } = loadConfig(configFile, { seed: false });

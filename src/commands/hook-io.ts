@@ -121,7 +121,10 @@ export function checkHookSession(id: string): void {
  * cap of consecutive Stop-hook blocks, read from the environment Claude Code gave
  * the hook (past that cap Claude Code drops the reply the hook already consumed).
  */
-export function effectiveMaxChain(configured: number, env: NodeJS.ProcessEnv = process.env): { max: number; cap: number; clamped: boolean } {
+export function effectiveMaxChain(
+  configured: number,
+  env: NodeJS.ProcessEnv = process.env,
+): { max: number; cap: number; clamped: boolean } {
   const cap = stopHookBlockCap(env);
   const max = Math.min(configured, cap - 1);
   return { max: Math.max(0, max), cap, clamped: max < configured };
@@ -146,6 +149,11 @@ export async function tellOperator(p: RootPaths, n: HookNotice, ping = true): Pr
     publisher = null;
   }
   if (!publisher) return;
-  const r = await publisher.publish({ title: `relay-tui: ${n.session}: ${n.title}`, message: n.message, priority: n.priority as 1 | 2 | 3 | 4 | 5, tags: [TAGS[n.kind] ?? 'bell'] });
+  const r = await publisher.publish({
+    title: `relay-tui: ${n.session}: ${n.title}`,
+    message: n.message,
+    priority: n.priority as 1 | 2 | 3 | 4 | 5,
+    tags: [TAGS[n.kind] ?? 'bell'],
+  });
   if (!r.ok) process.stderr.write(`relay-tui hook: ntfy: ${r.error ?? `status ${r.status}`}\n`);
 }

@@ -26,7 +26,14 @@ function statFields(pid: number): string[] | undefined {
     // comm is in parentheses and may hold spaces or parentheses itself: split after the last ')'.
     const close = text.lastIndexOf(')');
     const comm = text.slice(text.indexOf('(') + 1, close);
-    return [String(pid), comm, ...text.slice(close + 2).trim().split(' ')];
+    return [
+      String(pid),
+      comm,
+      ...text
+        .slice(close + 2)
+        .trim()
+        .split(' '),
+    ];
   } catch {
     return undefined;
   }
@@ -83,7 +90,10 @@ export function findClaudeCode(startPid = process.ppid): ProcId | undefined {
 
 export function cmdline(pid: number): string[] {
   try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((s, i, a) => s !== '' || i < a.length - 1);
+    return fs
+      .readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((s, i, a) => s !== '' || i < a.length - 1);
   } catch {
     return [];
   }

@@ -135,7 +135,9 @@ export function lastToolUse(jsonl: string): ToolUse | undefined {
       continue;
     }
     if (e.isSidechain === true || !isAssistant(e) || !Array.isArray(e.message?.content)) continue;
-    const blocks = (e.message!.content as unknown[]).filter((b): b is Block & { name: string } => isBlock(b) && b.type === 'tool_use' && typeof b.name === 'string');
+    const blocks = (e.message!.content as unknown[]).filter(
+      (b): b is Block & { name: string } => isBlock(b) && b.type === 'tool_use' && typeof b.name === 'string',
+    );
     const b = blocks.at(-1);
     if (b) return { name: b.name, input: b.input && typeof b.input === 'object' ? (b.input as Record<string, unknown>) : {} };
   }
@@ -148,7 +150,9 @@ export function lastToolUseFromFile(file: string): ToolUse | undefined {
 
 /** "Bash: npm test", "Edit: src/a.ts": the tool and the one argument a person would want to see. */
 export function describeToolUse(t: ToolUse): string {
-  const arg = ['command', 'file_path', 'notebook_path', 'path', 'url', 'pattern', 'description'].map((k) => t.input[k]).find((v) => typeof v === 'string' && v.trim());
+  const arg = ['command', 'file_path', 'notebook_path', 'path', 'url', 'pattern', 'description']
+    .map((k) => t.input[k])
+    .find((v) => typeof v === 'string' && v.trim());
   if (typeof arg !== 'string') return t.name;
   const one = arg.replace(/\s+/g, ' ').trim();
   return `${t.name}: ${one.length > 160 ? `${one.slice(0, 159)}…` : one}`;
@@ -229,7 +233,10 @@ export function frameReply(reply: string, o: FrameContext): string {
  * with a pointer to the whole reply in state/replies/ (0600, written atomically), cut
  * at a line break where there is one near the limit.
  */
-export function replyReason(reply: string, o: FrameContext & { repliesDir: string; now?: Date; max?: number; prefix?: string }): { reason: string; file?: string } {
+export function replyReason(
+  reply: string,
+  o: FrameContext & { repliesDir: string; now?: Date; max?: number; prefix?: string },
+): { reason: string; file?: string } {
   const max = o.max ?? MAX_REASON_CHARS;
   const prefix = o.prefix ?? '';
   const whole = prefix + frameReply(reply, o);

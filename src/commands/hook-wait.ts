@@ -1,6 +1,15 @@
 import { parseArgs } from 'node:util';
 import type { RootPaths } from '../root.js';
-import { claimHeld, claimReply, hooksDir, releaseClaim, sessionDir, stopHookWaiting, takeHolderLock, waiterLockPath } from './hook-claim.js';
+import {
+  claimHeld,
+  claimReply,
+  hooksDir,
+  releaseClaim,
+  sessionDir,
+  stopHookWaiting,
+  takeHolderLock,
+  waiterLockPath,
+} from './hook-claim.js';
 import { HOOK_SESSION_ID_RE, openRoot, parseInput, readStdin } from './hook-io.js';
 import { cmdline, findClaudeCode, isLive, isPrintModeWithoutStreamInput, procId, type ProcId } from './hook-proc.js';
 import { replyReason } from './hook-text.js';
@@ -48,10 +57,18 @@ export interface WaiterOptions {
 export async function runWaiterCli(argv: string[]): Promise<number> {
   let o: WaiterOptions;
   try {
-    const { values } = parseArgs({ args: argv, strict: false, options: { session: { type: 'string' }, root: { type: 'string' }, timeout: { type: 'string' } } });
+    const { values } = parseArgs({
+      args: argv,
+      strict: false,
+      options: { session: { type: 'string' }, root: { type: 'string' }, timeout: { type: 'string' } },
+    });
     const session = typeof values.session === 'string' ? values.session : '';
     const timeoutS = typeof values.timeout === 'string' ? Number(values.timeout) : undefined;
-    o = { session, root: typeof values.root === 'string' ? values.root : undefined, timeoutS: timeoutS !== undefined && Number.isFinite(timeoutS) && timeoutS > 0 ? timeoutS : undefined };
+    o = {
+      session,
+      root: typeof values.root === 'string' ? values.root : undefined,
+      timeoutS: timeoutS !== undefined && Number.isFinite(timeoutS) && timeoutS > 0 ? timeoutS : undefined,
+    };
   } catch (err) {
     return note(`bad arguments: ${(err as Error).message}`);
   }
@@ -83,13 +100,23 @@ export async function runWaiter(o: WaiterOptions): Promise<number> {
   for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(s, onSignal);
   try {
     const timeoutMs = Math.max(1, (o.timeoutS ?? WAITER_TIMEOUT_S - 60) * 1000);
-    const got = await waitUntil([sessionDir(p, o.session), hooksDir(p)], () => next(p, o.session, me, cc, ac), { timeoutMs, tickMs: LIVENESS_TICK_MS, signal: ac.signal });
+    const got = await waitUntil([sessionDir(p, o.session), hooksDir(p)], () => next(p, o.session, me, cc, ac), {
+      timeoutMs,
+      tickMs: LIVENESS_TICK_MS,
+      signal: ac.signal,
+    });
     if (!got || got === 'gone') return 0;
     if (!isLive(cc)) {
       releaseClaim(p, o.session, got.record.nonce);
       return 0;
     }
-    const { reason } = replyReason(got.text, { session: o.session, root: p.root, repliesDir: p.replies, late: true, prefix: `[relay-tui delivery ${got.record.nonce}] ` });
+    const { reason } = replyReason(got.text, {
+      session: o.session,
+      root: p.root,
+      repliesDir: p.replies,
+      late: true,
+      prefix: `[relay-tui delivery ${got.record.nonce}] `,
+    });
     process.stderr.write(reason + '\n');
     return HANDED_OVER;
   } finally {

@@ -5,7 +5,11 @@ import fs from 'node:fs';
  * `dirs` (fs.watch) and every `tickMs` (for what no watch reports: a process that
  * died, a network filesystem's missed event). Undefined on timeout or abort.
  */
-export function waitUntil<T>(dirs: string[], check: () => T | undefined, o: { timeoutMs: number; tickMs: number; signal?: AbortSignal }): Promise<T | undefined> {
+export function waitUntil<T>(
+  dirs: string[],
+  check: () => T | undefined,
+  o: { timeoutMs: number; tickMs: number; signal?: AbortSignal },
+): Promise<T | undefined> {
   return new Promise((resolve) => {
     let done = false;
     const watchers: fs.FSWatcher[] = [];

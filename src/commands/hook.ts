@@ -5,7 +5,18 @@ import type { RootPaths } from '../root.js';
 import { chainCount, readRecord, readRelayChain, writeRecord } from './hook-chain.js';
 import { ackClaim, claimReply, markStopWaiting, releaseClaim, sessionDir, type Claimed } from './hook-claim.js';
 import { promptHook, stopFailureHook } from './hook-events.js';
-import { checkHookSession, effectiveMaxChain, HOOK_SESSION_ID_RE, HookOutput, loadRootConfig, openRoot, parseInput, readStdin, str, tellOperator } from './hook-io.js';
+import {
+  checkHookSession,
+  effectiveMaxChain,
+  HOOK_SESSION_ID_RE,
+  HookOutput,
+  loadRootConfig,
+  openRoot,
+  parseInput,
+  readStdin,
+  str,
+  tellOperator,
+} from './hook-io.js';
 import { findClaudeCode, isLive, procId, type ProcId } from './hook-proc.js';
 import { describeToolUse, fitEnvelopeContent, lastAssistantTextFromFile, lastToolUseFromFile, replyReason } from './hook-text.js';
 import { waitUntil } from './hook-watch.js';
@@ -97,16 +108,24 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
   if (event && event !== 'Stop') return out.say(`hook stop got a ${event} event; it only handles Stop.`);
 
   const p = openRoot(o.root);
-  if (!lockHolder(p.lock)) return out.say(`no relay is running on ${p.root}; this turn was not sent for review (start it with: relay-tui --no-ui --root ${p.root}).`);
+  if (!lockHolder(p.lock))
+    return out.say(
+      `no relay is running on ${p.root}; this turn was not sent for review (start it with: relay-tui --no-ui --root ${p.root}).`,
+    );
 
   const config = await loadRootConfig(p, out);
   const { enqueueEnvelope } = await import('../session-io.js');
   const chainCap = effectiveMaxChain(config.hooks.max_chain);
-  if (chainCap.clamped) out.say(`hooks.max_chain ${config.hooks.max_chain} is not below Claude Code's cap of ${chainCap.cap} consecutive Stop-hook blocks; using ${chainCap.max}.`);
+  if (chainCap.clamped)
+    out.say(
+      `hooks.max_chain ${config.hooks.max_chain} is not below Claude Code's cap of ${chainCap.cap} consecutive Stop-hook blocks; using ${chainCap.max}.`,
+    );
   const active = input.stop_hook_active === true;
   const rec = readRecord(p, session);
   const relayChain = readRelayChain(p, session);
-  const message = str(input.last_assistant_message)?.trim() || (str(input.transcript_path) ? lastAssistantTextFromFile(str(input.transcript_path)!) : undefined);
+  const message =
+    str(input.last_assistant_message)?.trim() ||
+    (str(input.transcript_path) ? lastAssistantTextFromFile(str(input.transcript_path)!) : undefined);
 
   // A turn the background waiter started goes on counting, though Claude Code reports it as not hook-continued.
   const chained = active || rec.last_prompt === 'wake';
@@ -114,7 +133,19 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
     // This turn began with the human's own prompt: count hook turns from here.
     if (rec.chain_base !== relayChain) writeRecord(p, session, { ...rec, chain_base: relayChain });
     // Without the UserPromptSubmit hook (an older install) this is where a typed prompt shows.
-    if (rec.last_prompt === undefined) await tellOperator(p, { at: new Date().toISOString(), kind: 'prompt_typed', session, title: 'prompt typed in Claude Code', message: 'a turn the user started ended (seen by the Stop hook)', priority: 1 }, false);
+    if (rec.last_prompt === undefined)
+      await tellOperator(
+        p,
+        {
+          at: new Date().toISOString(),
+          kind: 'prompt_typed',
+          session,
+          title: 'prompt typed in Claude Code',
+          message: 'a turn the user started ended (seen by the Stop hook)',
+          priority: 1,
+        },
+        false,
+      );
   } else {
     const { count, base } = chainCount(relayChain, rec.chain_base);
     if (base !== rec.chain_base) writeRecord(p, session, { ...rec, chain_base: base });
@@ -154,7 +185,11 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
     sendError = err;
   }
   if (earlier) {
-    out.say(sendError ? `this message could not be sent for review: ${(sendError as Error).message}.` : 'This message went for review too; that reply comes when it is ready.');
+    out.say(
+      sendError
+        ? `this message could not be sent for review: ${(sendError as Error).message}.`
+        : 'This message went for review too; that reply comes when it is ready.',
+    );
     return deliver(p, session, out, [earlier], true);
   }
   if (sendError) throw sendError;
@@ -169,10 +204,16 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
   }
   const where = `dispatch/${session}/input.txt`;
   if (!outcome.claimed) {
-    if (outcome.why === 'relay-down') out.say(`the relay on ${p.root} stopped while this session waited; letting Claude Code stop. The message stays queued; its reply waits in ${where}.`);
+    if (outcome.why === 'relay-down')
+      out.say(
+        `the relay on ${p.root} stopped while this session waited; letting Claude Code stop. The message stays queued; its reply waits in ${where}.`,
+      );
     else if (outcome.why === 'claude-gone') out.say('Claude Code went away while the hook waited; the reply stays for the next session.');
     else if (outcome.why === 'signal') out.say(`interrupted; the reply will wait in ${where}.`);
-    else out.say(`no review within ${timeoutS} s; letting Claude Code stop. The reply will wake this session when it comes (or: relay-tui recv --session ${session}).`);
+    else
+      out.say(
+        `no review within ${timeoutS} s; letting Claude Code stop. The reply will wake this session when it comes (or: relay-tui recv --session ${session}).`,
+      );
   }
   if (outcome.claimed) deliver(p, session, out, [outcome.claimed]);
 }
@@ -186,7 +227,11 @@ function deliver(p: RootPaths, session: string, out: HookOutput, claims: Claimed
   const { reason, file } = replyReason(reply, { session, root: p.root, repliesDir: p.replies, late });
   out.set({ decision: 'block', reason });
   const what = late ? 'an earlier reply from the reviewer relay was waiting' : 'the reviewer relay replied';
-  out.say(file ? `${what} (${reply.length} characters, in full in ${file}); Claude Code continues with it.` : `${what}; Claude Code continues with it.`);
+  out.say(
+    file
+      ? `${what} (${reply.length} characters, in full in ${file}); Claude Code continues with it.`
+      : `${what}; Claude Code continues with it.`,
+  );
   const ok = out.flush();
   for (const c of claims) (ok ? ackClaim : releaseClaim)(p, session, c.record.nonce);
 }
@@ -196,7 +241,13 @@ function deliver(p: RootPaths, session: string, out: HookOutput, claims: Claimed
  * RELAY_DOWN_GRACE_MS (a restart within the grace is fine), when Claude Code died
  * (the hook outlived it: the reply must stay for whoever comes next), or on a signal.
  */
-async function waitForReview(p: RootPaths, session: string, timeoutMs: number, who: Parameters<typeof claimReply>[2], cc: ProcId | undefined): Promise<{ claimed?: Claimed; why?: 'timeout' | 'relay-down' | 'signal' | 'claude-gone' }> {
+async function waitForReview(
+  p: RootPaths,
+  session: string,
+  timeoutMs: number,
+  who: Parameters<typeof claimReply>[2],
+  cc: ProcId | undefined,
+): Promise<{ claimed?: Claimed; why?: 'timeout' | 'relay-down' | 'signal' | 'claude-gone' }> {
   const ac = new AbortController();
   let why: 'relay-down' | 'signal' | 'claude-gone' | undefined;
   let downSince: number | undefined;
@@ -224,7 +275,11 @@ async function waitForReview(p: RootPaths, session: string, timeoutMs: number, w
   process.once('SIGHUP', onSignal);
   try {
     fs.mkdirSync(sessionDir(p, session), { recursive: true });
-    const claimed = await waitUntil([sessionDir(p, session)], () => (cc && !isLive(cc) ? undefined : claimReply(p, session, who)), { timeoutMs, tickMs: 5000, signal: ac.signal });
+    const claimed = await waitUntil([sessionDir(p, session)], () => (cc && !isLive(cc) ? undefined : claimReply(p, session, who)), {
+      timeoutMs,
+      tickMs: 5000,
+      signal: ac.signal,
+    });
     return claimed ? { claimed } : { why: why ?? 'timeout' };
   } finally {
     clearInterval(check);
@@ -243,7 +298,8 @@ async function notifyHook(o: HookOptions, out: HookOutput): Promise<void> {
   if (!input) return out.say('no Notification-hook JSON on stdin.');
   let message = str(input.message)?.trim();
   if (!message) return out.say('the notification had no message.');
-  const session = o.session && HOOK_SESSION_ID_RE.test(o.session) ? o.session : path.basename(str(input.cwd) ?? process.cwd()) || 'claude-code';
+  const session =
+    o.session && HOOK_SESSION_ID_RE.test(o.session) ? o.session : path.basename(str(input.cwd) ?? process.cwd()) || 'claude-code';
   const type = str(input.notification_type);
   // Not something waiting on the operator.
   if (type === 'auth_success') return;

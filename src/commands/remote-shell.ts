@@ -53,7 +53,8 @@ function resolveFar(p: string, home: string): string {
  * to; a --root in the request must name the same directory.
  */
 export function allowRequest(original: string | undefined, root: string, home = os.homedir(), o: { noSay?: boolean } = {}): Allowed {
-  if (original === undefined || !original.trim()) throw new Refused(`this key runs only relay-tui's session commands (${ALLOWED}) on ${root}: no shell`);
+  if (original === undefined || !original.trim())
+    throw new Refused(`this key runs only relay-tui's session commands (${ALLOWED}) on ${root}: no shell`);
   let words: string[];
   try {
     words = splitShellWords(original, { home: null });
@@ -83,10 +84,18 @@ export function allowRequest(original: string | undefined, root: string, home = 
   }
   const name = args[0] === 'hook' ? `hook ${args[1] ?? ''}` : (args[0] ?? '');
   const rule = RULES[name];
-  if (!rule || (o.noSay && name === 'say')) throw new Refused(`relay-tui ${name.trim() || '(nothing)'} is not allowed with this key (allowed: ${o.noSay ? ALLOWED.replace('say, ', '') : ALLOWED})`);
+  if (!rule || (o.noSay && name === 'say'))
+    throw new Refused(
+      `relay-tui ${name.trim() || '(nothing)'} is not allowed with this key (allowed: ${o.noSay ? ALLOWED.replace('say, ', '') : ALLOWED})`,
+    );
   let parsed;
   try {
-    parsed = parseArgs({ args: args.slice(name.split(' ').length), options: { ...rule.options, root: { type: 'string' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: args.slice(name.split(' ').length),
+      options: { ...rule.options, root: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     throw new Refused(`${name}: ${(err as Error).message}`);
   }
@@ -117,7 +126,13 @@ function rootProblem(root: string): string | undefined {
   return undefined;
 }
 
-export async function remoteShell(o: { root?: string; noSay?: boolean; extra: string[]; env: NodeJS.ProcessEnv; io: RemoteIo }): Promise<number> {
+export async function remoteShell(o: {
+  root?: string;
+  noSay?: boolean;
+  extra: string[];
+  env: NodeJS.ProcessEnv;
+  io: RemoteIo;
+}): Promise<number> {
   const say = (s: string) => o.io.err(`relay-tui remote-shell: ${s}\n`);
   if (!o.root || o.extra.length) {
     say('usage: relay-tui remote-shell --root DIR [--no-say] (as the command="..." of an authorized_keys line)');

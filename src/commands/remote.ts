@@ -103,7 +103,9 @@ export async function remoteEntry(argv: string[], env: NodeJS.ProcessEnv = proce
   const remoteable = ['send', 'recv', 'say', 'status'].includes(command ?? '') || ['stop', 'notify', 'install'].includes(hookSub ?? '');
   if (!remoteable) {
     if (!flagged) return undefined;
-    io.err(`relay-tui: --remote is for send, recv, say, status and hook stop|notify|install${command ? `, not ${command}${sub && command === 'hook' ? ` ${sub}` : ''}` : ''} (the relay itself runs on its own host)\n`);
+    io.err(
+      `relay-tui: --remote is for send, recv, say, status and hook stop|notify|install${command ? `, not ${command}${sub && command === 'hook' ? ` ${sub}` : ''}` : ''} (the relay itself runs on its own host)\n`,
+    );
     return 2;
   }
   if (values.help) {
@@ -115,7 +117,8 @@ export async function remoteEntry(argv: string[], env: NodeJS.ProcessEnv = proce
   try {
     target = parseTarget(spec, values.remote !== undefined ? '--remote' : 'RELAY_REMOTE');
     if (values.root !== undefined) {
-      if (target.root !== undefined && target.root !== values.root) throw new RemoteUsage(`--root ${values.root} and the root in ${formatTarget(target)} differ: give it once`);
+      if (target.root !== undefined && target.root !== values.root)
+        throw new RemoteUsage(`--root ${values.root} and the root in ${formatTarget(target)} differ: give it once`);
       target = { ...target, root: values.root };
     }
     if (hookSub === 'install') return await installRemote(target, values, env, io);
@@ -123,12 +126,23 @@ export async function remoteEntry(argv: string[], env: NodeJS.ProcessEnv = proce
     if (far.guarded) {
       // Framed and held open (remote-guard.ts): the far hook ends when this side does.
       const { frame } = await import('./remote-guard.js');
-      return await runRemote({ target, argv: far.argv, stdinText: frame(await readAllStdin()), holdStdin: true, readsStdin: false, hook: true, env, io });
+      return await runRemote({
+        target,
+        argv: far.argv,
+        stdinText: frame(await readAllStdin()),
+        holdStdin: true,
+        readsStdin: false,
+        hook: true,
+        env,
+        io,
+      });
     }
     return await runRemote({ target, argv: far.argv, stdinText: far.stdinText, readsStdin: far.readsStdin, hook: isHook, env, io });
   } catch (err) {
     if (err instanceof RemoteSpecError || err instanceof RemoteUsage) {
-      io.err(isHook ? `relay-tui hook: ${err.message}; letting Claude Code go on (this turn is not relayed)\n` : `relay-tui: ${err.message}\n`);
+      io.err(
+        isHook ? `relay-tui hook: ${err.message}; letting Claude Code go on (this turn is not relayed)\n` : `relay-tui: ${err.message}\n`,
+      );
       return isHook ? 0 : 2;
     }
     throw err;
@@ -138,7 +152,13 @@ export async function remoteEntry(argv: string[], env: NodeJS.ProcessEnv = proce
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
 
 /** The far side's argv, rebuilt from what was parsed here (nothing passes through unread). */
-function farArgv(command: string, hookSub: string | undefined, hookExtra: string[], v: Values, text: string[]): { argv: string[]; stdinText?: string; readsStdin: boolean; guarded?: boolean } {
+function farArgv(
+  command: string,
+  hookSub: string | undefined,
+  hookExtra: string[],
+  v: Values,
+  text: string[],
+): { argv: string[]; stdinText?: string; readsStdin: boolean; guarded?: boolean } {
   const opt = (name: 'session' | 'timeout') => (v[name] !== undefined ? [`--${name}`, v[name] as string] : []);
   const flag = (name: 'wait' | 'json') => (v[name] ? [`--${name}`] : []);
   if (v.project !== undefined || v.print) throw new RemoteUsage('--project and --print are for hook install');
@@ -147,7 +167,11 @@ function farArgv(command: string, hookSub: string | undefined, hookExtra: string
       if (text.length > 1 && text.includes('-')) throw new RemoteUsage('send takes TEXT or - (stdin), not both');
       // The text travels on stdin: no quoting through the far shell, no length limit of a command line.
       const joined = text.join(' ');
-      return { argv: ['send', ...opt('session'), '-'], stdinText: text.length && joined !== '-' ? joined : undefined, readsStdin: !text.length || joined === '-' };
+      return {
+        argv: ['send', ...opt('session'), '-'],
+        stdinText: text.length && joined !== '-' ? joined : undefined,
+        readsStdin: !text.length || joined === '-',
+      };
     }
     case 'recv':
       return { argv: ['recv', ...opt('session'), ...flag('wait'), ...opt('timeout')], readsStdin: false };
@@ -158,7 +182,8 @@ function farArgv(command: string, hookSub: string | undefined, hookExtra: string
     default:
       if (hookExtra.length) throw new RemoteUsage(`hook ${hookSub}: unexpected argument ${hookExtra[0]}`);
       // The Stop hook waits for a reply: it runs under remote-guard, which ends it if this side goes away.
-      if (hookSub === 'stop') return { argv: ['remote-guard', 'hook', 'stop', ...opt('session'), ...opt('timeout')], readsStdin: true, guarded: true };
+      if (hookSub === 'stop')
+        return { argv: ['remote-guard', 'hook', 'stop', ...opt('session'), ...opt('timeout')], readsStdin: true, guarded: true };
       return { argv: ['hook', hookSub!, ...opt('session')], readsStdin: true };
   }
 }
@@ -190,10 +215,19 @@ export interface SshResult {
 const STDERR_KEEP = 256 * 1024;
 
 /** Spawns ssh for a plan. stdout goes to the caller's stdout unless `capture`; stderr is always read back. */
-export function spawnSsh(plan: SshPlan, o: { stdin: 'inherit' | 'ignore' | string; holdStdin?: boolean; capture?: boolean; timeoutMs?: number; onSignal?: boolean }): Promise<SshResult & { signalled?: boolean }> {
+export function spawnSsh(
+  plan: SshPlan,
+  o: { stdin: 'inherit' | 'ignore' | string; holdStdin?: boolean; capture?: boolean; timeoutMs?: number; onSignal?: boolean },
+): Promise<SshResult & { signalled?: boolean }> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(plan.file, plan.args, { stdio: [typeof o.stdin === 'string' && o.stdin !== 'inherit' && o.stdin !== 'ignore' ? 'pipe' : o.stdin, o.capture ? 'pipe' : 'inherit', 'pipe'] });
+    const child = spawn(plan.file, plan.args, {
+      stdio: [
+        typeof o.stdin === 'string' && o.stdin !== 'inherit' && o.stdin !== 'ignore' ? 'pipe' : o.stdin,
+        o.capture ? 'pipe' : 'inherit',
+        'pipe',
+      ],
+    });
     let stderr = '';
     let stdout = '';
     let settled = false;
@@ -258,12 +292,16 @@ export async function runRemote(r: RunRemote): Promise<number> {
   const plan = planFor(r.target, r.argv, r.env, !r.readsStdin && r.stdinText === undefined);
   const res = await spawnSsh(plan, { stdin: r.stdinText ?? (r.readsStdin ? 'inherit' : 'ignore'), holdStdin: r.holdStdin, onSignal: true });
   if (res.signalled && r.hook) {
-    r.io.err(`relay-tui hook: interrupted; the far hook on ${formatTarget(r.target)} stops too, and a reply that comes later waits in dispatch/ there\n`);
+    r.io.err(
+      `relay-tui hook: interrupted; the far hook on ${formatTarget(r.target)} stops too, and a reply that comes later waits in dispatch/ there\n`,
+    );
     return 0;
   }
   const failure = localSpawnFailure(res, plan) ?? classifyFailure(res.code, res.stderr, r.target);
   if (failure) {
-    r.io.err(r.hook ? `relay-tui hook: ${failure.line}; letting Claude Code go on (this turn is not relayed)\n` : `relay-tui: ${failure.line}\n`);
+    r.io.err(
+      r.hook ? `relay-tui hook: ${failure.line}; letting Claude Code go on (this turn is not relayed)\n` : `relay-tui: ${failure.line}\n`,
+    );
     return r.hook ? 0 : res.code;
   }
   if (res.stderr) r.io.err(res.stderr.endsWith('\n') ? res.stderr : `${res.stderr}\n`);
@@ -291,7 +329,11 @@ function localVersion(): string | undefined {
  * options): ssh reaches the host without a prompt, relay-tui runs there, ROOT is a
  * relay root, a relay is running on it, and connections can be shared. For `doctor`.
  */
-export async function checkRemote(spec: string | RemoteTarget, env: NodeJS.ProcessEnv = process.env, o: { version?: boolean } = {}): Promise<CheckLine[]> {
+export async function checkRemote(
+  spec: string | RemoteTarget,
+  env: NodeJS.ProcessEnv = process.env,
+  o: { version?: boolean } = {},
+): Promise<CheckLine[]> {
   const lines: CheckLine[] = [];
   let target: RemoteTarget;
   try {
@@ -325,15 +367,29 @@ export async function checkRemote(spec: string | RemoteTarget, env: NodeJS.Proce
   if (version?.res) {
     const farVersion = version.res.stdout.trim();
     const mine = localVersion();
-    const there = version.res.code === 0 ? `relay-tui ${farVersion || '?'} there` : 'relay-tui there does not answer --version (a command=-restricted key?)';
+    const there =
+      version.res.code === 0
+        ? `relay-tui ${farVersion || '?'} there`
+        : 'relay-tui there does not answer --version (a command=-restricted key?)';
     lines.push({ level: 'ok', message: `ssh reaches ${target.host} with no prompt (${Math.round(version.res.ms)} ms); ${there}` });
     if (mine && /^\d+\.\d+/.test(farVersion) && farVersion !== mine) {
-      lines.push({ level: 'warn', message: `relay-tui ${farVersion} on ${target.host}, ${mine} here`, fix: 'install the same version on both machines' });
+      lines.push({
+        level: 'warn',
+        message: `relay-tui ${farVersion} on ${target.host}, ${mine} here`,
+        fix: 'install the same version on both machines',
+      });
     }
   }
   const status = await run(['status', '--json']);
   if (status.failure) {
-    lines.push({ level: 'fail', message: status.failure.line, fix: status.failure.kind === 'not-root' ? `start the relay on ${target.host}: relay-tui --no-ui --root ${target.root ?? 'DIR'}` : undefined });
+    lines.push({
+      level: 'fail',
+      message: status.failure.line,
+      fix:
+        status.failure.kind === 'not-root'
+          ? `start the relay on ${target.host}: relay-tui --no-ui --root ${target.root ?? 'DIR'}`
+          : undefined,
+    });
   } else {
     let s: { running?: boolean; pid?: number; state?: string } | undefined;
     try {
@@ -341,25 +397,44 @@ export async function checkRemote(spec: string | RemoteTarget, env: NodeJS.Proce
     } catch {
       s = undefined;
     }
-    if (!s) lines.push({ level: 'fail', message: `status on ${name} did not answer with JSON (exit ${status.res!.code}): ${status.res!.stderr.trim().split('\n')[0] ?? ''}` });
+    if (!s)
+      lines.push({
+        level: 'fail',
+        message: `status on ${name} did not answer with JSON (exit ${status.res!.code}): ${status.res!.stderr.trim().split('\n')[0] ?? ''}`,
+      });
     else if (s.running) lines.push({ level: 'ok', message: `relay running on ${name} (pid ${s.pid}, ${s.state})` });
-    else lines.push({ level: 'warn', message: `no relay running on ${name}: hooks will let each turn end unrelayed`, fix: `start it there: relay-tui --no-ui${target.root ? ` --root ${target.root}` : ''}` });
+    else
+      lines.push({
+        level: 'warn',
+        message: `no relay running on ${name}: hooks will let each turn end unrelayed`,
+        fix: `start it there: relay-tui --no-ui${target.root ? ` --root ${target.root}` : ''}`,
+      });
   }
   const dir = controlDir(env);
   if (dir === 'given') lines.push({ level: 'ok', message: `ssh connection sharing as RELAY_SSH sets it (${env.RELAY_SSH})` });
   else if (dir) lines.push({ level: 'ok', message: `ssh connections are shared (ControlMaster; sockets in ${dir})` });
-  else lines.push({ level: 'warn', message: 'no private, short directory for ssh control sockets: every hook call opens a new connection', fix: 'set XDG_RUNTIME_DIR, or create ~/.ssh with mode 700' });
+  else
+    lines.push({
+      level: 'warn',
+      message: 'no private, short directory for ssh control sockets: every hook call opens a new connection',
+      fix: 'set XDG_RUNTIME_DIR, or create ~/.ssh with mode 700',
+    });
   return lines;
 }
 
 async function installRemote(target: RemoteTarget, v: Values, env: NodeJS.ProcessEnv, io: RemoteIo): Promise<number> {
   if (!target.root || !target.root.startsWith('/')) {
-    throw new RemoteUsage(`hook install --remote needs the relay root's absolute path on ${target.host}: --remote ${formatTarget({ ...target, root: '/ABSOLUTE/PATH' })} (a hook must not depend on the far side's current directory)`);
+    throw new RemoteUsage(
+      `hook install --remote needs the relay root's absolute path on ${target.host}: --remote ${formatTarget({ ...target, root: '/ABSOLUTE/PATH' })} (a hook must not depend on the far side's current directory)`,
+    );
   }
   const { installCommand } = await import('./hook-install.js');
   const carried: Record<string, string> = {};
   for (const k of ['RELAY_SSH', 'RELAY_REMOTE_BIN', 'RELAY_SESSION_HOST'] as const) if (env[k]) carried[k] = env[k]!;
-  const code = installCommand({ session: v.session, project: v.project, print: !!v.print, remote: { target: formatTarget(target), env: carried } }, io);
+  const code = installCommand(
+    { session: v.session, project: v.project, print: !!v.print, remote: { target: formatTarget(target), env: carried } },
+    io,
+  );
   if (code !== 0 || v.print) return code;
   for (const l of await checkRemote(target, env, { version: false })) {
     if (l.level !== 'ok') io.err(`relay-tui hook install: note: ${l.message}${l.fix ? ` (${l.fix})` : ''}\n`);

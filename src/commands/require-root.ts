@@ -35,7 +35,9 @@ export class NotARootError extends Error {
     readonly why: string,
   ) {
     const from = chosen.source === 'the current directory' ? 'the current directory; no --root or $RELAY_ROOT given' : chosen.source;
-    super(`not a relay root: ${chosen.dir} (from ${from}): ${why}; start the relay there once (relay-tui --no-ui --root ${chosen.dir}) or give the right --root`);
+    super(
+      `not a relay root: ${chosen.dir} (from ${from}): ${why}; start the relay there once (relay-tui --no-ui --root ${chosen.dir}) or give the right --root`,
+    );
   }
 }
 

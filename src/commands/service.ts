@@ -38,7 +38,12 @@ export function systemdWord(s: string): string {
 
 /** A unit name per root: the folder's name, and a short hash of its path so two "relay" folders differ. */
 export function unitName(root: string): string {
-  const base = path.basename(root).replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'root';
+  const base =
+    path
+      .basename(root)
+      .replace(/[^A-Za-z0-9_.-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'root';
   const hash = crypto.createHash('sha256').update(root).digest('hex').slice(0, 6);
   return `relay-tui-${base}-${hash}.service`;
 }
@@ -106,7 +111,8 @@ export function envFileHazards(text: string): string[] {
     if (!m) return;
     if (m[1]) out.push(`line ${i + 1}: "export ${m[2]}=": systemd does not take "export"; write ${m[2]}=...`);
     const v = m[3];
-    if (!/^["']/.test(v) && /(^|\s)#/.test(v)) out.push(`line ${i + 1}: ${m[2]} has a # comment after it: systemd keeps it as part of the value; put the comment on its own line`);
+    if (!/^["']/.test(v) && /(^|\s)#/.test(v))
+      out.push(`line ${i + 1}: ${m[2]} has a # comment after it: systemd keeps it as part of the value; put the comment on its own line`);
   });
   return out;
 }
@@ -149,7 +155,12 @@ export function serviceInstallCommand(o: ServiceOptions): number {
     writeAtomic(file, unit, 0o644);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const hint = code === 'EACCES' || code === 'EPERM' ? (o.user ? '' : '; a system unit needs root: sudo relay-tui service install, or use --user') : '';
+    const hint =
+      code === 'EACCES' || code === 'EPERM'
+        ? o.user
+          ? ''
+          : '; a system unit needs root: sudo relay-tui service install, or use --user'
+        : '';
     err(`relay-tui service: cannot write ${file}: ${code ?? (e as Error).message}${hint}\n`);
     return 1;
   }

@@ -65,12 +65,19 @@ export function statusCommand(p: RootPaths, json: boolean): number {
   const out: string[] = [];
   out.push(holder ? `relay running (pid ${holder.pid}) on ${p.root}` : `relay NOT running on ${p.root} (last status ${status.updated_at})`);
   out.push(stateLine(status));
-  if (status.retry) out.push(`retrying the API call: attempt ${status.retry.attempt} of ${status.retry.of} failed (${oneLine(status.retry.message)}); next try at ${clock(status.retry.next_at)}`);
+  if (status.retry)
+    out.push(
+      `retrying the API call: attempt ${status.retry.attempt} of ${status.retry.of} failed (${oneLine(status.retry.message)}); next try at ${clock(status.retry.next_at)}`,
+    );
   // While a retry is shown its message is the last error; otherwise the last error stands alone.
   if (status.last_error && status.last_error !== status.retry?.message) out.push(`last error: ${oneLine(status.last_error)}`);
   if (status.held) out.push(`held reply for ${status.held.session}: ${status.held.text.replace(/\s+/g, ' ').slice(0, 200)}`);
-  out.push(`model ${status.model}, queue ${status.queue_depth}, rejected ${status.rejected_count}, history ${status.history_turns} turns / ${status.history_tokens} tokens`);
-  out.push(`cost: today ${money(status.today_cost_usd)} of ${money(status.budget_usd_per_day)}, total ${money(status.total_cost_usd)}; tokens in ${status.total_input_tokens}, out ${status.total_output_tokens}, cache read ${status.total_cache_read_tokens}, write ${status.total_cache_write_tokens}`);
+  out.push(
+    `model ${status.model}, queue ${status.queue_depth}, rejected ${status.rejected_count}, history ${status.history_turns} turns / ${status.history_tokens} tokens`,
+  );
+  out.push(
+    `cost: today ${money(status.today_cost_usd)} of ${money(status.budget_usd_per_day)}, total ${money(status.total_cost_usd)}; tokens in ${status.total_input_tokens}, out ${status.total_output_tokens}, cache read ${status.total_cache_read_tokens}, write ${status.total_cache_write_tokens}`,
+  );
   for (const [id, s] of Object.entries(status.sessions)) {
     out.push(
       `  ${id}${s.registered ? '' : ' (unregistered)'}: ${s.turns} turns, ${money(s.cost_usd)}, ${s.pending} pending${s.awaiting_ack ? ', input.txt awaiting ack' : ''}${s.paused_reason ? `, PAUSED ${s.paused_reason}` : ''}`,

@@ -19,7 +19,11 @@ import { ConfigError } from './load.js';
 const MAX_DOTENV_BYTES = 64 * 1024;
 
 function envError(file: string, err: unknown): ConfigError {
-  return new ConfigError(file, '', err instanceof ConfinementError ? `cannot use it: ${err.message}` : `cannot read: ${(err as Error).message}`);
+  return new ConfigError(
+    file,
+    '',
+    err instanceof ConfinementError ? `cannot use it: ${err.message}` : `cannot read: ${(err as Error).message}`,
+  );
 }
 
 export const ENV_KEYS = [

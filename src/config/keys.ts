@@ -91,7 +91,8 @@ export function parseKeySpec(raw: string): KeySpec | string {
   if (spec.name === 'tab' && !spec.shift) return 'Tab completes session ids at the prompt';
   if (RESERVED.has(spec.name) && !spec.ctrl && !spec.meta && !spec.shift) return `${LABEL[spec.name]} is the prompt line's own key`;
   if (spec.ctrl) {
-    if (spec.name.length !== 1 || !/[a-z]/.test(spec.name)) return 'ctrl+ works with a letter only (a terminal sends nothing else reliably)';
+    if (spec.name.length !== 1 || !/[a-z]/.test(spec.name))
+      return 'ctrl+ works with a letter only (a terminal sends nothing else reliably)';
     if (CTRL_TAKEN[spec.name]) return `a terminal sends ctrl+${spec.name} as ${CTRL_TAKEN[spec.name]}`;
   }
   if (spec.name === ' ' && !spec.ctrl && !spec.meta) return 'space is typed text';

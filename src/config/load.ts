@@ -23,7 +23,10 @@ export interface LoadedConfig {
 }
 
 function keyPath(path: PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+    .join('.')
+    .replace(/\.\[/g, '[');
 }
 
 /** The value at `path` inside a parsed YAML document (mappings and sequences), or undefined. */
@@ -91,7 +94,11 @@ function readConfigText(file: string, seed: boolean): { text: string; seeded: bo
     // Not followed if it is a link, not opened blocking if it is a FIFO (see adapters/confine).
     text = readTextConfined(file, { maxBytes: MAX_CONFIG_BYTES, limitName: 'the 1 MiB a config file may have' });
   } catch (err) {
-    throw new ConfigError(file, '', err instanceof ConfinementError ? `cannot use it: ${err.message}` : `cannot read: ${(err as Error).message}`);
+    throw new ConfigError(
+      file,
+      '',
+      err instanceof ConfinementError ? `cannot use it: ${err.message}` : `cannot read: ${(err as Error).message}`,
+    );
   }
   if (text !== undefined) return { text, seeded: false };
   if (!seed) throw new ConfigError(file, '', 'cannot read: it does not exist');
@@ -131,7 +138,11 @@ function toJsBounded(doc: YAML.Document.Parsed, lc: YAML.LineCounter, file: stri
   } catch (err) {
     const where = lineOf(lc, current?.range?.[0]);
     if (err instanceof ReferenceError && /alias/i.test(err.message)) {
-      throw new ConfigError(file, where, `refused: aliases expand beyond ${MAX_ALIAS_COUNT} nodes (${current ? `*${current.source}` : 'an alias'}; a YAML alias bomb?)`);
+      throw new ConfigError(
+        file,
+        where,
+        `refused: aliases expand beyond ${MAX_ALIAS_COUNT} nodes (${current ? `*${current.source}` : 'an alias'}; a YAML alias bomb?)`,
+      );
     }
     throw new ConfigError(file, where, `not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }

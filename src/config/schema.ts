@@ -9,9 +9,7 @@ import { stopHookBlockCap } from './claude-code-cap.js';
  * `unrecognized_keys` issue, which load.ts turns into a warning rather than an error.
  */
 
-const sessionId = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$');
+const sessionId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$');
 
 const rate = z.number().nonnegative();
 
@@ -43,12 +41,11 @@ const price = z.strictObject({
  * the built-in's); a model the table does not know needs at least input and output
  * (cache figures then follow the standard multipliers: see prices.ts).
  */
-const priceOverride = price
-  .partial()
-  .superRefine((p, ctx) => {
-    const bounds = (p.tiers ?? []).map((t) => t.above_tokens);
-    if (bounds.some((b, i) => i > 0 && b <= bounds[i - 1])) ctx.addIssue({ code: 'custom', path: ['tiers'], message: 'tiers must be in ascending order of above_tokens' });
-  });
+const priceOverride = price.partial().superRefine((p, ctx) => {
+  const bounds = (p.tiers ?? []).map((t) => t.above_tokens);
+  if (bounds.some((b, i) => i > 0 && b <= bounds[i - 1]))
+    ctx.addIssue({ code: 'custom', path: ['tiers'], message: 'tiers must be in ascending order of above_tokens' });
+});
 export type PriceOverride = z.infer<typeof priceOverride>;
 export type Price = z.infer<typeof price>;
 
@@ -115,7 +112,8 @@ export const configSchema = z.strictObject({
         .nonnegative()
         .default(6)
         .refine((n) => n < stopHookBlockCap(), {
-          error: (i) => `must be below Claude Code's cap of ${stopHookBlockCap()} consecutive Stop-hook blocks (CLAUDE_CODE_STOP_HOOK_BLOCK_CAP), got ${String(i.input)}`,
+          error: (i) =>
+            `must be below Claude Code's cap of ${stopHookBlockCap()} consecutive Stop-hook blocks (CLAUDE_CODE_STOP_HOOK_BLOCK_CAP), got ${String(i.input)}`,
         }),
     })
     .prefault({}),
@@ -141,7 +139,12 @@ export const configSchema = z.strictObject({
       for (const [model, p] of Object.entries(prices)) {
         if (isBuiltinModel(model)) continue;
         for (const k of ['input', 'output'] as const) {
-          if (p[k] === undefined) ctx.addIssue({ code: 'custom', path: [model, k], message: `${model} is not in the built-in price table, so its ${k} price is required` });
+          if (p[k] === undefined)
+            ctx.addIssue({
+              code: 'custom',
+              path: [model, k],
+              message: `${model} is not in the built-in price table, so its ${k} price is required`,
+            });
         }
       }
     })

@@ -15,6 +15,7 @@ export function fakeKnowsModel(model: string, extra: readonly string[] = []): bo
 
 /** The body has passed validateBody(body, false) already; authentication is checked before this. */
 export function countTokensReply(body: { model: string }, extraModels?: readonly string[]): CountReply {
-  if (!fakeKnowsModel(body.model, extraModels)) return { ok: false, status: 404, errorType: 'not_found_error', message: `model: ${body.model}` };
+  if (!fakeKnowsModel(body.model, extraModels))
+    return { ok: false, status: 404, errorType: 'not_found_error', message: `model: ${body.model}` };
   return { ok: true, body: JSON.stringify({ input_tokens: promptTokens(body) }) };
 }

@@ -72,10 +72,7 @@ export function createReplyWriter(ctx: WriterContext) {
   }
 
   // Writes everything up to and including the text deltas; callers finish the stream their own way.
-  async function streamText(
-    res: http.ServerResponse,
-    s: { model: string; usage: CacheUsage; text: string; chunkDelayMs: number },
-  ) {
+  async function streamText(res: http.ServerResponse, s: { model: string; usage: CacheUsage; text: string; chunkDelayMs: number }) {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
@@ -92,9 +89,7 @@ export function createReplyWriter(ctx: WriterContext) {
       usage: usageBody(s.usage, 1),
     };
     res.write(sseEvent('message_start', { type: 'message_start', message }));
-    res.write(
-      sseEvent('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
-    );
+    res.write(sseEvent('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }));
     res.write(sseEvent('ping', { type: 'ping' }));
     for (const piece of chunk(s.text, ctx.chunkSize)) {
       if (gone(res)) return;
@@ -169,14 +164,28 @@ export function createReplyWriter(ctx: WriterContext) {
 
   async function sendToolUse(res: http.ServerResponse, record: FakeRequest, reply: ToolUseReply) {
     const { body } = record;
-    const block = { type: 'tool_use', id: reply.toolUse.id ?? `toolu_01${makeId('msg').slice(6, 28)}`, name: reply.toolUse.name, input: reply.toolUse.input };
+    const block = {
+      type: 'tool_use',
+      id: reply.toolUse.id ?? `toolu_01${makeId('msg').slice(6, 28)}`,
+      name: reply.toolUse.name,
+      input: reply.toolUse.input,
+    };
     const text = reply.text ?? '';
     const usage = ctx.cache.apply(body.model, promptBlocks(body));
     const outputTokens = countTokens(text) + countTokens(JSON.stringify(block.input));
     ctx.bill(usage, outputTokens);
     const content = [...(text ? [{ type: 'text', text }] : []), block];
     if (!record.stream) {
-      const message = { id: makeId('msg'), type: 'message', role: 'assistant', model: body.model, content, stop_reason: 'tool_use', stop_sequence: null, usage: usageBody(usage, outputTokens) };
+      const message = {
+        id: makeId('msg'),
+        type: 'message',
+        role: 'assistant',
+        model: body.model,
+        content,
+        stop_reason: 'tool_use',
+        stop_sequence: null,
+        usage: usageBody(usage, outputTokens),
+      };
       sendJson(res, 200, JSON.stringify(message), { 'request-id': makeId('req') });
       return;
     }
@@ -185,9 +194,21 @@ export function createReplyWriter(ctx: WriterContext) {
     res.write(sseEvent('content_block_stop', { type: 'content_block_stop', index: 0 }));
     // The tool call streams as its own block: input_json_delta pieces of the input's JSON.
     res.write(sseEvent('content_block_start', { type: 'content_block_start', index: 1, content_block: { ...block, input: {} } }));
-    res.write(sseEvent('content_block_delta', { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) } }));
+    res.write(
+      sseEvent('content_block_delta', {
+        type: 'content_block_delta',
+        index: 1,
+        delta: { type: 'input_json_delta', partial_json: JSON.stringify(block.input) },
+      }),
+    );
     res.write(sseEvent('content_block_stop', { type: 'content_block_stop', index: 1 }));
-    res.write(sseEvent('message_delta', { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: outputTokens } }));
+    res.write(
+      sseEvent('message_delta', {
+        type: 'message_delta',
+        delta: { stop_reason: 'tool_use', stop_sequence: null },
+        usage: { output_tokens: outputTokens },
+      }),
+    );
     res.end(sseEvent('message_stop', { type: 'message_stop' }));
   }
 

@@ -93,7 +93,8 @@ export function validateBody(body: unknown, requireMaxTokens: boolean): string |
     const p = `messages.${i}`;
     if (!isObject(m)) return `${p}: Input should be an object with "role" and "content"`;
     // Claude Code sends its system reminders as `role: system` entries inside messages, which the API accepts.
-    if (m.role !== 'user' && m.role !== 'assistant' && m.role !== 'system') return `${p}.role: Input should be 'user', 'assistant' or 'system'`;
+    if (m.role !== 'user' && m.role !== 'assistant' && m.role !== 'system')
+      return `${p}.role: Input should be 'user', 'assistant' or 'system'`;
     if (typeof m.content === 'string') {
       const isFinalAssistant = i === body.messages.length - 1 && m.role === 'assistant';
       if (m.content.length === 0 && !isFinalAssistant) {

@@ -20,7 +20,11 @@ async function main(argv: string[]): Promise<void> {
     token: argValue(argv, '--token'),
     keepaliveMs: keepaliveArg !== undefined ? Number(keepaliveArg) : undefined,
     onPublish: (m) => {
-      const extra = [m.title && `title=${JSON.stringify(m.title)}`, m.priority && `p=${m.priority}`, m.actions && `actions=${m.actions.length}`]
+      const extra = [
+        m.title && `title=${JSON.stringify(m.title)}`,
+        m.priority && `p=${m.priority}`,
+        m.actions && `actions=${m.actions.length}`,
+      ]
         .filter(Boolean)
         .join(' ');
       process.stdout.write(`[fake-ntfy] ${m.topic} ${m.id}: ${JSON.stringify(m.message)}${extra ? ` ${extra}` : ''}\n`);

@@ -26,7 +26,6 @@ export interface FakeNtfyStore {
   messages: FakeNtfyMessage[];
 }
 
-
 export const TOPIC_RE = /^[-_A-Za-z0-9]{1,64}$/;
 export const MESSAGE_EXPIRY_S = 12 * 3600;
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -225,4 +224,3 @@ export function readBody(req: IncomingMessage): Promise<string> {
     req.on('error', reject);
   });
 }
-

@@ -17,7 +17,28 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-import { HttpError, TOPIC_RE, errForbidden, errInvalidJson, errInvalidPriority, errInvalidSince, errInvalidTopic, errNotFound, errUnauthorized, newId, normalizeActions, nowSeconds, parseActionsHeader, parsePriority, parseTags, readBody, sendError, toWire, type FakeNtfyMessage, type FakeNtfyStore } from './fake-ntfy-wire.js';
+import {
+  HttpError,
+  TOPIC_RE,
+  errForbidden,
+  errInvalidJson,
+  errInvalidPriority,
+  errInvalidSince,
+  errInvalidTopic,
+  errNotFound,
+  errUnauthorized,
+  newId,
+  normalizeActions,
+  nowSeconds,
+  parseActionsHeader,
+  parsePriority,
+  parseTags,
+  readBody,
+  sendError,
+  toWire,
+  type FakeNtfyMessage,
+  type FakeNtfyStore,
+} from './fake-ntfy-wire.js';
 export type { FakeNtfyMessage, FakeNtfyStore } from './fake-ntfy-wire.js';
 
 export interface FakeNtfyOptions {
@@ -119,7 +140,13 @@ export async function startFakeNtfy(opts: FakeNtfyOptions = {}): Promise<FakeNtf
   }
 
   /** Header/query style publish to /<topic>. */
-  function publishFromHeaders(topic: string, req: IncomingMessage, query: URLSearchParams, body: string, auth: string | undefined): FakeNtfyMessage {
+  function publishFromHeaders(
+    topic: string,
+    req: IncomingMessage,
+    query: URLSearchParams,
+    body: string,
+    auth: string | undefined,
+  ): FakeNtfyMessage {
     const param = (...names: string[]): string | undefined => {
       for (const n of names) {
         const h = req.headers[n.toLowerCase()];

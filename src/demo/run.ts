@@ -36,11 +36,20 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
   try {
     if (!o.headless) {
       // The TUI: the relay on its engine thread, opened there with the same overrides.
-      const envOverrides = { ANTHROPIC_API_KEY: 'demo-key-not-secret', ANTHROPIC_BASE_URL: api.url, NTFY_SERVER: ntfy.url, NTFY_TOKEN: undefined };
+      const envOverrides = {
+        ANTHROPIC_API_KEY: 'demo-key-not-secret',
+        ANTHROPIC_BASE_URL: api.url,
+        NTFY_SERVER: ntfy.url,
+        NTFY_TOKEN: undefined,
+      };
       process.stderr.write(`relay-tui demo: root ${root} (simulated chat-Claude and sessions; nothing is sent anywhere)\n`);
       const paths = rootPaths(root);
       ensureLayout(paths);
-      const sessions = startDemoSessions(paths, DEMO_SESSIONS.map((s) => s.id), ac.signal);
+      const sessions = startDemoSessions(
+        paths,
+        DEMO_SESSIONS.map((s) => s.id),
+        ac.signal,
+      );
       const { runHostedTui } = await import('../ui-host/start.js');
       const code = await runHostedTui({ root, envOverrides, title: 'DEMO', notes: [demoNote(api.url, ntfy.url, root)] });
       ac.abort();
@@ -54,7 +63,11 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
     });
     opened.relay.events.emit('log', { level: 'info', message: demoNote(api.url, ntfy.url, root) });
     process.stderr.write(`relay-tui demo: root ${root} (simulated chat-Claude and sessions; nothing is sent anywhere)\n`);
-    const sessions = startDemoSessions(opened.paths, DEMO_SESSIONS.map((s) => s.id), ac.signal);
+    const sessions = startDemoSessions(
+      opened.paths,
+      DEMO_SESSIONS.map((s) => s.id),
+      ac.signal,
+    );
     const { runView } = await import('../run-view.js');
     const code = await runView(opened, { headless: o.headless, json: false, title: 'DEMO' });
     ac.abort();

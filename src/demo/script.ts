@@ -34,7 +34,7 @@ const UPDATES: Record<string, string[]> = {
 const REPLIES = [
   'Good progress. Proceed with the next step; keep commits small and run the full suite before each push.',
   'Looks right. Add a regression test for the case you found, then continue.',
-  'Investigate before retrying: capture the failing run\'s timings and compare with a local run. Report back.',
+  "Investigate before retrying: capture the failing run's timings and compare with a local run. Report back.",
   'Approved. Open the PR with a summary of behaviour changes and the numbers you measured.',
   'Hold off on the wider change; finish the current module first and list the follow-ups in the PR.',
 ];
@@ -54,10 +54,16 @@ export function demoResponder(req: FakeRequest): FakeReply {
   // Streaming at a human pace, so the in-flight marker and the growing reply are visible.
   const pace = { delayMs: 600 + Math.floor(Math.random() * 900), chunkDelayMs: 25 };
   if (/summar/i.test(text)) {
-    return { text: 'Summary of the conversation so far: three sessions (API refactor, billing tests, docs migration) are progressing; decisions so far were approved; open questions are listed per session.', ...pace };
+    return {
+      text: 'Summary of the conversation so far: three sessions (API refactor, billing tests, docs migration) are progressing; decisions so far were approved; open questions are listed per session.',
+      ...pace,
+    };
   }
   if (text.includes('NEEDS-JC-PLEASE')) {
-    return { text: `[NEEDS-JC] ${session} asks for a decision I should not make alone: ${text.split('\n').slice(1).join(' ').replace('NEEDS-JC-PLEASE:', '').trim()} What do you want to do?`, ...pace };
+    return {
+      text: `[NEEDS-JC] ${session} asks for a decision I should not make alone: ${text.split('\n').slice(1).join(' ').replace('NEEDS-JC-PLEASE:', '').trim()} What do you want to do?`,
+      ...pace,
+    };
   }
   if (session === 'operator') {
     return { text: 'Understood. I will pass that on with the specifics the session needs to act on it.', ...pace };

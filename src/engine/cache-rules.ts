@@ -120,7 +120,8 @@ export function layoutError(breakpoints: Breakpoint[]): string | null {
   if (breakpoints.length > MAX_BREAKPOINTS) return `${breakpoints.length} breakpoints (at most ${MAX_BREAKPOINTS})`;
   const sorted = [...breakpoints].sort((a, b) => a.block - b.block);
   for (let k = 1; k < sorted.length; k++) {
-    if (sorted[k].ttl === '1h' && sorted[k - 1].ttl === '5m') return `a 1h breakpoint (block ${sorted[k].block}) follows a 5m one (block ${sorted[k - 1].block})`;
+    if (sorted[k].ttl === '1h' && sorted[k - 1].ttl === '5m')
+      return `a 1h breakpoint (block ${sorted[k].block}) follows a 5m one (block ${sorted[k - 1].block})`;
   }
   return null;
 }
@@ -138,7 +139,8 @@ export type CacheOutcome =
  */
 export function cacheOutcome(model: string, usage: Usage): CacheOutcome {
   const prompt = usage.input_tokens + usage.cache_creation_input_tokens + usage.cache_read_input_tokens;
-  if (usage.cache_read_input_tokens > 0) return { kind: 'hit', readTokens: usage.cache_read_input_tokens, writtenTokens: usage.cache_creation_input_tokens };
+  if (usage.cache_read_input_tokens > 0)
+    return { kind: 'hit', readTokens: usage.cache_read_input_tokens, writtenTokens: usage.cache_creation_input_tokens };
   if (usage.cache_creation_input_tokens > 0) return { kind: 'miss', writtenTokens: usage.cache_creation_input_tokens };
   const minimum = minCacheableTokens(model);
   if (prompt < minimum) return { kind: 'below-minimum', promptTokens: prompt, minimum };

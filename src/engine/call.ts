@@ -31,7 +31,13 @@ export interface CallOptions {
  */
 export type CallOutcome = { ok: true; result: ChatResult } | { ok: false; error: ChatFailure; aborted: boolean; inFlight: boolean };
 
-export function backoffDelay(attempt: number, base: number, max: number, retryAfterMs?: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  base: number,
+  max: number,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+): number {
   const exp = Math.min(max, base * 2 ** attempt);
   // Jitter spreads retries from several relays hitting the same overloaded API.
   const jittered = exp * (0.8 + random() * 0.4);

@@ -186,7 +186,17 @@ export class Committer {
         this.o.conversation.append(r);
         return;
       case 'ledger':
-        this.o.ledger.record({ at: r.at, day: localDay(this.o.now()), session: r.route, kind: 'turn', model: r.model, usage: r.usage, cost_usd: r.cost_usd, seq: r.seq, price_entry: priceEntryName(this.o.price(), r.usage) });
+        this.o.ledger.record({
+          at: r.at,
+          day: localDay(this.o.now()),
+          session: r.route,
+          kind: 'turn',
+          model: r.model,
+          usage: r.usage,
+          cost_usd: r.cost_usd,
+          seq: r.seq,
+          price_entry: priceEntryName(this.o.price(), r.usage),
+        });
         return;
       case 'counters':
         p.warnings = this.count(this.o.guard, r);
@@ -277,7 +287,16 @@ export class Committer {
       { at, text: result.text, history_tokens: result.usage.output_tokens + Math.ceil(cfg.system_prompt.length / 4), cost_usd: cost },
       cfg.history.keep_recent,
     );
-    this.o.ledger.record({ at, day: localDay(this.o.now()), session: 'relay', kind: 'summary', model: cfg.model, usage: result.usage, cost_usd: cost, price_entry: priceEntryName(this.o.price(), result.usage) });
+    this.o.ledger.record({
+      at,
+      day: localDay(this.o.now()),
+      session: 'relay',
+      kind: 'summary',
+      model: cfg.model,
+      usage: result.usage,
+      cost_usd: cost,
+      price_entry: priceEntryName(this.o.price(), result.usage),
+    });
     return { replaced, kept, cost };
   }
 }

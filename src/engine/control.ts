@@ -81,7 +81,12 @@ export function loadControl(file: string, lastSeq = 0): Control {
   const raw = readJson<Partial<Control>>(file);
   const base = emptyControl();
   if (!raw) return base;
-  return { ...base, ...raw, guard: { ...base.guard, ...(raw.guard ?? {}) }, guard_seq: typeof raw.guard_seq === 'number' ? raw.guard_seq : lastSeq };
+  return {
+    ...base,
+    ...raw,
+    guard: { ...base.guard, ...(raw.guard ?? {}) },
+    guard_seq: typeof raw.guard_seq === 'number' ? raw.guard_seq : lastSeq,
+  };
 }
 
 export function saveControl(file: string, c: Control): void {

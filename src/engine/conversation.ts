@@ -173,11 +173,21 @@ export class Conversation {
     const writeEnd = opts.writeEnd ?? true;
     const shape = { blockTokens, minTokens, systemBlocks, cachedThrough, writeEnd };
     const probe = planLayout({ ...shape, ttl: '5m' });
-    const ttl = typeof opts.ttl === 'function' ? opts.ttl({ prefixTokens: probe.cachedTokens, addedTokens: probe.addedTokens, minTokens }) : (opts.ttl ?? '5m');
+    const ttl =
+      typeof opts.ttl === 'function'
+        ? opts.ttl({ prefixTokens: probe.cachedTokens, addedTokens: probe.addedTokens, minTokens })
+        : (opts.ttl ?? '5m');
     const layout = planLayout({ ...shape, ttl });
     const cacheAt = layout.breakpoints.filter((b) => b.block >= systemBlocks).map((b) => b.block - systemBlocks);
     const cacheSystem = layout.breakpoints.some((b) => b.block < systemBlocks);
-    return { ...base, messages, cacheAt, cacheSystem, ...(ttl === '1h' ? { cacheTtl: ttl } : {}), cachePlan: { ...layout, ttl, minTokens } };
+    return {
+      ...base,
+      messages,
+      cacheAt,
+      cacheSystem,
+      ...(ttl === '1h' ? { cacheTtl: ttl } : {}),
+      cachePlan: { ...layout, ttl, minTokens },
+    };
   }
 
   /**
@@ -229,7 +239,10 @@ export class Conversation {
     const out: TurnRecord[] = [];
     let names: string[] = [];
     try {
-      names = fs.readdirSync(this.archiveDir).filter((n) => n.endsWith('.jsonl')).sort();
+      names = fs
+        .readdirSync(this.archiveDir)
+        .filter((n) => n.endsWith('.jsonl'))
+        .sort();
     } catch {
       /* no archive yet */
     }

@@ -47,7 +47,8 @@ export class FaultHandler {
       // An error with no errno code is a bug, not the disk: its stack helps whoever reads the log.
       const stack = f instanceof RootFault && !f.code && err instanceof Error ? ` ${err.stack ?? ''}` : '';
       p.events.emit('log', { level: f instanceof RootFault ? 'error' : 'warn', message: `${where}: ${f.message}${stack}` });
-      if (!p.pauses.fault(f)) p.events.emit('log', { level: 'error', message: `cannot write ${p.controlFile}; the pause is kept in memory` });
+      if (!p.pauses.fault(f))
+        p.events.emit('log', { level: 'error', message: `cannot write ${p.controlFile}; the pause is kept in memory` });
       if (f instanceof RootFault) {
         const delay = this.delayMs;
         this.delayMs = Math.min(delay * 2, p.maxMs);

@@ -201,7 +201,13 @@ export class Guard {
       out.push({ key, message: `${what}: ${usd(spent)} of ${usd(budget)} spent (${Math.round((spent / budget) * 100)}%)` });
     };
     warn('day', this.ledger.day(day).costUsd, this.dayBudget(), 'daily budget');
-    if (session) warn(`session:${session}`, this.ledger.sessionDay(session, day).costUsd, g.budget_usd_per_session_per_day, `${session}'s daily budget`);
+    if (session)
+      warn(
+        `session:${session}`,
+        this.ledger.sessionDay(session, day).costUsd,
+        g.budget_usd_per_session_per_day,
+        `${session}'s daily budget`,
+      );
     return out;
   }
 

@@ -32,7 +32,13 @@ export function historyFiles(liveFile: string, archiveDir: string): string[] {
   } catch {
     /* no archive yet */
   }
-  return [liveFile, ...names.sort().reverse().map((n) => path.join(archiveDir, n))];
+  return [
+    liveFile,
+    ...names
+      .sort()
+      .reverse()
+      .map((n) => path.join(archiveDir, n)),
+  ];
 }
 
 export function readHistoryPage(liveFile: string, archiveDir: string, q: HistoryPageQuery): TurnPage {

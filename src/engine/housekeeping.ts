@@ -37,8 +37,18 @@ export function housekeeping(p: HousekeepingParts): void {
     c.last_stuck_ping_at = now;
     p.pauses.trySave();
     const state = p.pauses.state();
-    const why = state === 'running' ? (Object.keys(c.session_pauses).length ? 'sessions paused' : 'busy') : `${state}: ${c.paused?.message ?? c.held?.session ?? ''}`;
-    p.pings.notify({ title: 'relay-tui: queue stuck', message: `${depth} envelope(s) waiting for ${Math.round((now - p.view.lastProgressAt) / 60_000)} min (${why})`, priority: 5, tags: ['hourglass'] });
+    const why =
+      state === 'running'
+        ? Object.keys(c.session_pauses).length
+          ? 'sessions paused'
+          : 'busy'
+        : `${state}: ${c.paused?.message ?? c.held?.session ?? ''}`;
+    p.pings.notify({
+      title: 'relay-tui: queue stuck',
+      message: `${depth} envelope(s) waiting for ${Math.round((now - p.view.lastProgressAt) / 60_000)} min (${why})`,
+      priority: 5,
+      tags: ['hourglass'],
+    });
   }
   p.store.changed();
   p.kick();

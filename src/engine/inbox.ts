@@ -91,7 +91,14 @@ export class Inbox {
   }
 
   private fault(err: unknown, where: string): void {
-    const f = err instanceof RootFault ? err : new RootFault(where, err instanceof ConfinementError ? err.message : describeFsError(err, where), (err as NodeJS.ErrnoException)?.code);
+    const f =
+      err instanceof RootFault
+        ? err
+        : new RootFault(
+            where,
+            err instanceof ConfinementError ? err.message : describeFsError(err, where),
+            (err as NodeJS.ErrnoException)?.code,
+          );
     if (this.lastFault === f.message) return;
     this.lastFault = f.message;
     try {
@@ -170,7 +177,11 @@ export class Inbox {
     try {
       return writeInbox(this.dir, text, source, tag);
     } catch (err) {
-      throw new RootFault(this.dir, err instanceof ConfinementError ? err.message : describeFsError(err, this.dir), (err as NodeJS.ErrnoException)?.code);
+      throw new RootFault(
+        this.dir,
+        err instanceof ConfinementError ? err.message : describeFsError(err, this.dir),
+        (err as NodeJS.ErrnoException)?.code,
+      );
     }
   }
 
@@ -195,7 +206,11 @@ export class Inbox {
         if (buf !== undefined) out.push({ ...parsed, text: buf.toString('utf8') });
       } catch (err) {
         if (err instanceof TooLargeError) this.setAside(file, operatorInputTooLarge(err.size, max)!);
-        else if (err instanceof ConfinementError) this.setAside(file, `${describeKind(err.kind)}${err.detail ? ` (${err.detail})` : ''}; operator input must be a regular file; not read`);
+        else if (err instanceof ConfinementError)
+          this.setAside(
+            file,
+            `${describeKind(err.kind)}${err.detail ? ` (${err.detail})` : ''}; operator input must be a regular file; not read`,
+          );
         else this.setAside(file, `cannot be read: ${describeFsError(err, file)}`);
       }
     }

@@ -44,7 +44,10 @@ export function isCandidateName(name: string): boolean {
   return !name.startsWith('.') && !name.endsWith('.tmp');
 }
 
-type Check = { ok: true; envelope: Envelope; key: string; mtimeMs: number; size: number } | { ok: false; reason: string; settle?: number } | { gone: true };
+type Check =
+  | { ok: true; envelope: Envelope; key: string; mtimeMs: number; size: number }
+  | { ok: false; reason: string; settle?: number }
+  | { gone: true };
 
 export class Intake {
   private entries = new Map<string, QueuedEnvelope>();
@@ -57,7 +60,8 @@ export class Intake {
   constructor(private readonly o: IntakeOptions) {
     try {
       // Not through a link: a .rejected/ that is not a real directory holds nothing of ours.
-      if (fs.lstatSync(o.rejectedDir).isDirectory()) this.rejectedCount = fs.readdirSync(o.rejectedDir).filter((n) => !n.endsWith('.reason') && !n.startsWith('.')).length;
+      if (fs.lstatSync(o.rejectedDir).isDirectory())
+        this.rejectedCount = fs.readdirSync(o.rejectedDir).filter((n) => !n.endsWith('.reason') && !n.startsWith('.')).length;
     } catch {
       /* created by ensureLayout */
     }
@@ -69,7 +73,13 @@ export class Intake {
     try {
       names = fs.readdirSync(this.o.queueDir);
     } catch (err) {
-      this.fault(new RootFault(this.o.queueDir, `cannot list the queue: ${describeFsError(err, this.o.queueDir)}`, (err as NodeJS.ErrnoException).code));
+      this.fault(
+        new RootFault(
+          this.o.queueDir,
+          `cannot list the queue: ${describeFsError(err, this.o.queueDir)}`,
+          (err as NodeJS.ErrnoException).code,
+        ),
+      );
       return;
     }
     const present = new Set(names.filter(isCandidateName));
@@ -175,7 +185,10 @@ export class Intake {
       const key = issue.path.join('.') || '(top level)';
       const got = (json as Record<string, unknown>)[issue.path[0] as string];
       const what = issue.code === 'invalid_type' && got === undefined ? 'is missing' : issue.message;
-      return { ok: false, reason: `key ${key}: ${what}${got !== undefined && typeof got !== 'object' ? ` (got ${JSON.stringify(got).slice(0, 80)})` : ''}` };
+      return {
+        ok: false,
+        reason: `key ${key}: ${what}${got !== undefined && typeof got !== 'object' ? ` (got ${JSON.stringify(got).slice(0, 80)})` : ''}`,
+      };
     }
     const envelope = parsed.data;
     if (this.o.strictSessions() && !this.o.isRegistered(envelope.session_id)) {

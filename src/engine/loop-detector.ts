@@ -75,7 +75,8 @@ const NEAR_MIN_WORDS = 8;
 /** Past this many content words only an exact match counts: near matching needs whole sets, and state must stay small. */
 const NEAR_MAX_WORDS = 100;
 
-const RETRY_WORDS = 'attempts?|retry|retries|retrying|retried|tries|try|tried|trying|iteration|poll|polls|polling|round|heartbeat|ping|beat|tick|reconnect(?:ing|ion)?|backoff';
+const RETRY_WORDS =
+  'attempts?|retry|retries|retrying|retried|tries|try|tried|trying|iteration|poll|polls|polling|round|heartbeat|ping|beat|tick|reconnect(?:ing|ion)?|backoff';
 const VOLATILE: Array<[RegExp, string]> = [
   // ISO date-times, dates, clock times (with seconds, fractions, zones, am/pm).
   [/\b\d{4}-\d{2}-\d{2}(?:[t ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?(?:z|[+-]\d{2}:?\d{2})?\b/g, ' ‹time› '],
@@ -91,11 +92,16 @@ const VOLATILE: Array<[RegExp, string]> = [
   [new RegExp(`\\b\\d+(?:st|nd|rd|th)\\s+(${RETRY_WORDS}|time)\\b`, 'g'), ' ‹n› $1 '],
   // Waits and elapsed times move on every retry ("retrying in 8s", "timed out after 30 s"); a measured
   // duration ("p99 latency 320 ms", "took 41 s" of a benchmark) is content and stays.
-  [/\b(in|after|for|waited|waiting|wait|off|sleep|sleeping|eta)\s+\d+(?:\.\d+)?\s?(?:ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?)\b/g, ' $1 ‹dur› '],
+  [
+    /\b(in|after|for|waited|waiting|wait|off|sleep|sleeping|eta)\s+\d+(?:\.\d+)?\s?(?:ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?)\b/g,
+    ' $1 ‹dur› ',
+  ],
 ];
 
 const STOP = new Set(
-  'a an the and or but if then so to of in on at by for with from as is are was were be been being it its this that these those i me my we our you your he she they them their please just now also still again already ok okay yes no not do does did done have has had will would can could should may might shall there here what which who whom how when where why said say says mentioned before earlier above told'.split(' '),
+  'a an the and or but if then so to of in on at by for with from as is are was were be been being it its this that these those i me my we our you your he she they them their please just now also still again already ok okay yes no not do does did done have has had will would can could should may might shall there here what which who whom how when where why said say says mentioned before earlier above told'.split(
+    ' ',
+  ),
 );
 
 /** Lower-cased, volatile tokens blanked, punctuation and spacing folded. */
@@ -141,7 +147,8 @@ export function same(a: { h: string; w: string[] }, b: { h: string; w: string[] 
   return diff <= 1;
 }
 
-const exchangeSame = (x: ExchangePrint, y: ExchangePrint) => same({ h: x.m, w: x.mw }, { h: y.m, w: y.mw }) && same({ h: x.r, w: x.rw }, { h: y.r, w: y.rw });
+const exchangeSame = (x: ExchangePrint, y: ExchangePrint) =>
+  same({ h: x.m, w: x.mw }, { h: y.m, w: y.mw }) && same({ h: x.r, w: x.rw }, { h: y.r, w: y.rw });
 
 function isEcho(state: LoopState, m: Print): boolean {
   return m.len >= ECHO_MIN_CHARS && state.replies.some((r) => same(m, r));

@@ -51,7 +51,10 @@ export function seqAt(turns: readonly { seq: number; at: string }[], at: string)
  * `limit` of the newest, oldest first; `untilAt` excludes later ones. afterSeq from `turns`.
  * An unreadable audit log yields none: the notes are a view, never a reason to fail.
  */
-export function readNotes(auditFile: string, o: { sinceAt: string | null; untilAt?: string; limit: number; turns: readonly { seq: number; at: string }[] }): ConversationNote[] {
+export function readNotes(
+  auditFile: string,
+  o: { sinceAt: string | null; untilAt?: string; limit: number; turns: readonly { seq: number; at: string }[] },
+): ConversationNote[] {
   const out: ConversationNote[] = [];
   try {
     readJsonlBackward<AuditEntry>(auditFile, (e) => {

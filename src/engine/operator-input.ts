@@ -125,7 +125,13 @@ export class OperatorInput {
 
   private finish(item: InboxItem, r: SubmitResult, action: string): SubmitResult {
     const o = this.o;
-    if (item.source === 'ntfy') o.pings.notify({ title: `relay-tui: ${r.ok ? '' : 'not done: '}${r.message}`.slice(0, 120), message: `${r.message}\n(your reply: ${item.text.trim().slice(0, 200)})`, priority: 2, tags: [r.ok ? 'white_check_mark' : 'x'] });
+    if (item.source === 'ntfy')
+      o.pings.notify({
+        title: `relay-tui: ${r.ok ? '' : 'not done: '}${r.message}`.slice(0, 120),
+        message: `${r.message}\n(your reply: ${item.text.trim().slice(0, 200)})`,
+        priority: 2,
+        tags: [r.ok ? 'white_check_mark' : 'x'],
+      });
     o.audit({ at: this.iso(), source: item.source, action, text: item.text.trim(), detail: r.message, input_id: item.id });
     if (!this.turns.some((t) => t.inputId === item.id)) {
       o.inbox.remove(item.id);
@@ -151,7 +157,12 @@ export class OperatorInput {
       }
       // Anyone who learns the reply topic can publish to it: free text counts only as the answer to an open pause.
       const open = c.held || c.paused || Object.keys(c.session_pauses).length;
-      if (cmd.kind === 'answer' && !open) return this.finish(item, { ok: false, message: 'no pause is open, so a typed answer from the phone was not sent' }, 'answer-refused');
+      if (cmd.kind === 'answer' && !open)
+        return this.finish(
+          item,
+          { ok: false, message: 'no pause is open, so a typed answer from the phone was not sent' },
+          'answer-refused',
+        );
     }
     const [result, action] = this.handle(cmd, item);
     return this.finish(item, result, action);
@@ -162,7 +173,8 @@ export class OperatorInput {
       case 'invalid':
         return [{ ok: false, message: cmd.message }, 'invalid'];
       case 'quit':
-        if (item.source !== 'tui') return [{ ok: false, message: '/quit works only at the TUI prompt; stop a daemon with SIGTERM' }, 'quit-refused'];
+        if (item.source !== 'tui')
+          return [{ ok: false, message: '/quit works only at the TUI prompt; stop a daemon with SIGTERM' }, 'quit-refused'];
         return [{ ok: true, message: 'shutting down', quit: true }, 'quit'];
       case 'dispatch': {
         const r = this.dispatch(cmd.session, cmd.text, item);
@@ -191,7 +203,10 @@ export class OperatorInput {
     // A session that is neither in config.yaml nor has ever spoken is most likely a typo.
     if (!this.isRegistered(session) && !dispatcher.sessions().includes(session)) {
       const ids = [...new Set([...this.o.config().sessions.map((s) => s.id), ...dispatcher.sessions()])];
-      return { ok: false, message: `unknown session ${session} (known: ${ids.join(', ') || 'none'}); add it to config.yaml sessions to write to it first` };
+      return {
+        ok: false,
+        message: `unknown session ${session} (known: ${ids.join(', ') || 'none'}); add it to config.yaml sessions to write to it first`,
+      };
     }
     dispatcher.enqueue(session, text, `op-${item.id}`);
     guard.operatorInput(session);
@@ -209,7 +224,8 @@ export class OperatorInput {
     pauses.save();
     dispatcher.pump(session);
     const waiting = dispatcher.pending(session);
-    const where = waiting > 0 ? `waiting until ${session} consumes input.txt (${waiting} queued)` : `written to dispatch/${session}/input.txt`;
+    const where =
+      waiting > 0 ? `waiting until ${session} consumes input.txt (${waiting} queued)` : `written to dispatch/${session}/input.txt`;
     return { ok: true, message: `dispatched to ${session}: ${where}${cleared.length ? `; ${cleared.join('; ')}` : ''}` };
   }
 
@@ -233,7 +249,8 @@ export class OperatorInput {
     const { pauses, dispatcher, guard } = this.o;
     const held = pauses.control.held;
     if (!held) return [{ ok: false, message: pauses.staleCode(code) ?? 'nothing to approve' }, 'approve-none'];
-    if (code && code.toUpperCase() !== held.code) return [{ ok: false, message: pauses.staleCode(code) ?? `code ${code} does not match the open pause` }, 'approve-stale'];
+    if (code && code.toUpperCase() !== held.code)
+      return [{ ok: false, message: pauses.staleCode(code) ?? `code ${code} does not match the open pause` }, 'approve-stale'];
     dispatcher.enqueue(held.session, held.text, `t${held.seq}`);
     guard.operatorInput(held.session);
     pauses.resolveHeld('approved', item.source);
@@ -249,7 +266,8 @@ export class OperatorInput {
     const refused = c.paused?.reason === 'error' ? c.paused.input_id : undefined;
     if (!held && refused && (!code || code.toUpperCase() === c.paused?.code)) return [this.dropRefusedInput(refused, item), 'drop-input'];
     if (!held) return [{ ok: false, message: pauses.staleCode(code) ?? 'nothing to drop' }, 'drop-none'];
-    if (code && code.toUpperCase() !== held.code) return [{ ok: false, message: pauses.staleCode(code) ?? `code ${code} does not match the open pause` }, 'drop-stale'];
+    if (code && code.toUpperCase() !== held.code)
+      return [{ ok: false, message: pauses.staleCode(code) ?? `code ${code} does not match the open pause` }, 'drop-stale'];
     guard.operatorInput(held.session);
     pauses.resolveHeld('dropped', item.source);
     pauses.save();
@@ -285,11 +303,15 @@ export class OperatorInput {
     } else if (arg) {
       r = pauses.resumeByCode(arg, item.source);
       // `/resume session-2` for a session that is not paused is not an error.
-      if (!r.ok && (this.isRegistered(arg) || this.o.dispatcher.sessions().includes(arg))) r = { ok: true, message: `${arg} is not paused` };
+      if (!r.ok && (this.isRegistered(arg) || this.o.dispatcher.sessions().includes(arg)))
+        r = { ok: true, message: `${arg} is not paused` };
     } else {
       const what = pauses.resumeAll(item.source);
       // Something resumed is a success even when a held reply still waits: the message says what stays.
-      if (held) r = what.length ? { ok: true, message: `resumed ${what.join(', ')}; still waiting: the reply for ${held.session} is held (/approve or /drop it)` } : { ok: false, message: `nothing to resume: the reply for ${held.session} is held (/approve or /drop it)` };
+      if (held)
+        r = what.length
+          ? { ok: true, message: `resumed ${what.join(', ')}; still waiting: the reply for ${held.session} is held (/approve or /drop it)` }
+          : { ok: false, message: `nothing to resume: the reply for ${held.session} is held (/approve or /drop it)` };
       else r = what.length ? { ok: true, message: `resumed ${what.join(', ')}` } : { ok: true, message: 'not paused' };
     }
     pauses.save();
@@ -323,12 +345,23 @@ export class OperatorInput {
       if (n.kind === 'prompt_typed') {
         this.o.guard.operatorInput(n.session);
         delete this.o.pauses.control.hook_chain[n.session];
-        this.o.audit({ at: this.iso(), source: 'hook', action: 'prompt-typed', text: n.message.slice(0, 2000), detail: `${n.session}: the user typed into the session; its automatic-turn count starts again` });
+        this.o.audit({
+          at: this.iso(),
+          source: 'hook',
+          action: 'prompt-typed',
+          text: n.message.slice(0, 2000),
+          detail: `${n.session}: the user typed into the session; its automatic-turn count starts again`,
+        });
         this.o.events.emit('log', { level: 'info', message: formatNotice(n) });
         save = true;
       } else if (n.kind === 'stop_failure') {
         this.o.events.emit('log', { level: 'warn', message: formatNotice(n) });
-        this.o.pings.notify({ title: `relay-tui: ${n.session}: ${n.title}`.slice(0, 120), message: n.message.slice(0, 800), priority: 5, tags: ['warning'] });
+        this.o.pings.notify({
+          title: `relay-tui: ${n.session}: ${n.title}`.slice(0, 120),
+          message: n.message.slice(0, 800),
+          priority: 5,
+          tags: ['warning'],
+        });
       } else {
         this.o.events.emit('log', { level: 'warn', message: formatNotice(n) });
       }
@@ -359,7 +392,13 @@ export class OperatorInput {
         }
         this.drain();
       },
-      (s) => this.o.events.emit('log', s.connected ? { level: 'info', message: 'phone replies: subscribed to the reply topic' } : { level: 'warn', message: `phone replies: disconnected (${s.error ?? 'stream ended'}), reconnecting` }),
+      (s) =>
+        this.o.events.emit(
+          'log',
+          s.connected
+            ? { level: 'info', message: 'phone replies: subscribed to the reply topic' }
+            : { level: 'warn', message: `phone replies: disconnected (${s.error ?? 'stream ended'}), reconnecting` },
+        ),
     );
   }
 }

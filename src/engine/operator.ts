@@ -45,7 +45,9 @@ export function parseOperatorInput(raw: string): OperatorCommand {
       case '/approve':
       case '/drop':
         if (args.length > 1) return { kind: 'invalid', message: `${cmd} takes at most one code` };
-        return args[0] ? { kind: cmd === '/approve' ? 'approve' : 'drop', code: args[0] } : { kind: cmd === '/approve' ? 'approve' : 'drop' };
+        return args[0]
+          ? { kind: cmd === '/approve' ? 'approve' : 'drop', code: args[0] }
+          : { kind: cmd === '/approve' ? 'approve' : 'drop' };
       case '/resume':
         if (args.length > 1) return { kind: 'invalid', message: '/resume takes at most one code' };
         return args[0] ? { kind: 'resume', code: args[0] } : { kind: 'resume' };
@@ -57,7 +59,8 @@ export function parseOperatorInput(raw: string): OperatorCommand {
         // Number('') is 0: a bare "/budget $" must not set today's budget to nothing.
         const amount = args[0]?.replace(/^\$/, '') ?? '';
         const usd = amount === '' ? NaN : Number(amount);
-        if (args.length !== 1 || !Number.isFinite(usd) || usd < 0) return { kind: 'invalid', message: 'usage: /budget USD (today\'s budget, e.g. /budget 30)' };
+        if (args.length !== 1 || !Number.isFinite(usd) || usd < 0)
+          return { kind: 'invalid', message: "usage: /budget USD (today's budget, e.g. /budget 30)" };
         return { kind: 'budget', usd };
       }
       case '/allow': {

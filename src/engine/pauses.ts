@@ -86,7 +86,8 @@ export class Pauses {
   }
 
   staleCode(code: string | undefined): string | undefined {
-    if (code && this.control.spent_codes.includes(code.toUpperCase())) return `code ${code.toUpperCase()} belongs to a pause that is already over`;
+    if (code && this.control.spent_codes.includes(code.toUpperCase()))
+      return `code ${code.toUpperCase()} belongs to a pause that is already over`;
     return undefined;
   }
 
@@ -94,7 +95,13 @@ export class Pauses {
     const prev = this.control.paused;
     if (prev && prev !== p) this.spend(prev.code);
     this.control.paused = p;
-    this.o.audit({ at: this.iso(), source, action: p ? 'pause' : 'resume', text: p ? p.message : prev?.message, detail: p ? p.reason : prev?.reason });
+    this.o.audit({
+      at: this.iso(),
+      source,
+      action: p ? 'pause' : 'resume',
+      text: p ? p.message : prev?.message,
+      detail: p ? p.reason : prev?.reason,
+    });
     if (!p) this.o.pings.cancel();
     this.o.events.emit('state:changed', { state: this.state(), reason: p?.reason ?? null, message: p?.message ?? null });
   }
@@ -128,7 +135,13 @@ export class Pauses {
     this.control.held = null;
     this.spend(held.code);
     this.o.pings.cancel();
-    this.o.audit({ at: this.iso(), source, action: `held-${how}`, text: held.text.slice(0, 2000), detail: `${held.session} turn ${held.seq}${why ? `: ${why}` : ''}` });
+    this.o.audit({
+      at: this.iso(),
+      source,
+      action: `held-${how}`,
+      text: held.text.slice(0, 2000),
+      detail: `${held.session} turn ${held.seq}${why ? `: ${why}` : ''}`,
+    });
     this.o.events.emit('state:changed', { state: this.state(), reason: this.control.paused?.reason ?? null, message: `held reply ${how}` });
   }
 
@@ -136,7 +149,13 @@ export class Pauses {
   announceHeld(r: { seq: number; route: string; reply: string }, reason: 'needs_jc' | 'approval'): void {
     const held = this.control.held;
     if (!held) return;
-    this.o.audit({ at: this.iso(), source: 'relay', action: 'pause', text: r.reply.slice(0, 2000), detail: `${reason}: ${r.route} turn ${r.seq}` });
+    this.o.audit({
+      at: this.iso(),
+      source: 'relay',
+      action: 'pause',
+      text: r.reply.slice(0, 2000),
+      detail: `${reason}: ${r.route} turn ${r.seq}`,
+    });
     this.o.events.emit('state:changed', { state: this.state(), reason, message: `${r.route}: ${r.reply.slice(0, 120)}` });
     const question = r.reply.replace('[NEEDS-JC]', '').trim();
     this.o.pings.pause(`held:${r.seq}`, {
@@ -216,9 +235,25 @@ export class Pauses {
   apiError(kind: 'turn' | 'summary', session: string, message: string, inputId?: string): void {
     const code = newCode();
     const dropHint = inputId ? ' /drop discards that input.' : '';
-    this.setPause({ reason: 'error', message: `API error (${kind} for ${session}): ${message}`, at: this.iso(), session, code, ...(inputId ? { input_id: inputId } : {}) }, 'relay');
+    this.setPause(
+      {
+        reason: 'error',
+        message: `API error (${kind} for ${session}): ${message}`,
+        at: this.iso(),
+        session,
+        code,
+        ...(inputId ? { input_id: inputId } : {}),
+      },
+      'relay',
+    );
     this.trySave();
-    this.o.pings.pause('error', { title: 'relay-tui: API error, relay paused', message: `${message}\nNothing was dropped. /resume to try again.${dropHint}`, priority: 5, tags: ['warning'], actions: this.o.pings.resumeButtons(code) });
+    this.o.pings.pause('error', {
+      title: 'relay-tui: API error, relay paused',
+      message: `${message}\nNothing was dropped. /resume to try again.${dropHint}`,
+      priority: 5,
+      tags: ['warning'],
+      actions: this.o.pings.resumeButtons(code),
+    });
   }
 
   /**
@@ -233,19 +268,45 @@ export class Pauses {
       const message = where && f.path && !f.message.includes(basename(f.path)) ? `${f.message} (${where})` : f.message;
       const same = this.control.paused?.fault === 'root' && this.control.paused.message === message;
       if (!same) {
-        this.setPause({ reason: 'error', message, at: this.iso(), fault: 'root', code: newCode(), ...(f.path ? { path: f.path } : {}) }, 'relay');
-        this.o.pings.pause('error', { title: 'relay-tui: relay paused (root fault)', message: `${message}\nNothing was dropped; the relay retries by itself, /resume retries now.`, priority: 5, tags: ['warning'] });
+        this.setPause(
+          { reason: 'error', message, at: this.iso(), fault: 'root', code: newCode(), ...(f.path ? { path: f.path } : {}) },
+          'relay',
+        );
+        this.o.pings.pause('error', {
+          title: 'relay-tui: relay paused (root fault)',
+          message: `${message}\nNothing was dropped; the relay retries by itself, /resume retries now.`,
+          priority: 5,
+          tags: ['warning'],
+        });
       }
       return this.trySave();
     }
     // A confinement message names the absolute path already: show it relative to the root once, not twice.
-    const message = f.path && f.message.includes(f.path) ? f.message.split(f.path).join(where ?? f.path) : `${where ?? f.path}: ${f.message}`;
+    const message =
+      f.path && f.message.includes(f.path) ? f.message.split(f.path).join(where ?? f.path) : `${where ?? f.path}: ${f.message}`;
     const prev = this.control.session_pauses[f.session];
     if (prev?.reason !== 'fault' || prev.message !== message) {
-      const info: PauseInfo = { reason: 'fault', message, at: this.iso(), session: f.session, code: newCode(), fault: 'session', path: f.path };
+      const info: PauseInfo = {
+        reason: 'fault',
+        message,
+        at: this.iso(),
+        session: f.session,
+        code: newCode(),
+        fault: 'session',
+        path: f.path,
+      };
       this.pauseSession(f.session, info);
-      this.o.events.emit('log', { level: 'warn', message: `${f.session} paused: ${message}; the other sessions flow. Fix it, then /resume ${f.session}` });
-      this.o.pings.pause(pauseKey(info, f.session), { title: `relay-tui: ${f.session} paused (fault)`, message: `${message}\n/resume ${f.session} retries.`, priority: 5, tags: ['warning'], actions: this.o.pings.resumeButtons(info.code!) });
+      this.o.events.emit('log', {
+        level: 'warn',
+        message: `${f.session} paused: ${message}; the other sessions flow. Fix it, then /resume ${f.session}`,
+      });
+      this.o.pings.pause(pauseKey(info, f.session), {
+        title: `relay-tui: ${f.session} paused (fault)`,
+        message: `${message}\n/resume ${f.session} retries.`,
+        priority: 5,
+        tags: ['warning'],
+        actions: this.o.pings.resumeButtons(info.code!),
+      });
     }
     return this.trySave();
   }

@@ -88,14 +88,26 @@ export class Pings {
   }
 
   private button(phone: PhoneReplies, label: string, body: string): NtfyAction {
-    return { action: 'http', label, url: phone.replyUrl, method: 'POST', body, clear: true, ...(phone.token ? { headers: { Authorization: `Bearer ${phone.token}` } } : {}) };
+    return {
+      action: 'http',
+      label,
+      url: phone.replyUrl,
+      method: 'POST',
+      body,
+      clear: true,
+      ...(phone.token ? { headers: { Authorization: `Bearer ${phone.token}` } } : {}),
+    };
   }
 
   /** Approve, Drop, and Answer (opens the reply topic, where the operator can type). At most three: ntfy's limit. */
   heldButtons(code: string): NtfyAction[] | undefined {
     const phone = this.phoneOn();
     if (!phone) return undefined;
-    return [this.button(phone, 'Approve', `/approve ${code}`), this.button(phone, 'Drop', `/drop ${code}`), { action: 'view', label: 'Answer', url: phone.replyUrl }];
+    return [
+      this.button(phone, 'Approve', `/approve ${code}`),
+      this.button(phone, 'Drop', `/drop ${code}`),
+      { action: 'view', label: 'Answer', url: phone.replyUrl },
+    ];
   }
 
   resumeButtons(code: string): NtfyAction[] | undefined {

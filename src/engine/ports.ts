@@ -40,7 +40,11 @@ export interface PhoneReplies {
   replyUrl: string;
   /** Sent with the buttons' requests for a self-hosted server that needs it. */
   token?: string;
-  subscribe(since: string, onMessage: (m: { id: string; message: string }) => void, onState: (s: { connected: boolean; error?: string }) => void): { close(): void };
+  subscribe(
+    since: string,
+    onMessage: (m: { id: string; message: string }) => void,
+    onState: (s: { connected: boolean; error?: string }) => void,
+  ): { close(): void };
 }
 
 /** Milliseconds since the epoch. Every time the engine reads or writes comes from here. */

@@ -109,12 +109,30 @@ function computeFallback(family: ReturnType<typeof familyOf>): { price: Price; l
  */
 export function lookupPrice(model: string, overrides: Record<string, PriceOverride> = {}): PriceLookup {
   const builtin = findBuiltin(model);
-  const own = overrides[model] ?? overrides[stripSnapshot(model)] ?? (builtin ? (overrides[builtin.id] ?? aliasOverride(builtin, overrides)) : undefined);
+  const own =
+    overrides[model] ??
+    overrides[stripSnapshot(model)] ??
+    (builtin ? (overrides[builtin.id] ?? aliasOverride(builtin, overrides)) : undefined);
   if (own) {
     const key = overrides[model] ? model : overrides[stripSnapshot(model)] ? stripSnapshot(model) : builtin!.id;
-    return { price: completeOverride(own, builtin), known: true, matched: key, origin: 'config', source: builtin?.source, checked: builtin?.checked };
+    return {
+      price: completeOverride(own, builtin),
+      known: true,
+      matched: key,
+      origin: 'config',
+      source: builtin?.source,
+      checked: builtin?.checked,
+    };
   }
-  if (builtin) return { price: toPrice(builtin), known: true, matched: builtin.id, origin: 'builtin', source: builtin.source, checked: builtin.checked };
+  if (builtin)
+    return {
+      price: toPrice(builtin),
+      known: true,
+      matched: builtin.id,
+      origin: 'builtin',
+      source: builtin.source,
+      checked: builtin.checked,
+    };
   const prefix = Object.keys(overrides)
     .filter((k) => model.startsWith(`${k}-`) && overrides[k].input !== undefined && overrides[k].output !== undefined)
     .sort((a, b) => b.length - a.length)[0];

@@ -97,14 +97,38 @@ export interface TurnProjectionInput {
 export function projectTurnCost(i: TurnProjectionInput): number {
   const history = i.measured ? i.measured.historyTokens : tokensFor(i.historyBytes);
   const tail = i.measured ? Math.min(i.measured.replyTokens, history) : history;
-  const warm = !!i.measured && i.warmSince > 0 && i.now - i.warmSince < CACHE_TTL_MS - CACHE_MARGIN_MS && history - tail >= MIN_CACHEABLE_TOKENS;
+  const warm =
+    !!i.measured && i.warmSince > 0 && i.now - i.warmSince < CACHE_TTL_MS - CACHE_MARGIN_MS && history - tail >= MIN_CACHEABLE_TOKENS;
   const userTokens = tokensFor(i.userBytes);
   if (!i.summary) {
-    return callCostBound({ historyTokens: history, tailTokens: tail, newTokens: userTokens, maxOutputTokens: i.maxTokens, warm, cacheWrite1h: i.cacheWrite1h }, i.price);
+    return callCostBound(
+      { historyTokens: history, tailTokens: tail, newTokens: userTokens, maxOutputTokens: i.maxTokens, warm, cacheWrite1h: i.cacheWrite1h },
+      i.price,
+    );
   }
   const s = i.summary;
-  const summaryCall = callCostBound({ historyTokens: history, tailTokens: tail, newTokens: tokensFor(s.promptBytes), maxOutputTokens: s.maxTokens, warm, cacheWrite1h: i.cacheWrite1h }, i.price);
+  const summaryCall = callCostBound(
+    {
+      historyTokens: history,
+      tailTokens: tail,
+      newTokens: tokensFor(s.promptBytes),
+      maxOutputTokens: s.maxTokens,
+      warm,
+      cacheWrite1h: i.cacheWrite1h,
+    },
+    i.price,
+  );
   const after = tokensFor(s.afterBytes) + s.maxTokens;
-  const turnCall = callCostBound({ historyTokens: after, tailTokens: after, newTokens: userTokens, maxOutputTokens: i.maxTokens, warm: false, cacheWrite1h: i.cacheWrite1h }, i.price);
+  const turnCall = callCostBound(
+    {
+      historyTokens: after,
+      tailTokens: after,
+      newTokens: userTokens,
+      maxOutputTokens: i.maxTokens,
+      warm: false,
+      cacheWrite1h: i.cacheWrite1h,
+    },
+    i.price,
+  );
   return summaryCall + turnCall;
 }

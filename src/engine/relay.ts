@@ -107,10 +107,33 @@ export class Relay {
     this.conversation = new Conversation(p.conversation, path.join(p.state, 'archive'));
     this.ledger = new Ledger(p.ledger);
     this.auditLog = new AuditLog(p.audit);
-    this.pings = new Pings({ notifier: o.notifier, phone: o.phone ?? null, config: cfg, interactive: !!o.interactive, now, timers: this.timers, events: this.events });
-    this.pauses = new Pauses({ file: p.control, root: p.root, now, lastSeq: this.conversation.nextSeq() - 1, audit, events: this.events, pings: this.pings, changed });
+    this.pings = new Pings({
+      notifier: o.notifier,
+      phone: o.phone ?? null,
+      config: cfg,
+      interactive: !!o.interactive,
+      now,
+      timers: this.timers,
+      events: this.events,
+    });
+    this.pauses = new Pauses({
+      file: p.control,
+      root: p.root,
+      now,
+      lastSeq: this.conversation.nextSeq() - 1,
+      audit,
+      events: this.events,
+      pings: this.pings,
+      changed,
+    });
     // The rate window from the ledger (per session, as Guard.recordTurn counts it): a summary does not shorten it.
-    this.guard = this.pauses.guard = new Guard(() => config.guardrails, this.ledger, this.pauses.control.guard, now, this.ledger.turnsSince(now() - 3_600_000));
+    this.guard = this.pauses.guard = new Guard(
+      () => config.guardrails,
+      this.ledger,
+      this.pauses.control.guard,
+      now,
+      this.ledger.turnsSince(now() - 3_600_000),
+    );
     const watch = o.watch ?? watchDir;
     const run = (where: string, fn: () => void) => this.timers.run(where, fn);
     this.intake = openIntake(p, cfg, now, {
@@ -126,7 +149,11 @@ export class Relay {
       fault: (f) => this.fault(f, 'queue'),
     });
     this.dispatcher = openDispatcher(p, now, watch, run, {
-      written: (session, chars) => ((this.view.lastDispatch = { at: now(), session }), this.view.touch(session), this.events.emit('dispatch:written', { session, chars })),
+      written: (session, chars) => (
+        (this.view.lastDispatch = { at: now(), session }),
+        this.view.touch(session),
+        this.events.emit('dispatch:written', { session, chars })
+      ),
       acked: (session) => (this.view.touch(session), this.events.emit('dispatch:acked', { session })),
       waiting: (session, pending) => this.events.emit('dispatch:waiting', { session, pending }),
       changed,
@@ -139,14 +166,94 @@ export class Relay {
       onRefused: (file, reason) => this.inputRefused(file, reason),
       onFault: (f) => this.fault(f, 'operator input'),
     });
-    const parts = { pauses: this.pauses, dispatcher: this.dispatcher, guard: this.guard, ledger: this.ledger, pings: this.pings, events: this.events, config: cfg, now };
-    this.operator = new OperatorInput({ ...parts, inbox, audit, stopping: () => this.stopping, kick: () => this.kick(), changed, fault: (err) => this.fault(err, 'operator input') });
-    this.committer = new Committer({ ...parts, queueDir: p.queue, inboxDir: p.operatorInbox, price: () => this.price, conversation: this.conversation, intake: this.intake, inputDone: (id) => this.operator.done(id), committed: (r, done) => turnCommitted({ view: this.view, pauses: this.pauses, pings: this.pings, events: this.events, store: this.store, maxTokens: () => this.config.max_tokens }, r, done), afterStep: o.afterCommitStep });
-    this.turns = new TurnRunner({ ...parts, chat: o.chat, price: () => this.price, conversation: this.conversation, signal: this.abort.signal, live: this.live, retryBaseMs: o.retryBaseMs ?? 2000, retryMaxMs: o.retryMaxMs ?? 60_000, project: (u) => this.projectCost(u), passSpent: () => this.pauses.save(), commitSummary: (r) => this.summarized(r), changed, touched: () => this.store.invalidate() });
-    this.view = new ViewState({ ...parts, config: cfg, startedAt: now(), topic: o.topic, intake: this.intake, conversation: this.conversation, live: this.live, auditFile: p.audit });
-    this.store = new Store({ now, timers: this.timers, minIntervalMs: o.statusMinIntervalMs ?? 250, build: () => this.view.snapshot(), write: (s) => writeAtomic(p.status, JSON.stringify(s, null, 2) + '\n', 0o644), onError: (m) => this.log('error', m) });
+    const parts = {
+      pauses: this.pauses,
+      dispatcher: this.dispatcher,
+      guard: this.guard,
+      ledger: this.ledger,
+      pings: this.pings,
+      events: this.events,
+      config: cfg,
+      now,
+    };
+    this.operator = new OperatorInput({
+      ...parts,
+      inbox,
+      audit,
+      stopping: () => this.stopping,
+      kick: () => this.kick(),
+      changed,
+      fault: (err) => this.fault(err, 'operator input'),
+    });
+    this.committer = new Committer({
+      ...parts,
+      queueDir: p.queue,
+      inboxDir: p.operatorInbox,
+      price: () => this.price,
+      conversation: this.conversation,
+      intake: this.intake,
+      inputDone: (id) => this.operator.done(id),
+      committed: (r, done) =>
+        turnCommitted(
+          {
+            view: this.view,
+            pauses: this.pauses,
+            pings: this.pings,
+            events: this.events,
+            store: this.store,
+            maxTokens: () => this.config.max_tokens,
+          },
+          r,
+          done,
+        ),
+      afterStep: o.afterCommitStep,
+    });
+    this.turns = new TurnRunner({
+      ...parts,
+      chat: o.chat,
+      price: () => this.price,
+      conversation: this.conversation,
+      signal: this.abort.signal,
+      live: this.live,
+      retryBaseMs: o.retryBaseMs ?? 2000,
+      retryMaxMs: o.retryMaxMs ?? 60_000,
+      project: (u) => this.projectCost(u),
+      passSpent: () => this.pauses.save(),
+      commitSummary: (r) => this.summarized(r),
+      changed,
+      touched: () => this.store.invalidate(),
+    });
+    this.view = new ViewState({
+      ...parts,
+      config: cfg,
+      startedAt: now(),
+      topic: o.topic,
+      intake: this.intake,
+      conversation: this.conversation,
+      live: this.live,
+      auditFile: p.audit,
+    });
+    this.store = new Store({
+      now,
+      timers: this.timers,
+      minIntervalMs: o.statusMinIntervalMs ?? 250,
+      build: () => this.view.snapshot(),
+      write: (s) => writeAtomic(p.status, JSON.stringify(s, null, 2) + '\n', 0o644),
+      onError: (m) => this.log('error', m),
+    });
     this.hookNotices = new HookNoticeReader(path.join(p.state, HOOK_NOTICES_NAME));
-    this.faults = new FaultHandler({ root: p.root, controlFile: p.control, pauses: this.pauses, timers: this.timers, live: this.live, events: this.events, baseMs: o.faultRetryBaseMs ?? 2000, maxMs: o.faultRetryMaxMs ?? 60_000, kick: () => this.kick(), stopping: () => this.stopping });
+    this.faults = new FaultHandler({
+      root: p.root,
+      controlFile: p.control,
+      pauses: this.pauses,
+      timers: this.timers,
+      live: this.live,
+      events: this.events,
+      baseMs: o.faultRetryBaseMs ?? 2000,
+      maxMs: o.faultRetryMaxMs ?? 60_000,
+      kick: () => this.kick(),
+      stopping: () => this.stopping,
+    });
     this.events.on('state:changed', (e) => e.state === 'running' && (this.live.lastError = null));
   }
 
@@ -155,7 +262,8 @@ export class Relay {
   async start(): Promise<void> {
     const p = this.o.paths;
     try {
-      for (const s of new Set([...this.config.sessions.map((x) => x.id), ...this.dispatcher.knownOnDisk()])) this.timers.run(`session ${s}`, () => this.dispatcher.ensure(s));
+      for (const s of new Set([...this.config.sessions.map((x) => x.id), ...this.dispatcher.knownOnDisk()]))
+        this.timers.run(`session ${s}`, () => this.dispatcher.ensure(s));
       // A restart is a retry of a root fault the last run stopped on.
       if (this.pauses.control.paused?.fault === 'root') this.pauses.setPause(null, 'relay');
       const n = this.committer.recover();
@@ -164,21 +272,48 @@ export class Relay {
       this.fault(err, 'recovery');
     }
     this.hookNotices.skipExisting();
-    this.unwatchers = watchRoot(p, this.o.watch ?? watchDir, (w, fn) => this.timers.run(w, fn), (m) => this.log('warn', m), {
-      queue: (name) => (name === null ? this.intake.rescan() : this.intake.look(name)),
-      operatorInput: () => this.operator.drain(),
-      hookNotices: () => this.operator.hookNotices(this.hookNotices.readNew()),
-    });
+    this.unwatchers = watchRoot(
+      p,
+      this.o.watch ?? watchDir,
+      (w, fn) => this.timers.run(w, fn),
+      (m) => this.log('warn', m),
+      {
+        queue: (name) => (name === null ? this.intake.rescan() : this.intake.look(name)),
+        operatorInput: () => this.operator.drain(),
+        hookNotices: () => this.operator.hookNotices(this.hookNotices.readNew()),
+      },
+    );
     this.timers.run('start-up scan', () => (this.intake.rescan(), this.dispatcher.pumpAll()));
     this.ready = true;
     this.timers.run('operator input', () => this.operator.drain());
-    this.timers.every(this.o.maintenanceMs ?? 30_000, () => housekeeping({ now: this.now, intake: this.intake, dispatcher: this.dispatcher, operator: this.operator, hookNotices: this.hookNotices, pauses: this.pauses, pings: this.pings, view: this.view, store: this.store, kick: () => this.kick() }), 'maintenance');
+    this.timers.every(
+      this.o.maintenanceMs ?? 30_000,
+      () =>
+        housekeeping({
+          now: this.now,
+          intake: this.intake,
+          dispatcher: this.dispatcher,
+          operator: this.operator,
+          hookNotices: this.hookNotices,
+          pauses: this.pauses,
+          pings: this.pings,
+          view: this.view,
+          store: this.store,
+          kick: () => this.kick(),
+        }),
+      'maintenance',
+    );
     this.phoneSub = this.operator.startPhone();
     if (this.price.warning) this.log('warn', this.price.warning);
     if (this.conversation.badLines) this.log('warn', `${p.conversation}: ${this.conversation.badLines} unreadable line(s) skipped`);
     this.audit({ at: this.iso(), source: 'relay', action: 'start', detail: `pid ${process.pid}` });
     this.log('info', `relay started on ${p.root} (model ${this.config.model}, ${this.intake.depth} queued)`);
-    this.pings.notify({ title: 'relay-tui started', message: `${this.config.model}, ${this.intake.depth} queued, root ${p.root}`, priority: 2, tags: ['rocket'] });
+    this.pings.notify({
+      title: 'relay-tui started',
+      message: `${this.config.model}, ${this.intake.depth} queued, root ${p.root}`,
+      priority: 2,
+      tags: ['rocket'],
+    });
     this.store.changed(true);
     this.kick();
   }
@@ -234,7 +369,10 @@ export class Relay {
     const now = this.now();
     // 1-hour cache writes cost more: the projection prices the lifetime the call will use.
     const cacheWrite1h = this.turns.cacheWrite1h(userText, now);
-    return projectCost({ conversation: this.conversation, config: this.config, price: this.price, warmSince: this.live.lastCallAt, now, cacheWrite1h }, userText);
+    return projectCost(
+      { conversation: this.conversation, config: this.config, price: this.price, warmSince: this.live.lastCallAt, now, cacheWrite1h },
+      userText,
+    );
   }
 
   // ---------------------------------------------------------------- the loop
@@ -291,7 +429,16 @@ export class Relay {
       const session = envelope.session_id;
       this.dispatcher.ensure(session);
       const user = `${labelFor(session, { registered: this.operator.isRegistered(session), timestamp: envelope.timestamp })}\n${envelope.content}`;
-      return { session, route: session, source: envelope.source === 'hook' ? 'hook' : 'envelope', user, automatic: true, envelope: { file: e.name, key }, guardText: envelope.content, ...(envelope.host ? { host: envelope.host } : {}) };
+      return {
+        session,
+        route: session,
+        source: envelope.source === 'hook' ? 'hook' : 'envelope',
+        user,
+        automatic: true,
+        envelope: { file: e.name, key },
+        guardText: envelope.content,
+        ...(envelope.host ? { host: envelope.host } : {}),
+      };
     }
   }
 
@@ -342,12 +489,16 @@ export class Relay {
 
   private summarized(result: ChatResult): void {
     const { replaced, kept, cost } = this.committer.commitSummary(result);
-    this.audit({ at: this.iso(), source: 'relay', action: 'summarize', detail: `replaced ${replaced} turns, kept ${kept}, $${cost.toFixed(4)}` });
+    this.audit({
+      at: this.iso(),
+      source: 'relay',
+      action: 'summarize',
+      detail: `replaced ${replaced} turns, kept ${kept}, $${cost.toFixed(4)}`,
+    });
     this.events.emit('summary:done', { replacedTurns: replaced, keptTurns: kept, costUsd: cost });
     budgetWarnings(this.pings, this.guard.warnings());
     this.store.changed(true);
   }
-
 
   private log(level: 'info' | 'warn' | 'error', message: string): void {
     this.events.emit('log', { level, message });

@@ -90,7 +90,9 @@ export function buildStatus(i: StatusInputs): Status {
   return {
     state: i.state,
     pause_reason: held?.reason ?? pause?.reason ?? null,
-    pause_message: held ? `${held.reason === 'needs_jc' ? '[NEEDS-JC] from' : 'awaiting approval for'} ${held.session}` : (pause?.message ?? null),
+    pause_message: held
+      ? `${held.reason === 'needs_jc' ? '[NEEDS-JC] from' : 'awaiting approval for'} ${held.session}`
+      : (pause?.message ?? null),
     started_at: new Date(i.startedAt).toISOString(),
     updated_at: new Date(i.now).toISOString(),
     model: i.config.model,

@@ -26,7 +26,14 @@ export const pauseReasons = [
 export type PauseReason = (typeof pauseReasons)[number];
 
 /** The limits the guard enforces (a subset of the pause reasons): /resume passes each once. */
-export const guardReasons = ['budget_day', 'budget_session', 'turn_cost', 'auto_turns', 'rate', 'loop'] as const satisfies readonly PauseReason[];
+export const guardReasons = [
+  'budget_day',
+  'budget_session',
+  'turn_cost',
+  'auto_turns',
+  'rate',
+  'loop',
+] as const satisfies readonly PauseReason[];
 export type GuardReason = (typeof guardReasons)[number];
 
 export function isGuardReason(r: PauseReason): r is GuardReason {
@@ -81,7 +88,14 @@ export const statusSchema = z.object({
   last_dispatch_session: z.string().nullable(),
   last_needs_jc_text: z.string().nullable(),
   held: z
-    .object({ turn: z.number().int(), session: z.string(), text: z.string(), reason: z.enum(['needs_jc', 'approval']), at: z.string(), code: z.string() })
+    .object({
+      turn: z.number().int(),
+      session: z.string(),
+      text: z.string(),
+      reason: z.enum(['needs_jc', 'approval']),
+      at: z.string(),
+      code: z.string(),
+    })
     .nullable(),
   inflight: z
     .object({

@@ -18,11 +18,14 @@ export class Timers {
       if (!opts.replace) return;
       this.cancel(key);
     }
-    const t = setTimeout(() => {
-      this.all.delete(t);
-      if (key !== undefined && this.keyed.get(key) === t) this.keyed.delete(key);
-      if (!this.stopped) this.run(key ?? 'timer', fn);
-    }, Math.max(0, ms));
+    const t = setTimeout(
+      () => {
+        this.all.delete(t);
+        if (key !== undefined && this.keyed.get(key) === t) this.keyed.delete(key);
+        if (!this.stopped) this.run(key ?? 'timer', fn);
+      },
+      Math.max(0, ms),
+    );
     if (opts.unref) t.unref?.();
     this.all.add(t);
     if (key !== undefined) this.keyed.set(key, t);

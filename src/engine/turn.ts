@@ -82,7 +82,10 @@ export function needsSummary(c: Conversation, cfg: Config): boolean {
 }
 
 /** Projected cost of the next call (and of the summary it may need first), before it is made: an upper bound, see projection.ts. */
-export function projectCost(o: { conversation: Conversation; config: Config; price: PriceLookup; warmSince: number; now: number; cacheWrite1h?: boolean }, userText: string): number {
+export function projectCost(
+  o: { conversation: Conversation; config: Config; price: PriceLookup; warmSince: number; now: number; cacheWrite1h?: boolean },
+  userText: string,
+): number {
   const { conversation: c, config } = o;
   const h = config.history;
   const last = c.lastTurn;
@@ -90,7 +93,8 @@ export function projectCost(o: { conversation: Conversation; config: Config; pri
   const bytes = (texts: string[]) => texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
   const system = Buffer.byteLength(config.system_prompt);
   // Measured by the API: the last turn's prompt and reply, unless a summary has replaced that prefix since.
-  const measured = last && (!summary || last.seq > summary.seq) ? { historyTokens: last.history_tokens, replyTokens: last.usage.output_tokens } : null;
+  const measured =
+    last && (!summary || last.seq > summary.seq) ? { historyTokens: last.history_tokens, replyTokens: last.usage.output_tokens } : null;
   const base = { model: config.model, max_tokens: config.max_tokens, system: config.system_prompt };
   return projectTurnCost({
     price: o.price.price,
@@ -138,7 +142,9 @@ export class TurnRunner {
     const cfg = this.o.config();
     if (needsSummary(this.o.conversation, cfg)) return cfg.cache.ttl !== '5m' || this.ttl.last === '1h';
     let chosen = '5m' as CacheTtl;
-    this.o.conversation.request(userText, this.base(cfg), { ttl: (s) => (chosen = this.ttl.choose(now, s.prefixTokens, s.addedTokens, s.minTokens).ttl) });
+    this.o.conversation.request(userText, this.base(cfg), {
+      ttl: (s) => (chosen = this.ttl.choose(now, s.prefixTokens, s.addedTokens, s.minTokens).ttl),
+    });
     this.planned = { text: userText, ttl: chosen };
     return chosen === '1h';
   }
@@ -163,15 +169,24 @@ export class TurnRunner {
       planned = undefined;
       const prompt = `[relay] ${cfg.history.summarization_prompt}`;
       // It only reads the prefix the turns cached, at their lifetime; it is not a gap between turns (not recorded).
-      const req = o.conversation.request(prompt, { model: cfg.model, max_tokens: Math.max(cfg.max_tokens, 2048), system: cfg.system_prompt }, { ttl: this.ttl.last, writeEnd: false });
+      const req = o.conversation.request(
+        prompt,
+        { model: cfg.model, max_tokens: Math.max(cfg.max_tokens, 2048), system: cfg.system_prompt },
+        { ttl: this.ttl.last, writeEnd: false },
+      );
       o.events.emit('turn:started', { session: t.route, kind: 'summary', source: 'operator' });
-      o.events.emit('log', { level: 'info', message: `conversation at ${o.conversation.historyTokens} tokens (cap ${cfg.history.cap_tokens}): summarizing` });
+      o.events.emit('log', {
+        level: 'info',
+        message: `conversation at ${o.conversation.historyTokens} tokens (cap ${cfg.history.cap_tokens}): summarizing`,
+      });
       const s = await this.call('summary', t.route, req);
       if (s.kind !== 'answered') return s;
       o.commitSummary(s.result);
     }
     let chosen = '5m' as CacheTtl;
-    const req = o.conversation.request(t.user, this.base(cfg), { ttl: (s) => (chosen = planned ?? this.ttl.choose(o.now(), s.prefixTokens, s.addedTokens, s.minTokens).ttl) });
+    const req = o.conversation.request(t.user, this.base(cfg), {
+      ttl: (s) => (chosen = planned ?? this.ttl.choose(o.now(), s.prefixTokens, s.addedTokens, s.minTokens).ttl),
+    });
     o.events.emit('turn:started', { session: t.session, kind: 'turn', source: t.source, file: t.envelope?.file });
     return this.call('turn', t.session, req, chosen, t.route);
   }
@@ -204,7 +219,12 @@ export class TurnRunner {
           o.touched();
         },
         onRetry: (info) => {
-          live.retry = { attempt: info.attempt, of: info.of, message: info.message, next_at: new Date(o.now() + info.delayMs).toISOString() };
+          live.retry = {
+            attempt: info.attempt,
+            of: info.of,
+            message: info.message,
+            next_at: new Date(o.now() + info.delayMs).toISOString(),
+          };
           // Logged once, by the views' formatter of this event.
           o.events.emit('turn:retry', info);
           o.changed(true);

@@ -59,7 +59,19 @@ export class ViewState {
 
   /** A committed turn (live=false: one loaded from the conversation at start). */
   turn(t: TurnRecord, live = true): void {
-    this.tail = [...this.tail, { seq: t.seq, at: t.at, session: t.session, route: t.route, user: t.user, reply: t.reply, costUsd: t.cost_usd, ...(t.truncated ? { truncated: true } : {}) }].slice(-TAIL_MAX);
+    this.tail = [
+      ...this.tail,
+      {
+        seq: t.seq,
+        at: t.at,
+        session: t.session,
+        route: t.route,
+        user: t.user,
+        reply: t.reply,
+        costUsd: t.cost_usd,
+        ...(t.truncated ? { truncated: true } : {}),
+      },
+    ].slice(-TAIL_MAX);
     if (t.host && t.session !== 'operator') this.hosts.set(t.session, t.host);
     if (!live) return;
     this.lastProgressAt = this.p.now();

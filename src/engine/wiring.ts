@@ -19,7 +19,13 @@ export function openIntake(
   p: RootPaths,
   config: () => Config,
   now: Clock,
-  h: { registered(s: string): boolean; rejected(file: string, reason: string): void; queued(e: QueuedEnvelope): void; retry(name: string, ms: number): void; fault(f: RootFault): void },
+  h: {
+    registered(s: string): boolean;
+    rejected(file: string, reason: string): void;
+    queued(e: QueuedEnvelope): void;
+    retry(name: string, ms: number): void;
+    fault(f: RootFault): void;
+  },
 ): Intake {
   return new Intake({
     queueDir: p.queue,
@@ -40,7 +46,15 @@ export function openDispatcher(
   now: Clock,
   watch: WatchFn,
   run: Run,
-  h: { written(s: string, chars: number): void; acked(s: string): void; waiting(s: string, n: number): void; changed(): void; warn(m: string): void; fault(f: SessionFault | RootFault): void; recovered(s: string): void },
+  h: {
+    written(s: string, chars: number): void;
+    acked(s: string): void;
+    waiting(s: string, n: number): void;
+    changed(): void;
+    warn(m: string): void;
+    fault(f: SessionFault | RootFault): void;
+    recovered(s: string): void;
+  },
 ): Dispatcher {
   return new Dispatcher({
     outboxDir: p.outbox,
@@ -60,7 +74,13 @@ export function openDispatcher(
 }
 
 /** Watch first, then list: a file that lands in between is seen by one or the other. Returns the unwatchers. */
-export function watchRoot(p: RootPaths, watch: WatchFn, run: Run, warn: (m: string) => void, h: { queue(name: string | null): void; operatorInput(): void; hookNotices(): void }): Array<() => void> {
+export function watchRoot(
+  p: RootPaths,
+  watch: WatchFn,
+  run: Run,
+  warn: (m: string) => void,
+  h: { queue(name: string | null): void; operatorInput(): void; hookNotices(): void },
+): Array<() => void> {
   const guarded = (dir: string, fn: (name: string | null) => void) => watch(dir, (n) => run(`watch ${dir}`, () => fn(n)), warn);
   return [
     guarded(p.queue, (name) => h.queue(name)),

@@ -17,9 +17,11 @@ const LINES: { [K in RelayEventName]?: (e: RelayEvents[K]) => string | null } = 
   log: (e) => `${e.level === 'info' ? '' : `${e.level.toUpperCase()}: `}${e.message}`,
   'envelope:queued': (e) => `queued ${e.file} from ${e.session}`,
   'envelope:rejected': (e) => `REJECTED queue/${e.file}: ${e.reason} (moved to queue/.rejected/)`,
-  'turn:started': (e) => e.kind === 'summary' ? `summarizing the conversation` : `turn started for ${e.session}${e.file ? ` (${e.file})` : ''}`,
+  'turn:started': (e) =>
+    e.kind === 'summary' ? `summarizing the conversation` : `turn started for ${e.session}${e.file ? ` (${e.file})` : ''}`,
   'turn:retry': (e) => `API retry ${e.attempt}/${e.of} in ${(e.delayMs / 1000).toFixed(1)} s: ${e.message}`,
-  'turn:completed': (e) => `turn ${e.seq} ${e.session}${e.route !== e.session ? ` → ${e.route}` : ''}: ${money(e.costUsd)}, cache hit ${Math.round(e.cacheHit * 100)}%${e.held ? `, HELD (${e.held})` : ''}: ${oneLine(e.preview, 100)}`,
+  'turn:completed': (e) =>
+    `turn ${e.seq} ${e.session}${e.route !== e.session ? ` → ${e.route}` : ''}: ${money(e.costUsd)}, cache hit ${Math.round(e.cacheHit * 100)}%${e.held ? `, HELD (${e.held})` : ''}: ${oneLine(e.preview, 100)}`,
   'turn:failed': (e) => `ERROR: turn for ${e.session} failed: ${e.message}`,
   'summary:done': (e) => `summarized: ${e.replacedTurns} turns folded, ${e.keptTurns} kept, ${money(e.costUsd)}`,
   'dispatch:waiting': (e) => `reply for ${e.session} waits: input.txt not yet consumed (${e.pending} pending)`,

@@ -14,7 +14,15 @@ export function startMemLog(): void {
   const thread = isMainThread ? 'main' : 'engine';
   const t = setInterval(() => {
     const m = process.memoryUsage();
-    const line = JSON.stringify({ at: Date.now(), thread, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, rss: m.rss });
+    const line = JSON.stringify({
+      at: Date.now(),
+      thread,
+      heapUsed: m.heapUsed,
+      heapTotal: m.heapTotal,
+      external: m.external,
+      arrayBuffers: m.arrayBuffers,
+      rss: m.rss,
+    });
     try {
       fs.appendFileSync(file, `${line}\n`);
       if (fs.existsSync(`${file}.snap-${thread}`)) {

@@ -42,7 +42,10 @@ export async function runHostedTui(o: HostedTuiOptions): Promise<number> {
   // A first frame at once, in plain ANSI, while Ink loads and the worker opens the relay
   // (each takes a few hundred ms); Ink's first frame replaces it (see below).
   const early = !!process.stdout.isTTY && !!process.stdin.isTTY;
-  if (early) process.stdout.write(`\x1b[1mrelay-tui\x1b[22m${o.title ? ` \x1b[35;1m${o.title}\x1b[39;22m` : ''}  \x1b[2m○ starting: opening the relay…\x1b[22m`);
+  if (early)
+    process.stdout.write(
+      `\x1b[1mrelay-tui\x1b[22m${o.title ? ` \x1b[35;1m${o.title}\x1b[39;22m` : ''}  \x1b[2m○ starting: opening the relay…\x1b[22m`,
+    );
   const clearEarly = () => {
     if (early) process.stdout.write('\r\x1b[2K');
   };
@@ -102,8 +105,17 @@ export async function runHostedTui(o: HostedTuiOptions): Promise<number> {
     });
     void exited.then((code) => {
       proxy.markGone(`engine thread exited (${code})`);
-      resolve({ ok: false, code: code || 1, text: `relay-tui: the engine thread exited (${code}) before the relay started${printed ? `:\n${printed}` : ''}\n` });
-      if (!stopping) crashed(new Error(`the engine thread exited unexpectedly (code ${code})${printed ? `: ${printed.trim().split('\n').slice(-3).join(' | ')}` : ''}`));
+      resolve({
+        ok: false,
+        code: code || 1,
+        text: `relay-tui: the engine thread exited (${code}) before the relay started${printed ? `:\n${printed}` : ''}\n`,
+      });
+      if (!stopping)
+        crashed(
+          new Error(
+            `the engine thread exited unexpectedly (code ${code})${printed ? `: ${printed.trim().split('\n').slice(-3).join(' | ')}` : ''}`,
+          ),
+        );
     });
   });
 

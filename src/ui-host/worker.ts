@@ -25,7 +25,8 @@ const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
 
 export function startFailure(err: unknown): StartFailure {
-  if (err instanceof LockHeldError) return { code: 3, text: `relay-tui: ${err.message}: stop it first (kill ${err.holder.pid}), or use another --root\n` };
+  if (err instanceof LockHeldError)
+    return { code: 3, text: `relay-tui: ${err.message}: stop it first (kill ${err.holder.pid}), or use another --root\n` };
   if (err instanceof ConfigError) return { code: 4, text: `relay-tui: config error: ${err.message}\n` };
   if (err instanceof MissingKeyError) return { code: 4, text: `relay-tui: ${err.message}\n` };
   return { code: 1, text: `relay-tui: ${(err as Error)?.stack ?? err}\n` };
@@ -125,7 +126,16 @@ async function main(o: HostOpenOptions): Promise<void> {
       case 'history': {
         try {
           const page = relay.historyPage({ beforeSeq: m.before, limit: m.limit });
-          const turns = page.turns.map((t) => ({ seq: t.seq, at: t.at, session: t.session, route: t.route, user: t.user, reply: t.reply, cost_usd: t.cost_usd, ...(t.truncated ? { truncated: true } : {}) }));
+          const turns = page.turns.map((t) => ({
+            seq: t.seq,
+            at: t.at,
+            session: t.session,
+            route: t.route,
+            user: t.user,
+            reply: t.reply,
+            cost_usd: t.cost_usd,
+            ...(t.truncated ? { truncated: true } : {}),
+          }));
           post({ t: 'history', id: m.id, turns, atTop: page.atTop, notes: page.notes });
         } catch (err) {
           post({ t: 'history', id: m.id, turns: [], atTop: true, error: (err as Error)?.message ?? String(err) });
@@ -153,7 +163,12 @@ async function main(o: HostOpenOptions): Promise<void> {
     post({ t: 'failed', failure: startFailure(err) });
     return;
   }
-  post({ t: 'ready', paths: { root: opened.paths.root, log: opened.paths.log, lock: opened.paths.lock }, keys: opened.config.keys ?? {}, warnings: opened.warnings });
+  post({
+    t: 'ready',
+    paths: { root: opened.paths.root, log: opened.paths.log, lock: opened.paths.lock },
+    keys: opened.config.keys ?? {},
+    warnings: opened.warnings,
+  });
   schedule(true);
 }
 

@@ -65,7 +65,10 @@ export function App({ relay, onQuit, title, keys, warnings = NO_WARNINGS, tmuxPr
   const quitRequested = useRef(false);
   const [quitting, setQuitting] = useState(false);
 
-  const notices = useMemo(() => [...warnings, ...prefixHints(tmuxPrefixClashes({ ...DEFAULT_KEYS, ...keys }, tmuxPrefix), tmuxPrefix)], [warnings, keys, tmuxPrefix]);
+  const notices = useMemo(
+    () => [...warnings, ...prefixHints(tmuxPrefixClashes({ ...DEFAULT_KEYS, ...keys }, tmuxPrefix), tmuxPrefix)],
+    [warnings, keys, tmuxPrefix],
+  );
   const [noticeAt, setNoticeAt] = useState(0);
   const notice = noticeAt < notices.length ? notices[noticeAt] : null;
 
@@ -150,12 +153,22 @@ export function App({ relay, onQuit, title, keys, warnings = NO_WARNINGS, tmuxPr
   const body = help ? (
     <HelpOverlay keymap={keymap} width={lay.width} height={helpHeight} offset={helpOffset} />
   ) : (
-    <Panes snap={snap} scroll={scroll} lay={lay} now={now} notes={notes} keys={{ up: keymap.label.scroll_up, down: keymap.label.scroll_down, end: keymap.label.newest }} />
+    <Panes
+      snap={snap}
+      scroll={scroll}
+      lay={lay}
+      now={now}
+      notes={notes}
+      keys={{ up: keymap.label.scroll_up, down: keymap.label.scroll_down, end: keymap.label.newest }}
+    />
   );
 
   return (
     <Box flexDirection="column" width={lay.width} height={lay.height} overflow="hidden">
-      <KeyBindings handlers={handlers} onHelpArrow={(dir) => setHelpOffset((o) => Math.max(0, Math.min(helpMaxOffset(keymap, lay.width, helpHeight), o + dir)))} />
+      <KeyBindings
+        handlers={handlers}
+        onHelpArrow={(dir) => setHelpOffset((o) => Math.max(0, Math.min(helpMaxOffset(keymap, lay.width, helpHeight), o + dir)))}
+      />
       <Header status={s} now={now} width={lay.width} height={lay.header} title={title} coarse={tickMs === IDLE_TICK_MS} />
       {notice && lay.notice ? <Notice text={notice} index={noticeAt} total={notices.length} dismiss={keymap.label.newest} /> : null}
       {banner && lay.banner > 0 && !help ? <Banner content={banner} width={lay.width} height={lay.banner} /> : null}

@@ -10,7 +10,10 @@ export function Banner({ content: c, width, height }: { content: BannerContent; 
   let body = c.body ? wrap(c.body, inner) : [];
   // The start of the question before the keys: with little room, one line of keys.
   const bodyWant = Math.min(body.length, 2);
-  const keys = keyLines(c.keys, inner).slice(0, Math.min(height >= 8 ? 4 : 2, Math.max(height - 1 - bodyWant > 0 ? 1 : 0, height - 1 - bodyWant)));
+  const keys = keyLines(c.keys, inner).slice(
+    0,
+    Math.min(height >= 8 ? 4 : 2, Math.max(height - 1 - bodyWant > 0 ? 1 : 0, height - 1 - bodyWant)),
+  );
   const room = Math.max(0, height - 1 - keys.length);
   if (body.length > room) {
     body = body.slice(0, room);

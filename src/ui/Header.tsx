@@ -26,9 +26,14 @@ function activity(s: Status, now: number): { text: string; color?: string; dim?:
     const f = s.inflight;
     const what = f.kind === 'summary' ? 'summarizing the conversation' : `API call for ${f.session}`;
     const chars = f.chars > 0 ? ` · ${count(f.chars)} chars streamed` : ' · waiting for the first token';
-    return { text: `⟳ ${what} · ${duration(since(f.started_at, now))}${chars}${f.attempt > 1 ? ` · attempt ${f.attempt}` : ''}`, color: 'cyan' };
+    return {
+      text: `⟳ ${what} · ${duration(since(f.started_at, now))}${chars}${f.attempt > 1 ? ` · attempt ${f.attempt}` : ''}`,
+      color: 'cyan',
+    };
   }
-  const last = s.last_dispatch_session ? `last dispatch → ${s.last_dispatch_session} ${age(s.last_dispatch_at, now)} ago` : 'no dispatch yet';
+  const last = s.last_dispatch_session
+    ? `last dispatch → ${s.last_dispatch_session} ${age(s.last_dispatch_at, now)} ago`
+    : 'no dispatch yet';
   return { text: `idle · ${last}`, dim: true };
 }
 
@@ -39,7 +44,21 @@ export function uptime(ms: number, coarse: boolean): string {
 }
 
 /** State (colour and words), model, uptime, ntfy topic; then what the relay is doing right now. */
-export function Header({ status: s, now, width, height, title, coarse = false }: { status: Status; now: number; width: number; height: number; title?: string; coarse?: boolean }) {
+export function Header({
+  status: s,
+  now,
+  width,
+  height,
+  title,
+  coarse = false,
+}: {
+  status: Status;
+  now: number;
+  width: number;
+  height: number;
+  title?: string;
+  coarse?: boolean;
+}) {
   const st = stateLabel(s);
   const act = activity(s, now);
   return (

@@ -14,7 +14,21 @@ import type { Scrollback } from './use-scrollback.js';
  * Wide: queue, cost and sessions on the left, the conversation on the right.
  * Narrow: queue and cost side by side, then sessions, then the conversation.
  */
-export function Panes({ snap, scroll, lay, now, notes, keys }: { snap: RelaySnapshot; scroll: Scrollback; lay: Layout; now: number; notes?: ConversationNotes; keys?: { up: string; down: string; end: string } }) {
+export function Panes({
+  snap,
+  scroll,
+  lay,
+  now,
+  notes,
+  keys,
+}: {
+  snap: RelaySnapshot;
+  scroll: Scrollback;
+  lay: Layout;
+  now: number;
+  notes?: ConversationNotes;
+  keys?: { up: string; down: string; end: string };
+}) {
   const s = snap.status;
   if (lay.wide) {
     return (

@@ -35,7 +35,10 @@ export function PromptLine({ prompt, focus = true, placeholder, width, rows = 1 
     );
   }
   const all = promptRows(prompt.value, prompt.cursor, width);
-  const cursorRow = Math.max(0, all.findIndex((r) => r.cursor !== undefined));
+  const cursorRow = Math.max(
+    0,
+    all.findIndex((r) => r.cursor !== undefined),
+  );
   const first = Math.max(0, Math.min(cursorRow - rows + 1, all.length - rows));
   const shown = all.slice(first, first + rows);
   return (
@@ -43,7 +46,7 @@ export function PromptLine({ prompt, focus = true, placeholder, width, rows = 1 
       {shown.map((r, i) => {
         const gutter = first + i === 0 ? '› ' : first > 0 && i === 0 ? '… ' : '  ';
         const c = r.cursor;
-        const at = c === undefined ? '' : (String.fromCodePoint(r.text.codePointAt(c) ?? 32) || ' ');
+        const at = c === undefined ? '' : String.fromCodePoint(r.text.codePointAt(c) ?? 32) || ' ';
         return (
           <Text key={first + i} wrap="truncate-end">
             <Text color={color} bold>

@@ -41,7 +41,9 @@ export function ResultLine({ result, width, rows, hint }: { result: ResultInfo |
     <Box flexDirection="column" height={rows} overflow="hidden">
       {lines.map((l, i) => (
         <Text key={i} wrap="truncate-end">
-          <Text color={color} bold>{i === 0 ? `${mark} ` : '  '}</Text>
+          <Text color={color} bold>
+            {i === 0 ? `${mark} ` : '  '}
+          </Text>
           {i === 0 && head && l.startsWith(head) ? (
             <>
               <Text dimColor>{head}</Text>

@@ -22,7 +22,13 @@ export function bannerContent(s: Status, now: number, km: Keymap = DEFAULT_KEYMA
       title: h.reason === 'needs_jc' ? `▲ ${h.session} asks you · NEEDS-JC (${when})` : `◆ reply for ${h.session} needs approval (${when})`,
       color: h.reason === 'needs_jc' ? 'red' : 'yellow',
       body,
-      keys: [`${KEYS.approve} approve → ${h.session}`, `${KEYS.drop} drop`, 'or type an answer + Enter', `${KEYS.reply} @${h.session}: direct`, `${KEYS.help} help`],
+      keys: [
+        `${KEYS.approve} approve → ${h.session}`,
+        `${KEYS.drop} drop`,
+        'or type an answer + Enter',
+        `${KEYS.reply} @${h.session}: direct`,
+        `${KEYS.help} help`,
+      ],
     };
   }
   if (s.state === 'error') {
@@ -35,7 +41,8 @@ export function bannerContent(s: Status, now: number, km: Keymap = DEFAULT_KEYMA
   }
   if (s.state === 'paused') {
     const r = s.pause_reason;
-    if (r === 'operator') return { title: '❚❚ PAUSED by you: no envelope is taken', color: 'yellow', body: '', keys: [`${KEYS.pause} or /resume to resume`] };
+    if (r === 'operator')
+      return { title: '❚❚ PAUSED by you: no envelope is taken', color: 'yellow', body: '', keys: [`${KEYS.pause} or /resume to resume`] };
     const extra = r === 'budget_day' ? ["/budget USD raises today's budget"] : r === 'auto_turns' ? ['/allow SESSION N'] : [];
     return {
       title: `❚❚ PAUSED · ${reasonLabel(r)}`,
@@ -50,7 +57,10 @@ export function bannerContent(s: Status, now: number, km: Keymap = DEFAULT_KEYMA
     return {
       title: `⏸ ${paused.length === 1 ? `${id} is` : `${paused.length} sessions are`} paused (${reasonLabel(x.paused_reason)}); the others flow`,
       color: 'yellow',
-      body: paused.length === 1 ? (x.paused_message ?? '') : paused.map(([i, p]) => `${i}: ${oneLine(p.paused_message ?? reasonLabel(p.paused_reason))}`).join('\n'),
+      body:
+        paused.length === 1
+          ? (x.paused_message ?? '')
+          : paused.map(([i, p]) => `${i}: ${oneLine(p.paused_message ?? reasonLabel(p.paused_reason))}`).join('\n'),
       keys: ['/resume resumes them', `/allow ${id} N`],
     };
   }

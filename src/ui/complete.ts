@@ -33,5 +33,9 @@ export function completeSession(value: string, sessionIds: readonly string[], cy
   const shown = shownFor(matches[0]);
   if (matches.length === 1) return { value: shown, cycle: null };
   const list = `${matches.slice(0, 8).join(' ')}${matches.length > 8 ? ' …' : ''}`;
-  return { value: shown, cycle: { matches, index: 0, shown }, note: { ok: true, message: `Tab again for the next of ${matches.length}: ${list}` } };
+  return {
+    value: shown,
+    cycle: { matches, index: 0, shown },
+    note: { ok: true, message: `Tab again for the next of ${matches.length}: ${list}` },
+  };
 }

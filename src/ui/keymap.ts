@@ -104,7 +104,12 @@ export function buildKeymap(config: Record<string, string> = {}): Keymap {
   const when = (a: KeyAction, extra?: (c: KeyContext) => boolean) => (i: string, k: Key, c: KeyContext) =>
     matches(specs[a], i, k) && (!printable(specs[a]) || c.promptEmpty || c.helpOpen) && (!extra || extra(c));
   const bindings: Binding[] = [
-    { action: 'close', keys: `${label.newest} / ${label.help}`, label: 'close this help', match: (i, k, c) => c.helpOpen && (matches(specs.newest, i, k) || matches(specs.help, i, k) || k.escape || i === 'q') },
+    {
+      action: 'close',
+      keys: `${label.newest} / ${label.help}`,
+      label: 'close this help',
+      match: (i, k, c) => c.helpOpen && (matches(specs.newest, i, k) || matches(specs.help, i, k) || k.escape || i === 'q'),
+    },
     { action: 'approve', keys: label.approve, label: LABELS.approve, match: when('approve') },
     { action: 'drop', keys: label.drop, label: LABELS.drop, match: when('drop') },
     { action: 'reply-session', keys: label.reply, label: LABELS.reply, match: when('reply') },
@@ -113,11 +118,34 @@ export function buildKeymap(config: Record<string, string> = {}): Keymap {
     { action: 'scroll-up', keys: label.scroll_up, label: LABELS.scroll_up, match: when('scroll_up') },
     { action: 'scroll-down', keys: label.scroll_down, label: LABELS.scroll_down, match: when('scroll_down') },
     { action: 'scroll-end', keys: label.newest, label: LABELS.newest, match: when('newest', (c) => !c.helpOpen) },
-    { action: 'help', keys: label.help, label: `${LABELS.help}${printable(specs.help) ? ` (${label.help} on an empty prompt)` : ''}`, match: when('help', (c) => !c.helpOpen) },
+    {
+      action: 'help',
+      keys: label.help,
+      label: `${LABELS.help}${printable(specs.help) ? ` (${label.help} on an empty prompt)` : ''}`,
+      match: when('help', (c) => !c.helpOpen),
+    },
     { action: 'quit', keys: label.quit, label: LABELS.quit, match: when('quit') },
-    { action: 'history-prev', keys: 'Up / Down', label: 'recall earlier / later inputs', match: (_i, k) => k.upArrow && !k.ctrl && !k.meta, prompt: true },
-    { action: 'history-next', keys: 'Down', label: 'recall the next input', match: (_i, k) => k.downArrow && !k.ctrl && !k.meta, prompt: true },
-    { action: 'complete', keys: 'Tab', label: 'complete a session id after @ (again: next match)', match: (_i, k) => k.tab && !k.shift, prompt: true },
+    {
+      action: 'history-prev',
+      keys: 'Up / Down',
+      label: 'recall earlier / later inputs',
+      match: (_i, k) => k.upArrow && !k.ctrl && !k.meta,
+      prompt: true,
+    },
+    {
+      action: 'history-next',
+      keys: 'Down',
+      label: 'recall the next input',
+      match: (_i, k) => k.downArrow && !k.ctrl && !k.meta,
+      prompt: true,
+    },
+    {
+      action: 'complete',
+      keys: 'Tab',
+      label: 'complete a session id after @ (again: next match)',
+      match: (_i, k) => k.tab && !k.shift,
+      prompt: true,
+    },
     { action: 'submit', keys: 'Enter', label: 'send the prompt line (grammar below)', match: (_i, k) => k.return, prompt: true },
   ];
   return {
@@ -128,7 +156,8 @@ export function buildKeymap(config: Record<string, string> = {}): Keymap {
       return null;
     },
     resolvePrompt: (input, key) => {
-      for (const b of bindings) if (b.prompt && b.match(input, key, { promptEmpty: false, helpOpen: false, scrolled: false })) return b.action;
+      for (const b of bindings)
+        if (b.prompt && b.match(input, key, { promptEmpty: false, helpOpen: false, scrolled: false })) return b.action;
       return null;
     },
     swallows: (input, key, action) => (key.ctrl && /^[a-z]$/i.test(input)) || action !== null,

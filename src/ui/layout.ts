@@ -73,7 +73,24 @@ export function computeLayout(i: LayoutInput): Layout {
     const queue = body >= 16 ? 4 : body >= 10 ? 3 : body >= 6 ? 2 : 0;
     const cost = body >= 16 ? 5 : body >= 10 ? 4 : body >= 4 ? 3 : Math.min(2, body);
     const sessions = Math.max(0, body - queue - cost);
-    return { height, width, wide, header, notice, banner, queue, cost, sessions, conversation: body, footer, result, prompt, leftWidth, rightWidth, body };
+    return {
+      height,
+      width,
+      wide,
+      header,
+      notice,
+      banner,
+      queue,
+      cost,
+      sessions,
+      conversation: body,
+      footer,
+      result,
+      prompt,
+      leftWidth,
+      rightWidth,
+      body,
+    };
   }
 
   const stats = body >= 16 ? 5 : body >= 11 ? 4 : body >= 8 ? 3 : Math.min(2, body);

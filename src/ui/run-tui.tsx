@@ -126,7 +126,14 @@ export async function runTui(relay: RelayLike, opts: RunTuiOptions = {}): Promis
 
   try {
     instance = render(
-      <App relay={relay} title={opts.title} keys={opts.keys} warnings={opts.warnings} tmuxPrefix={opts.tmuxPrefix} onQuit={() => setImmediate(() => shutdown(0))} />,
+      <App
+        relay={relay}
+        title={opts.title}
+        keys={opts.keys}
+        warnings={opts.warnings}
+        tmuxPrefix={opts.tmuxPrefix}
+        onQuit={() => setImmediate(() => shutdown(0))}
+      />,
       { stdin, stdout, stderr, exitOnCtrlC: false, patchConsole: opts.patchConsole ?? true },
     );
     instance.waitUntilExit().then(

@@ -35,13 +35,17 @@ export function notesView(recent: readonly ConversationNote[], older: readonly C
   const dispatches: DispatchNote[] = [];
   const outcomes = new Map<number, HeldOutcome>();
   for (const n of byId.values()) {
-    if (n.kind === 'dispatch') dispatches.push({ id: n.id, afterSeq: n.afterSeq, at: n.at, session: n.session, text: n.text, source: n.source });
+    if (n.kind === 'dispatch')
+      dispatches.push({ id: n.id, afterSeq: n.afterSeq, at: n.at, session: n.session, text: n.text, source: n.source });
     else outcomes.set(n.seq, { how: n.how, session: n.session });
   }
   dispatches.sort((a, b) => a.afterSeq - b.afterSeq || (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   return { dispatches, outcomes };
 }
 
-export function useConversationNotes(recent: readonly ConversationNote[] | undefined, older?: readonly ConversationNote[]): ConversationNotes {
+export function useConversationNotes(
+  recent: readonly ConversationNote[] | undefined,
+  older?: readonly ConversationNote[],
+): ConversationNotes {
   return useMemo(() => notesView(recent ?? [], older), [recent, older]);
 }

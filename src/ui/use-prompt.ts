@@ -147,9 +147,9 @@ export function usePrompt(o: PromptOptions): PromptController {
         submit(v);
         return true;
       }
-      if (key.upArrow && !key.ctrl && !key.meta) return recall(-1), true;
-      if (key.downArrow && !key.ctrl && !key.meta) return recall(1), true;
-      if (key.tab && !key.shift) return complete(), true;
+      if (key.upArrow && !key.ctrl && !key.meta) return (recall(-1), true);
+      if (key.downArrow && !key.ctrl && !key.meta) return (recall(1), true);
+      if (key.tab && !key.shift) return (complete(), true);
       if (key.backspace || key.delete) {
         if (c === 0) return true;
         typed();
@@ -157,17 +157,17 @@ export function usePrompt(o: PromptOptions): PromptController {
         commit(v.slice(0, from) + v.slice(c), from);
         return true;
       }
-      if (key.leftArrow) return commit(v, key.ctrl || key.meta ? wordStart(v, c) : c - 1), true;
-      if (key.rightArrow) return commit(v, key.ctrl || key.meta ? wordEnd(v, c) : c + 1), true;
-      if (key.home) return commit(v, 0), true;
-      if (key.end) return commit(v, v.length), true;
+      if (key.leftArrow) return (commit(v, key.ctrl || key.meta ? wordStart(v, c) : c - 1), true);
+      if (key.rightArrow) return (commit(v, key.ctrl || key.meta ? wordEnd(v, c) : c + 1), true);
+      if (key.home) return (commit(v, 0), true);
+      if (key.end) return (commit(v, v.length), true);
       if (key.ctrl) {
         // Readline's editing keys, for the letters no binding took.
         switch (input) {
           case 'a':
-            return commit(v, 0), true;
+            return (commit(v, 0), true);
           case 'e':
-            return commit(v, v.length), true;
+            return (commit(v, v.length), true);
           case 'w': {
             typed();
             const from = wordStart(v, c);
@@ -195,5 +195,8 @@ export function usePrompt(o: PromptOptions): PromptController {
   const current = useCallback(() => valueRef.current, []);
   const value = valueRef.current;
   const cursor = cursorRef.current;
-  return useMemo(() => ({ value, cursor, set, edit, recall, complete, submit, send, current }), [value, cursor, set, edit, recall, complete, submit, send, current]);
+  return useMemo(
+    () => ({ value, cursor, set, edit, recall, complete, submit, send, current }),
+    [value, cursor, set, edit, recall, complete, submit, send, current],
+  );
 }

@@ -25,7 +25,16 @@ export const MAX_LOADED = 2000;
 const NO_NOTES: readonly ConversationNote[] = [];
 
 function toEntry(t: HistoryTurn): TailEntry {
-  return { seq: t.seq, at: t.at, session: t.session, route: t.route, user: t.user, reply: t.reply, costUsd: t.cost_usd, ...(t.truncated ? { truncated: true } : {}) };
+  return {
+    seq: t.seq,
+    at: t.at,
+    session: t.session,
+    route: t.route,
+    user: t.user,
+    reply: t.reply,
+    costUsd: t.cost_usd,
+    ...(t.truncated ? { truncated: true } : {}),
+  };
 }
 
 function fetchPage(relay: RelayLike, before: number | null, limit: number): Promise<HistoryPage> {
@@ -75,7 +84,11 @@ export function useScrollback(relay: RelayLike, tail: readonly TailEntry[], onEr
         loading.current = false;
         if (gen !== generation.current) return;
         const page = p.turns.map(toEntry);
-        setOlder((prev) => ({ turns: [...page, ...(prev?.turns ?? [])], top: p.atTop, notes: [...(p.notes ?? []), ...(prev?.notes ?? [])] }));
+        setOlder((prev) => ({
+          turns: [...page, ...(prev?.turns ?? [])],
+          top: p.atTop,
+          notes: [...(p.notes ?? []), ...(prev?.notes ?? [])],
+        }));
         max.current = Infinity;
       },
       (err: unknown) => {

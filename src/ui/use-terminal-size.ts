@@ -16,10 +16,11 @@ export function useTerminalSize(): TerminalSize {
   const read = (): TerminalSize => ({ columns: stdout.columns || 80, rows: stdout.rows || 24 });
   const [size, setSize] = useState(read);
   useEffect(() => {
-    const onResize = () => setSize((s) => {
-      const n = read();
-      return n.columns === s.columns && n.rows === s.rows ? s : n;
-    });
+    const onResize = () =>
+      setSize((s) => {
+        const n = read();
+        return n.columns === s.columns && n.rows === s.rows ? s : n;
+      });
     stdout.prependListener('resize', onResize);
     onResize();
     return () => {

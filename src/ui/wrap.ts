@@ -12,7 +12,9 @@ export function clean(text: string): string {
 }
 
 export function oneLine(text: string): string {
-  return clean(text).replace(/\s*\n\s*/g, ' ').trim();
+  return clean(text)
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 }
 
 function isWide(cp: number): boolean {

@@ -5,7 +5,21 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeReply, FakeRequest } from '../../src/demo/fake-api.js';
 import { isLive, procId } from '../../src/commands/hook-proc.js';
-import { CC_VERSIONS, ccBinary, ccEnv, fromClaudeCode, IN_CI, isClaudeCode, lastUserJson, messagesWith, newestText, poll, seedClaudeJson, TmuxClaude, waitHooksGone } from '../helpers/claude-code.js';
+import {
+  CC_VERSIONS,
+  ccBinary,
+  ccEnv,
+  fromClaudeCode,
+  IN_CI,
+  isClaudeCode,
+  lastUserJson,
+  messagesWith,
+  newestText,
+  poll,
+  seedClaudeJson,
+  TmuxClaude,
+  waitHooksGone,
+} from '../helpers/claude-code.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
 /**
@@ -57,32 +71,61 @@ async function setUp(version: string, responder: Responder, config: Record<strin
   h = harness;
   await harness.startRelay();
   // The hooks run in Claude Code's environment, not the relay's: they find ntfy in the root's .env, as a user's would.
-  const dotenv = fs.existsSync(harness.paths.env) ? fs.readFileSync(harness.paths.env, 'utf8').replace(/^NTFY_(TOPIC|SERVER)=.*$/gm, '') : '';
-  fs.writeFileSync(harness.paths.env, `${dotenv}\nNTFY_TOPIC=${harness.env.NTFY_TOPIC}\nNTFY_SERVER=${harness.env.NTFY_SERVER}\n`, { mode: 0o600 });
+  const dotenv = fs.existsSync(harness.paths.env)
+    ? fs.readFileSync(harness.paths.env, 'utf8').replace(/^NTFY_(TOPIC|SERVER)=.*$/gm, '')
+    : '';
+  fs.writeFileSync(harness.paths.env, `${dotenv}\nNTFY_TOPIC=${harness.env.NTFY_TOPIC}\nNTFY_SERVER=${harness.env.NTFY_SERVER}\n`, {
+    mode: 0o600,
+  });
   const home = tempDir('relay-cc-home-');
   const project = tempDir('relay-cc-project-');
   seedClaudeJson(home, project, version);
-  const installed = await harness.cli(['hook', 'install', '--session', 'session-1', '--project', project, '--root', harness.root, ...installArgs]);
+  const installed = await harness.cli([
+    'hook',
+    'install',
+    '--session',
+    'session-1',
+    '--project',
+    project,
+    '--root',
+    harness.root,
+    ...installArgs,
+  ]);
   expect(installed.exitCode, installed.stderr).toBe(0);
   const env = ccEnv(home, harness.api.url);
-  return { h: harness, home, project, env, counts, ccReplied, ccRequests: () => harness.api.requests.filter(isClaudeCode), relayRequests: () => harness.api.requests.filter((r) => !fromClaudeCode(r)) };
+  return {
+    h: harness,
+    home,
+    project,
+    env,
+    counts,
+    ccReplied,
+    ccRequests: () => harness.api.requests.filter(isClaudeCode),
+    relayRequests: () => harness.api.requests.filter((r) => !fromClaudeCode(r)),
+  };
 }
 
 const notices = (hh: Harness): any[] => {
   try {
-    return fs.readFileSync(path.join(hh.paths.state, 'hook-notices.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    return fs
+      .readFileSync(path.join(hh.paths.state, 'hook-notices.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   } catch {
     return [];
   }
 };
 
-const FRAMING = "relay-tui, the Stop hook configured in this project, asks you to continue";
+const FRAMING = 'relay-tui, the Stop hook configured in this project, asks you to continue';
 
 for (const version of CC_VERSIONS) {
   const bin = ccBinary(version);
   describe(`Claude Code ${version}`, () => {
     if (!bin) {
-      if (IN_CI) it('is installed (by .ci/run)', () => expect.fail(`Claude Code ${version} is not in the cache: run .ci/run (RELAY_CC_CACHE)`));
+      if (IN_CI)
+        it('is installed (by .ci/run)', () => expect.fail(`Claude Code ${version} is not in the cache: run .ci/run (RELAY_CC_CACHE)`));
       else it.skip(`Claude Code ${version} is not installed in the cache (run .ci/run); skipped`, () => {});
       return;
     }
@@ -92,11 +135,22 @@ for (const version of CC_VERSIONS) {
         version,
         {
           cc: (_r, n) => ({ text: `Step ${n} done: the parser module is refactored.` }),
-          relay: (_r, n) => ({ text: n === 1 ? `[NEEDS-JC] Keep the old parser for one release? tok-r${n}` : `Review ${n}: good, carry on with the next step. tok-r${n}` }),
+          relay: (_r, n) => ({
+            text:
+              n === 1
+                ? `[NEEDS-JC] Keep the old parser for one release? tok-r${n}`
+                : `Review ${n}: good, carry on with the next step. tok-r${n}`,
+          }),
         },
         { hooks: { max_chain: 3 } },
       );
-      const cc = execa(bin, ['-p', 'Refactor the parser module', '--output-format', 'stream-json', '--verbose'], { cwd: s.project, env: s.env, extendEnv: false, reject: false, timeout: 120_000 });
+      const cc = execa(bin, ['-p', 'Refactor the parser module', '--output-format', 'stream-json', '--verbose'], {
+        cwd: s.project,
+        env: s.env,
+        extendEnv: false,
+        reject: false,
+        timeout: 120_000,
+      });
       await s.h.waitStatus((st) => st.state === 'needs_jc', 60_000);
       const approved = await s.h.cli(['say', '/approve']);
       expect(approved.exitCode).toBe(0);
@@ -119,38 +173,65 @@ for (const version of CC_VERSIONS) {
       expect(String(r.stdout)).toContain('"type":"result"');
       // Round trip: Claude Code's reply ends (its Stop hook starts) -> its next API call, through the relay.
       const relayReqs = s.relayRequests();
-      const trips = [2, 3].map((i) => `${ccReqs[i].receivedAt - s.ccReplied[i - 1]} ms (to the relay's call ${relayReqs[i - 1].receivedAt - s.ccReplied[i - 1]} ms)`);
+      const trips = [2, 3].map(
+        (i) =>
+          `${ccReqs[i].receivedAt - s.ccReplied[i - 1]} ms (to the relay's call ${relayReqs[i - 1].receivedAt - s.ccReplied[i - 1]} ms)`,
+      );
       console.log(`[measure] Claude Code ${version}: Stop hook round trip (fake API reply -> next Claude Code call): ${trips.join(', ')}`);
     }, 150_000);
 
     it('-p: Claude Code stops by itself when no relay runs, and says why', async () => {
       const s = await setUp(version, { cc: () => ({ text: 'All done.' }), relay: () => ({ text: 'unused' }) }, {});
       await s.h.stopRelay();
-      const r = await execa(bin, ['-p', 'Tidy up', '--output-format', 'stream-json', '--verbose'], { cwd: s.project, env: s.env, extendEnv: false, reject: false, timeout: 60_000 });
+      const r = await execa(bin, ['-p', 'Tidy up', '--output-format', 'stream-json', '--verbose'], {
+        cwd: s.project,
+        env: s.env,
+        extendEnv: false,
+        reject: false,
+        timeout: 60_000,
+      });
       expect(r.exitCode).toBe(0);
       expect(s.ccRequests()).toHaveLength(1);
       expect(fs.readdirSync(s.h.paths.queue).filter((n) => n.endsWith('.json'))).toEqual([]);
     }, 90_000);
 
     it('-p: Claude Code killed mid-hook: the reply stays in dispatch/, the orphaned hook takes nothing', async () => {
-      const s = await setUp(version, { cc: () => ({ text: 'Migration written; please review.' }), relay: () => ({ text: 'Reviewed: apply it. tok-kept' }) }, {});
+      const s = await setUp(
+        version,
+        { cc: () => ({ text: 'Migration written; please review.' }), relay: () => ({ text: 'Reviewed: apply it. tok-kept' }) },
+        {},
+      );
       await s.h.cli(['say', '/pause']);
       await s.h.waitStatus((st) => st.state === 'paused');
-      const cc = execa(bin, ['-p', 'Write the migration', '--output-format', 'stream-json', '--verbose'], { cwd: s.project, env: s.env, extendEnv: false, reject: false, timeout: 60_000 });
+      const cc = execa(bin, ['-p', 'Write the migration', '--output-format', 'stream-json', '--verbose'], {
+        cwd: s.project,
+        env: s.env,
+        extendEnv: false,
+        reject: false,
+        timeout: 60_000,
+      });
       const marker = path.join(s.h.paths.state, 'hooks', 'session-1.stop-wait.json');
-      const hookPid = await poll(() => {
-        try {
-          return JSON.parse(fs.readFileSync(marker, 'utf8')).owner.pid as number;
-        } catch {
-          return undefined;
-        }
-      }, 60_000, () => 'the Stop hook never started waiting');
+      const hookPid = await poll(
+        () => {
+          try {
+            return JSON.parse(fs.readFileSync(marker, 'utf8')).owner.pid as number;
+          } catch {
+            return undefined;
+          }
+        },
+        60_000,
+        () => 'the Stop hook never started waiting',
+      );
       const hook = procId(hookPid);
       cc.kill('SIGKILL');
       await cc;
       await s.h.cli(['say', '/resume']);
       expect(await s.h.waitFile(s.h.input('session-1'), 30_000)).toContain('tok-kept');
-      await poll(() => (isLive(hook) ? undefined : true), 15_000, () => `the hook ${hookPid} outlived Claude Code`);
+      await poll(
+        () => (isLive(hook) ? undefined : true),
+        15_000,
+        () => `the hook ${hookPid} outlived Claude Code`,
+      );
       expect(fs.readFileSync(s.h.input('session-1'), 'utf8')).toContain('tok-kept');
       expect(fs.existsSync(path.join(s.h.paths.dispatch, 'session-1', '.claim'))).toBe(false);
     }, 90_000);
@@ -164,10 +245,13 @@ for (const version of CC_VERSIONS) {
             const t = lastUserJson(r);
             if (t.includes('tok-late')) return { text: 'Applied the late review: the logs are archived.' };
             if (t.includes('tool_result')) return { text: 'Created the marker. Should I also delete the old logs?' };
-            if (t.includes('Create the marker file')) return { toolUse: { name: 'Bash', input: { command: 'touch marker-from-claude', description: 'Create the marker file' } } };
+            if (t.includes('Create the marker file'))
+              return { toolUse: { name: 'Bash', input: { command: 'touch marker-from-claude', description: 'Create the marker file' } } };
             return { text: 'Noted.' };
           },
-          relay: (_r, n) => ({ text: n === 2 ? 'Keep the logs; archive them instead. tok-late' : `[NEEDS-JC] Over to the operator (${n}).` }),
+          relay: (_r, n) => ({
+            text: n === 2 ? 'Keep the logs; archive them instead. tok-late' : `[NEEDS-JC] Over to the operator (${n}).`,
+          }),
         },
         { hooks: { max_chain: 3 } },
         ['--timeout', '5'],
@@ -179,11 +263,19 @@ for (const version of CC_VERSIONS) {
       await tmux.type('Create the marker file');
 
       // Claude Code asks for permission; its Notification hook names the tool (~6 s later).
-      const note = await poll(() => notices(s.h).find((n) => n.kind === 'notification'), 40_000, () => `no notification notice; pane:\n${tmux!.pane()}`);
+      const note = await poll(
+        () => notices(s.h).find((n) => n.kind === 'notification'),
+        40_000,
+        () => `no notification notice; pane:\n${tmux!.pane()}`,
+      );
       expect(note.message).toMatch(/Bash: touch marker-from-claude/);
       expect(note.message).toContain('permission_prompt');
       // The notice is written first, the ping goes out after it.
-      await poll(() => (s.h.ntfy.messages.some((m) => m.message.includes('touch marker-from-claude') && m.priority === 4) ? true : undefined), 10_000, () => `no ping: ${JSON.stringify(s.h.ntfy.messages)}`);
+      await poll(
+        () => (s.h.ntfy.messages.some((m) => m.message.includes('touch marker-from-claude') && m.priority === 4) ? true : undefined),
+        10_000,
+        () => `no ping: ${JSON.stringify(s.h.ntfy.messages)}`,
+      );
       await tmux.keys('Enter');
 
       // The turn ends, the relay asks the operator, the 5 s window closes, and Claude Code sits idle.
@@ -191,23 +283,37 @@ for (const version of CC_VERSIONS) {
       const pausedAt = Date.now();
       expect(fs.existsSync(path.join(s.project, 'marker-from-claude'))).toBe(true);
       const stopMarker = path.join(s.h.paths.state, 'hooks', 'session-1.stop-wait.json');
-      await poll(() => (fs.existsSync(stopMarker) ? undefined : true), 30_000, () => 'the Stop hook window never closed');
+      await poll(
+        () => (fs.existsSync(stopMarker) ? undefined : true),
+        30_000,
+        () => 'the Stop hook window never closed',
+      );
       const callsBefore = s.ccRequests().length;
       await new Promise((r) => setTimeout(r, Math.max(0, 15_000 - (Date.now() - pausedAt))));
 
       phase = 'late';
       const answeredAt = Date.now();
       expect((await s.h.cli(['say', 'Keep the logs, archive them.'])).exitCode).toBe(0);
-      const woken = await poll(() => s.ccRequests().find((r) => r.receivedAt >= answeredAt && lastUserJson(r).includes('tok-late')), 60_000, () => `the late reply never woke the session (phase ${phase}); pane:\n${tmux!.pane()}`);
+      const woken = await poll(
+        () => s.ccRequests().find((r) => r.receivedAt >= answeredAt && lastUserJson(r).includes('tok-late')),
+        60_000,
+        () => `the late reply never woke the session (phase ${phase}); pane:\n${tmux!.pane()}`,
+      );
       const answerCall = s.relayRequests().find((r) => r.receivedAt >= answeredAt)!;
-      console.log(`[measure] Claude Code ${version}: late delivery (operator answer -> woken Claude Code call): ${woken.receivedAt - answeredAt} ms (from the relay's call for the answer: ${woken.receivedAt - answerCall.receivedAt} ms)`);
+      console.log(
+        `[measure] Claude Code ${version}: late delivery (operator answer -> woken Claude Code call): ${woken.receivedAt - answeredAt} ms (from the relay's call for the answer: ${woken.receivedAt - answerCall.receivedAt} ms)`,
+      );
       expect(lastUserJson(woken)).toContain(FRAMING);
       expect(s.ccRequests().length).toBe(callsBefore + 1);
       // Confirmed through the woken turn: input.txt acked, no claim left.
       await s.h.waitGone(s.h.input('session-1'), 20_000);
       expect(fs.existsSync(path.join(s.h.paths.dispatch, 'session-1', '.claim'))).toBe(false);
       // The woken turn's Stop goes to the relay again, which hands over to the operator: idle once more.
-      await poll(() => (s.counts.relay >= 3 ? true : undefined), 60_000, () => 'the woken turn never reached the relay');
+      await poll(
+        () => (s.counts.relay >= 3 ? true : undefined),
+        60_000,
+        () => 'the woken turn never reached the relay',
+      );
       await s.h.waitStatus((st) => st.state === 'needs_jc', 30_000);
       const last = s.ccRequests().at(-1)!;
       expect(messagesWith(last, 'tok-late')).toBe(1);
@@ -216,7 +322,11 @@ for (const version of CC_VERSIONS) {
       // Only the typed prompt counted as the operator speaking, not the wake.
       expect(notices(s.h).filter((n) => n.kind === 'prompt_typed')).toHaveLength(1);
       await tmux.type('What is the status?');
-      await poll(() => (notices(s.h).filter((n) => n.kind === 'prompt_typed').length === 2 ? true : undefined), 30_000, () => 'typed prompt not noticed');
+      await poll(
+        () => (notices(s.h).filter((n) => n.kind === 'prompt_typed').length === 2 ? true : undefined),
+        30_000,
+        () => 'typed prompt not noticed',
+      );
       const rec = JSON.parse(fs.readFileSync(path.join(s.h.paths.state, 'hooks', 'session-1.json'), 'utf8'));
       expect(rec.last_prompt).toBe('typed');
     }, 170_000);

@@ -35,7 +35,14 @@ describe('crash torture', () => {
       api: { respond: (req) => ({ text: `ACK ${markerOf(req.lastUserText)?.[0] ?? 'none'}`, delayMs: delays[req.n] ?? 0 }) },
       config: {
         sessions: SESSIONS.map((id) => ({ id })),
-        guardrails: { max_auto_turns: 0, repeat_threshold: 0, max_turns_per_hour: 0, budget_usd_per_day: 1e6, budget_usd_per_session_per_day: 1e6, max_turn_cost_usd: 1e6 },
+        guardrails: {
+          max_auto_turns: 0,
+          repeat_threshold: 0,
+          max_turns_per_hour: 0,
+          budget_usd_per_day: 1e6,
+          budget_usd_per_session_per_day: 1e6,
+          max_turn_cost_usd: 1e6,
+        },
         history: { cap_tokens: 10_000_000 },
       },
     });
@@ -118,7 +125,9 @@ describe('crash torture', () => {
         await restart();
       }
       feed(total);
-      const done = () => SESSIONS.every((s) => got.get(s)!.length >= PER_SESSION) && fs.readdirSync(paths.queue).filter((n) => n.endsWith('.json')).length === 0;
+      const done = () =>
+        SESSIONS.every((s) => got.get(s)!.length >= PER_SESSION) &&
+        fs.readdirSync(paths.queue).filter((n) => n.endsWith('.json')).length === 0;
       const end = Date.now() + 30_000;
       while (!done() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
       // Anything late would be a duplicate: give it a moment to show up.

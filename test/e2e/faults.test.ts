@@ -146,7 +146,7 @@ describe('session-side commands at the edge', () => {
     expectNoKeyAnywhere(h.root, recv.stderr + send.stderr + linked.stderr + say.stderr);
   });
 
-  it('a linked .env is refused at start (exit 4), not chmod\'ed and not replaced by a copy', async () => {
+  it("a linked .env is refused at start (exit 4), not chmod'ed and not replaced by a copy", async () => {
     h = await createHarness();
     h.writeConfig({});
     const target = path.join(outside, 'dotenv');
@@ -213,7 +213,9 @@ describe('the relay, with hostile files in its root', () => {
     fs.utimesSync(path.join(h.paths.queue, 'u.json'), old, old);
     const s = await h.waitStatus((st) => st.rejected_count >= 3);
     expect(s.queue_depth).toBe(0);
-    expect(fs.readFileSync(path.join(h.paths.rejected, 'd.json.reason'), 'utf8')).toMatch(/d\.json is a directory; envelopes must be regular files/);
+    expect(fs.readFileSync(path.join(h.paths.rejected, 'd.json.reason'), 'utf8')).toMatch(
+      /d\.json is a directory; envelopes must be regular files/,
+    );
     expect(fs.readFileSync(path.join(h.paths.rejected, 'f.json.reason'), 'utf8')).toMatch(/f\.json is a FIFO/);
     expect(fs.readFileSync(path.join(h.paths.rejected, 'u.json.reason'), 'utf8')).toMatch(/u\.json is unreadable \(EACCES\)/);
 
@@ -249,7 +251,9 @@ describe('the relay, with hostile files in its root', () => {
     await startRelayUnprivileged(h);
     h.enqueue('session-2', 'reply to me through the link');
     // Found at start: that session is paused naming the link (no money spent on a reply it cannot take), the others flow.
-    const st = await h.waitStatus((s) => s.sessions?.['session-2']?.paused_reason === 'fault' && s.sessions?.['session-3']?.paused_reason === 'fault');
+    const st = await h.waitStatus(
+      (s) => s.sessions?.['session-2']?.paused_reason === 'fault' && s.sessions?.['session-3']?.paused_reason === 'fault',
+    );
     expect(st.sessions['session-2'].paused_message).toBe('dispatch/session-2: is a symlink; expected a real directory, refused');
     expect(st.sessions['session-3'].paused_message).toMatch(/^dispatch\/session-3: is unreadable/);
     expect(st.state).toBe('running');
@@ -281,7 +285,16 @@ describe('a full disk (a 1 MiB tmpfs as the root)', () => {
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0755', 'tmpfs', mnt]);
     const p = rootPaths(mnt);
     ensureLayout(p);
-    const d = new Dispatcher({ outboxDir: p.outbox, dispatchDir: p.dispatch, watch: watchDir, now: Date.now, onWritten: () => {}, onAcked: () => {}, onWaiting: () => {}, onChange: () => {} });
+    const d = new Dispatcher({
+      outboxDir: p.outbox,
+      dispatchDir: p.dispatch,
+      watch: watchDir,
+      now: Date.now,
+      onWritten: () => {},
+      onAcked: () => {},
+      onWaiting: () => {},
+      onChange: () => {},
+    });
     try {
       d.enqueue('session-1', 'made durable before the disk filled', 't1');
       // Fill the disk to the last block.
@@ -309,7 +322,11 @@ describe('a full disk (a 1 MiB tmpfs as the root)', () => {
       const inbox = new Inbox(p.operatorInbox, p.jcInput);
       expect(() => inbox.add('y'.repeat(8192), 'tui')).toThrow(/^disk full: .*\(ENOSPC\)$/);
 
-      const send = await execa('node', [CLI, 'send', '--root', mnt, '--session', 'session-1', 'z'.repeat(8192)], { reject: false, stdin: 'ignore', env: { ANTHROPIC_API_KEY: API_KEY } });
+      const send = await execa('node', [CLI, 'send', '--root', mnt, '--session', 'session-1', 'z'.repeat(8192)], {
+        reject: false,
+        stdin: 'ignore',
+        env: { ANTHROPIC_API_KEY: API_KEY },
+      });
       expect(send.exitCode).toBe(1);
       expect(String(send.stderr).trim()).toMatch(/^relay-tui: disk full: .*queue\/.*\(ENOSPC\)$/);
       expect(String(send.stderr)).not.toMatch(/\n\s+at /);

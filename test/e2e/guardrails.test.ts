@@ -20,7 +20,10 @@ afterEach(async () => {
 });
 
 // Words, so every envelope's text is plainly its own.
-const WORDS = 'amber birch cedar delta ember fjord grove harbor iris juniper kelp lumen maple nectar onyx prism quartz raven sable tundra umber violet willow xenon yarrow zephyr'.split(' ');
+const WORDS =
+  'amber birch cedar delta ember fjord grove harbor iris juniper kelp lumen maple nectar onyx prism quartz raven sable tundra umber violet willow xenon yarrow zephyr'.split(
+    ' ',
+  );
 function word(n: number): string {
   const out: string[] = [];
   do {
@@ -38,7 +41,10 @@ const PRICE = lookupPrice(MODEL).price;
 /** What the fake API billed, in dollars (its token totals at the price table). */
 function apiBilled(): number {
   const t = h.api.totals();
-  return costOf({ input_tokens: t.input, output_tokens: t.output, cache_creation_input_tokens: t.cacheWrite, cache_read_input_tokens: t.cacheRead }, PRICE);
+  return costOf(
+    { input_tokens: t.input, output_tokens: t.output, cache_creation_input_tokens: t.cacheWrite, cache_read_input_tokens: t.cacheRead },
+    PRICE,
+  );
 }
 
 function audit(): Array<{ at: string; source: string; action: string; text?: string; detail?: string }> {
@@ -59,7 +65,9 @@ const asked = (content: string) => h.api.requests.some((r) => r.lastUserText.inc
 
 /** The trip left its marks: a priority-5 ping naming the reason, and an audit line. */
 async function expectTrip(reason: string, session?: string) {
-  const ping = await h.ntfy.waitFor((m) => m.priority === 5 && !!m.title?.includes(`(${reason})`) && (!session || m.title.includes(session)));
+  const ping = await h.ntfy.waitFor(
+    (m) => m.priority === 5 && !!m.title?.includes(`(${reason})`) && (!session || m.title.includes(session)),
+  );
   expect(ping.tags).toContain('octagonal_sign');
   const a = audit().find((e) => e.detail === reason || e.detail === `${session}: ${reason}`);
   expect(a, `audit entry for ${reason}`).toBeTruthy();
@@ -137,7 +145,9 @@ describe('guardrails (real CLI, fake API, fake ntfy)', () => {
 
     // /resume lets exactly one more session-1 turn through, then it pauses again.
     await say('/resume');
-    const s3 = await h.waitStatus((s) => s.sessions['session-1'].turns === done1 + 1 && s.sessions['session-1'].paused_reason === 'budget_session');
+    const s3 = await h.waitStatus(
+      (s) => s.sessions['session-1'].turns === done1 + 1 && s.sessions['session-1'].paused_reason === 'budget_session',
+    );
     expect(s3.sessions['session-1'].queued).toBe(one.length - done1 - 1);
   });
 
@@ -284,7 +294,9 @@ describe('guardrails (real CLI, fake API, fake ntfy)', () => {
     await h.startRelay();
     enqueueMany('session-1', 2, 'k9');
     enqueueMany('session-2', 1, 'k9');
-    const before = await h.waitStatus((s) => s.queue_depth === 0 && s.sessions['session-1']?.turns === 2 && s.sessions['session-2']?.turns === 1);
+    const before = await h.waitStatus(
+      (s) => s.queue_depth === 0 && s.sessions['session-1']?.turns === 2 && s.sessions['session-2']?.turns === 1,
+    );
     expect(before.today_cost_usd).toBeGreaterThan(0);
     h.relay!.kill('SIGKILL');
     await h.stopRelay();
@@ -313,7 +325,9 @@ describe('guardrails (real CLI, fake API, fake ntfy)', () => {
 
   it('a kill -9 during a call still counts that call (the ledger never shows less than the API billed)', async () => {
     let hang = true;
-    h = await createHarness({ api: { respond: (req) => (hang && /midcall/.test(req.lastUserText) ? { text: 'slow answer', delayMs: 60_000 } : varied(req)) } });
+    h = await createHarness({
+      api: { respond: (req) => (hang && /midcall/.test(req.lastUserText) ? { text: 'slow answer', delayMs: 60_000 } : varied(req)) },
+    });
     h.writeConfig({ max_tokens: 64 });
     await h.startRelay();
     enqueueMany('session-1', 1, 'first');
@@ -354,7 +368,10 @@ describe('guardrails (real CLI, fake API, fake ntfy)', () => {
   it('budget warnings ping once per budget per day, even across a restart', async () => {
     h = await createHarness({ api: { respond: varied } });
     // ~$0.001 a turn: the 80% mark of $0.010 is reached after several turns, well before the limit bites.
-    h.writeConfig({ max_tokens: 16, guardrails: { budget_usd_per_day: 0.01, budget_usd_per_session_per_day: 0.01, warn_at_fraction: 0.3 } });
+    h.writeConfig({
+      max_tokens: 16,
+      guardrails: { budget_usd_per_day: 0.01, budget_usd_per_session_per_day: 0.01, warn_at_fraction: 0.3 },
+    });
     await h.startRelay();
     enqueueMany('session-1', 4, 'warn');
     await h.ntfy.waitFor((m) => !!m.title?.includes('budget warning') && m.message.startsWith('daily budget'));
@@ -376,7 +393,11 @@ describe('runaway: two sessions echoing each other as fast as they can (default 
    * enqueued as the other session's envelope: a ping-pong with no human in it.
    */
   /** transform: what the session sends on, given the reply it got (default: the reply itself, a pure echo). */
-  function echo(h: Harness, pairs: Array<[string, string]>, transform: (reply: string, n: number) => string = (r) => r): { stop: () => void; echoed: () => number } {
+  function echo(
+    h: Harness,
+    pairs: Array<[string, string]>,
+    transform: (reply: string, n: number) => string = (r) => r,
+  ): { stop: () => void; echoed: () => number } {
     let n = 0;
     let stopped = false;
     const pump = () => {
@@ -437,7 +458,9 @@ describe('runaway: two sessions echoing each other as fast as they can (default 
 
   function report(label: string, s: any) {
     const turns = ['session-1', 'session-2'].map((id) => s.sessions[id].turns);
-    const why = s.pause_reason ? `relay: ${s.pause_reason}` : ['session-1', 'session-2'].map((id) => `${id}: ${s.sessions[id].paused_reason ?? 'waiting'}`).join(', ');
+    const why = s.pause_reason
+      ? `relay: ${s.pause_reason}`
+      : ['session-1', 'session-2'].map((id) => `${id}: ${s.sessions[id].paused_reason ?? 'waiting'}`).join(', ');
     const line = `${label}: stopped after ${turns.join('+')} turns (${why}); ${h.api.requests.length} API calls, ledger $${s.total_cost_usd.toFixed(4)}, API billed $${apiBilled().toFixed(4)}`;
     process.stdout.write(`RUNAWAY ${line}\n`);
     return turns;
@@ -492,7 +515,9 @@ describe('runaway: two sessions echoing each other as fast as they can (default 
     try {
       const s = await h.waitStatus((s) => s.pause_reason === 'budget_day' && s.inflight === null, 20_000);
       report(`$${budget} daily budget, max-length replies`, s);
-      process.stdout.write(`RUNAWAY budget: spent $${s.today_cost_usd.toFixed(4)} of $${budget}; overshoot $${Math.max(0, s.today_cost_usd - budget).toFixed(4)}\n`);
+      process.stdout.write(
+        `RUNAWAY budget: spent $${s.today_cost_usd.toFixed(4)} of $${budget}; overshoot $${Math.max(0, s.today_cost_usd - budget).toFixed(4)}\n`,
+      );
       expect(s.today_cost_usd).toBeLessThanOrEqual(budget);
       expect(apiBilled()).toBeLessThanOrEqual(budget);
       expect(s.queue_depth).toBe(1);

@@ -90,9 +90,15 @@ describe('hook stop', () => {
       [
         entry({ type: 'user', message: { role: 'user', content: 'Please migrate the schema' }, uuid: 'a' }),
         entry({ type: 'assistant', message: { id: 'msg_01', role: 'assistant', content: [{ type: 'text', text: 'Migrating now.' }] } }),
-        entry({ type: 'assistant', message: { id: 'msg_01', role: 'assistant', content: [{ type: 'tool_use', id: 'tu', name: 'Bash', input: {} }] } }),
+        entry({
+          type: 'assistant',
+          message: { id: 'msg_01', role: 'assistant', content: [{ type: 'tool_use', id: 'tu', name: 'Bash', input: {} }] },
+        }),
         entry({ type: 'user', message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'tu', content: 'ok' }] } }),
-        entry({ type: 'assistant', message: { id: 'msg_02', role: 'assistant', content: [{ type: 'text', text: 'Schema migrated; 3 tables changed.' }] } }),
+        entry({
+          type: 'assistant',
+          message: { id: 'msg_02', role: 'assistant', content: [{ type: 'text', text: 'Schema migrated; 3 tables changed.' }] },
+        }),
       ].join('\n') + '\n',
     );
     const r = await hookStop(stopInput({ transcript }));
@@ -170,7 +176,12 @@ describe('hook stop', () => {
     await h.cli(['say', '/pause']);
     await h.waitStatus((s) => s.state === 'paused');
     const pending = hookStop(stopInput({ message: 'Waiting on review.' }));
-    await waitFor(() => (queued().length === 1 ? true : undefined), h.paths.queue, 10_000, () => 'envelope');
+    await waitFor(
+      () => (queued().length === 1 ? true : undefined),
+      h.paths.queue,
+      10_000,
+      () => 'envelope',
+    );
     await h.stopRelay();
     const r = await pending;
     expect(r.exitCode).toBe(0);
@@ -195,7 +206,11 @@ describe('hook stop', () => {
     expect(shown(capped.stdout)).toMatch(/2 hook-delivered turns in a row .*Type a prompt here to start a new chain/);
     expect(queued()).toEqual([]);
     expect(h.api.requests.length).toBe(calls);
-    const notices = fs.readFileSync(path.join(h.paths.state, 'hook-notices.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const notices = fs
+      .readFileSync(path.join(h.paths.state, 'hook-notices.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     // Without the UserPromptSubmit hook, the Stop hook itself tells the relay of the typed prompt.
     expect(notices.map((n: any) => n.kind)).toEqual(['prompt_typed', 'chain_cap']);
     expect(notices[1]).toMatchObject({ kind: 'chain_cap', session: 'session-1' });
@@ -267,11 +282,23 @@ describe('hook install and notify', () => {
     // Run the commands exactly as Claude Code would: through a shell, JSON on stdin, cwd = the project.
     await h.startRelay();
     const env = { ...process.env, ...h.env, RELAY_ROOT: '' };
-    const stop = await execa('sh', ['-c', stopCmd], { input: stopInput({ message: 'Installed hook speaking.' }), cwd: tmp, env, reject: false });
+    const stop = await execa('sh', ['-c', stopCmd], {
+      input: stopInput({ message: 'Installed hook speaking.' }),
+      cwd: tmp,
+      env,
+      reject: false,
+    });
     expect(stop.exitCode).toBe(0);
     expect(reviewOf(JSON.parse(String(stop.stdout)).reason)).toBe("Reviewed session-2's update (#1). Carry on with the next step.");
 
-    const note = JSON.stringify({ session_id: 'x', transcript_path: '/t', cwd: tmp, hook_event_name: 'Notification', message: 'Claude needs your permission to use Bash', notification_type: 'permission_prompt' });
+    const note = JSON.stringify({
+      session_id: 'x',
+      transcript_path: '/t',
+      cwd: tmp,
+      hook_event_name: 'Notification',
+      message: 'Claude needs your permission to use Bash',
+      notification_type: 'permission_prompt',
+    });
     const notified = await execa('sh', ['-c', notifyCmd], { input: note, cwd: tmp, env, reject: false });
     expect(notified.exitCode).toBe(0);
     expect(String(notified.stdout)).toBe(''); // the relay runs: nothing to tell the user
@@ -280,17 +307,26 @@ describe('hook install and notify', () => {
     expect(ping!.title).toBe('relay-tui: session-2: Claude Code');
     const notices = fs.readFileSync(path.join(h.paths.state, 'hook-notices.jsonl'), 'utf8');
     expect(notices).toContain('"kind":"notification"');
-    expect(fs.readFileSync(h.paths.log, 'utf8')).toContain('WARN: hook session-2: Claude Code: Claude needs your permission to use Bash (permission_prompt)');
+    expect(fs.readFileSync(h.paths.log, 'utf8')).toContain(
+      'WARN: hook session-2: Claude Code: Claude needs your permission to use Bash (permission_prompt)',
+    );
   });
 
   it('hook prompt: a typed prompt is told to the relay and starts a new chain; a woken turn acks its reply', async () => {
     h = await createHarness();
     await h.startRelay();
-    const typed = await h.cli(['hook', 'prompt', '--session', 'session-1'], { input: JSON.stringify({ hook_event_name: 'UserPromptSubmit', prompt: 'Please also update the docs', session_id: 'x' }) });
+    const typed = await h.cli(['hook', 'prompt', '--session', 'session-1'], {
+      input: JSON.stringify({ hook_event_name: 'UserPromptSubmit', prompt: 'Please also update the docs', session_id: 'x' }),
+    });
     expect(typed.exitCode).toBe(0);
     // Whatever a UserPromptSubmit hook prints is added to the prompt: it prints nothing.
     expect(typed.stdout).toBe('');
-    const notices = () => fs.readFileSync(path.join(h.paths.state, 'hook-notices.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const notices = () =>
+      fs
+        .readFileSync(path.join(h.paths.state, 'hook-notices.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
     expect(notices()).toMatchObject([{ kind: 'prompt_typed', session: 'session-1', message: 'Please also update the docs' }]);
     const rec = () => JSON.parse(fs.readFileSync(path.join(h.paths.state, 'hooks', 'session-1.json'), 'utf8'));
     expect(rec().last_prompt).toBe('typed');
@@ -301,7 +337,12 @@ describe('hook install and notify', () => {
     const { claimReply } = await import('../../src/commands/hook-claim.js');
     const { procId } = await import('../../src/commands/hook-proc.js');
     const c = claimReply(h.paths, 'session-1', { owner: procId(process.pid)!, cc: procId(process.pid)!, via: 'wake' })!;
-    const woken = await h.cli(['hook', 'prompt', '--session', 'session-1'], { input: JSON.stringify({ hook_event_name: 'UserPromptSubmit', prompt: `<task-notification>Stop hook blocking error: [relay-tui delivery ${c.record.nonce}] relay-tui, the Stop hook ...</task-notification>` }) });
+    const woken = await h.cli(['hook', 'prompt', '--session', 'session-1'], {
+      input: JSON.stringify({
+        hook_event_name: 'UserPromptSubmit',
+        prompt: `<task-notification>Stop hook blocking error: [relay-tui delivery ${c.record.nonce}] relay-tui, the Stop hook ...</task-notification>`,
+      }),
+    });
     expect(woken.exitCode).toBe(0);
     expect(woken.stdout).toBe('');
     await h.waitStatus((s) => s.sessions['session-1'] && !s.sessions['session-1'].awaiting_ack);
@@ -313,11 +354,22 @@ describe('hook install and notify', () => {
   it('hook stop-failure: the operator is told and pinged why the session stopped', async () => {
     h = await createHarness();
     await h.startRelay();
-    const input = { hook_event_name: 'StopFailure', session_id: 'x', error: 'billing_error', error_details: 'Your credit balance is too low', last_assistant_message: 'Half way through the migration' };
+    const input = {
+      hook_event_name: 'StopFailure',
+      session_id: 'x',
+      error: 'billing_error',
+      error_details: 'Your credit balance is too low',
+      last_assistant_message: 'Half way through the migration',
+    };
     const r = await h.cli(['hook', 'stop-failure', '--session', 'session-1'], { input: JSON.stringify(input) });
     expect(r.exitCode).toBe(0);
     expect(JSON.parse(r.stdout).systemMessage).toMatch(/billing error .*the operator was told/);
-    await waitFor(() => h.ntfy.messages.find((m) => /billing error/.test(m.title ?? '')), h.paths.state, 10_000, () => JSON.stringify(h.ntfy.messages));
+    await waitFor(
+      () => h.ntfy.messages.find((m) => /billing error/.test(m.title ?? '')),
+      h.paths.state,
+      10_000,
+      () => JSON.stringify(h.ntfy.messages),
+    );
     const ping = h.ntfy.messages.find((m) => /billing error/.test(m.title ?? ''))!;
     expect(ping.priority).toBe(5);
     expect(ping.message).toContain('Your credit balance is too low');

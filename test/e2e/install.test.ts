@@ -20,7 +20,11 @@ let env: Record<string, string>;
 
 /** The user's shell: the prefix's bin first on PATH, no relay variables, no key. */
 function shellEnv(prefix: string): Record<string, string> {
-  return { PATH: `${path.join(prefix, 'bin')}:${process.env.PATH}`, HOME: tmp, npm_config_cache: process.env.npm_config_cache ?? path.join(os.homedir(), '.npm') };
+  return {
+    PATH: `${path.join(prefix, 'bin')}:${process.env.PATH}`,
+    HOME: tmp,
+    npm_config_cache: process.env.npm_config_cache ?? path.join(os.homedir(), '.npm'),
+  };
 }
 
 const relayTui = (args: string[], o: { cwd?: string; env?: Record<string, string> } = {}) =>
@@ -42,8 +46,20 @@ describe('install and run from any directory', () => {
     const [info] = JSON.parse(r.stdout);
     const files: string[] = info.files.map((f: { path: string }) => f.path);
     expect(info.filename).toBe(`relay-tui-${pkg.version}.tgz`);
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'bin/relay-tui.js', 'config.yaml', '.env.example', 'dist/cli.js', 'dist/demo/fake-api.js']));
-    const stray = files.filter((f) => !/^(package\.json|README\.md|LICENSE|bin\/relay-tui\.js|config\.yaml|\.env\.example|dist\/.+\.js)$/.test(f));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'bin/relay-tui.js',
+        'config.yaml',
+        '.env.example',
+        'dist/cli.js',
+        'dist/demo/fake-api.js',
+      ]),
+    );
+    const stray = files.filter(
+      (f) => !/^(package\.json|README\.md|LICENSE|bin\/relay-tui\.js|config\.yaml|\.env\.example|dist\/.+\.js)$/.test(f),
+    );
     expect(stray).toEqual([]);
     expect(files.filter((f) => f.startsWith('dist/bench/') || f.endsWith('.map'))).toEqual([]);
   });
@@ -52,7 +68,12 @@ describe('install and run from any directory', () => {
     const prefix = path.join(tmp, 'prefix');
     const tgz = path.join(tmp, `relay-tui-${pkg.version}.tgz`);
     env = shellEnv(prefix);
-    const inst = await execa('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tgz], { cwd: tmp, env, extendEnv: false, reject: false });
+    const inst = await execa('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tgz], {
+      cwd: tmp,
+      env,
+      extendEnv: false,
+      reject: false,
+    });
     expect(inst.exitCode, `${inst.stdout}\n${inst.stderr}`).toBe(0);
     // A copy, not a link to the checkout: it must work once the checkout is gone.
     const installed = path.join(prefix, 'lib', 'node_modules', 'relay-tui');
@@ -78,19 +99,30 @@ describe('install and run from any directory', () => {
 
     // The demo on a root of its own, headless (no TTY here): it relays, status reads it, SIGTERM ends it.
     const root = path.join(empty, 'demo');
-    const demo = execa('relay-tui', ['--demo', '--no-ui', '--root', root], { cwd: empty, env, extendEnv: false, reject: false, stdin: 'ignore' });
+    const demo = execa('relay-tui', ['--demo', '--no-ui', '--root', root], {
+      cwd: empty,
+      env,
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+    });
     let out = '';
     demo.stdout?.on('data', (d) => (out += d));
     demo.stderr?.on('data', (d) => (out += d));
     try {
-      await waitFor(() => {
-        try {
-          const s = JSON.parse(fs.readFileSync(path.join(root, 'state', 'status.json'), 'utf8'));
-          return s.pid === demo.pid && s.last_dispatch_at ? s : undefined;
-        } catch {
-          return undefined;
-        }
-      }, path.join(root, 'state'), 60_000, () => out);
+      await waitFor(
+        () => {
+          try {
+            const s = JSON.parse(fs.readFileSync(path.join(root, 'state', 'status.json'), 'utf8'));
+            return s.pid === demo.pid && s.last_dispatch_at ? s : undefined;
+          } catch {
+            return undefined;
+          }
+        },
+        path.join(root, 'state'),
+        60_000,
+        () => out,
+      );
       const st = await relayTui(['status', '--root', root]);
       expect(st.exitCode, st.stderr).toBe(0);
       expect(st.stdout).toContain(`relay running (pid ${demo.pid}) on ${root}`);
@@ -103,7 +135,12 @@ describe('install and run from any directory', () => {
   it('npm install -g . from the checkout links a relay-tui that runs anywhere', async () => {
     const prefix = path.join(tmp, 'prefix-link');
     const linkEnv = shellEnv(prefix);
-    const inst = await execa('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '.'], { cwd: CHECKOUT, env: linkEnv, extendEnv: false, reject: false });
+    const inst = await execa('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '.'], {
+      cwd: CHECKOUT,
+      env: linkEnv,
+      extendEnv: false,
+      reject: false,
+    });
     expect(inst.exitCode, inst.stderr).toBe(0);
     const help = await relayTui(['--help'], { env: linkEnv });
     expect(help.exitCode).toBe(0);

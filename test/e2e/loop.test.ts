@@ -36,10 +36,31 @@ describe('relay loop (headless, real CLI, fake API)', () => {
     expect(s.state).toBe('running');
     expect(s.total_cost_usd).toBeGreaterThan(0);
     expect(s.sessions['session-1'].awaiting_ack).toBe(true);
-    for (const key of ['state', 'pause_reason', 'started_at', 'model', 'queue_depth', 'rejected_count', 'sessions', 'last_dispatch_at', 'last_dispatch_session', 'last_needs_jc_text', 'history_turns', 'history_tokens', 'total_input_tokens', 'total_output_tokens', 'total_cache_read_tokens', 'total_cache_write_tokens', 'total_cost_usd', 'today_cost_usd', 'pid']) {
+    for (const key of [
+      'state',
+      'pause_reason',
+      'started_at',
+      'model',
+      'queue_depth',
+      'rejected_count',
+      'sessions',
+      'last_dispatch_at',
+      'last_dispatch_session',
+      'last_needs_jc_text',
+      'history_turns',
+      'history_tokens',
+      'total_input_tokens',
+      'total_output_tokens',
+      'total_cache_read_tokens',
+      'total_cache_write_tokens',
+      'total_cost_usd',
+      'today_cost_usd',
+      'pid',
+    ]) {
       expect(s, key).toHaveProperty(key);
     }
-    for (const key of ['pending', 'awaiting_ack', 'turns', 'cost_usd', 'last_activity_at']) expect(s.sessions['session-1'], key).toHaveProperty(key);
+    for (const key of ['pending', 'awaiting_ack', 'turns', 'cost_usd', 'last_activity_at'])
+      expect(s.sessions['session-1'], key).toHaveProperty(key);
   });
 
   it('[NEEDS-JC] pauses, pings high, dispatches nothing and takes no further envelope; /approve sends it', async () => {
@@ -109,9 +130,9 @@ describe('relay loop (headless, real CLI, fake API)', () => {
     await h.startRelay();
     writeJc('@sesion-1: hello');
     await h.waitGone(h.paths.jcInput);
-    const line = await h.waitFile(h.paths.audit).then(() =>
-      h.waitStatus(() => /dispatch-refused/.test(fs.readFileSync(h.paths.audit, 'utf8'))),
-    );
+    const line = await h
+      .waitFile(h.paths.audit)
+      .then(() => h.waitStatus(() => /dispatch-refused/.test(fs.readFileSync(h.paths.audit, 'utf8'))));
     expect(line).toBeTruthy();
     expect(fs.readFileSync(h.paths.audit, 'utf8')).toMatch(/unknown session sesion-1 \(known: session-1, session-2\)/);
     expect(fs.existsSync(path.join(h.paths.dispatch, 'sesion-1'))).toBe(false);
@@ -243,7 +264,10 @@ describe('relay loop (headless, real CLI, fake API)', () => {
     await h.waitStatus((s) => s.state === 'error');
     await h.stopRelay();
     const key = h.env.ANTHROPIC_API_KEY;
-    const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(path.join(dir, d.name)) : [path.join(dir, d.name)]));
+    const walk = (dir: string): string[] =>
+      fs
+        .readdirSync(dir, { withFileTypes: true })
+        .flatMap((d) => (d.isDirectory() ? walk(path.join(dir, d.name)) : [path.join(dir, d.name)]));
     for (const f of walk(h.root)) {
       if (path.basename(f) === '.env') continue;
       expect(fs.readFileSync(f, 'utf8'), f).not.toContain(key);

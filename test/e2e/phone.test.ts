@@ -88,7 +88,10 @@ describe('answer from the phone', () => {
     await h.stopRelay();
     await h.startRelay();
     await h.waitStatus((s) => s.state === 'running');
-    const applied = fs.readFileSync(h.paths.audit, 'utf8').split('\n').filter((l) => /"source":"ntfy","action":"approve"/.test(l));
+    const applied = fs
+      .readFileSync(h.paths.audit, 'utf8')
+      .split('\n')
+      .filter((l) => /"source":"ntfy","action":"approve"/.test(l));
     expect(applied).toHaveLength(1);
     expect(fs.existsSync(h.input('session-1'))).toBe(false);
   });

@@ -65,7 +65,8 @@ describe.skipIf(!!missing)('remote sessions over ssh', () => {
     for (const d of [idleRoot, project]) if (d) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  const cli = (args: string[], o: { input?: string; env?: Record<string, string> } = {}) => h.cli(args, { input: o.input, env: { ...env, ...o.env } });
+  const cli = (args: string[], o: { input?: string; env?: Record<string, string> } = {}) =>
+    h.cli(args, { input: o.input, env: { ...env, ...o.env } });
   // The same server under another alias would reuse the main key's shared connection (%C ignores the alias).
   const withoutSharing = () => ({ ...env, RELAY_SSH: `ssh -F ${sshd.sshConfig} -o ControlPath=none` });
   const stopInput = (message: string) =>
@@ -86,7 +87,14 @@ describe.skipIf(!!missing)('remote sessions over ssh', () => {
   const queued = (root: string) => fs.readdirSync(path.join(root, 'queue')).filter((n) => n.endsWith('.json'));
 
   it('send and recv make a round trip through the relay on the far host', async () => {
-    const sent = await cli(['send', '--remote', `relayhost:${h.root}`, '--session', 'session-1', "Schema migrated; it's done & 3 tables changed."]);
+    const sent = await cli([
+      'send',
+      '--remote',
+      `relayhost:${h.root}`,
+      '--session',
+      'session-1',
+      "Schema migrated; it's done & 3 tables changed.",
+    ]);
     expect(sent.stderr).toBe('');
     expect(sent.exitCode).toBe(0);
     expect(sent.stdout).toMatch(/^queue\/\d+-session-1-[0-9a-f]+\.json$/);
@@ -117,13 +125,17 @@ describe.skipIf(!!missing)('remote sessions over ssh', () => {
   }, 60_000);
 
   it('the Stop hook over ssh sends the turn and returns the reply as a block decision', async () => {
-    const r = await cli(['hook', 'stop', '--remote', `relayhost:${h.root}`, '--session', 'session-2'], { input: stopInput('Refactor done; 42 tests pass. Awaiting review.') });
+    const r = await cli(['hook', 'stop', '--remote', `relayhost:${h.root}`, '--session', 'session-2'], {
+      input: stopInput('Refactor done; 42 tests pass. Awaiting review.'),
+    });
     expect(r.exitCode).toBe(0);
     const out = JSON.parse(oneLine(r.stdout));
     // The hook's own framing around the reviewer's reply (src/commands/hook-text.ts), and a line for the user.
     expect(out).toEqual({
       decision: 'block',
-      reason: expect.stringMatching(/<reviewer-reply>\nReviewed session-2's update \(#\d+\)\. Carry on with the next step\.\n<\/reviewer-reply>$/),
+      reason: expect.stringMatching(
+        /<reviewer-reply>\nReviewed session-2's update \(#\d+\)\. Carry on with the next step\.\n<\/reviewer-reply>$/,
+      ),
       systemMessage: expect.stringMatching(/^relay-tui: /),
     });
     expect(h.api.requests.at(-1)!.lastUserText).toContain('Refactor done; 42 tests pass.');
@@ -135,24 +147,42 @@ describe.skipIf(!!missing)('remote sessions over ssh', () => {
     await cli(['say', '--remote', `relayhost:${h.root}`, '/pause']);
     await h.waitStatus((x) => x.state === 'paused');
     const before = queued(h.root).length;
-    const hook = execa('node', [CLI, 'hook', 'stop', '--remote', `relayhost:${h.root}`, '--session', 'session-1'], { env: { ...h.env, ...env }, input: stopInput('Waiting while paused.'), reject: false });
-    // The far hook has enqueued its turn: it is now waiting for the reply.
-    await waitFor(() => (queued(h.root).length > before ? true : undefined), h.paths.queue, 30_000, () => 'the far hook to enqueue');
-    const farHooks = () => fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
-      try {
-        const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
-        return cmd.includes('hook\0stop\0--session\0session-1\0') && cmd.includes(`--root\0${h.root}`) && !cmd.includes('--remote');
-      } catch {
-        return false;
-      }
+    const hook = execa('node', [CLI, 'hook', 'stop', '--remote', `relayhost:${h.root}`, '--session', 'session-1'], {
+      env: { ...h.env, ...env },
+      input: stopInput('Waiting while paused.'),
+      reject: false,
     });
+    // The far hook has enqueued its turn: it is now waiting for the reply.
+    await waitFor(
+      () => (queued(h.root).length > before ? true : undefined),
+      h.paths.queue,
+      30_000,
+      () => 'the far hook to enqueue',
+    );
+    const farHooks = () =>
+      fs
+        .readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .filter((d) => {
+          try {
+            const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8');
+            return cmd.includes('hook\0stop\0--session\0session-1\0') && cmd.includes(`--root\0${h.root}`) && !cmd.includes('--remote');
+          } catch {
+            return false;
+          }
+        });
     expect(farHooks().length).toBeGreaterThan(0);
     hook.kill('SIGTERM');
     const r = await hook;
     expect(r.exitCode).toBe(0);
     expect(String(r.stdout)).toBe('');
     expect(oneLine(String(r.stderr))).toMatch(/^relay-tui hook: interrupted; the far hook on relayhost:.* stops too/);
-    await waitFor(() => (farHooks().length === 0 ? true : undefined), h.paths.queue, 30_000, () => `far hooks still running: ${farHooks()}`);
+    await waitFor(
+      () => (farHooks().length === 0 ? true : undefined),
+      h.paths.queue,
+      30_000,
+      () => `far hooks still running: ${farHooks()}`,
+    );
     // Resumed, the relay answers the turn; no one consumes it: it waits for the session's next turn.
     await cli(['say', '--remote', `relayhost:${h.root}`, '/resume']);
     expect(await h.waitFile(h.input('session-1'), 30_000)).toMatch(/Reviewed session-1's update/);
@@ -169,7 +199,12 @@ describe.skipIf(!!missing)('remote sessions over ssh', () => {
     const stop = settings.hooks.Stop[0].hooks[0];
     expect(stop.command).toContain(`hook stop --session session-2 --remote relayhost:${h.root}`);
     // Claude Code runs the command through a shell, with an environment of its own.
-    const r = await execa('sh', ['-c', stop.command], { input: stopInput('Installed hook speaking.'), reject: false, env: { PATH: process.env.PATH!, HOME: sshd.dir }, extendEnv: false });
+    const r = await execa('sh', ['-c', stop.command], {
+      input: stopInput('Installed hook speaking.'),
+      reject: false,
+      env: { PATH: process.env.PATH!, HOME: sshd.dir },
+      extendEnv: false,
+    });
     expect(r.exitCode).toBe(0);
     expect(JSON.parse(oneLine(String(r.stdout))).decision).toBe('block');
     expect(h.api.requests.at(-1)!.lastUserText).toContain('Installed hook speaking.');
@@ -179,32 +214,43 @@ describe.skipIf(!!missing)('remote sessions over ssh', () => {
   }, 60_000);
 
   it('relay down: the hook exits 0 at once with one systemMessage and no decision; send still queues, stamped with the host', async () => {
-    const r = await cli(['hook', 'stop', '--remote', `relayhost:${idleRoot}`, '--session', 'session-1'], { input: stopInput('Anyone there?') });
+    const r = await cli(['hook', 'stop', '--remote', `relayhost:${idleRoot}`, '--session', 'session-1'], {
+      input: stopInput('Anyone there?'),
+    });
     expect(r.exitCode).toBe(0);
     // Claude Code shows systemMessage to the user; with no decision it lets the session stop.
     expect(JSON.parse(oneLine(r.stdout))).toEqual({ systemMessage: expect.stringMatching(/^relay-tui: no relay is running on /) });
-    const sent = await cli(['send', '--remote', `relayhost:${idleRoot}`, '--session', 'session-1', '-'], { input: 'from stdin\nsecond line\n' });
+    const sent = await cli(['send', '--remote', `relayhost:${idleRoot}`, '--session', 'session-1', '-'], {
+      input: 'from stdin\nsecond line\n',
+    });
     expect(sent.exitCode).toBe(0);
     const name = sent.stdout.trim().replace(/^queue\//, '');
     const env = JSON.parse(fs.readFileSync(path.join(idleRoot, 'queue', name), 'utf8'));
     expect(env).toMatchObject({ session_id: 'session-1', content: 'from stdin\nsecond line\n', host: 'devbox-7' });
   }, 60_000);
 
-  it('host down: one line naming the host, the hook at exit 0, send at ssh\'s 255', async () => {
+  it("host down: one line naming the host, the hook at exit 0, send at ssh's 255", async () => {
     const hook = await cli(['hook', 'stop', '--remote', `relayhost-down:${h.root}`, '--session', 'session-1'], { input: stopInput('x') });
     expect(hook.exitCode).toBe(0);
     expect(hook.stdout).toBe('');
-    expect(oneLine(hook.stderr)).toMatch(/^relay-tui hook: cannot reach relayhost-down over ssh: connection refused .*this turn is not relayed\)$/);
+    expect(oneLine(hook.stderr)).toMatch(
+      /^relay-tui hook: cannot reach relayhost-down over ssh: connection refused .*this turn is not relayed\)$/,
+    );
     const send = await cli(['send', '--remote', `relayhost-down:${h.root}`, '--session', 'session-1', 'x']);
     expect(send.exitCode).toBe(255);
     expect(oneLine(send.stderr)).toMatch(/^relay-tui: cannot reach relayhost-down over ssh: connection refused/);
   }, 60_000);
 
   it('wrong key: auth refused, in one line, without a password prompt', async () => {
-    const hook = await h.cli(['hook', 'stop', '--remote', `relayhost-other:${h.root}`, '--session', 'session-1'], { input: stopInput('x'), env: withoutSharing() });
+    const hook = await h.cli(['hook', 'stop', '--remote', `relayhost-other:${h.root}`, '--session', 'session-1'], {
+      input: stopInput('x'),
+      env: withoutSharing(),
+    });
     expect(hook.exitCode).toBe(0);
     expect(hook.stdout).toBe('');
-    expect(oneLine(hook.stderr)).toMatch(/^relay-tui hook: relayhost-other refused the ssh login \(Permission denied \(publickey\)\.\): this machine's key is not in authorized_keys/);
+    expect(oneLine(hook.stderr)).toMatch(
+      /^relay-tui hook: relayhost-other refused the ssh login \(Permission denied \(publickey\)\.\): this machine's key is not in authorized_keys/,
+    );
     const status = await h.cli(['status', '--remote', `relayhost-other:${h.root}`], { env: withoutSharing() });
     expect(status.exitCode).toBe(255);
     expect(oneLine(status.stderr)).toMatch(/refused the ssh login/);
@@ -213,8 +259,13 @@ describe.skipIf(!!missing)('remote sessions over ssh', () => {
   it('relay-tui missing on the far side: said so, exit 127 (0 for a hook)', async () => {
     const r = await cli(['status', '--remote', `relayhost:${h.root}`], { env: { RELAY_REMOTE_BIN: '/nonexistent/bin/relay-tui' } });
     expect(r.exitCode).toBe(127);
-    expect(oneLine(r.stderr)).toMatch(/^relay-tui: relay-tui is not installed on relayhost \(.*No such file or directory\); install it there, or set RELAY_REMOTE_BIN/);
-    const hook = await cli(['hook', 'notify', '--remote', `relayhost:${h.root}`, '--session', 'session-1'], { input: '{"message":"x"}', env: { RELAY_REMOTE_BIN: 'relay-tui-not-here' } });
+    expect(oneLine(r.stderr)).toMatch(
+      /^relay-tui: relay-tui is not installed on relayhost \(.*No such file or directory\); install it there, or set RELAY_REMOTE_BIN/,
+    );
+    const hook = await cli(['hook', 'notify', '--remote', `relayhost:${h.root}`, '--session', 'session-1'], {
+      input: '{"message":"x"}',
+      env: { RELAY_REMOTE_BIN: 'relay-tui-not-here' },
+    });
     expect(hook.exitCode).toBe(0);
     expect(oneLine(hook.stderr)).toMatch(/not installed on relayhost/);
   }, 60_000);
@@ -229,11 +280,21 @@ describe.skipIf(!!missing)('remote sessions over ssh', () => {
     const idle = await checkRemote(`relayhost:${idleRoot}`, { ...process.env, ...env });
     expect(idle[1]).toMatchObject({ level: 'warn', fix: `start it there: relay-tui --no-ui --root ${idleRoot}` });
     const down = await checkRemote('relayhost-down', { ...process.env, ...env });
-    expect(down).toEqual([{ level: 'fail', message: expect.stringMatching(/^cannot reach relayhost-down over ssh: connection refused/), fix: expect.stringMatching(/sshd runs there/) }]);
+    expect(down).toEqual([
+      {
+        level: 'fail',
+        message: expect.stringMatching(/^cannot reach relayhost-down over ssh: connection refused/),
+        fix: expect.stringMatching(/sshd runs there/),
+      },
+    ]);
   }, 60_000);
 
   describe('a command=-restricted key', () => {
-    const ssh = (host: string, cmd: string[]) => execa('ssh', ['-F', sshd.sshConfig, '-o', 'BatchMode=yes', '-o', 'ControlPath=none', host, ...cmd], { reject: false, stdin: 'ignore' });
+    const ssh = (host: string, cmd: string[]) =>
+      execa('ssh', ['-F', sshd.sshConfig, '-o', 'BatchMode=yes', '-o', 'ControlPath=none', host, ...cmd], {
+        reject: false,
+        stdin: 'ignore',
+      });
 
     it('refuses `ssh host id` and an interactive shell', async () => {
       const id = await ssh('relayhost-restricted', ['id']);
@@ -251,11 +312,17 @@ describe.skipIf(!!missing)('remote sessions over ssh', () => {
 
     it('runs the session commands on its own root, and refuses another root and other commands', async () => {
       const e = withoutSharing();
-      const sent = await h.cli(['send', '--remote', `relayhost-restricted:${idleRoot}`, '--session', 'session-2', 'through the wrapper'], { env: e });
+      const sent = await h.cli(['send', '--remote', `relayhost-restricted:${idleRoot}`, '--session', 'session-2', 'through the wrapper'], {
+        env: e,
+      });
       expect(sent.stderr).toBe('');
       expect(sent.exitCode).toBe(0);
       const file = path.join(idleRoot, sent.stdout.trim());
-      expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toMatchObject({ session_id: 'session-2', content: 'through the wrapper', host: 'devbox-7' });
+      expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toMatchObject({
+        session_id: 'session-2',
+        content: 'through the wrapper',
+        host: 'devbox-7',
+      });
       // With no root given, the key's own root is used.
       const st = await h.cli(['status', '--json', '--remote', 'relayhost-restricted'], { env: e });
       expect(JSON.parse(st.stdout).running).toBe(false);
@@ -265,7 +332,9 @@ describe.skipIf(!!missing)('remote sessions over ssh', () => {
       expect(queued(h.root).length).toBe(0);
       const unrooted = await h.cli(['send', '--remote', 'relayhost-unrooted', '--session', 'session-2', 'x'], { env: e });
       expect(unrooted.exitCode).toBe(2);
-      expect(oneLine(unrooted.stderr)).toMatch(/^relay-tui: the default root on relayhost-unrooted is not a relay root \(.*\/nope is not a relay root \(it does not exist/);
+      expect(oneLine(unrooted.stderr)).toMatch(
+        /^relay-tui: the default root on relayhost-unrooted is not a relay root \(.*\/nope is not a relay root \(it does not exist/,
+      );
     }, 60_000);
   });
 });

@@ -33,7 +33,15 @@ async function waitScreen(pred: (s: string) => boolean, timeoutMs = 15_000, targ
     if (pred(last)) return last;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const log = h ? (() => { try { return fs.readFileSync(h.paths.log, 'utf8'); } catch { return '(no relay.log)'; } })() : '';
+  const log = h
+    ? (() => {
+        try {
+          return fs.readFileSync(h.paths.log, 'utf8');
+        } catch {
+          return '(no relay.log)';
+        }
+      })()
+    : '';
   throw new Error(`screen did not match within ${timeoutMs} ms; last screen:\n${last}\nrelay.log:\n${log}`);
 }
 
@@ -65,7 +73,14 @@ async function startTui(harness: Harness, x: number, y: number): Promise<void> {
 /** After the TUI ended: the shell in the pane is usable (echo and canonical mode back on). */
 async function expectSaneTerminal(): Promise<void> {
   keys('stty -a | tr " " "\\n" | grep -x -e icanon -e echo | tr "\\n" + ; echo STTY-DONE', 'Enter');
-  const after = await waitScreen((s) => /STTY-DONE\s*$/m.test(s.split('\n').filter((l) => !/stty -a/.test(l)).join('\n')));
+  const after = await waitScreen((s) =>
+    /STTY-DONE\s*$/m.test(
+      s
+        .split('\n')
+        .filter((l) => !/stty -a/.test(l))
+        .join('\n'),
+    ),
+  );
   expect(after).toMatch(/icanon\+echo\+STTY-DONE/);
 }
 

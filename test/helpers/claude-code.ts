@@ -102,7 +102,11 @@ export async function waitHooksGone(state: string, timeoutMs = 15_000): Promise<
       }
     });
   };
-  await poll(() => (owners().some((o) => isLive(o)) ? undefined : true), timeoutMs, () => `hooks still running: ${JSON.stringify(owners())}`).catch(() => undefined);
+  await poll(
+    () => (owners().some((o) => isLive(o)) ? undefined : true),
+    timeoutMs,
+    () => `hooks still running: ${JSON.stringify(owners())}`,
+  ).catch(() => undefined);
 }
 
 /** How many messages of the request contain `needle`. */
@@ -170,7 +174,12 @@ export class TmuxClaude {
     const pane = this.panePid();
     if (!pane) return undefined;
     try {
-      const kids = fs.readFileSync(`/proc/${pane}/task/${pane}/children`, 'utf8').trim().split(/\s+/).map(Number).filter((n) => n > 0);
+      const kids = fs
+        .readFileSync(`/proc/${pane}/task/${pane}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .map(Number)
+        .filter((n) => n > 0);
       return kids[0];
     } catch {
       return undefined;
@@ -187,7 +196,11 @@ export class TmuxClaude {
       /* already gone */
     }
     if (!id) return;
-    await poll(() => (isLive(id) ? undefined : true), 10_000, () => 'Claude Code did not exit').catch(() => {
+    await poll(
+      () => (isLive(id) ? undefined : true),
+      10_000,
+      () => 'Claude Code did not exit',
+    ).catch(() => {
       try {
         process.kill(id.pid, 'SIGKILL');
       } catch {

@@ -28,7 +28,10 @@ export interface Harness {
   /** Spawns `relay-tui --no-ui` and waits until status.json says it is up. */
   startRelay(extraArgs?: string[], envOver?: Record<string, string>): Promise<void>;
   stopRelay(): Promise<void>;
-  cli(args: string[], opts?: { input?: string; env?: Record<string, string>; reject?: boolean }): Promise<{ stdout: string; stderr: string; exitCode: number }>;
+  cli(
+    args: string[],
+    opts?: { input?: string; env?: Record<string, string>; reject?: boolean },
+  ): Promise<{ stdout: string; stderr: string; exitCode: number }>;
   writeConfig(patch: Record<string, unknown>): void;
   enqueue(session: string, content: string, name?: string): string;
   /** state/status.json through its one schema (undefined until the relay has written one). */
@@ -67,7 +70,10 @@ export async function createHarness(opts: { api?: FakeApiOptions; config?: Recor
     writeConfig(patch) {
       const doc = YAML.parse(DEFAULT_CONFIG_YAML);
       const merged = deepMerge(doc, {
-        sessions: [{ id: 'session-1', description: 'one' }, { id: 'session-2', description: 'two' }],
+        sessions: [
+          { id: 'session-1', description: 'one' },
+          { id: 'session-2', description: 'two' },
+        ],
         api: { max_retries: 2, outer_retries: 0, timeout_s: 30 },
         ...patch,
       });
@@ -99,7 +105,12 @@ export async function createHarness(opts: { api?: FakeApiOptions; config?: Recor
       await child;
     },
     async cli(args, o = {}) {
-      const r = await execa('node', [CLI, ...args], { env: { ...env, ...o.env }, input: o.input, reject: false, stdin: o.input === undefined ? 'ignore' : undefined });
+      const r = await execa('node', [CLI, ...args], {
+        env: { ...env, ...o.env },
+        input: o.input,
+        reject: false,
+        stdin: o.input === undefined ? 'ignore' : undefined,
+      });
       return { stdout: String(r.stdout), stderr: String(r.stderr), exitCode: r.exitCode ?? -1 };
     },
     enqueue(session, content, name) {
@@ -120,22 +131,37 @@ export async function createHarness(opts: { api?: FakeApiOptions; config?: Recor
       return statusSchema.parse(raw);
     },
     waitStatus(pred, timeoutMs = 20_000) {
-      return waitFor(() => {
-        const s = h.status();
-        return s && pred(s) ? s : undefined;
-      }, paths.state, timeoutMs, () => `status: ${JSON.stringify(h.status())}\nrelay output:\n${out}`);
+      return waitFor(
+        () => {
+          const s = h.status();
+          return s && pred(s) ? s : undefined;
+        },
+        paths.state,
+        timeoutMs,
+        () => `status: ${JSON.stringify(h.status())}\nrelay output:\n${out}`,
+      );
     },
     waitFile(file, timeoutMs = 20_000) {
-      return waitFor(() => {
-        try {
-          return fs.readFileSync(file, 'utf8');
-        } catch {
-          return undefined;
-        }
-      }, path.dirname(file), timeoutMs, () => `waiting for ${file}\nrelay output:\n${out}`);
+      return waitFor(
+        () => {
+          try {
+            return fs.readFileSync(file, 'utf8');
+          } catch {
+            return undefined;
+          }
+        },
+        path.dirname(file),
+        timeoutMs,
+        () => `waiting for ${file}\nrelay output:\n${out}`,
+      );
     },
     async waitGone(file, timeoutMs = 20_000) {
-      await waitFor(() => (fs.existsSync(file) ? undefined : true), path.dirname(file), timeoutMs, () => `waiting for ${file} to go\n${out}`);
+      await waitFor(
+        () => (fs.existsSync(file) ? undefined : true),
+        path.dirname(file),
+        timeoutMs,
+        () => `waiting for ${file} to go\n${out}`,
+      );
     },
     input(session) {
       return path.join(paths.dispatch, session, 'input.txt');

@@ -29,7 +29,9 @@ export interface ScriptedChat extends ChatClient {
 }
 
 /** Replies `reply: <last user text>` unless `answer` says otherwise (it may throw, or return a promise). */
-export function scriptedChat(answer?: (req: ChatRequest, n: number, signal?: AbortSignal) => Partial<ChatResult> | Promise<Partial<ChatResult>>): ScriptedChat {
+export function scriptedChat(
+  answer?: (req: ChatRequest, n: number, signal?: AbortSignal) => Partial<ChatResult> | Promise<Partial<ChatResult>>,
+): ScriptedChat {
   const requests: ChatRequest[] = [];
   return {
     requests,
@@ -56,7 +58,16 @@ export function enqueue(paths: RootPaths, name: string, body: Record<string, unk
 }
 
 export function openRelay(paths: RootPaths, o: Partial<RelayOptions> & { chat: ChatClient }): Relay {
-  return new Relay({ paths, config: testConfig(), notifier: null, topic: null, maintenanceMs: 3_600_000, statusMinIntervalMs: 0, faultRetryBaseMs: 3_600_000, ...o });
+  return new Relay({
+    paths,
+    config: testConfig(),
+    notifier: null,
+    topic: null,
+    maintenanceMs: 3_600_000,
+    statusMinIntervalMs: 0,
+    faultRetryBaseMs: 3_600_000,
+    ...o,
+  });
 }
 
 /** Takes every delivered reply (the session's ack), recording them per session. */

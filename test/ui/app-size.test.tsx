@@ -9,13 +9,22 @@ let r: Rendered | undefined;
 afterEach(() => r?.unmount());
 
 const sessions: Record<string, SessionStatus> = {};
-for (let i = 1; i <= 30; i++) sessions[`session-${i}`] = session({ turns: i, cost_usd: i / 7, awaiting_ack: i % 5 === 0, awaiting_ack_since: iso(i * 1000) });
+for (let i = 1; i <= 30; i++)
+  sessions[`session-${i}`] = session({ turns: i, cost_usd: i / 7, awaiting_ack: i % 5 === 0, awaiting_ack_since: iso(i * 1000) });
 const longText = 'The auth middleware reads the session twice; fixing it changes the public hook signature. '.repeat(12);
 const tail = Array.from({ length: 30 }, (_, i) => turn(i + 1, `session-${(i % 30) + 1}`, longText, longText));
 
 const STATES: Array<[string, Partial<Status>]> = [
   ['running', { sessions }],
-  ['needs_jc', { sessions, state: 'needs_jc', pause_reason: 'needs_jc', held: { turn: 30, session: 'session-3', text: `[NEEDS-JC] ${longText}`, reason: 'needs_jc', at: iso(1000), code: 'ABC' } }],
+  [
+    'needs_jc',
+    {
+      sessions,
+      state: 'needs_jc',
+      pause_reason: 'needs_jc',
+      held: { turn: 30, session: 'session-3', text: `[NEEDS-JC] ${longText}`, reason: 'needs_jc', at: iso(1000), code: 'ABC' },
+    },
+  ],
   ['guard', { sessions, state: 'paused', pause_reason: 'loop', pause_message: longText }],
   ['error', { sessions, state: 'error', pause_reason: 'error', pause_message: `API error: ${longText}` }],
   ['session pauses', { sessions: { ...sessions, 'session-2': session({ paused_reason: 'rate', paused_message: longText }) } }],

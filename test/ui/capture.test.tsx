@@ -30,7 +30,13 @@ export function realisticRelay(over: Partial<Status> = {}): FakeRelay {
       last_dispatch_at: iso(180_000),
       inflight: { kind: 'turn', session: 'billing-tests', started_at: iso(12_000), chars: 1456, attempt: 1 },
       sessions: {
-        'api-refactor': session({ turns: 12, cost_usd: 4.12, last_activity_at: iso(120_000), awaiting_ack: true, awaiting_ack_since: iso(180_000) }),
+        'api-refactor': session({
+          turns: 12,
+          cost_usd: 4.12,
+          last_activity_at: iso(120_000),
+          awaiting_ack: true,
+          awaiting_ack_since: iso(180_000),
+        }),
         'billing-tests': session({ turns: 9, cost_usd: 3.3, queued: 1, last_activity_at: iso(12_000) }),
         'docs-site': session({ turns: 7, cost_usd: 2.05, queued: 1, pending: 1, last_activity_at: iso(600_000) }),
         'scratch-7': session({ registered: false, turns: 1, cost_usd: 0.05, last_activity_at: iso(3_600_000) }),
@@ -38,8 +44,18 @@ export function realisticRelay(over: Partial<Status> = {}): FakeRelay {
       ...over,
     },
     [
-      turn(40, 'api-refactor', 'Split routes/users.ts into handlers/ and validators/. 214 tests pass. Next: orders routes. Proceed?', 'Good progress. Proceed with the next step; keep commits small and run the full suite before each push.'),
-      turn(41, 'docs-site', 'Search index builds in 4.1 s (was 19 s). Sidebar order now comes from front matter.', 'Looks right. Add a regression test for the case you found, then continue.'),
+      turn(
+        40,
+        'api-refactor',
+        'Split routes/users.ts into handlers/ and validators/. 214 tests pass. Next: orders routes. Proceed?',
+        'Good progress. Proceed with the next step; keep commits small and run the full suite before each push.',
+      ),
+      turn(
+        41,
+        'docs-site',
+        'Search index builds in 4.1 s (was 19 s). Sidebar order now comes from front matter.',
+        'Looks right. Add a regression test for the case you found, then continue.',
+      ),
     ],
   );
   relay.snap = { ...relay.snap, streaming: "Investigate before retrying: capture the failing run's timings and compare" };
@@ -64,8 +80,23 @@ describe('captures', () => {
   });
 
   it('NEEDS-JC, 80x24', async () => {
-    const held = { turn: 43, session: 'billing-tests', text: '[NEEDS-JC] billing-tests asks for a decision I should not make alone: the payment sandbox needs a new API key to test webhooks. Can you provide one? What do you want to do?', reason: 'needs_jc' as const, at: iso(20_000), code: 'F3A9C1' };
-    r = renderSized(<App relay={realisticRelay({ state: 'needs_jc', pause_reason: 'needs_jc', held, inflight: null })} onQuit={() => {}} now={() => NOW} bell={() => {}} />, { columns: 80, rows: 24 });
+    const held = {
+      turn: 43,
+      session: 'billing-tests',
+      text: '[NEEDS-JC] billing-tests asks for a decision I should not make alone: the payment sandbox needs a new API key to test webhooks. Can you provide one? What do you want to do?',
+      reason: 'needs_jc' as const,
+      at: iso(20_000),
+      code: 'F3A9C1',
+    };
+    r = renderSized(
+      <App
+        relay={realisticRelay({ state: 'needs_jc', pause_reason: 'needs_jc', held, inflight: null })}
+        onQuit={() => {}}
+        now={() => NOW}
+        bell={() => {}}
+      />,
+      { columns: 80, rows: 24 },
+    );
     const f = await r.waitFor('NEEDS-JC');
     show('needs_jc 80x24', f);
     expect(lines(f).length).toBe(23);

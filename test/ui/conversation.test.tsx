@@ -29,14 +29,18 @@ describe('Conversation pane', () => {
   });
 
   it('shows the reply while it streams', async () => {
-    const relay = new FakeRelay({ inflight: { kind: 'turn', session: 'session-1', started_at: new Date(NOW).toISOString(), chars: 42, attempt: 1 } });
+    const relay = new FakeRelay({
+      inflight: { kind: 'turn', session: 'session-1', started_at: new Date(NOW).toISOString(), chars: 42, attempt: 1 },
+    });
     relay.snap = { ...relay.snap, streaming: 'Good progress. Proceed' };
     r = renderSized(<App relay={relay} onQuit={() => {}} now={() => NOW} />, { columns: 80, rows: 24 });
     expect(plain(await r.waitFor('Good progress'))).toMatch(/chat → session-1 \(42 chars…\) › Good progress\. Proceed/);
   });
 
-  it("an operator turn streams under the session its reply goes to, as the engine says", async () => {
-    const relay = new FakeRelay({ inflight: { kind: 'turn', session: 'operator', route: 'session-2', started_at: new Date(NOW).toISOString(), chars: 7, attempt: 0 } });
+  it('an operator turn streams under the session its reply goes to, as the engine says', async () => {
+    const relay = new FakeRelay({
+      inflight: { kind: 'turn', session: 'operator', route: 'session-2', started_at: new Date(NOW).toISOString(), chars: 7, attempt: 0 },
+    });
     relay.snap = { ...relay.snap, streaming: 'On it.' };
     r = renderSized(<App relay={relay} onQuit={() => {}} now={() => NOW} />, { columns: 80, rows: 24 });
     expect(plain(await r.waitFor('On it.'))).toMatch(/chat → session-2 \(7 chars…\) › On it\./);
@@ -44,7 +48,16 @@ describe('Conversation pane', () => {
 
   it('a reply cut at max_tokens is marked, from the tail and from a scroll-back page alike', async () => {
     const relay = new FakeRelay({ history_turns: 3 }, [turn(3, 'session-1', 'newest update', 'newest reply', { truncated: true })]);
-    relay.fullHistory = [1, 2].map((seq) => ({ seq, at: new Date(NOW - (10 - seq) * 60_000).toISOString(), session: 'session-2', route: 'session-2', user: `[session-2]\nolder ${seq}`, reply: `older reply ${seq}`, cost_usd: 0.01, ...(seq === 1 ? { truncated: true } : {}) }));
+    relay.fullHistory = [1, 2].map((seq) => ({
+      seq,
+      at: new Date(NOW - (10 - seq) * 60_000).toISOString(),
+      session: 'session-2',
+      route: 'session-2',
+      user: `[session-2]\nolder ${seq}`,
+      reply: `older reply ${seq}`,
+      cost_usd: 0.01,
+      ...(seq === 1 ? { truncated: true } : {}),
+    }));
     r = renderSized(<App relay={relay} onQuit={() => {}} now={() => NOW} />, { columns: 80, rows: 24 });
     expect(plain(await r.waitFor('newest reply'))).toMatch(/\[truncated at max_tokens\].*newest reply/);
     await r.type(KEY.pageUp);
@@ -56,7 +69,10 @@ describe('Conversation pane', () => {
 
   it("dispatches and held-reply outcomes come from the engine's data: the snapshot's and a scroll-back page's", async () => {
     const at = (min: number) => new Date(NOW - min * 60_000).toISOString();
-    const relay = new FakeRelay({ history_turns: 4 }, [turn(3, 'session-1', 'third update', 'third reply'), turn(4, 'session-2', 'fourth update', 'fourth reply')]);
+    const relay = new FakeRelay({ history_turns: 4 }, [
+      turn(3, 'session-1', 'third update', 'third reply'),
+      turn(4, 'session-2', 'fourth update', 'fourth reply'),
+    ]);
     relay.snap = {
       ...relay.snap,
       notes: [
@@ -65,8 +81,18 @@ describe('Conversation pane', () => {
         { kind: 'outcome', id: 'o4', at: at(2), seq: 4, how: 'approved', session: 'session-2', source: 'tui' },
       ],
     };
-    relay.fullHistory = [1, 2].map((seq) => ({ seq, at: at(20 - seq), session: 'session-1', route: 'session-1', user: `[session-1]\nolder ${seq}`, reply: `older reply ${seq}`, cost_usd: 0.01 }));
-    relay.pageNotes = [{ kind: 'dispatch', id: 'd1', at: at(18), afterSeq: 1, session: 'session-2', text: 'an old dispatch', source: 'tui' }];
+    relay.fullHistory = [1, 2].map((seq) => ({
+      seq,
+      at: at(20 - seq),
+      session: 'session-1',
+      route: 'session-1',
+      user: `[session-1]\nolder ${seq}`,
+      reply: `older reply ${seq}`,
+      cost_usd: 0.01,
+    }));
+    relay.pageNotes = [
+      { kind: 'dispatch', id: 'd1', at: at(18), afterSeq: 1, session: 'session-2', text: 'an old dispatch', source: 'tui' },
+    ];
     r = renderSized(<App relay={relay} onQuit={() => {}} now={() => NOW} />, { columns: 100, rows: 30 });
     const f = plain(await r.waitFor('try the other branch'));
     const ls = f.split('\n');
@@ -85,7 +111,15 @@ describe('Conversation pane', () => {
   it('PgUp loads the whole history on demand and scrolls back; PgDn and Esc return', async () => {
     const tail = [turn(99, 'session-1', 'newest update', 'newest reply')];
     const relay = new FakeRelay({ history_turns: 99 }, tail);
-    relay.fullHistory = Array.from({ length: 99 }, (_, i) => ({ seq: i + 1, at: new Date(NOW - (100 - i) * 60_000).toISOString(), session: 'session-1', route: 'session-1', user: `[session-1]\nupdate number ${i + 1}`, reply: `reply number ${i + 1}`, cost_usd: 0.01 }));
+    relay.fullHistory = Array.from({ length: 99 }, (_, i) => ({
+      seq: i + 1,
+      at: new Date(NOW - (100 - i) * 60_000).toISOString(),
+      session: 'session-1',
+      route: 'session-1',
+      user: `[session-1]\nupdate number ${i + 1}`,
+      reply: `reply number ${i + 1}`,
+      cost_usd: 0.01,
+    }));
     r = renderSized(<App relay={relay} onQuit={() => {}} now={() => NOW} />, { columns: 80, rows: 24 });
     await r.waitFor('newest reply');
     expect(relay.historyCalls).toBe(0);
@@ -103,7 +137,7 @@ describe('Conversation pane', () => {
     relay.update({}, { tail: [...tail, turn(100, 'session-2', 'brand new', 'brand new reply')] });
     f = plain(await r.waitFor('1 new below'));
     expect(body(f)).toBe(pinned);
-    for (let i = 0; i < 40 && !r.lastFrame().includes("(top)"); i++) await r.type(KEY.pageUp);
+    for (let i = 0; i < 40 && !r.lastFrame().includes('(top)'); i++) await r.type(KEY.pageUp);
     f = plain(await r.waitFor('(top)'));
     expect(f).toContain('update number 1\n');
     await r.type(KEY.pageDown);

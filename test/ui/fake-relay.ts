@@ -66,7 +66,16 @@ export function status(over: Partial<Status> = {}): Status {
 }
 
 export function turn(seq: number, session: string, user: string, reply: string, over: Partial<TailEntry> = {}): TailEntry {
-  return { seq, at: iso((100 - seq) * 60_000), session, route: session, user: `[${session}] ${iso(0)}\n${user}`, reply, costUsd: 0.0123, ...over };
+  return {
+    seq,
+    at: iso((100 - seq) * 60_000),
+    session,
+    route: session,
+    user: `[${session}] ${iso(0)}\n${user}`,
+    reply,
+    costUsd: 0.0123,
+    ...over,
+  };
 }
 
 type Listener = (p: unknown) => void;
@@ -121,7 +130,11 @@ export class FakeRelay implements RelayLike {
       const all = this.fullHistory.filter((t) => beforeSeq === null || t.seq < beforeSeq);
       const turns = all.slice(-limit);
       const first = turns[0]?.seq ?? 0;
-      return { turns, atTop: turns.length === all.length, notes: notes.filter((n) => (n.kind === 'dispatch' ? n.afterSeq : n.seq) >= first) };
+      return {
+        turns,
+        atTop: turns.length === all.length,
+        notes: notes.filter((n) => (n.kind === 'dispatch' ? n.afterSeq : n.seq) >= first),
+      };
     };
   }
   history(): readonly HistoryTurn[] {

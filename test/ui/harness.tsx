@@ -97,7 +97,14 @@ export function renderSized(tree: ReactElement, size: { columns?: number; rows?:
   const stdout = new SizedStdout(size.columns ?? 80, size.rows ?? 24);
   const stdin = new TestStdin();
   const stderr = new SizedStdout(size.columns ?? 80, size.rows ?? 24);
-  const instance = render(tree, { stdout: stdout as any, stderr: stderr as any, stdin: stdin as any, debug: true, exitOnCtrlC: false, patchConsole: false });
+  const instance = render(tree, {
+    stdout: stdout as any,
+    stderr: stderr as any,
+    stdin: stdin as any,
+    debug: true,
+    exitOnCtrlC: false,
+    patchConsole: false,
+  });
   const lastFrame = () => stdout.frames[stdout.frames.length - 1] ?? '';
   const waitFor = async (text: string | RegExp) => {
     await vi.waitFor(
@@ -139,7 +146,11 @@ export const lines = (frame: string) => plain(frame).split('\n');
 
 /** The prompt line's text ('' while the placeholder shows). Ink trims trailing spaces. */
 export function promptText(frame: string): string {
-  const row = plain(frame).split('\n').filter((l) => l.startsWith('› ')).pop() ?? '';
+  const row =
+    plain(frame)
+      .split('\n')
+      .filter((l) => l.startsWith('› '))
+      .pop() ?? '';
   const text = row.slice(2);
   return text.startsWith('answer chat-Claude') ? '' : text.trimEnd();
 }

@@ -37,7 +37,10 @@ describe('Header', () => {
 
   it('retrying: attempt, wait and the API message', () => {
     const next = new Date(NOW + 8_000).toISOString();
-    const [, l2] = header({ retry: { attempt: 2, of: 5, message: '529 overloaded', next_at: next }, inflight: { kind: 'turn', session: 'session-1', started_at: iso(30_000), chars: 0, attempt: 2 } });
+    const [, l2] = header({
+      retry: { attempt: 2, of: 5, message: '529 overloaded', next_at: next },
+      inflight: { kind: 'turn', session: 'session-1', started_at: iso(30_000), chars: 0, attempt: 2 },
+    });
     expect(l2).toContain('↻ API retry 2/5 in 8s: 529 overloaded');
   });
 
@@ -48,7 +51,11 @@ describe('Header', () => {
   });
 
   it('paused by a guardrail: the reason in words, yellow', () => {
-    const [l1] = header({ state: 'paused', pause_reason: 'budget_day', pause_message: "today's spend $20.10 reached the daily budget $20.00" });
+    const [l1] = header({
+      state: 'paused',
+      pause_reason: 'budget_day',
+      pause_message: "today's spend $20.10 reached the daily budget $20.00",
+    });
     expect(l1).toContain('❚❚ PAUSED: daily budget');
     expect(r!.lastFrame()).toContain('\x1b[33m');
   });
@@ -70,7 +77,14 @@ describe('pause banners in the App', () => {
     const f = app({
       state: 'needs_jc',
       pause_reason: 'needs_jc',
-      held: { turn: 12, session: 'session-1', text: '[NEEDS-JC] session-1 asks whether a breaking change to the hook signature is OK. What do you want to do?', reason: 'needs_jc', at: iso(120_000), code: 'A1B2C3' },
+      held: {
+        turn: 12,
+        session: 'session-1',
+        text: '[NEEDS-JC] session-1 asks whether a breaking change to the hook signature is OK. What do you want to do?',
+        reason: 'needs_jc',
+        at: iso(120_000),
+        code: 'A1B2C3',
+      },
     });
     expect(f).toContain('▲ session-1 asks you · NEEDS-JC (turn 12, 2m ago)');
     expect(f).toContain('session-1 asks whether a breaking change');
@@ -80,7 +94,11 @@ describe('pause banners in the App', () => {
   });
 
   it('approval hold', () => {
-    const f = app({ state: 'paused', pause_reason: 'approval', held: { turn: 3, session: 'session-2', text: 'Proceed.', reason: 'approval', at: iso(5_000), code: 'X' } });
+    const f = app({
+      state: 'paused',
+      pause_reason: 'approval',
+      held: { turn: 3, session: 'session-2', text: 'Proceed.', reason: 'approval', at: iso(5_000), code: 'X' },
+    });
     expect(f).toContain('◆ reply for session-2 needs approval');
     expect(f).toContain('Ctrl+Y approve → session-2');
   });

@@ -12,7 +12,14 @@ afterEach(() => r?.unmount());
 const held = {
   state: 'needs_jc' as const,
   pause_reason: 'needs_jc' as const,
-  held: { turn: 7, session: 'session-1', text: '[NEEDS-JC] Is a breaking change OK?', reason: 'needs_jc' as const, at: iso(30_000), code: 'ABC123' },
+  held: {
+    turn: 7,
+    session: 'session-1',
+    text: '[NEEDS-JC] Is a breaking change OK?',
+    reason: 'needs_jc' as const,
+    at: iso(30_000),
+    code: 'ABC123',
+  },
 };
 
 function configError(keys: unknown): ConfigError {
@@ -64,8 +71,23 @@ describe('keys: in config.yaml', () => {
 });
 
 describe('the App with rebound keys', () => {
-  const app = (keys: Record<string, string>, relay = new FakeRelay(held), extra: { warnings?: string[]; tmuxPrefix?: string | null } = {}) =>
-    renderSized(<App relay={relay} keys={keys} warnings={extra.warnings} tmuxPrefix={extra.tmuxPrefix} onQuit={() => {}} now={() => NOW} bell={() => {}} />, { columns: 80, rows: 24 });
+  const app = (
+    keys: Record<string, string>,
+    relay = new FakeRelay(held),
+    extra: { warnings?: string[]; tmuxPrefix?: string | null } = {},
+  ) =>
+    renderSized(
+      <App
+        relay={relay}
+        keys={keys}
+        warnings={extra.warnings}
+        tmuxPrefix={extra.tmuxPrefix}
+        onQuit={() => {}}
+        now={() => NOW}
+        bell={() => {}}
+      />,
+      { columns: 80, rows: 24 },
+    );
 
   it('approve on Ctrl+O: Ctrl+O approves, Ctrl+Y no longer does; the banner, hint and help show Ctrl+O', async () => {
     const relay = new FakeRelay(held);
@@ -101,7 +123,10 @@ describe('the App with rebound keys', () => {
   });
 
   it('start-up warnings show one at a time under the header until dismissed', async () => {
-    const w = ['/r/config.yaml: unknown key modle (ignored; is it a typo?)', '/r/config.yaml: unknown key limits.max_bytes (ignored; is it a typo?)'];
+    const w = [
+      '/r/config.yaml: unknown key modle (ignored; is it a typo?)',
+      '/r/config.yaml: unknown key limits.max_bytes (ignored; is it a typo?)',
+    ];
     r = app({}, new FakeRelay(), { warnings: w });
     let f = plain(await r.waitFor('modle'));
     expect(f.split('\n')[2]).toMatch(/^⚠ .*unknown key modle .*1\/2/);

@@ -11,11 +11,21 @@ afterEach(() => r?.unmount());
 const held = {
   state: 'needs_jc' as const,
   pause_reason: 'needs_jc' as const,
-  held: { turn: 7, session: 'session-1', text: '[NEEDS-JC] Is a breaking change OK?', reason: 'needs_jc' as const, at: iso(30_000), code: 'ABC123' },
+  held: {
+    turn: 7,
+    session: 'session-1',
+    text: '[NEEDS-JC] Is a breaking change OK?',
+    reason: 'needs_jc' as const,
+    at: iso(30_000),
+    code: 'ABC123',
+  },
 };
 
 function app(relay: FakeRelay, extra: { onQuit?: () => void; bell?: () => void } = {}) {
-  return renderSized(<App relay={relay} onQuit={extra.onQuit ?? (() => {})} now={() => NOW} bell={extra.bell ?? (() => {})} />, { columns: 80, rows: 24 });
+  return renderSized(<App relay={relay} onQuit={extra.onQuit ?? (() => {})} now={() => NOW} bell={extra.bell ?? (() => {})} />, {
+    columns: 80,
+    rows: 24,
+  });
 }
 
 describe('keyboard approval', () => {

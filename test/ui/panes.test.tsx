@@ -21,7 +21,13 @@ describe('SessionsPane', () => {
   it('one row per session: registered or not, queued, replies, input.txt age, turns, cost, activity, guard pause', () => {
     const st = status({
       sessions: {
-        'api-refactor': session({ turns: 12, cost_usd: 4.12, last_activity_at: iso(120_000), awaiting_ack: true, awaiting_ack_since: iso(180_000) }),
+        'api-refactor': session({
+          turns: 12,
+          cost_usd: 4.12,
+          last_activity_at: iso(120_000),
+          awaiting_ack: true,
+          awaiting_ack_since: iso(180_000),
+        }),
         'billing-tests': session({ turns: 9, cost_usd: 3.3, queued: 2, pending: 1, last_activity_at: iso(12_000) }),
         'docs-site': session({ turns: 7, cost_usd: 2.05, paused_reason: 'loop', paused_message: 'same message 3 times' }),
         'scratch-7': session({ registered: false, turns: 1, cost_usd: 0.05 }),
@@ -120,7 +126,12 @@ describe('CostPane', () => {
 
 describe('QueuePane', () => {
   it('depth, oldest age, rejected count and the last reason', () => {
-    const st = status({ queue_depth: 3, queue_oldest_at: iso(134_000), rejected_count: 2, last_rejection: { file: 'bad.json', reason: 'not JSON: Unexpected token', at: iso(0) } });
+    const st = status({
+      queue_depth: 3,
+      queue_oldest_at: iso(134_000),
+      rejected_count: 2,
+      last_rejection: { file: 'bad.json', reason: 'not JSON: Unexpected token', at: iso(0) },
+    });
     r = renderSized(<QueuePane status={st} now={NOW} width={40} height={4} />);
     const ls = lines(r.lastFrame());
     expect(ls[1]).toContain('3 queued · oldest 2m14s');

@@ -16,7 +16,13 @@ afterEach(() => r?.unmount());
 function Harness({ relay, onResult, onQuit }: { relay: FakeRelay; onResult: (x: ResultInfo) => void; onQuit: () => void }) {
   const p = usePrompt({ relay, sessionIds: Object.keys(relay.snapshot().status.sessions), onResult, onQuit });
   const handlers = useRef<KeyHandlers>(null as unknown as KeyHandlers);
-  handlers.current = { keymap: DEFAULT_KEYMAP, context: () => ({ promptEmpty: p.current() === '', helpOpen: false, scrolled: false }), run: () => {}, edit: p.edit, presence: () => {} };
+  handlers.current = {
+    keymap: DEFAULT_KEYMAP,
+    context: () => ({ promptEmpty: p.current() === '', helpOpen: false, scrolled: false }),
+    run: () => {},
+    edit: p.edit,
+    presence: () => {},
+  };
   return (
     <>
       <KeyBindings handlers={handlers} />
@@ -24,7 +30,6 @@ function Harness({ relay, onResult, onQuit }: { relay: FakeRelay; onResult: (x: 
     </>
   );
 }
-
 
 describe('PromptLine', () => {
   it('Enter sends the text to relay.submit(text, "tui") and reports the result', async () => {
@@ -57,7 +62,8 @@ describe('PromptLine', () => {
 });
 
 describe('the prompt in the App', () => {
-  const app = (relay: FakeRelay, onQuit = () => {}) => renderSized(<App relay={relay} onQuit={onQuit} now={() => NOW} bell={() => {}} />, { columns: 80, rows: 24 });
+  const app = (relay: FakeRelay, onQuit = () => {}) =>
+    renderSized(<App relay={relay} onQuit={onQuit} now={() => NOW} bell={() => {}} />, { columns: 80, rows: 24 });
 
   it('/approve goes to submit and its message is shown', async () => {
     const relay = new FakeRelay();

@@ -36,7 +36,14 @@ function io() {
       await tick(stdout);
     }
   };
-  return { stdin, stdout, stderr, written, type, opts: { stdin: stdin as any, stdout: stdout as any, stderr: stderr as any, patchConsole: false } };
+  return {
+    stdin,
+    stdout,
+    stderr,
+    written,
+    type,
+    opts: { stdin: stdin as any, stdout: stdout as any, stderr: stderr as any, patchConsole: false },
+  };
 }
 
 afterEach(() => {

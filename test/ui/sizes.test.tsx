@@ -19,7 +19,8 @@ const SIZES = [
   [200, 60],
 ] as const;
 
-const QUESTION = '[NEEDS-JC] Should the billing migration run tonight against production, or wait for the Monday window? The backfill takes about 40 minutes.';
+const QUESTION =
+  '[NEEDS-JC] Should the billing migration run tonight against production, or wait for the Monday window? The backfill takes about 40 minutes.';
 
 const PAUSES = {
   running: {},
@@ -35,7 +36,12 @@ const PAUSES = {
     inflight: null,
     held: { turn: 41, session: 'docs-site', text: 'Publish the docs now.', reason: 'approval' as const, at: iso(5_000), code: 'AB12CD' },
   },
-  budget: { state: 'paused' as const, pause_reason: 'budget_day' as const, inflight: null, pause_message: "today's spend $20.10 reached the daily budget $20.00" },
+  budget: {
+    state: 'paused' as const,
+    pause_reason: 'budget_day' as const,
+    inflight: null,
+    pause_message: "today's spend $20.10 reached the daily budget $20.00",
+  },
   error: { state: 'error' as const, pause_reason: 'error' as const, inflight: null, pause_message: 'API 401: invalid x-api-key' },
 };
 

@@ -17,16 +17,36 @@ const ROLE_COLOR: Record<NonNullable<ConvLine['role']>, string> = {
 const NO_NOTES: ConversationNotes = { dispatches: [], outcomes: new Map() };
 
 /** The last turns and dispatches, newest at the bottom, wrapped to the pane; PgUp/PgDn scroll the whole history. */
-export function ConversationPane({ snap, scroll, width, height, notes = NO_NOTES, keys }: { snap: RelaySnapshot; scroll: Scrollback; width: number; height: number; notes?: ConversationNotes; keys?: { up: string; down: string; end: string } }) {
+export function ConversationPane({
+  snap,
+  scroll,
+  width,
+  height,
+  notes = NO_NOTES,
+  keys,
+}: {
+  snap: RelaySnapshot;
+  scroll: Scrollback;
+  width: number;
+  height: number;
+  notes?: ConversationNotes;
+  keys?: { up: string; down: string; end: string };
+}) {
   const s = snap.status;
   const heldSeq = s.held?.turn ?? null;
-  const items = useMemo(() => mergeItems(scroll.entries, notes.dispatches, notes.outcomes, heldSeq), [scroll.entries, notes.dispatches, notes.outcomes, notes.outcomes.size, heldSeq]);
+  const items = useMemo(
+    () => mergeItems(scroll.entries, notes.dispatches, notes.outcomes, heldSeq),
+    [scroll.entries, notes.dispatches, notes.outcomes, notes.outcomes.size, heldSeq],
+  );
   if (height <= 0) return null;
   const rows = height - 1;
   const f = s.inflight;
   // The reply streams under the session it will be delivered to, as it lands.
   const route = f ? (f.route ?? f.session) : '';
-  const streaming = scroll.offset === 0 && f && f.kind === 'turn' ? streamLines(snap.streaming, route, f.chars, width, Math.max(1, Math.floor(rows / 2))) : [];
+  const streaming =
+    scroll.offset === 0 && f && f.kind === 'turn'
+      ? streamLines(snap.streaming, route, f.chars, width, Math.max(1, Math.floor(rows / 2)))
+      : [];
   const win = windowLines(items, streaming, width, rows, scroll.offset);
   scroll.clamp(win.offset, win.atTop);
   const k = keys ?? { up: 'PgUp', down: 'PgDn', end: 'Esc' };

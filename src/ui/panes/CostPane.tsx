@@ -27,7 +27,9 @@ export function CostPane({ status: s, width, height }: { status: Status; width: 
       {'total '}
       <Text bold>{money(s.total_cost_usd)}</Text>
       {' · today '}
-      <Text bold color={budget > 0 ? budgetColor(share) : undefined}>{money(s.today_cost_usd)}</Text>
+      <Text bold color={budget > 0 ? budgetColor(share) : undefined}>
+        {money(s.today_cost_usd)}
+      </Text>
       {' · last turn '}
       <Text bold>{money(s.last_turn_cost_usd)}</Text>
     </Text>,
@@ -46,7 +48,9 @@ export function CostPane({ status: s, width, height }: { status: Status; width: 
     ),
     <Text key="cache" wrap="truncate-end">
       {`cache read ${tokens(s.total_cache_read_tokens)} · write ${tokens(s.total_cache_write_tokens)} · hit `}
-      <Text bold color={hit >= 0.6 ? 'green' : hit >= 0.3 ? 'yellow' : undefined}>{pct(hit)}</Text>
+      <Text bold color={hit >= 0.6 ? 'green' : hit >= 0.3 ? 'yellow' : undefined}>
+        {pct(hit)}
+      </Text>
     </Text>,
     <Text key="tok" wrap="truncate-end">
       {`tokens in ${tokens(s.total_input_tokens)} · out ${tokens(s.total_output_tokens)}`}

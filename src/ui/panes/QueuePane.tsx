@@ -13,12 +13,16 @@ export function QueuePane({ status, now, width, height }: { status: Status; now:
   const rej = status.last_rejection;
   const lines = [
     <Text key="d" wrap="truncate-end">
-      <Text bold color={depth > 0 ? 'yellow' : undefined}>{depth}</Text>
+      <Text bold color={depth > 0 ? 'yellow' : undefined}>
+        {depth}
+      </Text>
       {` queued`}
       {oldest && depth > 0 ? <Text>{` · oldest ${oldest}`}</Text> : <Text dimColor>{depth === 0 ? ' · empty' : ''}</Text>}
     </Text>,
     <Text key="r" wrap="truncate-end">
-      <Text bold color={status.rejected_count > 0 ? 'red' : undefined}>{status.rejected_count}</Text>
+      <Text bold color={status.rejected_count > 0 ? 'red' : undefined}>
+        {status.rejected_count}
+      </Text>
       {` rejected`}
       {rej ? <Text dimColor>{` · last ${rej.file}`}</Text> : null}
     </Text>,

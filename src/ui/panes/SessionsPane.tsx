@@ -50,7 +50,14 @@ export function SessionsPane({ status, now, width, height }: { status: Status; n
   const unread = ids.filter((id) => status.sessions[id].awaiting_ack).length;
   const paused = ids.filter((id) => status.sessions[id].paused_reason).length;
   const moreInTitle = hidden.length > 0 && rows.length === capacity;
-  const detail = [`(${ids.length})`, unread ? `${unread} unread` : '', paused ? `${paused} paused` : '', moreInTitle ? `+${hidden.length} more` : ''].filter(Boolean).join(' · ');
+  const detail = [
+    `(${ids.length})`,
+    unread ? `${unread} unread` : '',
+    paused ? `${paused} paused` : '',
+    moreInTitle ? `+${hidden.length} more` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
   const moreNote = [
     hidden.filter((r) => r.s.awaiting_ack).length ? `${hidden.filter((r) => r.s.awaiting_ack).length} unread` : '',
     hidden.filter((r) => r.s.queued > 0).length ? `${hidden.filter((r) => r.s.queued > 0).length} with queued` : '',

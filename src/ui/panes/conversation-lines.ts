@@ -15,9 +15,7 @@ export interface ConvLine {
 }
 
 /** A turn, or a direct dispatch by the operator, in the order they happened. */
-export type ConvItem =
-  | { kind: 'turn'; e: TailEntry; outcome?: HeldOutcome; held?: boolean }
-  | { kind: 'dispatch'; n: DispatchNote };
+export type ConvItem = { kind: 'turn'; e: TailEntry; outcome?: HeldOutcome; held?: boolean } | { kind: 'dispatch'; n: DispatchNote };
 
 const INDENT = '  ';
 
@@ -27,11 +25,22 @@ export function stripLabel(user: string): string {
   return m ? user.slice(m[0].length) : user;
 }
 
-function message(keyBase: string, prefix: string, role: ConvLine['role'], text: string, w: number, mark?: { text: string; color: string }): ConvLine[] {
+function message(
+  keyBase: string,
+  prefix: string,
+  role: ConvLine['role'],
+  text: string,
+  w: number,
+  mark?: { text: string; color: string },
+): ConvLine[] {
   const body = clean(text).trim() || '(empty)';
   const head = mark ? `${prefix}${mark.text} ` : prefix;
   const rows = wrap(body, Math.max(8, w - textWidth(head)), Math.max(8, w - INDENT.length));
-  return rows.map((t, i) => (i === 0 ? { key: `${keyBase}:0`, prefix, role, mark: mark ? `${mark.text} ` : undefined, markColor: mark?.color, text: t } : { key: `${keyBase}:${i}`, text: INDENT + t }));
+  return rows.map((t, i) =>
+    i === 0
+      ? { key: `${keyBase}:0`, prefix, role, mark: mark ? `${mark.text} ` : undefined, markColor: mark?.color, text: t }
+      : { key: `${keyBase}:${i}`, text: INDENT + t },
+  );
 }
 
 /** The label of chat-Claude's reply: the same while it streams and once it is recorded. */
@@ -85,7 +94,12 @@ export function entryLines(e: TailEntry, w: number): ConvLine[] {
 }
 
 /** Turns and dispatch notes merged in order (a note after the turn it followed). */
-export function mergeItems(entries: readonly TailEntry[], dispatches: readonly DispatchNote[], outcomes: ReadonlyMap<number, HeldOutcome>, heldSeq: number | null): ConvItem[] {
+export function mergeItems(
+  entries: readonly TailEntry[],
+  dispatches: readonly DispatchNote[],
+  outcomes: ReadonlyMap<number, HeldOutcome>,
+  heldSeq: number | null,
+): ConvItem[] {
   const out: ConvItem[] = [];
   const first = entries.length ? entries[0].seq : Infinity;
   let d = 0;
@@ -111,7 +125,13 @@ export function streamLines(text: string, route: string, chars: number, w: numbe
  * very bottom). Wraps from the newest item backwards only as far as needed. Returns the
  * window and whether the top of the conversation was reached.
  */
-export function windowLines(items: readonly ConvItem[], extra: ConvLine[], w: number, rows: number, offset: number): { lines: ConvLine[]; atTop: boolean; offset: number } {
+export function windowLines(
+  items: readonly ConvItem[],
+  extra: ConvLine[],
+  w: number,
+  rows: number,
+  offset: number,
+): { lines: ConvLine[]; atTop: boolean; offset: number } {
   const need = rows + offset;
   const acc: ConvLine[][] = [extra];
   let n = extra.length;

@@ -9,7 +9,9 @@ export interface SessionRow {
 /** How much a row deserves one of few lines: the operator's attention first, then recency. */
 function weight(r: SessionRow): number {
   const s = r.s;
-  return (r.held ? 1000 : 0) + (s.paused_reason ? 500 : 0) + (s.awaiting_ack ? 100 : 0) + (s.pending > 0 ? 50 : 0) + (s.queued > 0 ? 20 : 0);
+  return (
+    (r.held ? 1000 : 0) + (s.paused_reason ? 500 : 0) + (s.awaiting_ack ? 100 : 0) + (s.pending > 0 ? 50 : 0) + (s.queued > 0 ? 20 : 0)
+  );
 }
 
 /**
@@ -23,7 +25,12 @@ export function pickSessions(status: Status, capacity: number): { rows: SessionR
   const keep = capacity <= 2 ? capacity : capacity - 1;
   const ranked = all
     .map((r, i) => ({ r, i }))
-    .sort((a, b) => weight(b.r) - weight(a.r) || (Date.parse(b.r.s.last_activity_at ?? '') || 0) - (Date.parse(a.r.s.last_activity_at ?? '') || 0) || a.i - b.i);
+    .sort(
+      (a, b) =>
+        weight(b.r) - weight(a.r) ||
+        (Date.parse(b.r.s.last_activity_at ?? '') || 0) - (Date.parse(a.r.s.last_activity_at ?? '') || 0) ||
+        a.i - b.i,
+    );
   const chosen = new Set(ranked.slice(0, keep).map((x) => x.i));
   return { rows: all.filter((_, i) => chosen.has(i)), hidden: all.filter((_, i) => !chosen.has(i)) };
 }
