@@ -38,7 +38,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/engine/**/*.ts', 'src/adapters/**/*.ts'],
+    files: ['src/engine/**/*.ts', 'src/adapters/**/*.ts', 'src/protocol/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', noViewInEngine],
       // The engine reports through events and the log sink; only the views write to the terminal.

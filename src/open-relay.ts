@@ -6,7 +6,7 @@ import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { PhoneReplies } from './engine/ports.js';
 import { Relay } from './engine/relay.js';
-import { ensureLayout, resolveRoot, rootPaths, type RootPaths } from './root.js';
+import { ensureLayout, resolveRoot, rootPaths, type RootPaths } from './protocol/root.js';
 
 /**
  * Everything between "the user ran relay-tui" and "a started Relay": the root, the

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAnthropicChat } from '../src/adapters/anthropic.js';
 import { startFakeApi, type FakeApi } from '../src/demo/fake-api.js';
 import { Relay } from '../src/engine/relay.js';
-import type { RootPaths } from '../src/root.js';
+import type { RootPaths } from '../src/protocol/root.js';
 import { enqueue, tempRoot, testConfig } from './helpers/inproc.js';
 
 /**

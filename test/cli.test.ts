@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { closest, findCommand, parseOptions, UsageError } from '../src/cli-args.js';
-import { ensureLayout, rootPaths } from '../src/root.js';
+import { ensureLayout, rootPaths } from '../src/protocol/root.js';
 import { CLI, createHarness, type Harness } from './helpers/harness.js';
 
 // These spawn the real CLI (a node start-up each): bounds for a loaded two-core machine, not durations.

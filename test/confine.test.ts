@@ -7,15 +7,15 @@ import { ConfinementError, InputError, readFileConfined, TooLargeError, within }
 import { JsonlAppender, readJson, readJsonl, writeAtomic } from '../src/adapters/fs-atomic.js';
 import { acquireLock, lockHolder } from '../src/adapters/lock.js';
 import { watchDir } from '../src/adapters/watch.js';
-import { HOOK_NOTICES_NAME, HookNoticeReader } from '../src/engine/hook-notices.js';
+import { HOOK_NOTICES_NAME, HookNoticeReader } from '../src/protocol/hook-notices.js';
 import { protectDotenv, readDotenv, setDotenvValue, ensureTopics } from '../src/config/env.js';
 import { ConfigError, loadConfig } from '../src/config/load.js';
 import { Dispatcher } from '../src/engine/dispatch.js';
 import { RootFault, SessionFault } from '../src/engine/faults.js';
 import { Inbox, writeInbox } from '../src/engine/inbox.js';
 import { Intake } from '../src/engine/intake.js';
-import { checkSessionId, ensureLayout, inputRejectedDir, rootPaths, type RootPaths } from '../src/root.js';
-import { takeReply } from '../src/session-io.js';
+import { checkSessionId, ensureLayout, inputRejectedDir, rootPaths, type RootPaths } from '../src/protocol/root.js';
+import { takeReply } from '../src/protocol/session-io.js';
 
 /**
  * The confinement rule on real files: symlinks, FIFOs (mkfifo), directories where files

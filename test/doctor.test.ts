@@ -13,7 +13,7 @@ import { hookSpecs, installCommand } from '../src/commands/hook-install.js';
 import { DEFAULT_CONFIG_YAML } from '../src/config/defaults.js';
 import { startFakeApi, type FakeApi } from '../src/demo/fake-api.js';
 import { startFakeNtfy, type FakeNtfy } from '../src/demo/fake-ntfy.js';
-import { ensureLayout, rootPaths, type RootPaths } from '../src/root.js';
+import { ensureLayout, rootPaths, type RootPaths } from '../src/protocol/root.js';
 import { CLI } from './helpers/harness.js';
 
 // These spawn the real CLI (a node start-up each): bounds for a loaded two-core machine, not durations.

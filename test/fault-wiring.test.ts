@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RootPaths } from '../src/root.js';
+import type { RootPaths } from '../src/protocol/root.js';
 import { ackAll, enqueue, openRelay, scriptedChat, tempRoot, testConfig, until } from './helpers/inproc.js';
 
 /** The relay wired to the typed faults its file-system edges report (dispatch, inbox, intake). */

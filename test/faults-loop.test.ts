@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SessionFault } from '../src/engine/faults.js';
-import type { RootPaths } from '../src/root.js';
+import type { RootPaths } from '../src/protocol/root.js';
 import { ackAll, enqueue, lastUser, openRelay, queueNames, scriptedChat, tempRoot, until } from './helpers/inproc.js';
 
 /** Faults in the loop: one session's fault pauses that session alone; a root fault pauses the relay, which retries by itself and never crashes. */

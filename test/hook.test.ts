@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hookSpecs, installCommand, mergeHookSettings, shellQuote } from '../src/commands/hook-install.js';
-import { appendNotice, HookNoticeReader, noticesFile, type HookNotice } from '../src/engine/hook-notices.js';
+import { appendNotice, HookNoticeReader, noticesFile, type HookNotice } from '../src/protocol/hook-notices.js';
 import {
   describeToolUse,
   fitEnvelopeContent,
@@ -15,7 +15,7 @@ import {
   replyReason,
 } from '../src/commands/hook-text.js';
 import { chainCount } from '../src/commands/hook-chain.js';
-import { rootPaths } from '../src/root.js';
+import { rootPaths } from '../src/protocol/root.js';
 
 let dir: string;
 beforeEach(() => {

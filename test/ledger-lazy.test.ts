@@ -109,3 +109,26 @@ describe('Ledger settlement without its own flush', () => {
     }
   });
 });
+
+describe('the last price entry', () => {
+  it('is the entry of the last billed call, and is read back when the ledger reopens', () => {
+    const file = path.join(dir, 'ledger.jsonl');
+    const a = new Ledger(file);
+    expect(a.lastPriceEntry).toBeNull();
+    a.reserve({ at: new Date().toISOString(), day: DAY, session: 's1', projectedUsd: 0.5 });
+    a.record({
+      at: new Date().toISOString(),
+      day: DAY,
+      session: 's1',
+      kind: 'turn',
+      model: 'claude-haiku-5-5',
+      usage,
+      cost_usd: 0.01,
+      seq: 1,
+      price_entry: 'claude-haiku-5-5 >100k',
+    });
+    expect(a.lastPriceEntry).toBe('claude-haiku-5-5 >100k');
+    a.close();
+    expect(new Ledger(file).lastPriceEntry).toBe('claude-haiku-5-5 >100k');
+  });
+});

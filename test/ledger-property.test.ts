@@ -12,7 +12,7 @@ import { seededRandom } from '../src/random.js';
 import { costCommand } from '../src/commands/cost.js';
 import { vi } from 'vitest';
 import { Relay } from '../src/engine/relay.js';
-import { ensureLayout, rootPaths } from '../src/root.js';
+import { ensureLayout, rootPaths } from '../src/protocol/root.js';
 
 /**
  * Property tests for the money side of the guardrails, in-process and seeded (a

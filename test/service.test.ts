@@ -9,7 +9,7 @@ import { envFileHazards, systemdWord, unitName } from '../src/commands/service.j
 import { DEFAULT_CONFIG_YAML } from '../src/config/defaults.js';
 import { startFakeApi, type FakeApi } from '../src/demo/fake-api.js';
 import { startFakeNtfy, type FakeNtfy } from '../src/demo/fake-ntfy.js';
-import { ensureLayout, rootPaths } from '../src/root.js';
+import { ensureLayout, rootPaths } from '../src/protocol/root.js';
 import { CLI, waitFor } from './helpers/harness.js';
 
 // These spawn the real CLI (a node start-up each): bounds for a loaded two-core machine, not durations.

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { statusCommand } from '../src/commands/status.js';
-import type { RootPaths } from '../src/root.js';
+import type { RootPaths } from '../src/protocol/root.js';
 import { openRelay, scriptedChat, tempRoot, until } from './helpers/inproc.js';
 
 /** relay-tui status reads status.json through its one schema: what the schema rejects is named, not printed as status. */

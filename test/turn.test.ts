@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ledger } from '../src/engine/ledger.js';
 import type { ChatFailure } from '../src/engine/ports.js';
-import type { RootPaths } from '../src/root.js';
+import type { RootPaths } from '../src/protocol/root.js';
 import { enqueue, openRelay, scriptedChat, testConfig, tempRoot, until } from './helpers/inproc.js';
 
 /** The turn up to its reply: the guard decides before the call, and the reservation follows what the API could have billed. */

@@ -18,7 +18,7 @@ import type { CacheTtlSetting } from '../engine/cache-ttl.js';
 import type { LedgerEntry } from '../engine/ledger.js';
 import { costOf, lookupPrice, normaliseUsage, type Usage } from '../engine/prices.js';
 import { Relay } from '../engine/relay.js';
-import { ensureLayout } from '../root.js';
+import { ensureLayout } from '../protocol/root.js';
 import { denseScript, sparseScript, type Script } from './dollars-scripts.js';
 import { TAG_RE } from './fakes.js';
 import { log, makeRoot, writeEnvelope } from './util.js';

@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import fs from 'node:fs';
-import type { RootPaths } from '../root.js';
+import type { RootPaths } from '../protocol/root.js';
 import type { Fakes } from './fakes.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
 import { HEADER_RE, waitScreen } from './startup.js';

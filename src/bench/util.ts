@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { DEFAULT_CONFIG_YAML } from '../config/defaults.js';
-import { rootPaths, type RootPaths } from '../root.js';
+import { rootPaths, type RootPaths } from '../protocol/root.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(REPO, 'bin', 'relay-tui.js');

@@ -1,6 +1,6 @@
 import { lockHolder } from '../adapters/lock.js';
 import { Ledger, localDay, type Reservation } from '../engine/ledger.js';
-import type { RootPaths } from '../root.js';
+import type { RootPaths } from '../protocol/root.js';
 
 const usd = (n: number) => `$${n.toFixed(4)}`;
 const sum = (rs: Reservation[]) => rs.reduce((s, r) => s + r.projected_usd, 0);

@@ -2,7 +2,7 @@ import { execFile, type ExecFileException } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
-import { resolveRoot } from '../root.js';
+import { resolveRoot } from '../protocol/root.js';
 import { TESTED_CLAUDE_CODE_VERSIONS } from './claude-versions.js';
 import { bad, ok, warn, type Finding } from './doctor-checks-local.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { lockHolder } from '../adapters/lock.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import type { RootPaths } from '../root.js';
+import type { RootPaths } from '../protocol/root.js';
 import { whyNotRoot, type ChosenRoot } from './require-root.js';
 
 /** One line of the doctor's report. */

@@ -1,6 +1,6 @@
 import { mergeEnv, readDotenv, type RelayEnv } from '../config/env.js';
 import type { Config } from '../config/schema.js';
-import { rootPaths } from '../root.js';
+import { rootPaths } from '../protocol/root.js';
 import { checkClaudeCode, checkProjectHooks } from './doctor-checks-claude.js';
 import { bad, checkConfig, checkInotify, checkLayout, checkNode, type Finding } from './doctor-checks-local.js';
 import { checkApi, checkNtfy } from './doctor-checks-net.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readJson, writeAtomic } from '../adapters/fs-atomic.js';
-import type { RootPaths } from '../root.js';
+import type { RootPaths } from '../protocol/root.js';
 import { hooksDir } from './hook-claim.js';
 
 /**

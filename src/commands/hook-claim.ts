@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readJson, unlinkDurable, writeAtomic, writeAtomicExclusive } from '../adapters/fs-atomic.js';
-import type { RootPaths } from '../root.js';
+import type { RootPaths } from '../protocol/root.js';
 import { isLive, type ProcId } from './hook-proc.js';
 
 /**

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeAtomic } from '../adapters/fs-atomic.js';
 import { loadConfig } from '../config/load.js';
-import { resolveRoot } from '../root.js';
-import { checkSessionId } from '../session-io.js';
+import { resolveRoot } from '../protocol/root.js';
+import { checkSessionId } from '../protocol/session-io.js';
 import { WAITER_TIMEOUT_S } from './hook-wait.js';
 
 /**

@@ -3,8 +3,8 @@ import { createPublisher } from '../adapters/ntfy.js';
 import { mergeEnv, readDotenv } from '../config/env.js';
 import { stopHookBlockCap } from '../config/claude-code-cap.js';
 import type { Config } from '../config/schema.js';
-import { appendNotice, type HookNotice } from '../engine/hook-notices.js';
-import { resolveRoot, rootPaths, type RootPaths } from '../root.js';
+import { appendNotice, type HookNotice } from '../protocol/hook-notices.js';
+import { resolveRoot, rootPaths, type RootPaths } from '../protocol/root.js';
 
 /**
  * What every Claude Code hook command shares: its JSON input on stdin, the root and

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { RootPaths } from '../root.js';
+import type { RootPaths } from '../protocol/root.js';
 import {
   claimHeld,
   claimReply,

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { lockHolder } from '../adapters/lock.js';
-import type { RootPaths } from '../root.js';
+import type { RootPaths } from '../protocol/root.js';
 import { chainCount, readRecord, readRelayChain, writeRecord } from './hook-chain.js';
 import { ackClaim, claimReply, markStopWaiting, releaseClaim, sessionDir, type Claimed } from './hook-claim.js';
 import { promptHook, stopFailureHook } from './hook-events.js';
@@ -114,7 +114,7 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
     );
 
   const config = await loadRootConfig(p, out);
-  const { enqueueEnvelope } = await import('../session-io.js');
+  const { enqueueEnvelope } = await import('../protocol/session-io.js');
   const chainCap = effectiveMaxChain(config.hooks.max_chain);
   if (chainCap.clamped)
     out.say(

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { resolveRoot, rootPaths, type RootPaths } from '../root.js';
+import { resolveRoot, rootPaths, type RootPaths } from '../protocol/root.js';
 
 /**
  * Only the relay creates a root. Every other command (send, recv, say, topic, status,

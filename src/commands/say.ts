@@ -3,7 +3,7 @@ import { lockHolder } from '../adapters/lock.js';
 import { InputError } from '../adapters/confine.js';
 import { loadConfig } from '../config/load.js';
 import { DEFAULT_MAX_OPERATOR_INPUT_BYTES, operatorInputTooLarge, writeInbox } from '../engine/inbox.js';
-import type { RootPaths } from '../root.js';
+import type { RootPaths } from '../protocol/root.js';
 
 /**
  * Operator input from another shell. It goes straight into the relay's durable

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import { checkSessionId, enqueueEnvelope, takeReply, waitForReply } from '../session-io.js';
-import type { RootPaths } from '../root.js';
+import { checkSessionId, enqueueEnvelope, takeReply, waitForReply } from '../protocol/session-io.js';
+import type { RootPaths } from '../protocol/root.js';
 
 /**
  * A session's side. The id is checked before anything is read or touched, so a bad

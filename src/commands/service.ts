@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeAtomic } from '../adapters/fs-atomic.js';
-import type { RootPaths } from '../root.js';
+import type { RootPaths } from '../protocol/root.js';
 
 /**
  * `relay-tui service install`: a systemd unit that keeps `relay-tui --no-ui` running

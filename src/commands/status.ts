@@ -1,7 +1,7 @@
 import { lockHolder } from '../adapters/lock.js';
 import { readFileConfined } from '../adapters/confine.js';
 import { statusSchema, type Status } from '../engine/status.js';
-import type { RootPaths } from '../root.js';
+import type { RootPaths } from '../protocol/root.js';
 
 /** Cents hide what a few cheap turns cost; below a dollar show four decimals. */
 const money = (n: number) => `$${n.toFixed(n !== 0 && Math.abs(n) < 1 ? 4 : 2)}`;

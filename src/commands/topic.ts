@@ -1,5 +1,5 @@
 import { ensureTopics, mergeEnv, readDotenv } from '../config/env.js';
-import type { RootPaths } from '../root.js';
+import type { RootPaths } from '../protocol/root.js';
 
 export function topicCommand(p: RootPaths): number {
   const env = mergeEnv(readDotenv(p.env), process.env);

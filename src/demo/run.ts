@@ -9,7 +9,7 @@ import { startFakeApi } from './fake-api.js';
 import { startFakeNtfy } from './fake-ntfy.js';
 import { DEMO_SESSIONS, demoResponder } from './script.js';
 import { startDemoSessions } from './sessions.js';
-import { ensureLayout, rootPaths } from '../root.js';
+import { ensureLayout, rootPaths } from '../protocol/root.js';
 
 const demoNote = (api: string, ntfy: string, root: string) =>
   `DEMO: simulated chat-Claude at ${api}, simulated ntfy at ${ntfy}, root ${root}. No API key, no spend: costs shown are what the real API would charge.`;

@@ -1,6 +1,6 @@
 import { abortableSleep } from '../engine/call.js';
-import type { RootPaths } from '../root.js';
-import { enqueueEnvelope, waitForReply } from '../session-io.js';
+import type { RootPaths } from '../protocol/root.js';
+import { enqueueEnvelope, waitForReply } from '../protocol/session-io.js';
 import { nextUpdate } from './script.js';
 
 /**

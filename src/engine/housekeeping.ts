@@ -1,5 +1,5 @@
 import type { Dispatcher } from './dispatch.js';
-import type { HookNoticeReader } from './hook-notices.js';
+import type { HookNoticeReader } from '../protocol/hook-notices.js';
 import type { Intake } from './intake.js';
 import type { OperatorInput } from './operator-input.js';
 import type { Pauses } from './pauses.js';

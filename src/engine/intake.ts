@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfinementError, kindOf, describeKind, readFileConfined, TooLargeError } from '../adapters/confine.js';
 import { fsyncDir, writeAtomic } from '../adapters/fs-atomic.js';
-import { envelopeSchema, type Envelope } from './envelope.js';
+import { envelopeSchema, type Envelope } from '../protocol/envelope.js';
 import { describeFsError, RootFault } from './faults.js';
 
 /**

@@ -129,6 +129,8 @@ function add(t: Totals, e: LedgerEntry): void {
 }
 
 export class Ledger {
+  /** The price entry of the last billed call (shown in status and the TUI's Cost pane). */
+  lastPriceEntry: string | null = null;
   private appender: JsonlAppender | null;
   readonly total = zero();
   private byDay = new Map<string, Totals>();
@@ -211,6 +213,7 @@ export class Ledger {
   }
 
   private absorb(e: LedgerEntry): void {
+    if (e.price_entry && e.kind !== 'unsettled') this.lastPriceEntry = e.price_entry;
     if (e.kind !== 'summary') {
       this.recent.push({ session: e.session, at: Date.parse(e.at) });
       if (this.recent.length > RECENT_MAX * 2) this.recent = this.recent.slice(-RECENT_MAX);

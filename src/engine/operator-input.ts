@@ -3,7 +3,7 @@ import type { AuditEntry } from './audit.js';
 import type { Dispatcher } from './dispatch.js';
 import type { RelayEmitter } from './events.js';
 import type { Guard } from './guard.js';
-import { formatNotice, type HookNotice } from './hook-notices.js';
+import { formatNotice, type HookNotice } from '../protocol/hook-notices.js';
 import { inboxTag, type Inbox, type InboxItem } from './inbox.js';
 import { localDay, type Ledger } from './ledger.js';
 import { parseOperatorInput, type OperatorCommand, type OperatorSource } from './operator.js';

@@ -96,6 +96,7 @@ export function buildStatus(i: StatusInputs): Status {
     started_at: new Date(i.startedAt).toISOString(),
     updated_at: new Date(i.now).toISOString(),
     model: i.config.model,
+    price_entry: i.ledger.lastPriceEntry,
     approval: i.config.approval,
     queue_depth: i.intake.depth,
     queue_oldest_at: iso(i.intake.oldestMtime()),

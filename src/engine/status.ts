@@ -78,6 +78,8 @@ export const statusSchema = z.object({
   started_at: z.string(),
   updated_at: z.string(),
   model: z.string(),
+  /** The price-table entry the last billed call used (src/engine/prices.ts priceEntryName). */
+  price_entry: z.string().nullable().optional(),
   approval: z.enum(['auto', 'needs_jc', 'all']),
   queue_depth: z.number().int(),
   queue_oldest_at: z.string().nullable(),

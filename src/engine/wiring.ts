@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
-import type { RootPaths } from '../root.js';
+import type { RootPaths } from '../protocol/root.js';
 import { Dispatcher } from './dispatch.js';
-import { HOOK_NOTICES_NAME } from './hook-notices.js';
+import { HOOK_NOTICES_NAME } from '../protocol/hook-notices.js';
 import { Intake, type QueuedEnvelope } from './intake.js';
 import type { RootFault, SessionFault } from './faults.js';
 import type { Clock, WatchFn } from './ports.js';

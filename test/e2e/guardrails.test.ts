@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeRequest } from '../../src/demo/fake-api.js';
 import { configSchema } from '../../src/config/schema.js';
 import { costOf, lookupPrice } from '../../src/engine/prices.js';
-import { enqueueEnvelope, takeReply } from '../../src/session-io.js';
+import { enqueueEnvelope, takeReply } from '../../src/protocol/session-io.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
 /**

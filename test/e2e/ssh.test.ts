@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshd, sshdUnavailable, type Sshd } from '../../src/bench/sshd.js';
-import { ensureLayout, rootPaths } from '../../src/root.js';
+import { ensureLayout, rootPaths } from '../../src/protocol/root.js';
 import { CLI, createHarness, waitFor, type Harness } from '../helpers/harness.js';
 
 /**

@@ -7,7 +7,7 @@ import { DEFAULT_CONFIG_YAML } from '../../src/config/defaults.js';
 import { startFakeApi, type FakeApi, type FakeApiOptions } from '../../src/demo/fake-api.js';
 import { startFakeNtfy, type FakeNtfy } from '../../src/demo/fake-ntfy.js';
 import { statusSchema, type Status } from '../../src/engine/status.js';
-import { ensureLayout, rootPaths, type RootPaths } from '../../src/root.js';
+import { ensureLayout, rootPaths, type RootPaths } from '../../src/protocol/root.js';
 
 /**
  * End-to-end harness: a temp relay root, the fake Messages API and a fake ntfy on

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import type { ChatClient, ChatRequest, ChatResult } from '../../src/engine/ports.js';
 import { Relay, type RelayOptions } from '../../src/engine/relay.js';
-import { ensureLayout, rootPaths, type RootPaths } from '../../src/root.js';
+import { ensureLayout, rootPaths, type RootPaths } from '../../src/protocol/root.js';
 
 /**
  * In-process relays for the engine's own tests: a temp root, a scripted chat client

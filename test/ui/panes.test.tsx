@@ -86,6 +86,12 @@ describe('SessionsPane', () => {
 });
 
 describe('CostPane', () => {
+  it('says which price entry the last call was billed at, when there is room', () => {
+    const st = status({ price_entry: 'claude-haiku-5-5 >100k' });
+    r = renderSized(<CostPane status={st} width={60} height={6} />);
+    expect(plain(r.lastFrame())).toContain('priced as claude-haiku-5-5 >100k');
+  });
+
   it('total, today, budget share, tokens, cache and hit share, last turn', () => {
     const st = status({
       total_cost_usd: 12.3456,

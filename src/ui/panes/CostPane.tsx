@@ -56,7 +56,13 @@ export function CostPane({ status: s, width, height }: { status: Status; width: 
       {`tokens in ${tokens(s.total_input_tokens)} · out ${tokens(s.total_output_tokens)}`}
       <Text dimColor>{` · history ${tokens(s.history_tokens)}`}</Text>
     </Text>,
-  ];
+    // Which price-table entry the last call was billed at (a tier, a config override, an unknown model).
+    s.price_entry ? (
+      <Text key="price" dimColor wrap="truncate-end">
+        {`priced as ${s.price_entry}`}
+      </Text>
+    ) : null,
+  ].filter((l) => l !== null);
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <PaneTitle title="Cost" width={width} />

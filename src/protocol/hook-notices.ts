@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { openFileForRead } from '../adapters/confine.js';
 import { oneLine } from '../text.js';
-import type { RootPaths } from '../root.js';
+import type { RootPaths } from './root.js';
 
 /**
  * Things a Claude Code hook wants the operator to see, from outside the relay's
