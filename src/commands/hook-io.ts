@@ -52,8 +52,12 @@ export class HookOutput {
   }
 }
 
-/** Claude Code writes the hook's JSON on stdin and closes it. A TTY (someone trying it by hand) reads nothing. */
-export async function readStdin(timeoutMs = 10_000, maxBytes = 16 * 1024 * 1024): Promise<string> {
+/**
+ * Claude Code writes the hook's JSON on stdin and closes it. A TTY (someone trying it by hand)
+ * reads nothing. `keepOpen` pauses stdin instead of destroying it: a remote hook keeps the
+ * channel open after its input so the far side's guard sees the client die (remote-guard.ts).
+ */
+export async function readStdin(timeoutMs = 10_000, maxBytes = 16 * 1024 * 1024, o: { keepOpen?: boolean } = {}): Promise<string> {
   if (process.stdin.isTTY) return '';
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -64,7 +68,8 @@ export async function readStdin(timeoutMs = 10_000, maxBytes = 16 * 1024 * 1024)
       done = true;
       clearTimeout(timer);
       process.stdin.off('data', onData);
-      process.stdin.destroy();
+      if (o.keepOpen) process.stdin.pause();
+      else process.stdin.destroy();
       resolve(Buffer.concat(chunks).toString('utf8'));
     };
     const onData = (c: Buffer) => {

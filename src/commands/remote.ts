@@ -1,3 +1,4 @@
+import { readStdin } from './hook-io.js';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -129,7 +130,7 @@ export async function remoteEntry(argv: string[], env: NodeJS.ProcessEnv = proce
       return await runRemote({
         target,
         argv: far.argv,
-        stdinText: frame(await readAllStdin()),
+        stdinText: frame(await readStdin(10_000, 16 * 1024 * 1024, { keepOpen: true })),
         holdStdin: true,
         readsStdin: false,
         hook: true,
@@ -440,27 +441,4 @@ async function installRemote(target: RemoteTarget, v: Values, env: NodeJS.Proces
     if (l.level !== 'ok') io.err(`relay-tui hook install: note: ${l.message}${l.fix ? ` (${l.fix})` : ''}\n`);
   }
   return 0;
-}
-
-/** The Stop hook's JSON from Claude Code (it writes it and closes stdin); a TTY gives nothing. */
-function readAllStdin(timeoutMs = 10_000, maxBytes = 16 * 1024 * 1024): Promise<string> {
-  if (process.stdin.isTTY) return Promise.resolve('');
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const finish = () => {
-      clearTimeout(timer);
-      process.stdin.off('data', onData);
-      process.stdin.pause();
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    };
-    const onData = (c: Buffer) => {
-      size += c.length;
-      if (size <= maxBytes) chunks.push(c);
-    };
-    const timer = setTimeout(finish, timeoutMs);
-    process.stdin.on('data', onData);
-    process.stdin.once('end', finish);
-    process.stdin.once('error', finish);
-  });
 }
