@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Control } from './control.js';
-import type { Conversation } from './conversation.js';
+import type { Conversation, TurnRecord } from './conversation.js';
 import type { Dispatcher } from './dispatch.js';
 import type { Guard } from './guard.js';
 import type { Intake } from './intake.js';
@@ -19,6 +19,22 @@ export interface TailEntry {
   costUsd: number;
   /** Cut by max_tokens (delivered anyway). */
   truncated?: boolean;
+}
+
+/** A recorded turn as a view shows it: the live tail and a scroll-back page use the same shape. */
+export function tailEntry(
+  t: Pick<TurnRecord, 'seq' | 'at' | 'session' | 'route' | 'user' | 'reply' | 'cost_usd'> & { truncated?: boolean },
+): TailEntry {
+  return {
+    seq: t.seq,
+    at: t.at,
+    session: t.session,
+    route: t.route,
+    user: t.user,
+    reply: t.reply,
+    costUsd: t.cost_usd,
+    ...(t.truncated ? { truncated: true } : {}),
+  };
 }
 
 /** What views read: status.json's content plus what only a live view needs. */

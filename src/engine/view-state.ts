@@ -8,7 +8,7 @@ import type { Intake } from './intake.js';
 import type { Ledger } from './ledger.js';
 import type { Pauses } from './pauses.js';
 import type { Clock } from './ports.js';
-import { buildStatus, type RelaySnapshot, type TailEntry } from './snapshot.js';
+import { buildStatus, tailEntry, type RelaySnapshot, type TailEntry } from './snapshot.js';
 import type { LiveCall } from './turn.js';
 
 /**
@@ -59,19 +59,7 @@ export class ViewState {
 
   /** A committed turn (live=false: one loaded from the conversation at start). */
   turn(t: TurnRecord, live = true): void {
-    this.tail = [
-      ...this.tail,
-      {
-        seq: t.seq,
-        at: t.at,
-        session: t.session,
-        route: t.route,
-        user: t.user,
-        reply: t.reply,
-        costUsd: t.cost_usd,
-        ...(t.truncated ? { truncated: true } : {}),
-      },
-    ].slice(-TAIL_MAX);
+    this.tail = [...this.tail, tailEntry(t)].slice(-TAIL_MAX);
     if (t.host && t.session !== 'operator') this.hosts.set(t.session, t.host);
     if (!live) return;
     this.lastProgressAt = this.p.now();

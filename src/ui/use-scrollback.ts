@@ -1,6 +1,7 @@
 import { useCallback, useMemo, useRef, useState } from 'react';
 import type { ConversationNote } from '../engine/notes.js';
-import type { HistoryPage, HistoryTurn, RelayLike, TailEntry } from './relay-like.js';
+import { tailEntry } from '../engine/snapshot.js';
+import type { HistoryPage, RelayLike, TailEntry } from './relay-like.js';
 
 export interface Scrollback {
   /** Rows above the bottom (0: following the newest turn). */
@@ -23,19 +24,6 @@ export interface Scrollback {
 export const PAGE = 250;
 export const MAX_LOADED = 2000;
 const NO_NOTES: readonly ConversationNote[] = [];
-
-function toEntry(t: HistoryTurn): TailEntry {
-  return {
-    seq: t.seq,
-    at: t.at,
-    session: t.session,
-    route: t.route,
-    user: t.user,
-    reply: t.reply,
-    costUsd: t.cost_usd,
-    ...(t.truncated ? { truncated: true } : {}),
-  };
-}
 
 function fetchPage(relay: RelayLike, before: number | null, limit: number): Promise<HistoryPage> {
   if (relay.historyPage) return Promise.resolve(relay.historyPage({ beforeSeq: before, limit }));
@@ -83,7 +71,7 @@ export function useScrollback(relay: RelayLike, tail: readonly TailEntry[], onEr
       (p) => {
         loading.current = false;
         if (gen !== generation.current) return;
-        const page = p.turns.map(toEntry);
+        const page = p.turns.map(tailEntry);
         setOlder((prev) => ({
           turns: [...page, ...(prev?.turns ?? [])],
           top: p.atTop,
