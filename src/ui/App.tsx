@@ -38,14 +38,33 @@ export interface AppProps {
   /** Injectable for tests and previews. */
   now?: () => number;
   bell?: () => void;
+  /** Engine-driven frames at most this often (keystrokes draw at once, see run-tui.tsx). */
   batchMs?: number;
 }
+
+/**
+ * A frame redraws the whole screen (Ink has no partial redraw): ~13 ms at 120x40 and
+ * ~21 ms at 200x60 on the bench machine (src/bench/frame.ts). Engine-driven frames at
+ * 10/s keep the view's thread mostly free under any load, so a keystroke waits for at
+ * most the frame in hand, never a queue of them.
+ */
+export const ENGINE_FRAME_MS = 100;
 
 /** How often an idle screen refreshes its ages and uptime (after the first minute). */
 export const IDLE_TICK_MS = 10_000;
 const NO_WARNINGS: readonly string[] = [];
 
-export function App({ relay, onQuit, title, keys, warnings = NO_WARNINGS, tmuxPrefix, now: nowFn, bell, batchMs = 50 }: AppProps) {
+export function App({
+  relay,
+  onQuit,
+  title,
+  keys,
+  warnings = NO_WARNINGS,
+  tmuxPrefix,
+  now: nowFn,
+  bell,
+  batchMs = ENGINE_FRAME_MS,
+}: AppProps) {
   const snap = useRelay(relay, batchMs);
   const s = snap.status;
   const { rows, columns } = useTerminalSize();
@@ -164,7 +183,7 @@ export function App({ relay, onQuit, title, keys, warnings = NO_WARNINGS, tmuxPr
   );
 
   return (
-    <Box flexDirection="column" width={lay.width} height={lay.height} overflow="hidden">
+    <Box flexDirection="column" width={lay.width} height={lay.height} overflowY="hidden">
       <KeyBindings
         handlers={handlers}
         onHelpArrow={(dir) => setHelpOffset((o) => Math.max(0, Math.min(helpMaxOffset(keymap, lay.width, helpHeight), o + dir)))}

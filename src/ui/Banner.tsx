@@ -20,7 +20,7 @@ export function Banner({ content: c, width, height }: { content: BannerContent; 
     if (room > 0) body[room - 1] = truncate(`${body[room - 1]} …`, inner);
   }
   return (
-    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+    <Box flexDirection="column" width={width} height={height} overflowY="hidden">
       <Text wrap="truncate-end" bold inverse color={c.color}>
         {` ${c.title} `}
       </Text>

@@ -62,7 +62,7 @@ export function Header({
   const st = stateLabel(s);
   const act = activity(s, now);
   return (
-    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+    <Box flexDirection="column" width={width} height={height} overflowY="hidden">
       <Text wrap="truncate-end">
         <Text bold>relay-tui</Text>
         {title ? <Text color="magenta" bold>{` ${title}`}</Text> : null}

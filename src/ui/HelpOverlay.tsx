@@ -43,7 +43,7 @@ export function HelpOverlay({ keymap, width, height, offset }: { keymap: Keymap;
     ? `rows ${top + 1}–${top + shown.length} of ${rows.length} · ${keymap.label.scroll_up}/${keymap.label.scroll_down} or Up/Down scroll · ${keymap.label.newest} closes`
     : `${keymap.label.newest} or ${keymap.label.help} closes`;
   return (
-    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+    <Box flexDirection="column" width={width} height={height} overflowY="hidden">
       <PaneTitle title="Help" detail={detail} width={width} color="cyan" />
       {shown.map((r) =>
         r.kind === 'head' ? (

@@ -33,7 +33,7 @@ export function Panes({
   if (lay.wide) {
     return (
       <Box flexDirection="row" height={lay.body}>
-        <Box flexDirection="column" width={lay.leftWidth} height={lay.body} overflow="hidden">
+        <Box flexDirection="column" width={lay.leftWidth} height={lay.body} overflowY="hidden">
           <QueuePane status={s} now={now} width={lay.leftWidth} height={lay.queue} />
           <CostPane status={s} width={lay.leftWidth} height={lay.cost} />
           <SessionsPane status={s} now={now} width={lay.leftWidth} height={lay.sessions} />
@@ -44,7 +44,7 @@ export function Panes({
     );
   }
   return (
-    <Box flexDirection="column" height={lay.body} overflow="hidden">
+    <Box flexDirection="column" height={lay.body} overflowY="hidden">
       {lay.queue > 0 ? (
         <Box flexDirection="row" height={lay.queue}>
           <QueuePane status={s} now={now} width={lay.leftWidth} height={lay.queue} />

@@ -23,7 +23,7 @@ export function PromptLine({ prompt, focus = true, placeholder, width, rows = 1 
   if (!prompt.value) {
     const ph = truncate(placeholder ?? 'answer chat-Claude, @session: text, or /command  (? help)', Math.max(1, width - 3));
     return (
-      <Box height={1} overflow="hidden">
+      <Box height={1} overflowY="hidden">
         <Text wrap="truncate-end">
           <Text color={color} bold>
             {'› '}
@@ -42,7 +42,7 @@ export function PromptLine({ prompt, focus = true, placeholder, width, rows = 1 
   const first = Math.max(0, Math.min(cursorRow - rows + 1, all.length - rows));
   const shown = all.slice(first, first + rows);
   return (
-    <Box flexDirection="column" height={shown.length} overflow="hidden">
+    <Box flexDirection="column" height={shown.length} overflowY="hidden">
       {shown.map((r, i) => {
         const gutter = first + i === 0 ? '› ' : first > 0 && i === 0 ? '… ' : '  ';
         const c = r.cursor;

@@ -28,7 +28,7 @@ export function resultHeight(r: ResultInfo | null, width: number): number {
 export function ResultLine({ result, width, rows, hint }: { result: ResultInfo | null; width: number; rows: number; hint: string }) {
   if (!result) {
     return (
-      <Box height={rows} overflow="hidden">
+      <Box height={rows} overflowY="hidden">
         <Text dimColor wrap="truncate-end">
           {hint}
         </Text>
@@ -38,7 +38,7 @@ export function ResultLine({ result, width, rows, hint }: { result: ResultInfo |
   const color = result.level === 'warn' ? 'yellow' : result.level === 'error' ? 'red' : result.ok ? 'green' : 'red';
   const { mark, head, lines } = resultRows(result, width, rows);
   return (
-    <Box flexDirection="column" height={rows} overflow="hidden">
+    <Box flexDirection="column" height={rows} overflowY="hidden">
       {lines.map((l, i) => (
         <Text key={i} wrap="truncate-end">
           <Text color={color} bold>

@@ -25,6 +25,8 @@ export interface RunTuiOptions {
 }
 
 export const NO_TTY_MESSAGE = 'relay-tui: the terminal UI needs a TTY; run `relay-tui --no-ui` for the headless daemon\n';
+/** The cap on frames Ink draws: high, so typing is drawn at once. */
+const KEY_FRAME_FPS = 200;
 const SHOW_CURSOR = '\x1b[?25h';
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -134,7 +136,16 @@ export async function runTui(relay: RelayLike, opts: RunTuiOptions = {}): Promis
         tmuxPrefix={opts.tmuxPrefix}
         onQuit={() => setImmediate(() => shutdown(0))}
       />,
-      { stdin, stdout, stderr, exitOnCtrlC: false, patchConsole: opts.patchConsole ?? true },
+      {
+        stdin,
+        stdout,
+        stderr,
+        exitOnCtrlC: false,
+        patchConsole: opts.patchConsole ?? true,
+        // Ink's own throttle (30/s by default) would hold a keystroke's frame up to 33 ms
+        // behind the last engine frame; engine frames are paced by App (ENGINE_FRAME_MS).
+        maxFps: KEY_FRAME_FPS,
+      },
     );
     instance.waitUntilExit().then(
       () => shutdown(0),

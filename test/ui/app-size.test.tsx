@@ -37,6 +37,7 @@ describe('the frame fits the terminal', () => {
     [200, 60],
     [100, 30],
     [60, 16],
+    [60, 15],
   ] as const) {
     for (const [name, over] of STATES) {
       it(`${columns}x${rows} ${name}: at most rows - 1 lines, none wider than the terminal`, async () => {
@@ -50,6 +51,9 @@ describe('the frame fits the terminal', () => {
         await r.type('?');
         const h = await r.waitFor('── Help');
         expect(lines(h).length).toBeLessThanOrEqual(rows - 1);
+        // Panes clip only vertically (horizontal clipping re-slices every line of every
+        // frame): each line must fit by itself.
+        for (const l of lines(h)) expect(l.length).toBeLessThanOrEqual(columns);
       });
     }
   }

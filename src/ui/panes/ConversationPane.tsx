@@ -55,7 +55,7 @@ export function ConversationPane({
       ? `↑ ${count(win.offset)} rows back${win.atTop ? (scroll.full ? ' (top)' : ' (top of what is loaded)') : ''}${scroll.newer ? ` · ${scroll.newer} new below` : ''} · ${k.down} / ${k.end} to return`
       : `${count(s.history_turns)} turns in context · ${tokens(s.history_tokens)} tok${s.summaries ? ' · summarized' : ''} · ${k.up} scrolls back`;
   return (
-    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+    <Box flexDirection="column" width={width} height={height} overflowY="hidden">
       <PaneTitle title="Conversation" detail={detail} width={width} color={win.offset > 0 ? 'yellow' : undefined} />
       {win.lines.length === 0 && rows > 0 ? (
         <Text dimColor wrap="truncate-end">

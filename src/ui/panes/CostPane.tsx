@@ -64,7 +64,7 @@ export function CostPane({ status: s, width, height }: { status: Status; width: 
     ) : null,
   ].filter((l) => l !== null);
   return (
-    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+    <Box flexDirection="column" width={width} height={height} overflowY="hidden">
       <PaneTitle title="Cost" width={width} />
       {lines.slice(0, height - 1)}
     </Box>

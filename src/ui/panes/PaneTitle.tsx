@@ -8,7 +8,7 @@ export function PaneTitle({ title, detail, width, color }: { title: string; deta
   const det = detail ? truncate(`${detail} `, Math.max(0, width - textWidth(head))) : '';
   const rule = '─'.repeat(Math.max(0, width - textWidth(head) - textWidth(det)));
   return (
-    <Box height={1} overflow="hidden">
+    <Box height={1} overflowY="hidden">
       <Text wrap="truncate-end">
         <Text dimColor>── </Text>
         <Text bold color={color}>

@@ -37,7 +37,7 @@ export function QueuePane({ status, now, width, height }: { status: Status; now:
     ),
   ];
   return (
-    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+    <Box flexDirection="column" width={width} height={height} overflowY="hidden">
       <PaneTitle title="Queue" width={width} />
       {lines.slice(0, height - 1)}
     </Box>

@@ -63,7 +63,7 @@ export function SessionsPane({ status, now, width, height }: { status: Status; n
     hidden.filter((r) => r.s.queued > 0).length ? `${hidden.filter((r) => r.s.queued > 0).length} with queued` : '',
   ].filter(Boolean);
   return (
-    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+    <Box flexDirection="column" width={width} height={height} overflowY="hidden">
       <PaneTitle title="Sessions" detail={detail} width={width} />
       {heads ? (
         <Text dimColor wrap="truncate-end">
