@@ -4,10 +4,8 @@ import { LockHeldError } from './adapters/lock.js';
 import { closest, findCommand, parseOptions, UsageError, type OptTable, type Parsed } from './cli-args.js';
 import { COMMAND_HELP, GENERAL_HELP } from './cli-help.js';
 import { NotARootError, requireRoot } from './commands/require-root.js';
-import { ConfigError } from './config/load.js';
+import { ConfigError, MissingKeyError } from './config/errors.js';
 import { RootFault, SessionFault } from './engine/faults.js';
-import { runView } from './run-view.js';
-import { MissingKeyError, openRelay } from './open-relay.js';
 
 /**
  * Arguments to one command, and the one place that turns errors into exit codes:
@@ -250,6 +248,9 @@ async function main(argv: string[]): Promise<number> {
   // The TUI runs the relay on an engine thread (src/ui-host/start.ts); --no-ui in this thread.
   if (!values['no-ui'])
     return (await import('./ui-host/start.js')).runHostedTui({ root: str(values.root), configFile: str(values.config) });
+  // Imported here, not at the top: the TUI's view thread must not load the engine.
+  const { openRelay } = await import('./open-relay.js');
+  const { runView } = await import('./run-view.js');
   const opened = await openRelay({ root: str(values.root), configFile: str(values.config), interactive: false });
   return runView(opened, { headless: true, json: !!values['log-json'] });
 }

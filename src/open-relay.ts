@@ -2,6 +2,7 @@ import { createAnthropicChat, type ChatClient } from './adapters/anthropic.js';
 import { acquireLock } from './adapters/lock.js';
 import { createPublisher, subscribe } from './adapters/ntfy.js';
 import { ensureTopics, mergeEnv, protectDotenv, readDotenv, type RelayEnv } from './config/env.js';
+import { MissingKeyError } from './config/errors.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { PhoneReplies } from './engine/ports.js';
@@ -14,15 +15,7 @@ import { ensureLayout, resolveRoot, rootPaths, type RootPaths } from './protocol
  * the three cannot differ in how they start.
  */
 
-export class MissingKeyError extends Error {
-  constructor(readonly envFile: string) {
-    super(
-      `ANTHROPIC_API_KEY is not set.\n` +
-        `  Put it in ${envFile} (ANTHROPIC_API_KEY=sk-ant-...) or export it in your shell.\n` +
-        `  To try relay-tui without a key: relay-tui --demo`,
-    );
-  }
-}
+export { MissingKeyError };
 
 export interface OpenOptions {
   root?: string;

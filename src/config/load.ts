@@ -5,16 +5,9 @@ import { writeAtomic } from '../adapters/fs-atomic.js';
 import { DEFAULT_CONFIG_YAML } from './defaults.js';
 import { configSchema, type Config } from './schema.js';
 
-/** A config problem the user must fix: names the file, the key and what is wrong. */
-export class ConfigError extends Error {
-  constructor(
-    readonly file: string,
-    readonly key: string,
-    readonly reason: string,
-  ) {
-    super(`${file}: ${key ? `${key}: ` : ''}${reason}`);
-  }
-}
+import { ConfigError } from './errors.js';
+
+export { ConfigError };
 
 export interface LoadedConfig {
   config: Config;

@@ -165,4 +165,4 @@ export type SessionConfig = Config['sessions'][number];
 
 export { stopHookBlockCap };
 
-export const SESSION_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export { SESSION_ID_RE } from './session-id.js';

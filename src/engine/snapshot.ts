@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Control } from './control.js';
-import type { Conversation, TurnRecord } from './conversation.js';
+import type { Conversation } from './conversation.js';
 import type { Dispatcher } from './dispatch.js';
 import type { Guard } from './guard.js';
 import type { Intake } from './intake.js';
@@ -8,34 +8,8 @@ import { localDay, type Ledger } from './ledger.js';
 import type { ConversationNote } from './notes.js';
 import type { RelayState, SessionStatus, Status } from './status.js';
 
-/** A finished turn as the views show it. */
-export interface TailEntry {
-  seq: number;
-  at: string;
-  session: string;
-  route: string;
-  user: string;
-  reply: string;
-  costUsd: number;
-  /** Cut by max_tokens (delivered anyway). */
-  truncated?: boolean;
-}
-
-/** A recorded turn as a view shows it: the live tail and a scroll-back page use the same shape. */
-export function tailEntry(
-  t: Pick<TurnRecord, 'seq' | 'at' | 'session' | 'route' | 'user' | 'reply' | 'cost_usd'> & { truncated?: boolean },
-): TailEntry {
-  return {
-    seq: t.seq,
-    at: t.at,
-    session: t.session,
-    route: t.route,
-    user: t.user,
-    reply: t.reply,
-    costUsd: t.cost_usd,
-    ...(t.truncated ? { truncated: true } : {}),
-  };
-}
+export { tailEntry, type TailEntry } from './tail-entry.js';
+import type { TailEntry } from './tail-entry.js';
 
 /** What views read: status.json's content plus what only a live view needs. */
 export interface RelaySnapshot {

@@ -1,6 +1,6 @@
 import { useCallback, useMemo, useRef, useState } from 'react';
 import type { ConversationNote } from '../engine/notes.js';
-import { tailEntry } from '../engine/snapshot.js';
+import { tailEntry } from '../engine/tail-entry.js';
 import type { HistoryPage, RelayLike, TailEntry } from './relay-like.js';
 
 export interface Scrollback {

@@ -1,0 +1,26 @@
+/**
+ * The errors a start-up can end with, in a module that loads nothing: the CLI tells them
+ * apart (exit codes 4) without importing the config loader or the engine, so the TUI's
+ * view thread never loads what only its engine thread runs.
+ */
+
+/** A config problem the user must fix: names the file, the key and what is wrong. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly key: string,
+    readonly reason: string,
+  ) {
+    super(`${file}: ${key ? `${key}: ` : ''}${reason}`);
+  }
+}
+
+export class MissingKeyError extends Error {
+  constructor(readonly envFile: string) {
+    super(
+      `ANTHROPIC_API_KEY is not set.\n` +
+        `  Put it in ${envFile} (ANTHROPIC_API_KEY=sk-ant-...) or export it in your shell.\n` +
+        `  To try relay-tui without a key: relay-tui --demo`,
+    );
+  }
+}
