@@ -272,8 +272,13 @@ export async function measureTuiMemory(o: { fakes: Fakes; turns: number; base?: 
     // SIGHUP: the TUI stops gracefully and node writes the profile on exit.
     await killTmuxSession(name, pid);
   }
-  const prof = fs.readdirSync(profDir).find((n) => n.endsWith('.cpuprofile'));
+  const profs = fs.readdirSync(profDir).filter((n) => n.endsWith('.cpuprofile'));
+  // One profile per thread; the view's (main thread) is written last, on process exit.
+  const prof = profs.sort((a, b) => fs.statSync(path.join(profDir, b)).mtimeMs - fs.statSync(path.join(profDir, a)).mtimeMs)[0];
   if (prof) result.profile = summarizeProfile(path.join(profDir, prof));
+  // RELAY_BENCH_PROF_OUT=DIR keeps the profiles (both threads) for a closer look.
+  const keep = process.env.RELAY_BENCH_PROF_OUT;
+  if (keep) for (const p of profs) fs.copyFileSync(path.join(profDir, p), path.join(keep, p));
   return result;
 }
 

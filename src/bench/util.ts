@@ -266,7 +266,10 @@ export function tmux(args: string[]): Promise<string> {
  * tmux server (-L), so no user session is ever touched. Returns the relay's pid.
  */
 export async function startTuiInTmux(name: string, args: string[], size = { x: 120, y: 40 }, nodeArgs: string[] = []): Promise<number> {
-  const cmd = ['exec', shq(process.execPath), ...nodeArgs.map(shq), shq(CLI), ...args.map(shq)].join(' ');
+  // The TUI's diagnostics (RELAY_TUI_MEMLOG…) reach it through tmux only if passed here.
+  const diag = Object.entries(process.env).filter(([k]) => k.startsWith('RELAY_TUI_'));
+  const env = diag.length ? ['env', ...diag.map(([k, v]) => shq(`${k}=${v}`))] : [];
+  const cmd = ['exec', ...env, shq(process.execPath), ...nodeArgs.map(shq), shq(CLI), ...args.map(shq)].join(' ');
   await tmux(['new-session', '-d', '-s', name, '-x', String(size.x), '-y', String(size.y), cmd]);
   const panePid = Number((await tmux(['list-panes', '-t', name, '-F', '#{pane_pid}'])).trim().split('\n')[0]);
   // With `exec` the pane's process is node itself; otherwise it is a shell and node its child.

@@ -1,47 +1,24 @@
 import v8 from 'node:v8';
-import vm from 'node:vm';
 
 /**
  * The TUI runs for days with two V8 heaps (the view's and the engine's). Under a steady
- * stream of turns neither is ever idle, and V8 then keeps growing each heap's reserved
- * space long past what is live (measured: 20 MB live in a 127 MB heap after 1,500 turns;
- * src/bench/tui-heap.ts). A full collection every few seconds while turns flow keeps what
- * the process holds closer to what it uses. RELAY_TUI_SMALL=1 also tells V8 to favour size
- * (--optimize-for-size, process-wide): RSS then stays ~150 MiB from 300 to 3,000 turns
- * instead of ~220-260 MiB, but keystroke echo under load measured ~50% slower, so it is
- * not the default.
+ * stream of turns neither is ever idle, and V8 then grows each heap's limit by up to 4×
+ * what was live after the last full collection (measured: 370 MB RSS after 10,000 turns
+ * with ~25 MB live in each heap). A growing factor of 1.5 keeps the heaps near what they
+ * hold: RSS stays flat from 250 to 10,000 turns (~225 MB under a flood of ~350 turns/s,
+ * BENCHMARKS.md) at no measurable cost to keystroke echo or throughput. Forcing full
+ * collections instead (the earlier approach) held less but each one paused the view's
+ * thread for tens of ms, which is what keystroke echo's p99 saw.
+ *
+ * RELAY_TUI_SMALL=1 also tells V8 to favour size (--optimize-for-size): ~185 MB at 10,000
+ * turns, but echo under load measured ~2× slower, so it is not the default.
  */
-
-let gc: (() => void) | null = null;
-
 export function favourSize(): void {
   try {
+    // Process-wide and read at every collection: set before the engine thread starts.
+    v8.setFlagsFromString('--heap-growing-percent=50');
     if (process.env.RELAY_TUI_SMALL === '1') v8.setFlagsFromString('--optimize-for-size');
-    v8.setFlagsFromString('--expose-gc');
-    gc = vm.runInNewContext('gc') as () => void;
   } catch {
-    gc = null;
+    /* a V8 without these flags runs with its defaults */
   }
-}
-
-/**
- * A full collection at most every `everyMs`, only when `busy()` said so since the last
- * one (an idle process shrinks by itself). Unref'd: it never keeps the process alive.
- */
-export function collectWhileBusy(everyMs: number, busy: () => boolean): () => void {
-  let wasBusy = false;
-  const poll = setInterval(() => {
-    if (busy()) wasBusy = true;
-  }, 1000);
-  const t = setInterval(() => {
-    if (!wasBusy || !gc) return;
-    wasBusy = false;
-    gc();
-  }, everyMs);
-  poll.unref();
-  t.unref();
-  return () => {
-    clearInterval(poll);
-    clearInterval(t);
-  };
 }

@@ -4,7 +4,7 @@ import { unlinkDurable } from '../adapters/fs-atomic.js';
 import { readLock } from '../adapters/lock.js';
 import type { FromWorker, HostOpenOptions } from './protocol.js';
 import { startMemLog } from './memlog.js';
-import { collectWhileBusy, favourSize } from './memory.js';
+import { favourSize } from './memory.js';
 import { RelayProxy } from './proxy.js';
 
 /**
@@ -60,16 +60,6 @@ export async function runHostedTui(o: HostedTuiOptions): Promise<number> {
     resourceLimits: { maxYoungGenerationSizeMb: 8 },
   });
   const proxy = new RelayProxy(worker);
-  let batches = 0;
-  worker.on('message', (m: FromWorker) => {
-    if (m.t === 'batch') batches++;
-  });
-  let seenBatches = 0;
-  const stopCollecting = collectWhileBusy(4_000, () => {
-    const busy = batches - seenBatches > 20;
-    seenBatches = batches;
-    return busy;
-  });
   // Whatever the engine thread prints would tear Ink's frame: it becomes log lines instead.
   let printed = '';
   const capture = (chunk: Buffer | string) => {
@@ -155,7 +145,6 @@ export async function runHostedTui(o: HostedTuiOptions): Promise<number> {
     });
     return code;
   } finally {
-    stopCollecting();
     stopping = true;
     await worker.terminate().catch(() => undefined);
     releaseLeftLock();

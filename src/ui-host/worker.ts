@@ -6,7 +6,6 @@ import type { RelaySnapshot, TailEntry } from '../engine/snapshot.js';
 import { attachLog } from '../log/sink.js';
 import { MissingKeyError, openRelay, type OpenedRelay } from '../open-relay.js';
 import { startMemLog } from './memlog.js';
-import { collectWhileBusy, favourSize } from './memory.js';
 import type { ForwardedEvent, FromWorker, HostOpenOptions, SnapDelta, StartFailure, ToWorker } from './protocol.js';
 
 /**
@@ -43,14 +42,6 @@ async function main(o: HostOpenOptions): Promise<void> {
     return;
   }
   const relay = opened.relay;
-  let turns = 0;
-  relay.events.on('turn:completed', () => turns++);
-  let seen = 0;
-  collectWhileBusy(4_000, () => {
-    const busy = turns !== seen;
-    seen = turns;
-    return busy;
-  });
   const detachLog = attachLog(relay.events, { file: opened.paths.log, secrets: [opened.env.ANTHROPIC_API_KEY, opened.env.NTFY_TOKEN] });
 
   let events: ForwardedEvent[] = [];
@@ -194,7 +185,6 @@ const crash = (err: unknown) => {
 process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
 
-favourSize();
 startMemLog();
 void main(workerData as HostOpenOptions).catch((err) => {
   if (!opened) post({ t: 'failed', failure: startFailure(err) });
