@@ -57,7 +57,7 @@ async function main(): Promise<number> {
     const [idle, [memory, engineMemory, dollars]] = await Promise.all([
       measureIdle({ fakes: f, seconds: 60 }),
       (async () => {
-        const mem = await measureTuiMemory({ fakes: f, turns: 10_000, base: shm, timeLimitS: 30 });
+        const mem = await measureTuiMemory({ fakes: f, turns: 10_000, base: shm, timeLimitS: 150 });
         const eng = await measureEngineMemory({ fakes: f, turns: 10_000, base: shm, timeoutS: 90 });
         const dol = await measureDollars({ turns: 200, capTokens: 150_000 });
         return [mem, eng, dol] as const;
