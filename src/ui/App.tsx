@@ -70,12 +70,11 @@ export function App({
   const { rows, columns } = useTerminalSize();
   const keymap = useMemo(() => buildKeymap(keys), [keys]);
   const clock = nowFn ?? Date.now;
-  // A frame costs CPU: seconds matter while something is in flight or waiting, and in the
-  // first minute (the uptime shows seconds); an idle relay only needs its ages refreshed.
+  // A frame costs CPU: seconds matter while something is in flight or waiting; an idle
+  // relay only needs its ages refreshed (the uptime then shows whole minutes).
   const busy = !!s.inflight || !!s.retry || s.queue_depth > 0 || !!s.held;
-  const young = clock() - Date.parse(s.started_at) < 60_000;
-  const tickMs = busy || young ? 1000 : IDLE_TICK_MS;
-  const now = useClock(nowFn, tickMs);
+  const tickMs = busy ? 1000 : IDLE_TICK_MS;
+  const now = useClock(nowFn, tickMs, Date.parse(s.started_at));
   const { stdout } = useStdout();
   const [help, setHelp] = useState(false);
   const [helpOffset, setHelpOffset] = useState(0);

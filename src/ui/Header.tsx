@@ -37,9 +37,14 @@ function activity(s: Status, now: number): { text: string; color?: string; dim?:
   return { text: `idle · ${last}`, dim: true };
 }
 
-/** Uptime; while idle the clock ticks every 10 s, so past the first minute it shows no seconds (never a stale figure). */
+/**
+ * Uptime. While idle the clock ticks every 10 s from the start, so it shows whole minutes
+ * ("<1m" in the first one), which change exactly on a tick: never a stale figure, and an
+ * idle TUI draws 6 frames a minute, not 60.
+ */
 export function uptime(ms: number, coarse: boolean): string {
-  if (!coarse || ms < 60_000) return duration(ms);
+  if (!coarse) return duration(ms);
+  if (ms < 60_000) return '<1m';
   return duration(ms).replace(/(\d+m)\d{2}s$/, '$1');
 }
 
