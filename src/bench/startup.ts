@@ -4,12 +4,15 @@
 import fs from 'node:fs';
 import type { Fakes } from './fakes.js';
 import { waitRunning } from './throughput.js';
-import { capturePane, killTmuxSession, log, makeRoot, now, spawnRelay, startTuiInTmux, stopChild } from './util.js';
+import { capturePane, killTmuxSession, log, makeRoot, now, sleep, spawnRelay, startTuiInTmux, stopChild } from './util.js';
 
 export interface StartupResult {
   headlessMs: number[];
   tuiMs: number[];
 }
+
+/** Screen polls this far apart: the figure is at most this late, and the poller stays light. */
+const POLL_MS = 10;
 
 export const HEADER_RE = /relay-tui\s.*RUNNING/;
 
@@ -22,6 +25,8 @@ export async function waitScreen(name: string, re: RegExp | ((screen: string) =>
     const t = now();
     if (test(screen)) return t;
     if (t > end) throw new Error(`bench: tmux pane ${name} did not show ${re} within ${timeoutMs} ms; it shows:\n${screen}`);
+    // Back-to-back `tmux capture-pane` processes would take a core from what is starting.
+    await sleep(POLL_MS);
   }
 }
 

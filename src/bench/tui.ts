@@ -238,12 +238,23 @@ export async function measureTuiLoad(o: {
  * sampled every 1,000, under --cpu-prof (the profile says where its time goes). The
  * root is on `base` (tmpfs when available): memory does not depend on the disk.
  */
-export async function measureTuiMemory(o: { fakes: Fakes; turns: number; base?: string; timeLimitS: number }): Promise<TuiMemoryResult> {
+export async function measureTuiMemory(o: {
+  fakes: Fakes;
+  turns: number;
+  base?: string;
+  timeLimitS: number;
+  /** false: no --cpu-prof (the profiler adds ~5 MB of its own) */ profile?: boolean;
+}): Promise<TuiMemoryResult> {
   const sessions = ['s1', 's2', 's3', 's4'];
   const paths = makeRoot({ base: o.base, sessions, env: o.fakes.env, config: { history: { cap_tokens: 8_000, keep_recent: 10 } } });
   const profDir = tempDir('relay-bench-tuiprof-');
   const name = 'tui-memory';
-  const pid = await startTuiInTmux(name, ['--root', paths.root], undefined, ['--cpu-prof', `--cpu-prof-dir=${profDir}`]);
+  const pid = await startTuiInTmux(
+    name,
+    ['--root', paths.root],
+    undefined,
+    o.profile === false ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
+  );
   const rss: Array<[number, number]> = [];
   let next = 250;
   const consumers: Consumers = startConsumers(paths, sessions, () => {
