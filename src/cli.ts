@@ -247,7 +247,10 @@ async function main(argv: string[]): Promise<number> {
   }
   // The TUI runs the relay on an engine thread (src/ui-host/start.ts); --no-ui in this thread.
   if (!values['no-ui'])
-    return (await import('./ui-host/start.js')).runHostedTui({ root: str(values.root), configFile: str(values.config) });
+    return (await (await import('./tui-entry.js')).loadHostedTui()).runHostedTui({
+      root: str(values.root),
+      configFile: str(values.config),
+    });
   // Imported here, not at the top: the TUI's view thread must not load the engine.
   const { openRelay } = await import('./open-relay.js');
   const { runView } = await import('./run-view.js');

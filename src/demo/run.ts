@@ -50,7 +50,7 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
         DEMO_SESSIONS.map((s) => s.id),
         ac.signal,
       );
-      const { runHostedTui } = await import('../ui-host/start.js');
+      const { runHostedTui } = await (await import('../tui-entry.js')).loadHostedTui();
       const code = await runHostedTui({ root, envOverrides, title: 'DEMO', notes: [demoNote(api.url, ntfy.url, root)] });
       ac.abort();
       await sessions;
