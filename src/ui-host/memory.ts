@@ -4,19 +4,23 @@ import v8 from 'node:v8';
  * The TUI runs for days with two V8 heaps (the view's and the engine's). Under a steady
  * stream of turns neither is ever idle, and V8 then grows each heap's limit by up to 4×
  * what was live after the last full collection (measured: 370 MB RSS after 10,000 turns
- * with ~25 MB live in each heap). A growing factor of 1.5 keeps the heaps near what they
- * hold: RSS stays flat from 250 to 10,000 turns (~225 MB under a flood of ~350 turns/s,
- * BENCHMARKS.md) at no measurable cost to keystroke echo or throughput. Forcing full
- * collections instead (the earlier approach) held less but each one paused the view's
- * thread for tens of ms, which is what keystroke echo's p99 saw.
+ * with ~25 MB live in each heap). A growing factor of 1.5 and young generations that do
+ * not grow (here for the view, and the worker's resourceLimits in start.ts) keep the
+ * heaps near what they hold: RSS flat from 250 to 10,000 turns (~185 MB under a flood of
+ * ~330 turns/s, BENCHMARKS.md) at no measurable cost to keystroke echo or throughput.
+ * Forcing full collections instead (the earlier approach) held less but each one paused
+ * the view's thread for tens of ms, which is what keystroke echo's p99 saw.
  *
- * RELAY_TUI_SMALL=1 also tells V8 to favour size (--optimize-for-size): ~185 MB at 10,000
- * turns, but echo under load measured ~2× slower, so it is not the default.
+ * RELAY_TUI_SMALL=1 also tells V8 to favour size (--optimize-for-size): RSS lower still,
+ * but echo under load measured ~2× slower, so it is not the default.
  */
 export function favourSize(): void {
   try {
     // Process-wide and read at every collection: set before the engine thread starts.
     v8.setFlagsFromString('--heap-growing-percent=50');
+    // The view thread's young generation stays at its first size (1 MB semi-spaces)
+    // instead of doubling up to 16 MB each: its garbage is per frame and dies young.
+    v8.setFlagsFromString('--semi-space-growth-factor=1');
     if (process.env.RELAY_TUI_SMALL === '1') v8.setFlagsFromString('--optimize-for-size');
   } catch {
     /* a V8 without these flags runs with its defaults */

@@ -57,7 +57,7 @@ export async function runHostedTui(o: HostedTuiOptions): Promise<number> {
     stderr: true,
     env: process.env,
     // A small young generation: the engine's garbage is short-lived and its live set small.
-    resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
   const proxy = new RelayProxy(worker);
   // Whatever the engine thread prints would tear Ink's frame: it becomes log lines instead.
