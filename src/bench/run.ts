@@ -50,7 +50,7 @@ async function main(): Promise<number> {
     const imports = await measureImports(3);
     log('echo floor: cat in tmux');
     const echoFloorMs = await measureEchoFloor(10);
-    const tuiLoad = await measureTuiLoad({ fakes, perS: 100, keystrokes: 40, windowMs: 8000 });
+    const tuiLoad = await measureTuiLoad({ fakes, perS: 100, keystrokes: 100, windowMs: 8000 });
     tuiLoad.echoFloorMs = echoFloorMs;
     // The 60 s idle window runs beside the memory and dollar runs, which report no timings.
     const f = fakes;

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     }
     if (what === 'load' || what === 'all') {
       const floor = await measureEchoFloor(10);
-      const l = await measureTuiLoad({ fakes, perS: 100, keystrokes: 40, windowMs: 8000 });
+      const l = await measureTuiLoad({ fakes, perS: 100, keystrokes: 100, windowMs: 8000 });
       log(
         `echo under ${l.offeredPerS}/s offered (${l.achievedPerS.toFixed(0)} achieved): p50 ${median(l.echoMs).toFixed(1)} / p99 ${pct(l.echoMs, 99).toFixed(1)} ms; floor p50 ${median(floor).toFixed(2)} ms; ${l.framesPerS.toFixed(1)} frames/s`,
       );
