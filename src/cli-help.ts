@@ -12,7 +12,7 @@ Usage:
   relay-tui say TEXT...                       operator input from another shell
   relay-tui send --session ID [TEXT|-]        a session's side: enqueue an envelope atomically
   relay-tui recv --session ID [--wait] [--timeout S]   print and consume the session's reply
-  relay-tui hook stop|notify|install ...      Claude Code hooks (see README: Connect a Claude Code session)
+  relay-tui hook install|stop|prompt|stop-failure|notify ...   Claude Code hooks (README: Connect a Claude Code session)
   relay-tui doctor [--project DIR]...         check a set-up: ok/warn/fail per line, with the fix
   relay-tui service install [--user] [--print]   a systemd unit for --no-ui on this root
   relay-tui COMMAND --help                    help for one command
@@ -101,12 +101,17 @@ ${ROOT}
 Exit: 0 with a reply, 1 with none (or none before the timeout).
 `,
   hook: `Usage: relay-tui hook stop --session ID [--root DIR] [--timeout S]    Claude Code Stop hook (JSON on stdin)
+       relay-tui hook prompt --session ID [--root DIR]                Claude Code UserPromptSubmit hook
+       relay-tui hook stop-failure --session ID [--root DIR]          Claude Code StopFailure hook
        relay-tui hook notify --session ID [--root DIR]                Claude Code Notification hook
        relay-tui hook install --session ID [--project DIR] [--root DIR] [--print]
 
-install writes both hooks into PROJECT/.claude/settings.json (merging with what is
-there), pointing at this root by its absolute path; the root must exist. stop and
-notify never block Claude Code: every failure is one line on stderr and exit 0.
+install writes all of them into PROJECT/.claude/settings.json (merging with what is
+there), with the Stop hook's background waiter that wakes an idle session when a late
+reply lands, each pointing at this root by its absolute path; the root must exist.
+prompt tells the relay you typed (the session's automatic-turn count starts again);
+stop-failure pings you when a turn ended on an API error. No hook ever blocks Claude
+Code: every failure is one line on stderr and exit 0.
 
 Options:
   --session ID   the name this Claude Code session has at the relay
