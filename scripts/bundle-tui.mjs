@@ -6,6 +6,13 @@
 // same. Both threads still run the modules tsc wrote, only joined: the bundle is what
 // `relay-tui` starts (src/tui-entry.ts), and every test of the TUI's process runs it.
 //
+// One change to a dependency, made here and checked: Ink (6.x) draws every frame into a
+// new Output whose caches start empty, so each frame tokenizes every ANSI line on the
+// screen again though few changed. The bundle gives all frames one cache, emptied when it
+// holds more than CACHE_LINES lines (each line's styled cells are ~10 KB: a few MB at most): a frame at 120x40
+// costs ~25% less (src/bench/frame.ts), which is keystroke echo's share too. If Ink's
+// output.js no longer has the line replaced, the build fails rather than ship without it.
+//
 // start.js (view thread) and worker.js (engine thread) keep their names, so the
 // view's `new Worker(new URL('./worker.js', import.meta.url))` finds the engine's bundle
 // next to it. Code splitting keeps `import()` lazy: Ink loads while the engine thread
@@ -20,6 +27,35 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // Chunk names change with their content: a stale one must not linger in the package.
 fs.rmSync(path.join(root, 'dist/tui'), { recursive: true, force: true });
 
+const CACHE_LINES = 400;
+const SHARED_CACHES = `
+let sharedOutputCaches;
+function frameCaches() {
+  sharedOutputCaches ??= new OutputCaches();
+  const c = sharedOutputCaches;
+  if (c.styledChars.size + c.widths.size + c.blockWidths.size > ${CACHE_LINES}) {
+    c.styledChars.clear();
+    c.widths.clear();
+    c.blockWidths.clear();
+  }
+  return c;
+}
+`;
+
+/** esbuild plugin: ink/build/output.js with one cache across frames. */
+const inkOutputCaches = {
+  name: 'ink-output-caches',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]ink[\\/]build[\\/]output\.js$/ }, async (args) => {
+      const src = await fs.promises.readFile(args.path, 'utf8');
+      const from = 'caches = new OutputCaches();';
+      if (!src.includes(from) || !src.includes('class OutputCaches'))
+        throw new Error(`${args.path}: Ink's Output changed; update scripts/bundle-tui.mjs (ink-output-caches)`);
+      return { contents: src.replace(from, 'caches = frameCaches();') + SHARED_CACHES, loader: 'js' };
+    });
+  },
+};
+
 await build({
   absWorkingDir: root,
   entryPoints: { start: 'dist/ui-host/start.js', worker: 'dist/ui-host/worker.js' },
@@ -33,6 +69,7 @@ await build({
   banner: { js: "import { createRequire as __relayRequire } from 'node:module'; const require = __relayRequire(import.meta.url);" },
   // Ink imports react-devtools-core only when DEV=true; it is not a dependency.
   alias: { 'react-devtools-core': './scripts/no-devtools.mjs' },
+  plugins: [inkOutputCaches],
   legalComments: 'none',
   logLevel: 'warning',
 });
