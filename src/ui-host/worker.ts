@@ -6,6 +6,7 @@ import type { RelaySnapshot, TailEntry } from '../engine/snapshot.js';
 import { attachLog } from '../log/sink.js';
 import { MissingKeyError, openRelay, type OpenedRelay } from '../open-relay.js';
 import { startMemLog } from './memlog.js';
+import { yieldToView } from './priority.js';
 import type { ForwardedEvent, FromWorker, HostOpenOptions, SnapDelta, StartFailure, ToWorker } from './protocol.js';
 
 /**
@@ -186,6 +187,7 @@ process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
 
 startMemLog();
+yieldToView();
 void main(workerData as HostOpenOptions).catch((err) => {
   if (!opened) post({ t: 'failed', failure: startFailure(err) });
   else crash(err);

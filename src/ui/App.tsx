@@ -45,10 +45,11 @@ export interface AppProps {
 /**
  * A frame redraws the whole screen (Ink has no partial redraw): ~13 ms at 120x40 and
  * ~21 ms at 200x60 on the bench machine (src/bench/frame.ts). Engine-driven frames at
- * 10/s keep the view's thread mostly free under any load, so a keystroke waits for at
- * most the frame in hand, never a queue of them.
+ * 5/s keep the view's thread mostly free under any load, so a keystroke waits for at
+ * most the frame in hand, never a queue of them (echo p99 under 100 turns/s: ~50-65 ms
+ * at 10/s, ~35 ms at 5/s; a streaming reply still moves five times a second).
  */
-export const ENGINE_FRAME_MS = 100;
+export const ENGINE_FRAME_MS = 200;
 
 /** How often an idle screen refreshes its ages and uptime (after the first minute). */
 export const IDLE_TICK_MS = 10_000;
