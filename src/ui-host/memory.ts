@@ -6,7 +6,7 @@ import v8 from 'node:v8';
  * what was live after the last full collection (measured: 370 MB RSS after 10,000 turns
  * with ~25 MB live in each heap). A growing factor of 1.5 and young generations that do
  * not grow (here for the view, and the worker's resourceLimits in start.ts) keep the
- * heaps near what they hold: RSS flat from 250 to 10,000 turns (~185 MB under a flood of
+ * heaps near what they hold: RSS flat from 500 to 10,000 turns (~200 MB under a flood of
  * ~330 turns/s, BENCHMARKS.md) at no measurable cost to keystroke echo or throughput.
  * Forcing full collections instead (the earlier approach) held less but each one paused
  * the view's thread for tens of ms, which is what keystroke echo's p99 saw.
