@@ -68,6 +68,8 @@ describe('every size, every pause', () => {
         const title = ls.findIndex((l) => l.startsWith('── Sessions'));
         expect(title).toBeGreaterThanOrEqual(0);
         expect(ls.slice(title + 1, title + 3).some((l) => /^(api-refactor|billing-tests|docs-site|scratch-7)\s/.test(l))).toBe(true);
+        // The columns are named: by the heads row, or in the title when there is no room for it.
+        expect(ls[title + 1].startsWith('session ') || /── Sessions .*queued/.test(ls[title])).toBe(true);
         expect(ls.at(-1)).toMatch(/^› /);
         if (name === 'needs_jc') {
           expect(f).toContain('billing-tests asks you');

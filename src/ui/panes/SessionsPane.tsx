@@ -55,6 +55,8 @@ export function SessionsPane({ status, now, width, height }: { status: Status; n
     unread ? `${unread} unread` : '',
     paused ? `${paused} paused` : '',
     moreInTitle ? `+${hidden.length} more` : '',
+    // No row for the column heads: the title names the columns, so no number is unlabeled.
+    heads ? '' : columns.map((c) => c.head).join(' '),
   ]
     .filter(Boolean)
     .join(' · ');
