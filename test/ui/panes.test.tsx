@@ -86,10 +86,10 @@ describe('SessionsPane', () => {
 });
 
 describe('CostPane', () => {
-  it('says which price entry the last call was billed at, when there is room', () => {
+  it('says which price entry the last call was billed at, in its title: at every height', () => {
     const st = status({ price_entry: 'claude-haiku-5-5 >100k' });
-    r = renderSized(<CostPane status={st} width={60} height={6} />);
-    expect(plain(r.lastFrame())).toContain('priced as claude-haiku-5-5 >100k');
+    r = renderSized(<CostPane status={st} width={60} height={2} />);
+    expect(lines(plain(r.lastFrame()))[0]).toMatch(/^── Cost priced as claude-haiku-5-5 >100k ─/);
   });
 
   it('total, today, budget share, tokens, cache and hit share, last turn', () => {

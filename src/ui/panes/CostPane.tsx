@@ -56,16 +56,12 @@ export function CostPane({ status: s, width, height }: { status: Status; width: 
       {`tokens in ${tokens(s.total_input_tokens)} · out ${tokens(s.total_output_tokens)}`}
       <Text dimColor>{` · history ${tokens(s.history_tokens)}`}</Text>
     </Text>,
-    // Which price-table entry the last call was billed at (a tier, a config override, an unknown model).
-    s.price_entry ? (
-      <Text key="price" dimColor wrap="truncate-end">
-        {`priced as ${s.price_entry}`}
-      </Text>
-    ) : null,
   ].filter((l) => l !== null);
   return (
     <Box flexDirection="column" width={width} height={height} overflowY="hidden">
-      <PaneTitle title="Cost" width={width} />
+      {/* Which price-table entry the last call was billed at (a tier, a config override, an
+          unknown model): in the title, which every layout shows. */}
+      <PaneTitle title="Cost" detail={s.price_entry ? `priced as ${s.price_entry}` : undefined} width={width} />
       {lines.slice(0, height - 1)}
     </Box>
   );
