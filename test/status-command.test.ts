@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { acquireLock } from '../src/adapters/lock.js';
 import { statusCommand } from '../src/commands/status.js';
 import type { RootPaths } from '../src/protocol/root.js';
 import { openRelay, scriptedChat, tempRoot, until } from './helpers/inproc.js';
@@ -35,12 +36,25 @@ async function written(): Promise<RootPaths> {
 }
 
 describe('status command', () => {
-  it('prints a status.json the relay wrote', async () => {
-    const paths = await written();
-    const r = capture(() => statusCommand(paths, false));
-    expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^state: running$/m);
-    expect(r.err).toBe('');
+  it('prints a status.json the relay wrote: its state while it runs, and as history once it stopped', async () => {
+    const paths = tempRoot();
+    roots.push(paths.root);
+    const relay = openRelay(paths, { chat: scriptedChat() });
+    await relay.start();
+    await until(() => fs.existsSync(paths.status), 'status.json');
+    // The CLI's relay holds the root's lock (this in-process one does not): take it as it would.
+    const lock = acquireLock(paths.lock);
+    const up = capture(() => statusCommand(paths, false));
+    lock.release();
+    expect(up.code).toBe(0);
+    expect(up.out).toMatch(/^relay running \(pid \d+\)/m);
+    expect(up.out).toMatch(/^state: running$/m);
+    expect(up.err).toBe('');
+    await relay.stop();
+    const down = capture(() => statusCommand(paths, false));
+    expect(down.code).toBe(0);
+    expect(down.out).toMatch(/^relay NOT running on /m);
+    expect(down.out).toMatch(/^state when it stopped: running$/m);
   });
 
   it('a status.json the schema rejects: one line naming the file and the key, exit 1', async () => {

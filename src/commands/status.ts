@@ -39,9 +39,10 @@ function clock(iso: string): string {
  * `running` alone would be a lie while every call fails and is being retried: the
  * relay is up, but nothing gets through. Say so in the state word itself.
  */
-function stateLine(status: Status): string {
+function stateLine(status: Status, up: boolean): string {
   const word = status.state === 'running' && status.retry ? 'running, but API calls are failing' : status.state;
-  return `state: ${word}${status.pause_reason ? ` (${status.pause_reason})` : ''}${status.pause_message ? `: ${oneLine(status.pause_message)}` : ''}`;
+  // A stopped relay's file still says what it was doing when it stopped; say that it is history.
+  return `${up ? 'state' : 'state when it stopped'}: ${word}${status.pause_reason ? ` (${status.pause_reason})` : ''}${status.pause_message ? `: ${oneLine(status.pause_message)}` : ''}`;
 }
 
 /** Works with the relay down: reads the last snapshot and says whether anyone is writing it. */
@@ -64,7 +65,7 @@ export function statusCommand(p: RootPaths, json: boolean): number {
   }
   const out: string[] = [];
   out.push(holder ? `relay running (pid ${holder.pid}) on ${p.root}` : `relay NOT running on ${p.root} (last status ${status.updated_at})`);
-  out.push(stateLine(status));
+  out.push(stateLine(status, !!holder));
   if (status.retry)
     out.push(
       `retrying the API call: attempt ${status.retry.attempt} of ${status.retry.of} failed (${oneLine(status.retry.message)}); next try at ${clock(status.retry.next_at)}`,
