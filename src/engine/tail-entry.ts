@@ -13,10 +13,13 @@ export interface TailEntry {
   truncated?: boolean;
 }
 
-/** A recorded turn as a view shows it: the live tail and a scroll-back page use the same shape. */
-export function tailEntry(
-  t: Pick<TurnRecord, 'seq' | 'at' | 'session' | 'route' | 'user' | 'reply' | 'cost_usd'> & { truncated?: boolean },
-): TailEntry {
+/** The fields of a recorded turn a view reads (scroll-back pages carry these). */
+export type RecordedTurnView = Pick<TurnRecord, 'seq' | 'at' | 'session' | 'route' | 'user' | 'reply' | 'cost_usd'> & {
+  truncated?: boolean;
+};
+
+/** Only those fields, e.g. for a page that crosses to the view's thread (not the whole record). */
+export function recordedTurnView(t: RecordedTurnView): RecordedTurnView {
   return {
     seq: t.seq,
     at: t.at,
@@ -24,7 +27,13 @@ export function tailEntry(
     route: t.route,
     user: t.user,
     reply: t.reply,
-    costUsd: t.cost_usd,
+    cost_usd: t.cost_usd,
     ...(t.truncated ? { truncated: true } : {}),
   };
+}
+
+/** A recorded turn as a view shows it: the live tail and a scroll-back page use the same shape. */
+export function tailEntry(t: RecordedTurnView): TailEntry {
+  const { cost_usd: costUsd, ...rest } = recordedTurnView(t);
+  return { ...rest, costUsd };
 }

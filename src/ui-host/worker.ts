@@ -3,6 +3,7 @@ import { LockHeldError } from '../adapters/lock.js';
 import { ConfigError } from '../config/load.js';
 import type { RelayEventName } from '../engine/events.js';
 import type { RelaySnapshot, TailEntry } from '../engine/snapshot.js';
+import { recordedTurnView } from '../engine/tail-entry.js';
 import { attachLog } from '../log/sink.js';
 import { MissingKeyError, openRelay, type OpenedRelay } from '../open-relay.js';
 import { startMemLog } from './memlog.js';
@@ -118,16 +119,7 @@ async function main(o: HostOpenOptions): Promise<void> {
       case 'history': {
         try {
           const page = relay.historyPage({ beforeSeq: m.before, limit: m.limit });
-          const turns = page.turns.map((t) => ({
-            seq: t.seq,
-            at: t.at,
-            session: t.session,
-            route: t.route,
-            user: t.user,
-            reply: t.reply,
-            cost_usd: t.cost_usd,
-            ...(t.truncated ? { truncated: true } : {}),
-          }));
+          const turns = page.turns.map(recordedTurnView);
           post({ t: 'history', id: m.id, turns, atTop: page.atTop, notes: page.notes });
         } catch (err) {
           post({ t: 'history', id: m.id, turns: [], atTop: true, error: (err as Error)?.message ?? String(err) });

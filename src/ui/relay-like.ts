@@ -1,8 +1,8 @@
-import type { TurnRecord } from '../engine/conversation.js';
 import type { RelayEventName, RelayEvents } from '../engine/events.js';
 import type { OperatorSource } from '../engine/operator.js';
 import type { ConversationNote } from '../engine/notes.js';
 import type { RelaySnapshot, TailEntry } from '../engine/snapshot.js';
+import type { RecordedTurnView } from '../engine/tail-entry.js';
 
 /**
  * The part of the engine's Relay that the terminal UI uses. The real Relay satisfies
@@ -18,7 +18,7 @@ export interface SubmitResultLike {
 }
 
 /** One recorded turn as history() returns it: the fields of the engine's record the UI reads. */
-export type HistoryTurn = Pick<TurnRecord, 'seq' | 'at' | 'session' | 'route' | 'user' | 'reply' | 'cost_usd'> & { truncated?: boolean };
+export type HistoryTurn = RecordedTurnView;
 
 /** Some turns of the history, oldest first; atTop when none is older. */
 export interface HistoryPage {
