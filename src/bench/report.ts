@@ -7,7 +7,7 @@ import type { InprocResult } from './inproc.js';
 import type { ProfileSummary } from './profile.js';
 import type { StartupResult } from './startup.js';
 import type { ThroughputResult } from './throughput.js';
-import type { EngineMemoryResult, TuiLoadResult, TuiMemoryResult } from './tui.js';
+import { SETTLE_S, type EngineMemoryResult, type TuiLoadResult, type TuiMemoryResult } from './tui.js';
 import { median, pct } from './util.js';
 
 export interface Results {
@@ -197,7 +197,7 @@ export function render(r: Results): { markdown: string; verdicts: Verdict[] } {
     row(
       '5',
       `TUI RSS while turns flow as fast as it takes them, at ${mem.rss.map(([n]) => n.toLocaleString('en-US')).join(' / ')} turns (${mem.turns.toLocaleString('en-US')} in ${mem.seconds.toFixed(0)} s)`,
-      `${mem.rss.map(([, v]) => mb(v)).join(' / ')} MB (peak ${mb(mem.hwmMiB)})`,
+      `${mem.rss.map(([, v]) => mb(v)).join(' / ')} MB (peak ${mb(mem.hwmMiB)}${mem.settledMiB !== undefined ? `; ${mb(mem.settledMiB)} after ${SETTLE_S} s idle` : ''})`,
       '—',
       '< 150 MB after 10,000 turns',
       memOk,

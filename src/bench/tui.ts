@@ -58,8 +58,13 @@ export interface TuiMemoryResult {
   rss: Array<[number, number]>;
   hwmMiB: number;
   turnsPerS: number;
+  /** VmRSS MiB once the flood stopped and the TUI sat idle SETTLE_S (V8 shrinks idle heaps). */
+  settledMiB?: number;
   profile?: ProfileSummary;
 }
+
+/** How long the memory run watches the TUI sit idle after its last turn. */
+export const SETTLE_S = 15;
 
 export interface EngineMemoryResult {
   turns: number;
@@ -277,6 +282,10 @@ export async function measureTuiMemory(o: {
     if (rss[rss.length - 1][0] !== consumers.delivered) rss.push([consumers.delivered, m.rss]);
     log(`TUI memory: ${consumers.delivered} turns in ${seconds.toFixed(1)} s, RSS ${m.rss.toFixed(0)} MiB (peak ${m.hwm.toFixed(0)})`);
     result = { turns: consumers.delivered, seconds, rss, hwmMiB: m.hwm, turnsPerS: consumers.delivered / seconds };
+    feeder.stop();
+    await sleep(SETTLE_S * 1000);
+    result.settledMiB = memMiB(pid).rss;
+    log(`TUI memory: ${result.settledMiB.toFixed(0)} MiB after ${SETTLE_S} s idle`);
   } finally {
     feeder?.stop();
     consumers.close();
