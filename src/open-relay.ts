@@ -15,8 +15,6 @@ import { ensureLayout, resolveRoot, rootPaths, type RootPaths } from './protocol
  * the three cannot differ in how they start.
  */
 
-export { MissingKeyError };
-
 export interface OpenOptions {
   root?: string;
   configFile?: string;

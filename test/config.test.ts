@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { DEFAULT_CONFIG_YAML } from '../src/config/defaults.js';
 import { ensureTopics, generateTopic, mergeEnv, readDotenv, setDotenvValue } from '../src/config/env.js';
-import { ConfigError, loadConfig, validateConfig } from '../src/config/load.js';
+import { ConfigError } from '../src/config/errors.js';
+import { loadConfig, validateConfig } from '../src/config/load.js';
 import { configSchema } from '../src/config/schema.js';
 
 const REPO_CONFIG = path.resolve(__dirname, '..', 'config.yaml');

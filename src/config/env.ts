@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import dotenv from 'dotenv';
 import { checkFile, ConfinementError, readTextConfined } from '../adapters/confine.js';
 import { writeAtomic } from '../adapters/fs-atomic.js';
-import { ConfigError } from './load.js';
+import { ConfigError } from './errors.js';
 
 /**
  * .env in the relay root. The real environment wins over the file; an empty value in

@@ -7,8 +7,6 @@ import { configSchema, type Config } from './schema.js';
 
 import { ConfigError } from './errors.js';
 
-export { ConfigError };
-
 export interface LoadedConfig {
   config: Config;
   warnings: string[];

@@ -164,5 +164,3 @@ export type Config = z.infer<typeof configSchema>;
 export type SessionConfig = Config['sessions'][number];
 
 export { stopHookBlockCap };
-
-export { SESSION_ID_RE } from './session-id.js';

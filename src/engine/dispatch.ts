@@ -3,7 +3,7 @@ import path from 'node:path';
 import { checkDir, checkDirWritable, ConfinementError, ensureDir, kindOf } from '../adapters/confine.js';
 import { fsyncDir, writeAtomicExclusive } from '../adapters/fs-atomic.js';
 import type { WatchFn } from '../adapters/watch.js';
-import { SESSION_ID_RE } from '../config/schema.js';
+import { SESSION_ID_RE } from '../config/session-id.js';
 import { describeFsError, RootFault, SessionFault } from './faults.js';
 
 /**

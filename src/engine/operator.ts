@@ -1,4 +1,4 @@
-import { SESSION_ID_RE } from '../config/schema.js';
+import { SESSION_ID_RE } from '../config/session-id.js';
 
 /**
  * The operator's grammar (SPEC.md "Operator input"), shared by the prompt line,

@@ -8,7 +8,6 @@ import { localDay, type Ledger } from './ledger.js';
 import type { ConversationNote } from './notes.js';
 import type { RelayState, SessionStatus, Status } from './status.js';
 
-export { tailEntry, type TailEntry } from './tail-entry.js';
 import type { TailEntry } from './tail-entry.js';
 
 /** What views read: status.json's content plus what only a live view needs. */

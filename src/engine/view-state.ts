@@ -8,7 +8,8 @@ import type { Intake } from './intake.js';
 import type { Ledger } from './ledger.js';
 import type { Pauses } from './pauses.js';
 import type { Clock } from './ports.js';
-import { buildStatus, tailEntry, type RelaySnapshot, type TailEntry } from './snapshot.js';
+import { buildStatus, type RelaySnapshot } from './snapshot.js';
+import { tailEntry, type TailEntry } from './tail-entry.js';
 import type { LiveCall } from './turn.js';
 
 /**

@@ -1,11 +1,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { LockHeldError } from '../adapters/lock.js';
-import { ConfigError } from '../config/load.js';
+import { ConfigError, MissingKeyError } from '../config/errors.js';
 import type { RelayEventName } from '../engine/events.js';
-import type { RelaySnapshot, TailEntry } from '../engine/snapshot.js';
+import type { RelaySnapshot } from '../engine/snapshot.js';
+import type { TailEntry } from '../engine/tail-entry.js';
 import { recordedTurnView } from '../engine/tail-entry.js';
 import { attachLog } from '../log/sink.js';
-import { MissingKeyError, openRelay, type OpenedRelay } from '../open-relay.js';
+import { openRelay, type OpenedRelay } from '../open-relay.js';
 import { startMemLog } from './memlog.js';
 import { yieldToView } from './priority.js';
 import type { ForwardedEvent, FromWorker, HostOpenOptions, SnapDelta, StartFailure, ToWorker } from './protocol.js';

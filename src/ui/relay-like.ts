@@ -1,7 +1,8 @@
 import type { RelayEventName, RelayEvents } from '../engine/events.js';
 import type { OperatorSource } from '../engine/operator.js';
 import type { ConversationNote } from '../engine/notes.js';
-import type { RelaySnapshot, TailEntry } from '../engine/snapshot.js';
+import type { RelaySnapshot } from '../engine/snapshot.js';
+import type { TailEntry } from '../engine/tail-entry.js';
 import type { RecordedTurnView } from '../engine/tail-entry.js';
 
 /**

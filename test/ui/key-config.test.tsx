@@ -1,7 +1,8 @@
 import React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseKeySpec, tmuxPrefixClashes } from '../../src/config/keys.js';
-import { ConfigError, validateConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { validateConfig } from '../../src/config/load.js';
 import { App } from '../../src/ui/App.js';
 import { FakeRelay, NOW, iso } from './fake-relay.js';
 import { KEY, plain, promptText, renderSized, type Rendered } from './harness.js';

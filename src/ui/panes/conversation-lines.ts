@@ -1,4 +1,4 @@
-import type { TailEntry } from '../../engine/snapshot.js';
+import type { TailEntry } from '../../engine/tail-entry.js';
 import { clock, count, money } from '../format.js';
 import type { DispatchNote, HeldOutcome } from '../use-conversation-notes.js';
 import { clean, width as textWidth, wrap } from '../wrap.js';
