@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { PassThrough, Writable } from 'node:stream';
 import type { Status } from '../engine/status.js';
 import type { RelayLike, RelaySnapshot, TailEntry } from '../ui/relay-like.js';
-import { prose, rng } from './util.js';
+import { median, pct, prose, rng, sleep } from './util.js';
 
 process.env.NODE_ENV ??= 'production';
 delete process.env.CI;
@@ -162,34 +162,28 @@ async function main(): Promise<void> {
     exitOnCtrlC: false,
     maxFps: 1000,
   });
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
   const times: number[] = [];
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < frames; i++) {
-    const w = stdout.writes;
     const start = performance.now();
-    const drawn = new Promise<void>((resolve) => {
-      stdout.onWrite = () => {
-        if (stdout.writes > w) resolve();
-      };
-    });
+    const drawn = new Promise<void>((resolve) => (stdout.onWrite = resolve));
     relay.step(i);
-    await Promise.race([drawn, new Promise((r) => setTimeout(r, 200))]);
+    await Promise.race([drawn, sleep(200)]);
     times.push(performance.now() - start);
-    await new Promise((r) => setTimeout(r, 2));
+    await sleep(2);
   }
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   inst.unmount();
-  const sorted = [...times].sort((a, b) => a - b);
   const mem = process.memoryUsage();
   console.log(
     JSON.stringify({
       size: `${columns}x${rows}`,
       frames,
-      p50Ms: +sorted[sorted.length >> 1].toFixed(2),
-      p99Ms: +sorted[Math.floor(sorted.length * 0.99)].toFixed(2),
+      p50Ms: +median(times).toFixed(2),
+      p99Ms: +pct(times, 99).toFixed(2),
       cpuMsPerFrame: +((cpu.user + cpu.system) / 1000 / frames).toFixed(2),
       wallS: +(wall / 1000).toFixed(2),
       heapMiB: +(mem.heapUsed / 2 ** 20).toFixed(1),

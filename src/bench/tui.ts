@@ -293,8 +293,8 @@ export async function measureTuiMemory(o: {
     await killTmuxSession(name, pid);
   }
   const profs = fs.readdirSync(profDir).filter((n) => n.endsWith('.cpuprofile'));
-  // One profile per thread; the view's (main thread) is written last, on process exit.
-  const prof = profs.sort((a, b) => fs.statSync(path.join(profDir, b)).mtimeMs - fs.statSync(path.join(profDir, a)).mtimeMs)[0];
+  // One profile per thread, named CPU.<date>.<time>.<pid>.<thread id>.<seq>: the view's is thread 0.
+  const prof = profs.find((n) => n.split('.')[4] === '0') ?? profs[0];
   if (prof) result.profile = summarizeProfile(path.join(profDir, prof));
   // RELAY_BENCH_PROF_OUT=DIR keeps the profiles (both threads) for a closer look.
   const keep = process.env.RELAY_BENCH_PROF_OUT;
