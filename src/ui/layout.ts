@@ -66,6 +66,8 @@ export function computeLayout(i: LayoutInput): Layout {
   const bannerMax = Math.max(0, Math.min(Math.floor(height * (wide ? 0.3 : 0.4)), free - (wide ? 3 : 5)));
   const banner = i.banner > 0 ? Math.min(i.banner, Math.max(Math.min(2, free - 2), bannerMax)) : 0;
   const body = Math.max(0, free - banner);
+  // The rows and columns every layout shares; the panes' split follows.
+  const frame = { height, width, wide, header, notice, banner, footer, result, prompt, body };
 
   if (wide) {
     const leftWidth = clamp(Math.floor(width * 0.4), 76, 96);
@@ -73,24 +75,7 @@ export function computeLayout(i: LayoutInput): Layout {
     const queue = body >= 16 ? 4 : body >= 10 ? 3 : body >= 6 ? 2 : 0;
     const cost = body >= 16 ? 5 : body >= 10 ? 4 : body >= 4 ? 3 : Math.min(2, body);
     const sessions = Math.max(0, body - queue - cost);
-    return {
-      height,
-      width,
-      wide,
-      header,
-      notice,
-      banner,
-      queue,
-      cost,
-      sessions,
-      conversation: body,
-      footer,
-      result,
-      prompt,
-      leftWidth,
-      rightWidth,
-      body,
-    };
+    return { ...frame, queue, cost, sessions, conversation: body, leftWidth, rightWidth };
   }
 
   const stats = body >= 16 ? 5 : body >= 11 ? 4 : body >= 8 ? 3 : Math.min(2, body);
@@ -110,22 +95,5 @@ export function computeLayout(i: LayoutInput): Layout {
     conversation = 0;
   }
   const leftWidth = clamp(Math.floor(width * 0.38), 24, 44);
-  return {
-    height,
-    width,
-    wide,
-    header,
-    notice,
-    banner,
-    queue: stats,
-    cost: stats,
-    sessions,
-    conversation,
-    footer,
-    result,
-    prompt,
-    leftWidth,
-    rightWidth: width - leftWidth - 1,
-    body,
-  };
+  return { ...frame, queue: stats, cost: stats, sessions, conversation, leftWidth, rightWidth: width - leftWidth - 1 };
 }
