@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { acquireLock } from '../src/adapters/lock.js';
@@ -55,6 +56,12 @@ describe('status command', () => {
     expect(down.code).toBe(0);
     expect(down.out).toMatch(/^relay NOT running on /m);
     expect(down.out).toMatch(/^state when it stopped: running$/m);
+    // kill -9 leaves the lock behind with a pid that is gone: still history, not a live state.
+    const child = spawnSync(process.execPath, ['-e', '']);
+    acquireLock(paths.lock, child.pid!);
+    const killed = capture(() => statusCommand(paths, false));
+    expect(killed.out).toMatch(/^relay NOT running on /m);
+    expect(killed.out).toMatch(/^state when it stopped: running$/m);
   });
 
   it('a status.json the schema rejects: one line naming the file and the key, exit 1', async () => {
