@@ -186,10 +186,21 @@ export class TmuxClaude {
     }
   }
 
-  /** Ends the tmux server and waits (bounded) until Claude Code has exited, so its files can be removed. */
+  /**
+   * Ends the tmux server and waits (bounded) until Claude Code and every process it
+   * started (hooks, including one it spawns on its way out) have exited, so the root can
+   * be removed without a hook writing into it. Descendants are gathered while Claude Code
+   * lives: a hook it orphans is reparented away and no longer found under it.
+   */
   async kill(): Promise<void> {
     const cc = this.claudePid();
     const id = cc ? procId(cc) : undefined;
+    const seen = new Map<number, ProcId>();
+    const gather = () => {
+      if (!isLive(id)) return;
+      for (const p of descendants(id!.pid)) if (!seen.has(p.pid)) seen.set(p.pid, p);
+    };
+    gather();
     try {
       execaSync('tmux', ['-L', this.socket, 'kill-server'], { reject: false });
     } catch {
@@ -197,17 +208,53 @@ export class TmuxClaude {
     }
     if (!id) return;
     await poll(
-      () => (isLive(id) ? undefined : true),
+      () => {
+        gather();
+        return isLive(id) || [...seen.values()].some(isLive) ? undefined : true;
+      },
       10_000,
-      () => 'Claude Code did not exit',
+      () => 'Claude Code or one of its hooks did not exit',
     ).catch(() => {
-      try {
-        process.kill(id.pid, 'SIGKILL');
-      } catch {
-        /* gone meanwhile */
+      for (const p of [id, ...seen.values()]) {
+        try {
+          if (isLive(p)) process.kill(p.pid, 'SIGKILL');
+        } catch {
+          /* gone meanwhile */
+        }
       }
     });
   }
+}
+
+/** Every live process below `pid`, from /proc's children lists (Linux only; empty elsewhere). */
+function descendants(pid: number): ProcId[] {
+  const out: ProcId[] = [];
+  const todo = [pid];
+  for (let n = 0; todo.length && n < 1000; n++) {
+    const p = todo.pop()!;
+    let tasks: string[];
+    try {
+      tasks = fs.readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tasks) {
+      let kids: number[];
+      try {
+        kids = fs.readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim().split(/\s+/).map(Number).filter((k) => k > 0);
+      } catch {
+        continue;
+      }
+      for (const k of kids) {
+        const kid = procId(k);
+        if (kid) {
+          out.push(kid);
+          todo.push(k);
+        }
+      }
+    }
+  }
+  return out;
 }
 
 export function shq(s: string): string {

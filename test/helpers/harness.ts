@@ -170,7 +170,8 @@ export async function createHarness(opts: { api?: FakeApiOptions; config?: Recor
       await h.stopRelay();
       await api.close();
       await h.ntfy.close();
-      fs.rmSync(root, { recursive: true, force: true });
+      // A hook process of a test's own making may still finish a write: retry a directory that refills.
+      fs.rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
   return h;
