@@ -56,9 +56,11 @@ export async function openRelay(o: OpenOptions): Promise<OpenedRelay> {
     env.NTFY_TOPIC = topic;
     env.NTFY_REPLY_TOPIC = replyTopic;
     const ntfyServer = (env.NTFY_SERVER ?? 'https://ntfy.sh').replace(/\/+$/, '');
+    const late: { relay?: Relay } = {};
     const chat =
       o.chat ??
       createAnthropicChat({
+        onNotice: (message) => late.relay?.events.emit('log', { level: 'warn', message }),
         apiKey: env.ANTHROPIC_API_KEY!,
         baseURL: env.ANTHROPIC_BASE_URL,
         maxRetries: config.api.max_retries,
@@ -73,6 +75,7 @@ export async function openRelay(o: OpenOptions): Promise<OpenedRelay> {
         subscribe({ server: ntfyServer, topic: replyTopic, token: env.NTFY_TOKEN, since, onMessage, onState }),
     };
     const relay = new Relay({ paths, config, chat, notifier, topic, phone, interactive: o.interactive });
+    late.relay = relay;
     let closed: Promise<void> | undefined;
     return {
       relay,

@@ -1,5 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { normaliseUsage, type Usage } from '../engine/prices.js';
+import { routeSdkNotices } from './sdk-warnings.js';
 
 /**
  * The relay's only door to the Messages API. The engine speaks ChatRequest/ChatResult
@@ -83,6 +84,8 @@ export interface AnthropicChatOptions {
   timeoutMs: number;
   /** No byte of the stream for this long: abort, and fail as a retryable connection error. Default 60 s. */
   idleTimeoutMs?: number;
+  /** Where the SDK's own notices go (once each), e.g. that the model is deprecated: the relay's log. */
+  onNotice?: (text: string) => void;
 }
 
 const secs = (ms: number) => +(ms / 1000).toFixed(1);
@@ -211,6 +214,7 @@ export function createAnthropicChat(opts: AnthropicChatOptions): ChatClient {
   let client: Anthropic | undefined;
   const base = (opts.baseURL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
   const idleMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_MS;
+  routeSdkNotices(opts.onNotice);
   return {
     async complete(req, callOpts = {}) {
       const ac = new AbortController();
