@@ -18,11 +18,23 @@ afterAll(async () => {
   printed.mockRestore();
 });
 
-const req = (model: string): ChatRequest => ({ model, max_tokens: 50, system: 'sys', messages: [{ role: 'user', content: 'hi' }], cacheAt: [] });
+const req = (model: string): ChatRequest => ({
+  model,
+  max_tokens: 50,
+  system: 'sys',
+  messages: [{ role: 'user', content: 'hi' }],
+  cacheAt: [],
+});
 
 test('a deprecated model: one notice in the log for many calls, none printed; other warnings still print', async () => {
   const notices: string[] = [];
-  const chat = createAnthropicChat({ apiKey: 'sk-test', baseURL: api.url, maxRetries: 0, timeoutMs: 10_000, onNotice: (t) => notices.push(t) });
+  const chat = createAnthropicChat({
+    apiKey: 'sk-test',
+    baseURL: api.url,
+    maxRetries: 0,
+    timeoutMs: 10_000,
+    onNotice: (t) => notices.push(t),
+  });
   for (let i = 0; i < 4; i++) {
     api.script({ text: `ok ${i}` });
     expect((await chat.complete(req('claude-sonnet-4-5'))).text).toBe(`ok ${i}`);
@@ -40,7 +52,7 @@ test('a deprecated model: one notice in the log for many calls, none printed; ot
   expect(printed.mock.calls.map((c) => c[0])).toContain('something else entirely');
 });
 
-test('each deprecated id gets its own notice once; a client made later without a sink keeps the relay\'s', async () => {
+test("each deprecated id gets its own notice once; a client made later without a sink keeps the relay's", async () => {
   const notices: string[] = [];
   createAnthropicChat({ apiKey: 'sk-test', baseURL: api.url, maxRetries: 0, timeoutMs: 10_000, onNotice: (t) => notices.push(t) });
   const later = createAnthropicChat({ apiKey: 'sk-test', baseURL: api.url, maxRetries: 0, timeoutMs: 10_000 });

@@ -22,6 +22,10 @@ export function startMemLog(): void {
       external: m.external,
       arrayBuffers: m.arrayBuffers,
       rss: m.rss,
+      // Per V8 space, committed and used MB: which space holds the slack between heapTotal and heapUsed.
+      spaces: Object.fromEntries(
+        v8.getHeapSpaceStatistics().map((x) => [x.space_name, [+(x.space_size / 1e6).toFixed(1), +(x.space_used_size / 1e6).toFixed(1)]]),
+      ),
     });
     try {
       fs.appendFileSync(file, `${line}\n`);

@@ -1,4 +1,5 @@
 import v8 from 'node:v8';
+import type { Worker } from 'node:worker_threads';
 
 /**
  * The TUI runs for days with two V8 heaps (the view's and the engine's). Under a steady
@@ -6,23 +7,33 @@ import v8 from 'node:v8';
  * what was live after the last full collection (measured: 370 MB RSS after 10,000 turns
  * with ~25 MB live in each heap). A growing factor of 1.5 and young generations that do
  * not grow (here for the view, and the worker's resourceLimits in start.ts) keep the
- * heaps near what they hold: RSS flat from 500 to 10,000 turns (~200 MB under a flood of
- * ~330 turns/s, BENCHMARKS.md) at no measurable cost to keystroke echo or throughput.
+ * heaps near what they hold, at no measurable cost to keystroke echo or throughput.
+ * Starting a worker thread puts V8's flags back to their defaults, process-wide: they are
+ * set again once the engine thread runs (keepFavouringSize), or the view's young
+ * generation grows to 2×16 MB anyway (measured: ~215 → ~180 MB after 10,000 turns).
  * Forcing full collections instead (the earlier approach) held less but each one paused
  * the view's thread for tens of ms, which is what keystroke echo's p99 saw.
  *
  * RELAY_TUI_SMALL=1 also tells V8 to favour size (--optimize-for-size): RSS lower still,
- * but echo under load measured ~2× slower, so it is not the default.
+ * but echo under load measured ~2× slower, so it is not the default. RELAY_TUI_V8FLAGS
+ * (space-separated V8 flags) is for trying others against `node dist/bench/tui-only.js`.
  */
 export function favourSize(): void {
   try {
-    // Process-wide and read at every collection: set before the engine thread starts.
+    // Process-wide and read at every collection.
     v8.setFlagsFromString('--heap-growing-percent=50');
     // The view thread's young generation stays at its first size (1 MB semi-spaces)
     // instead of doubling up to 16 MB each: its garbage is per frame and dies young.
     v8.setFlagsFromString('--semi-space-growth-factor=1');
     if (process.env.RELAY_TUI_SMALL === '1') v8.setFlagsFromString('--optimize-for-size');
+    for (const f of (process.env.RELAY_TUI_V8FLAGS ?? '').split(' ').filter(Boolean)) v8.setFlagsFromString(f);
   } catch {
     /* a V8 without these flags runs with its defaults */
   }
+}
+
+/** favourSize now, and again once `worker` runs: its start resets the flags. */
+export function keepFavouringSize(worker: Worker): void {
+  favourSize();
+  worker.once('online', favourSize);
 }

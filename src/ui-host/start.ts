@@ -4,7 +4,7 @@ import { unlinkDurable } from '../adapters/fs-atomic.js';
 import { readLock } from '../adapters/lock.js';
 import type { FromWorker, HostOpenOptions } from './protocol.js';
 import { startMemLog } from './memlog.js';
-import { favourSize } from './memory.js';
+import { keepFavouringSize } from './memory.js';
 import { RelayProxy } from './proxy.js';
 
 /**
@@ -49,7 +49,6 @@ export async function runHostedTui(o: HostedTuiOptions): Promise<number> {
   const clearEarly = () => {
     if (early) process.stdout.write('\r\x1b[2K');
   };
-  favourSize();
   startMemLog();
   const worker = new Worker(new URL('./worker.js', import.meta.url), {
     workerData: { root: o.root, configFile: o.configFile, envOverrides: o.envOverrides, notes: o.notes } satisfies HostOpenOptions,
@@ -59,6 +58,7 @@ export async function runHostedTui(o: HostedTuiOptions): Promise<number> {
     // A small young generation: the engine's garbage is short-lived and its live set small.
     resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
+  keepFavouringSize(worker);
   const proxy = new RelayProxy(worker);
   // Whatever the engine thread prints would tear Ink's frame: it becomes log lines instead.
   let printed = '';

@@ -241,7 +241,12 @@ function descendants(pid: number): ProcId[] {
     for (const t of tasks) {
       let kids: number[];
       try {
-        kids = fs.readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim().split(/\s+/).map(Number).filter((k) => k > 0);
+        kids = fs
+          .readFileSync(`/proc/${p}/task/${t}/children`, 'utf8')
+          .trim()
+          .split(/\s+/)
+          .map(Number)
+          .filter((k) => k > 0);
       } catch {
         continue;
       }
