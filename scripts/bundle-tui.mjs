@@ -13,6 +13,11 @@
 // costs ~25% less (src/bench/frame.ts), which is keystroke echo's share too. If Ink's
 // output.js no longer has the line replaced, the build fails rather than ship without it.
 //
+// A second, for the same frames: Ink measures every text node's widest line each frame
+// with string-width, whose fast path is printable ASCII only; the bundle gives Ink (and
+// its dependencies that use the same string-width) dist/ui/string-width-cached.js, the
+// same function with a bounded memory of the lines it measured.
+//
 // start.js (view thread) and worker.js (engine thread) keep their names, so the
 // view's `new Worker(new URL('./worker.js', import.meta.url))` finds the engine's bundle
 // next to it. Code splitting keeps `import()` lazy: Ink loads while the engine thread
@@ -56,6 +61,22 @@ const inkOutputCaches = {
   },
 };
 
+/** esbuild plugin: the top-level string-width, as Ink resolves it, becomes the cached one. */
+const cachedWidths = {
+  name: 'cached-string-width',
+  setup(b) {
+    const shim = path.join(root, 'dist/ui/string-width-cached.js');
+    const real = path.join(root, 'node_modules/string-width/index.js');
+    if (!fs.existsSync(shim)) throw new Error(`${shim}: missing; tsc runs before this script`);
+    b.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.importer === shim || args.pluginData?.inner) return undefined;
+      const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: { inner: true } });
+      // A dependency with its own (older) copy keeps it: only the copy the shim wraps is replaced.
+      return r.path === real ? { path: shim } : r;
+    });
+  },
+};
+
 await build({
   absWorkingDir: root,
   entryPoints: { start: 'dist/ui-host/start.js', worker: 'dist/ui-host/worker.js' },
@@ -69,7 +90,7 @@ await build({
   banner: { js: "import { createRequire as __relayRequire } from 'node:module'; const require = __relayRequire(import.meta.url);" },
   // Ink imports react-devtools-core only when DEV=true; it is not a dependency.
   alias: { 'react-devtools-core': './scripts/no-devtools.mjs' },
-  plugins: [inkOutputCaches],
+  plugins: [inkOutputCaches, cachedWidths],
   legalComments: 'none',
   logLevel: 'warning',
 });

@@ -298,7 +298,10 @@ export async function measureTuiMemory(o: {
   if (prof) result.profile = summarizeProfile(path.join(profDir, prof));
   // RELAY_BENCH_PROF_OUT=DIR keeps the profiles (both threads) for a closer look.
   const keep = process.env.RELAY_BENCH_PROF_OUT;
-  if (keep) for (const p of profs) fs.copyFileSync(path.join(profDir, p), path.join(keep, p));
+  if (keep) {
+    fs.mkdirSync(keep, { recursive: true });
+    for (const p of profs) fs.copyFileSync(path.join(profDir, p), path.join(keep, p));
+  }
   return result;
 }
 
