@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { execa, execaSync } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/harness.js';
 
@@ -14,9 +14,22 @@ import { waitFor } from '../helpers/harness.js';
 const CHECKOUT = path.resolve(__dirname, '../..');
 const pkg = JSON.parse(fs.readFileSync(path.join(CHECKOUT, 'package.json'), 'utf8'));
 
+/** npm's own fetch timeout is 5 minutes, the length of the test: a registry that stalls costs 30 s and a retry. */
+const NPM_NET = ['--prefer-offline', '--no-audit', '--no-fund', '--fetch-timeout=30000', '--fetch-retries=4'];
+
 let tmp: string;
 let empty: string;
 let env: Record<string, string>;
+
+/**
+ * npm's own settings as the user has them. `--prefix` moves npm's global config file to
+ * PREFIX/etc/npmrc and HOME moves the user's, so without these an install reads neither:
+ * here the global one holds the `cafile` the registry's TLS needs, and a tarball (no
+ * lockfile, dependencies resolved afresh) fetching anything the cache lacks then retried
+ * SELF_SIGNED_CERT_IN_CHAIN until the test timed out.
+ */
+const npmGet = (key: string) => execaSync('npm', ['config', 'get', key]).stdout.trim();
+const NPM_CONFIG = { npm_config_globalconfig: npmGet('globalconfig'), npm_config_userconfig: npmGet('userconfig') };
 
 /** The user's shell: the prefix's bin first on PATH, no relay variables, no key. */
 function shellEnv(prefix: string): Record<string, string> {
@@ -24,6 +37,7 @@ function shellEnv(prefix: string): Record<string, string> {
     PATH: `${path.join(prefix, 'bin')}:${process.env.PATH}`,
     HOME: tmp,
     npm_config_cache: process.env.npm_config_cache ?? path.join(os.homedir(), '.npm'),
+    ...NPM_CONFIG,
   };
 }
 
@@ -68,7 +82,7 @@ describe('install and run from any directory', () => {
     const prefix = path.join(tmp, 'prefix');
     const tgz = path.join(tmp, `relay-tui-${pkg.version}.tgz`);
     env = shellEnv(prefix);
-    const inst = await execa('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tgz], {
+    const inst = await execa('npm', ['install', '-g', '--prefix', prefix, ...NPM_NET, tgz], {
       cwd: tmp,
       env,
       extendEnv: false,
@@ -135,7 +149,7 @@ describe('install and run from any directory', () => {
   it('npm install -g . from the checkout links a relay-tui that runs anywhere', async () => {
     const prefix = path.join(tmp, 'prefix-link');
     const linkEnv = shellEnv(prefix);
-    const inst = await execa('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', '.'], {
+    const inst = await execa('npm', ['install', '-g', '--prefix', prefix, ...NPM_NET, '.'], {
       cwd: CHECKOUT,
       env: linkEnv,
       extendEnv: false,
