@@ -6,6 +6,8 @@ import { MissingKeyError } from './config/errors.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import type { PhoneReplies } from './engine/ports.js';
+import { localDay } from './engine/ledger.js';
+import { lifecycleWarning } from './engine/prices.js';
 import { Relay } from './engine/relay.js';
 import { ensureLayout, resolveRoot, rootPaths, type RootPaths } from './protocol/root.js';
 
@@ -48,6 +50,8 @@ export function openPaths(root?: string): RootPaths {
 export async function openRelay(o: OpenOptions): Promise<OpenedRelay> {
   const paths = openPaths(o.root);
   const { config, warnings } = loadConfig(o.configFile ?? paths.config);
+  const retiring = lifecycleWarning(config.model, localDay(Date.now()));
+  if (retiring) warnings.push(retiring);
   const env: RelayEnv = { ...mergeEnv(readDotenv(paths.env), o.realEnv ?? process.env), ...o.envOverrides };
   if (!o.chat && !env.ANTHROPIC_API_KEY) throw new MissingKeyError(paths.env);
   const lock = acquireLock(paths.lock);

@@ -110,6 +110,14 @@ describe('relay-tui doctor', () => {
     expect(model.fix).toMatch(/model: in config.yaml/);
   });
 
+  it('a deprecated model in config.yaml warns with its retirement date and what to change', async () => {
+    fs.writeFileSync(p.config, fs.readFileSync(p.config, 'utf8').replace(/^model: .*$/m, 'model: claude-sonnet-4-5'));
+    const f = find(await runDoctor({ root, projects: [], env: env() }), /config\.yaml: model claude-sonnet-4-5/)!;
+    expect(f.level).toBe('warn');
+    expect(f.text).toMatch(/retire[sd]? on 2026-11-30/);
+    expect(f.fix).toBe('change model: in config.yaml');
+  });
+
   it('modes and symlinks where the relay refuses them are failures with the command that fixes them', async () => {
     fs.chmodSync(p.env, 0o644);
     fs.chmodSync(p.state, 0o755);

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/schema.js';
-import { BUILTIN_PRICES, costOf, lookupPrice, normaliseUsage, priceEntryName, PRICE_TABLE, type Usage } from '../src/engine/prices.js';
+import {
+  BUILTIN_PRICES,
+  costOf,
+  lifecycleWarning,
+  lookupPrice,
+  normaliseUsage,
+  priceEntryName,
+  PRICE_TABLE,
+  type Usage,
+} from '../src/engine/prices.js';
 import { projectTurnCost } from '../src/engine/projection.js';
 
 const M = 1_000_000;
@@ -66,7 +75,15 @@ describe('built-in table', () => {
     for (const e of PRICE_TABLE) {
       expect(e.source, e.id).toMatch(/^https:\/\/platform\.claude\.com\/docs\/en\//);
       expect(e.checked, e.id).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-      expect(['current', 'legacy', 'limited', 'retired']).toContain(e.status);
+      expect(['current', 'legacy', 'deprecated', 'limited', 'retired']).toContain(e.status);
+      // A deprecated model says when it goes and what replaces it, and the replacement is in the table.
+      if (e.status === 'deprecated') {
+        expect(e.retires, e.id).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+        expect(
+          PRICE_TABLE.some((r) => r.id === e.replacement && r.status === 'current'),
+          e.id,
+        ).toBe(true);
+      }
     }
     // Today's lineup, per the models overview.
     expect(
@@ -267,5 +284,20 @@ describe('normaliseUsage', () => {
     expect(normaliseUsage({ input_tokens: 3, output_tokens: null, cache_read_input_tokens: 7 })).toEqual(
       usage({ input_tokens: 3, cache_read_input_tokens: 7 }),
     );
+  });
+});
+
+describe('model lifecycle', () => {
+  it('a deprecated model is named with its date before it retires, as retired from that day on, under any of its ids', () => {
+    expect(lifecycleWarning('claude-sonnet-4-5', '2026-11-01')).toMatch(
+      /^model claude-sonnet-4-5 \(Claude Sonnet 4\.5\) is deprecated and retires on 2026-11-30: set model: .* claude-sonnet-5-5/,
+    );
+    expect(lifecycleWarning('claude-sonnet-4-5', '2026-11-30')).toMatch(/was retired on 2026-11-30: the API no longer serves it/);
+    expect(lifecycleWarning('claude-sonnet-4-5-20250929', '2026-12-02')).toMatch(/^model claude-sonnet-4-5-20250929 .* was retired/);
+  });
+
+  it('a current, a legacy or an unknown model has nothing to say', () => {
+    for (const m of ['claude-opus-5-5', 'claude-sonnet-4-6', 'claude-opus-9-9', 'my-proxy-model'])
+      expect(lifecycleWarning(m, '2026-12-02')).toBeUndefined();
   });
 });

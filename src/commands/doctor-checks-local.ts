@@ -3,6 +3,8 @@ import path from 'node:path';
 import { lockHolder } from '../adapters/lock.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { localDay } from '../engine/ledger.js';
+import { lifecycleWarning } from '../engine/prices.js';
 import type { RootPaths } from '../protocol/root.js';
 import { whyNotRoot, type ChosenRoot } from './require-root.js';
 
@@ -159,7 +161,12 @@ export function checkConfig(file: string): { finding: Finding; config?: Config }
     return { finding: warn(`${file} does not exist`, 'the relay seeds it with defaults on start; edit sessions: and model: then') };
   try {
     const { config, warnings } = loadConfig(file, { seed: false });
-    if (warnings.length) return { config, finding: warn(`${file}: ${warnings.join('; ')}`, 'fix or remove the keys named') };
+    const retiring = lifecycleWarning(config.model, localDay(Date.now()));
+    if (retiring) warnings.push(retiring);
+    if (warnings.length) {
+      const fix = retiring && warnings.length === 1 ? 'change model: in config.yaml' : 'fix or remove the keys named';
+      return { config, finding: warn(`${file}: ${warnings.join('; ')}`, fix) };
+    }
     return { config, finding: ok(`${file} is valid (model ${config.model}, ${config.sessions.length} session(s))`) };
   } catch (err) {
     return { finding: bad(`config: ${(err as Error).message}`, `fix ${file}; the relay will not start until it parses`) };

@@ -12,7 +12,7 @@ import type { Price } from '../config/schema.js';
  * above; every token of such a request, output included, is billed at that tier.
  */
 
-export type ModelStatus = 'current' | 'legacy' | 'limited' | 'retired';
+export type ModelStatus = 'current' | 'legacy' | 'deprecated' | 'limited' | 'retired';
 
 export interface PriceEntry extends Price {
   /** The Claude API model id (the alias that always points at this model's latest snapshot). */
@@ -21,6 +21,10 @@ export interface PriceEntry extends Price {
   /** Other ids the API accepts for the same model (dated snapshots, older aliases). */
   aliases?: string[];
   status: ModelStatus;
+  /** YYYY-MM-DD: the day Anthropic stops serving it (deprecated models), from its model page. */
+  retires?: string;
+  /** The model its page recommends instead. */
+  replacement?: string;
   source: string;
   /** YYYY-MM-DD: the day these figures were read from `source`. */
   checked: string;
@@ -86,9 +90,11 @@ export const PRICE_TABLE: readonly PriceEntry[] = [
     id: 'claude-sonnet-4-5',
     name: 'Claude Sonnet 4.5',
     aliases: ['claude-sonnet-4-5-20250929'],
-    status: 'legacy',
+    status: 'deprecated',
+    retires: '2026-11-30',
+    replacement: 'claude-sonnet-5-5',
     ...rates(3, 15),
-    source: PRICING,
+    source: model('sonnet-4-5'),
     checked: CHECKED,
   },
   {

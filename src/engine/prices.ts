@@ -215,3 +215,18 @@ export function normaliseUsage(u: RawUsage | undefined): Usage {
   }
   return out;
 }
+
+/**
+ * A warning for a configured model that is deprecated or already retired (the table's
+ * `retires` date), or undefined. `today` is the local YYYY-MM-DD: the relay says it at
+ * start-up and doctor in its config line, so a retirement never first shows as every
+ * call failing.
+ */
+export function lifecycleWarning(model: string, today: string): string | undefined {
+  const e = findBuiltin(model);
+  if (!e?.retires) return undefined;
+  const instead = e.replacement ? ` (its page recommends ${e.replacement})` : '';
+  return today >= e.retires
+    ? `model ${model} (${e.name}) was retired on ${e.retires}: the API no longer serves it; set model: in config.yaml to a current model${instead}`
+    : `model ${model} (${e.name}) is deprecated and retires on ${e.retires}: set model: in config.yaml to a current model before then${instead}`;
+}
