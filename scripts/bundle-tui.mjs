@@ -61,6 +61,38 @@ const inkOutputCaches = {
   },
 };
 
+// Ink's measureText and wrapText remember every text they ever measured or wrapped, for
+// the life of the process: every distinct header, counter and turn line (measured: ~40 B a
+// turn). Bounded here like the Output cache: emptied past TEXT_CACHE entries.
+const TEXT_CACHE = 2000;
+const BOUNDED_TEXT_CACHES = {
+  'measure-text.js': [
+    ['cache.set(text, dimensions);', `if (cache.size >= ${TEXT_CACHE}) cache.clear();\n    cache.set(text, dimensions);`],
+  ],
+  'wrap-text.js': [
+    ['const cache = {};', 'let cache = {};\nlet cacheEntries = 0;'],
+    [
+      'cache[cacheKey] = wrappedText;',
+      `if (++cacheEntries > ${TEXT_CACHE}) {\n        cache = {};\n        cacheEntries = 1;\n    }\n    cache[cacheKey] = wrappedText;`,
+    ],
+  ],
+};
+
+/** esbuild plugin: Ink's two text caches, bounded. */
+const inkTextCaches = {
+  name: 'ink-text-caches',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]ink[\\/]build[\\/](measure-text|wrap-text)\.js$/ }, async (args) => {
+      let src = await fs.promises.readFile(args.path, 'utf8');
+      for (const [from, to] of BOUNDED_TEXT_CACHES[path.basename(args.path)]) {
+        if (!src.includes(from)) throw new Error(`${args.path}: Ink changed; update scripts/bundle-tui.mjs (ink-text-caches)`);
+        src = src.replace(from, to);
+      }
+      return { contents: src, loader: 'js' };
+    });
+  },
+};
+
 /** esbuild plugin: the top-level string-width, as Ink resolves it, becomes the cached one. */
 const cachedWidths = {
   name: 'cached-string-width',
@@ -90,7 +122,7 @@ await build({
   banner: { js: "import { createRequire as __relayRequire } from 'node:module'; const require = __relayRequire(import.meta.url);" },
   // Ink imports react-devtools-core only when DEV=true; it is not a dependency.
   alias: { 'react-devtools-core': './scripts/no-devtools.mjs' },
-  plugins: [inkOutputCaches, cachedWidths],
+  plugins: [inkOutputCaches, inkTextCaches, cachedWidths],
   legalComments: 'none',
   logLevel: 'warning',
 });

@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import stringWidth from 'string-width';
 import { expect, it } from 'vitest';
 import cachedStringWidth, { cachedWidthStats } from '../../src/ui/string-width-cached.js';
@@ -39,15 +37,4 @@ it('holds at most ~1M characters however many distinct lines go through it', () 
   // A line too long to be worth remembering is still measured right.
   const long = '─'.repeat(10_000);
   expect(cachedStringWidth(long)).toBe(10_000);
-});
-
-it("the TUI's bundle measures with it (npm test builds first)", () => {
-  const dir = new URL('../../dist/tui/', import.meta.url);
-  const text = fs
-    .readdirSync(dir)
-    .filter((n) => n.endsWith('.js'))
-    .map((n) => fs.readFileSync(path.join(dir.pathname, n), 'utf8'))
-    .join('\n');
-  // widest-line, which Ink calls for every text node each frame, calls the cached one.
-  expect(text).toMatch(/function widestLine\([^)]*\)\s*\{[^}]*cachedStringWidth\(/);
 });
