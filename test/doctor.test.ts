@@ -207,13 +207,19 @@ describe('relay-tui doctor', () => {
   it('hooks missing, pointing at another root, or at a relay-tui that is gone are failures with the install command', () => {
     const project = path.join(tmp, 'proj');
     fs.mkdirSync(path.join(project, '.claude'), { recursive: true });
-    const settings = (hooks: { event: string; command: string }[]) =>
+    const settings = (hooks: { event: string; command: string; async?: boolean; asyncRewake?: boolean }[]) =>
       fs.writeFileSync(
         path.join(project, '.claude', 'settings.json'),
         // Grouped by event: hook install writes two Stop entries (the windowed hook and the late-reply waiter).
         JSON.stringify({
           hooks: hooks.reduce<Record<string, unknown[]>>(
-            (acc, h) => ({ ...acc, [h.event]: [...(acc[h.event] ?? []), { hooks: [{ type: 'command', command: h.command }] }] }),
+            (acc, h) => ({
+              ...acc,
+              [h.event]: [
+                ...(acc[h.event] ?? []),
+                { hooks: [{ type: 'command', command: h.command, async: h.async, asyncRewake: h.asyncRewake }] },
+              ],
+            }),
             {},
           ),
         }),
@@ -234,6 +240,17 @@ describe('relay-tui doctor', () => {
     settings(hookSpecs({ bin: '/opt/gone/bin/relay-tui.js', session: 'session-1', root }));
     expect(checkProjectHooks(project, root, cfg)[0].text).toContain('runs /opt/gone/bin/relay-tui.js, which does not exist');
     expect(checkProjectHooks(path.join(tmp, 'nope'), root, cfg)[0].level).toBe('fail');
+
+    // The late-reply waiter: installed as hook install writes it, missing (an older install), or without asyncRewake.
+    const specs = hookSpecs({ bin: process.execPath, session: 'session-1', root });
+    settings(specs);
+    expect(find(checkProjectHooks(project, root, cfg), /late-reply waiter/)).toMatchObject({ level: 'ok' });
+    settings(specs.filter((h) => !h.asyncRewake));
+    const missing = find(checkProjectHooks(project, root, cfg), /late-reply waiter/)!;
+    expect(missing).toMatchObject({ level: 'warn', text: expect.stringContaining('no relay-tui late-reply waiter') });
+    expect(missing.fix).toContain('hook install --session session-1');
+    settings(specs.map((h) => ({ ...h, asyncRewake: undefined })));
+    expect(find(checkProjectHooks(project, root, cfg), /late-reply waiter/)?.text).toContain('lacks async/asyncRewake');
   });
 
   it('splits hook commands the way the shell does', () => {

@@ -50,8 +50,17 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
 /** The project's two settings files, merged by Claude Code: a hook in either runs. */
 const SETTINGS_FILES = ['.claude/settings.json', '.claude/settings.local.json'];
 
-function findOurHooks(project: string): { hooks: OurHook[]; problems: Finding[] } {
+/** The late-reply waiter, as hook install writes it (a Stop hook of its own, async with asyncRewake). */
+const WAITER = /relay-tui-hook-wait(\.js)?'?(\s|$)/;
+
+interface Waiter {
+  file: string;
+  rewakes: boolean;
+}
+
+function findOurHooks(project: string): { hooks: OurHook[]; waiters: Waiter[]; problems: Finding[] } {
   const hooks: OurHook[] = [];
+  const waiters: Waiter[] = [];
   const problems: Finding[] = [];
   for (const rel of SETTINGS_FILES) {
     const file = path.join(project, rel);
@@ -74,6 +83,7 @@ function findOurHooks(project: string): { hooks: OurHook[]; problems: Finding[] 
       for (const g of list) {
         for (const h of isObject(g) && Array.isArray(g.hooks) ? g.hooks : []) {
           if (!isObject(h) || typeof h.command !== 'string') continue;
+          if (event === 'Stop' && WAITER.test(h.command)) waiters.push({ file, rewakes: h.async === true && h.asyncRewake === true });
           const words = shellWords(h.command);
           // hook install writes `node DIR/relay-tui-hook.js SUB ...` (the hooks' own entry, beside DIR/relay-tui.js): read it as `DIR/relay-tui.js hook SUB`.
           const entry = words.findIndex((w) => /relay-tui-hook(\.js)?$/.test(w));
@@ -85,7 +95,7 @@ function findOurHooks(project: string): { hooks: OurHook[]; problems: Finding[] 
       }
     }
   }
-  return { hooks, problems };
+  return { hooks, waiters, problems };
 }
 
 const flag = (words: string[], name: string) => {
@@ -98,7 +108,7 @@ export function checkProjectHooks(projectArg: string, root: string, config: Conf
   const project = path.resolve(projectArg);
   if (!fs.statSync(project, { throwIfNoEntry: false })?.isDirectory())
     return [bad(`project ${project} is not a directory`, 'give --project the Claude Code project folder')];
-  const { hooks, problems } = findOurHooks(project);
+  const { hooks, waiters, problems } = findOurHooks(project);
   const out = [...problems];
   const install = (session = 'ID') => `relay-tui hook install --session ${session} --project ${project} --root ${root}`;
   for (const event of ['Stop', 'Notification'] as const) {
@@ -128,6 +138,27 @@ export function checkProjectHooks(projectArg: string, root: string, config: Conf
         );
       } else out.push(ok(`${where} points at this root`));
     }
+  }
+  // Without the waiter the relay still works, but an answer that comes after the Stop hook's
+  // window (the operator answering a ping later) waits until the session's next turn.
+  const stop = hooks.find((h) => h.event === 'Stop');
+  if (stop) {
+    const again = install(flag(stop.words, '--session'));
+    if (!waiters.length)
+      out.push(
+        warn(
+          `project ${project}: no relay-tui late-reply waiter (Stop, async): an answer after the Stop hook's window waits for the session's next turn`,
+          again,
+        ),
+      );
+    else if (!waiters.some((w) => w.rewakes))
+      out.push(
+        warn(
+          `project ${project}: the late-reply waiter (${path.relative(project, waiters[0].file)}) lacks async/asyncRewake: it cannot wake an idle session`,
+          again,
+        ),
+      );
+    else out.push(ok(`project ${project}: the late-reply waiter is installed (async, asyncRewake)`));
   }
   return out;
 }
