@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import { resolveRoot } from '../protocol/root.js';
 import { TESTED_CLAUDE_CODE_VERSIONS } from './claude-versions.js';
 import { bad, ok, warn, type Finding } from './doctor-checks-local.js';
+import { WAITER_COMMAND } from './hook-install.js';
 
 /** Splits a hook command the way the shell Claude Code runs it through would (quotes as shellQuote writes them). */
 export function shellWords(cmd: string): string[] {
@@ -50,9 +51,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
 /** The project's two settings files, merged by Claude Code: a hook in either runs. */
 const SETTINGS_FILES = ['.claude/settings.json', '.claude/settings.local.json'];
 
-/** The late-reply waiter, as hook install writes it (a Stop hook of its own, async with asyncRewake). */
-const WAITER = /relay-tui-hook-wait(\.js)?'?(\s|$)/;
-
+/** The late-reply waiter found in a settings file (a Stop hook of its own, async with asyncRewake). */
 interface Waiter {
   file: string;
   rewakes: boolean;
@@ -83,7 +82,8 @@ function findOurHooks(project: string): { hooks: OurHook[]; waiters: Waiter[]; p
       for (const g of list) {
         for (const h of isObject(g) && Array.isArray(g.hooks) ? g.hooks : []) {
           if (!isObject(h) || typeof h.command !== 'string') continue;
-          if (event === 'Stop' && WAITER.test(h.command)) waiters.push({ file, rewakes: h.async === true && h.asyncRewake === true });
+          if (event === 'Stop' && WAITER_COMMAND.test(h.command))
+            waiters.push({ file, rewakes: h.async === true && h.asyncRewake === true });
           const words = shellWords(h.command);
           // hook install writes `node DIR/relay-tui-hook.js SUB ...` (the hooks' own entry, beside DIR/relay-tui.js): read it as `DIR/relay-tui.js hook SUB`.
           const entry = words.findIndex((w) => /relay-tui-hook(\.js)?$/.test(w));

@@ -74,6 +74,9 @@ export function hookCommandLine(kind: HookKind, t: HookTarget): string {
   return `node ${shellQuote(path.join(path.dirname(t.bin), 'relay-tui-hook.js'))} ${kind} ${tail}${window}`;
 }
 
+/** The late-reply waiter's command, as hookCommandLine writes it (quoted or not): hook install and doctor find it by this. */
+export const WAITER_COMMAND = /relay-tui-hook-wait(\.js)?'?(\s|$)/;
+
 export function hookSpecs(t: HookTarget): HookSpec[] {
   // Ours, in the current form (relay-tui-hook.js SUB) or the older one (relay-tui.js hook SUB).
   const mine = (sub: string) => new RegExp(`relay-tui(\\.js)?'?\\s+hook\\s+${sub}(\\s|$)|relay-tui-hook(\\.js)?'?\\s+${sub}(\\s|$)`);
@@ -85,7 +88,7 @@ export function hookSpecs(t: HookTarget): HookSpec[] {
       timeout: WAITER_TIMEOUT_S,
       async: true,
       asyncRewake: true,
-      ours: /relay-tui-hook-wait(\.js)?'?(\s|$)/,
+      ours: WAITER_COMMAND,
     },
     { event: 'UserPromptSubmit', command: hookCommandLine('prompt', t), timeout: SHORT_HOOK_TIMEOUT_S, ours: mine('prompt') },
     { event: 'StopFailure', command: hookCommandLine('stop-failure', t), timeout: SHORT_HOOK_TIMEOUT_S, ours: mine('stop-failure') },
