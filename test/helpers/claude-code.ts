@@ -172,18 +172,7 @@ export class TmuxClaude {
   /** Claude Code itself: the child of `timeout` in the pane. */
   claudePid(): number | undefined {
     const pane = this.panePid();
-    if (!pane) return undefined;
-    try {
-      const kids = fs
-        .readFileSync(`/proc/${pane}/task/${pane}/children`, 'utf8')
-        .trim()
-        .split(/\s+/)
-        .map(Number)
-        .filter((n) => n > 0);
-      return kids[0];
-    } catch {
-      return undefined;
-    }
+    return pane ? childrenOf(pane, String(pane))[0] : undefined;
   }
 
   /**
@@ -226,6 +215,20 @@ export class TmuxClaude {
   }
 }
 
+/** The children one thread of `pid` started, from /proc (Linux only; none elsewhere or once it is gone). */
+function childrenOf(pid: number, thread: string): number[] {
+  try {
+    return fs
+      .readFileSync(`/proc/${pid}/task/${thread}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number)
+      .filter((k) => k > 0);
+  } catch {
+    return [];
+  }
+}
+
 /** Every live process below `pid`, from /proc's children lists (Linux only; empty elsewhere). */
 function descendants(pid: number): ProcId[] {
   const out: ProcId[] = [];
@@ -239,18 +242,7 @@ function descendants(pid: number): ProcId[] {
       continue;
     }
     for (const t of tasks) {
-      let kids: number[];
-      try {
-        kids = fs
-          .readFileSync(`/proc/${p}/task/${t}/children`, 'utf8')
-          .trim()
-          .split(/\s+/)
-          .map(Number)
-          .filter((k) => k > 0);
-      } catch {
-        continue;
-      }
-      for (const k of kids) {
+      for (const k of childrenOf(p, t)) {
         const kid = procId(k);
         if (kid) {
           out.push(kid);
