@@ -251,6 +251,14 @@ describe('relay-tui doctor', () => {
     expect(missing.fix).toContain('hook install --session session-1');
     settings(specs.map((h) => ({ ...h, asyncRewake: undefined })));
     expect(find(checkProjectHooks(project, root, cfg), /late-reply waiter/)?.text).toContain('lacks async/asyncRewake');
+
+    // A FIFO where settings.json should be is a failure, not a doctor that blocks reading it.
+    fs.rmSync(path.join(project, '.claude', 'settings.json'));
+    execFileSync('mkfifo', [path.join(project, '.claude', 'settings.json')]);
+    expect(checkProjectHooks(project, root, cfg)[0]).toMatchObject({
+      level: 'fail',
+      text: expect.stringContaining('settings.json: not a regular file'),
+    });
   });
 
   it('splits hook commands the way the shell does', () => {

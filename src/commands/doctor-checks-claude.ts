@@ -64,6 +64,14 @@ function findOurHooks(project: string): { hooks: OurHook[]; waiters: Waiter[]; p
   for (const rel of SETTINGS_FILES) {
     const file = path.join(project, rel);
     let settings: unknown;
+    // Followed like Claude Code follows it (a dotfiles link is fine), but only a regular file is read: a FIFO would block doctor.
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    if (st && !st.isFile()) {
+      problems.push(
+        bad(`${file}: not a regular file`, 'replace it with the JSON file Claude Code reads, then relay-tui hook install again'),
+      );
+      continue;
+    }
     try {
       settings = JSON.parse(fs.readFileSync(file, 'utf8'));
     } catch (err) {
