@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeAtomic } from '../adapters/fs-atomic.js';
+import { groupDigits } from '../text.js';
 
 /**
  * The text side of the Stop hook: what the session said (from the hook input, or
@@ -244,7 +245,7 @@ export function replyReason(
   fs.mkdirSync(o.repliesDir, { recursive: true, mode: 0o700 });
   const file = path.join(o.repliesDir, replyFileName(o.session, o.now));
   writeAtomic(file, reply.endsWith('\n') ? reply : `${reply}\n`, 0o600);
-  const total = reply.length.toLocaleString('en-US');
+  const total = groupDigits(reply.length);
   const head = `[relay-tui: this reply is ${total} characters, more than a hook hands over inline. The whole reply is in ${file}. The first part is below; read that file in full before you act on it.]\n\n`;
   const foot = `\n\n[relay-tui: the reply continues in ${file}]`;
   const room = Math.max(0, max - head.length - foot.length - (prefix + frameReply('', o)).length);

@@ -1,4 +1,5 @@
 import type { Usage } from './prices.js';
+import { groupDigits } from '../text.js';
 
 /**
  * The Messages API's prompt-caching rules, as the relay needs them to place cache
@@ -149,7 +150,7 @@ export function cacheOutcome(model: string, usage: Usage): CacheOutcome {
 
 /** One line for the UI, e.g. "cache not possible yet (prompt 1,200 tokens, under the model's 4,096-token minimum)". */
 export function describeCacheOutcome(o: CacheOutcome): string {
-  const n = (x: number) => x.toLocaleString('en-US');
+  const n = groupDigits;
   switch (o.kind) {
     case 'hit':
       return `cache hit: ${n(o.readTokens)} tokens read, ${n(o.writtenTokens)} written`;

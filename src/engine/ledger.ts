@@ -322,8 +322,9 @@ export class Ledger {
     return this.recent.filter((t) => t.at > ms);
   }
 
+  /** Oldest first. Keys are YYYY-MM-DD, whose code-unit order is date order: no collator (ICU) needed. */
   days(): Array<[string, Totals]> {
-    return [...this.byDay.entries()].sort((a, b) => a[0].localeCompare(b[0]));
+    return [...this.byDay.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
 
   sessionsOn(day: string): Array<[string, Totals]> {

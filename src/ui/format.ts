@@ -1,10 +1,12 @@
 /** Small pure formatters shared by the panes. Every figure the operator reads goes through here. */
 
+import { groupDigits } from '../text.js';
+
 export function money(usd: number | null | undefined): string {
   if (usd == null || !Number.isFinite(usd)) return '—';
   const a = Math.abs(usd);
   if (a === 0) return '$0.00';
-  if (a >= 1000) return `$${Math.round(usd).toLocaleString('en-US')}`;
+  if (a >= 1000) return `$${groupDigits(usd)}`;
   if (a >= 1) return `$${usd.toFixed(2)}`;
   if (a >= 0.01) return `$${usd.toFixed(3)}`;
   return `$${usd.toFixed(4)}`;
@@ -21,7 +23,7 @@ export function tokens(n: number): string {
 }
 
 export function count(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+  return groupDigits(n);
 }
 
 /** 7s, 2m14s, 1h02m, 3d04h. */
