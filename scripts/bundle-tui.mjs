@@ -93,6 +93,37 @@ const inkTextCaches = {
   },
 };
 
+// A third, for the cells of those lines: ansi-tokenize builds each cell as
+// `{ ...token, styles }`, and V8 (11.3, Node 20) gives every object made by that spread
+// and one more property a hidden class of its own. With the Output cache holding ~30,000
+// cells that was ~38,000 maps and descriptor arrays, ~6 MB of the view's live heap (heap
+// snapshot at 7,000 turns, 2026-12-02). The same object as a literal shares one map.
+const SPREAD_CELL = `ret.push({
+                ...token,
+                styles: [...codes],
+            });`;
+const LITERAL_CELL = `ret.push({
+                type: token.type,
+                value: token.value,
+                fullWidth: token.fullWidth,
+                styles: [...codes],
+            });`;
+
+/** esbuild plugin: ansi-tokenize's styled cells share one hidden class. */
+const sharedCellShape = {
+  name: 'shared-cell-shape',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]styledChars\.js$/ }, async (args) => {
+      const src = await fs.promises.readFile(args.path, 'utf8');
+      const tokenize = await fs.promises.readFile(path.join(path.dirname(args.path), 'tokenize.js'), 'utf8');
+      // The literal copies the three fields a char token has; a fourth would be lost.
+      if (!src.includes(SPREAD_CELL) || !/type: "char",\s*value: \w+,\s*fullWidth,?\s*\}/.test(tokenize))
+        throw new Error(`${args.path}: ansi-tokenize changed; update scripts/bundle-tui.mjs (shared-cell-shape)`);
+      return { contents: src.replace(SPREAD_CELL, LITERAL_CELL), loader: 'js' };
+    });
+  },
+};
+
 /** esbuild plugin: the top-level string-width, as Ink resolves it, becomes the cached one. */
 const cachedWidths = {
   name: 'cached-string-width',
@@ -122,7 +153,23 @@ await build({
   banner: { js: "import { createRequire as __relayRequire } from 'node:module'; const require = __relayRequire(import.meta.url);" },
   // Ink imports react-devtools-core only when DEV=true; it is not a dependency.
   alias: { 'react-devtools-core': './scripts/no-devtools.mjs' },
-  plugins: [inkOutputCaches, inkTextCaches, cachedWidths],
+  plugins: [inkOutputCaches, inkTextCaches, sharedCellShape, cachedWidths],
   legalComments: 'none',
+  charset: 'ascii',
   logLevel: 'warning',
 });
+
+// V8 keeps each script's source for the life of the process, and one character past
+// Latin-1 anywhere in a file makes its whole source a two-byte string: the engine's two
+// largest files (~1.2 and ~1.1 MB, with 15 and 95 such characters, in dependencies'
+// comments and one regex) cost twice that in its heap. charset 'ascii' escapes strings,
+// templates and identifiers, but not comments or regex literals; \uXXXX means the same
+// code unit in a regex, with or without the u flag, and nothing in a comment.
+for (const name of fs.readdirSync(path.join(root, 'dist/tui'))) {
+  if (!name.endsWith('.js')) continue;
+  const file = path.join(root, 'dist/tui', name);
+  const text = fs.readFileSync(file, 'utf8');
+  // eslint-disable-next-line no-control-regex
+  const ascii = text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (ascii !== text) fs.writeFileSync(file, ascii);
+}

@@ -23,3 +23,17 @@ it("measureText's and wrapText's caches are bounded, not kept for the life of th
   expect(bundle).toMatch(/if \(cache\.size >= 2e3\) cache\.clear\(\);\s*cache\.set\(text, dimensions\);/);
   expect(bundle).toMatch(/if \(\+\+cacheEntries > 2e3\) \{\s*cache\d* = \{\};\s*cacheEntries = 1;\s*\}/);
 });
+
+it('every file of the bundle is ASCII, so V8 holds its source as one byte a character', () => {
+  for (const n of fs.readdirSync(dir).filter((x) => x.endsWith('.js'))) {
+    const at = fs.readFileSync(path.join(dir, n), 'utf8').search(/[^\x00-\x7f]/);
+    expect(at, `${n}: a character past ASCII at offset ${at}`).toBe(-1);
+  }
+});
+
+it("ansi-tokenize's cells are built as one literal, so they share a hidden class", () => {
+  expect(bundle).toMatch(
+    /ret\.push\(\{\s*type: token\.type,\s*value: token\.value,\s*fullWidth: token\.fullWidth,\s*styles: \[\.\.\.codes\]/,
+  );
+  expect(bundle).not.toMatch(/\.\.\.token,\s*styles: \[\.\.\.codes\]/);
+});
