@@ -33,3 +33,21 @@ it('the reset is real: flags set only before the thread starts are lost', () => 
   // Documents why keepFavouringSize exists; a Node that stops resetting them fails here, and the workaround can go.
   expect(newSpaceMb('favourSize')).toBeGreaterThan(16);
 });
+
+it('keepFavouringSize resolves once the engine thread runs, and when it cannot start', () => {
+  const script = `
+    import { Worker } from 'node:worker_threads';
+    const m = await import(${JSON.stringify(BUILT)});
+    const ok = new Worker('setTimeout(() => {}, 200)', { eval: true });
+    let online = false;
+    ok.once('online', () => (online = true));
+    await m.keepFavouringSize(ok);
+    const bad = new Worker('throw new Error("no")', { eval: true });
+    bad.on('error', () => {});
+    await m.keepFavouringSize(bad);
+    console.log(JSON.stringify({ online }));
+    process.exit(0);
+  `;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  expect(JSON.parse(out.trim())).toEqual({ online: true });
+});

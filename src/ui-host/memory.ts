@@ -17,8 +17,10 @@ import type { Worker } from 'node:worker_threads';
  * Forcing full collections instead (the earlier approach) held less but each one paused
  * the view's thread for tens of ms, which is what keystroke echo's p99 saw.
  *
- * RELAY_TUI_SMALL=1 also tells V8 to favour size (--optimize-for-size): RSS lower still,
- * but echo under load measured ~2× slower, so it is not the default. RELAY_TUI_V8FLAGS
+ * RELAY_TUI_SMALL=1 also tells V8 to favour size (--optimize-for-size): RSS lower still
+ * (2026-12-02: 129 instead of ~150 MB after 10,000 turns), but echo p99 under load
+ * 35–58 ms instead of 20–32 (more full collections on the view's thread), so it is not
+ * the default. RELAY_TUI_V8FLAGS
  * (space-separated V8 flags) is for trying others against `node dist/bench/tui-only.js`.
  */
 export function favourSize(): void {
@@ -28,6 +30,11 @@ export function favourSize(): void {
     // The view thread's young generation stays at its first size (1 MB semi-spaces)
     // instead of doubling up to 16 MB each: its garbage is per frame and dies young.
     v8.setFlagsFromString('--semi-space-growth-factor=1');
+    // WebAssembly (Ink's yoga layout, undici's HTTP parser) stays on V8's baseline
+    // compiler. Its optimizing tier compiled yoga on four threads at once at start-up,
+    // ~30 MB of malloc that glibc's arenas then kept (heaptrack: peak 40 MB of malloc,
+    // 13 MB without). Layout is a small part of a frame: echo under load the same.
+    v8.setFlagsFromString('--liftoff-only');
     if (process.env.RELAY_TUI_SMALL === '1') v8.setFlagsFromString('--optimize-for-size');
     for (const f of (process.env.RELAY_TUI_V8FLAGS ?? '').split(' ').filter(Boolean)) v8.setFlagsFromString(f);
   } catch {
@@ -35,8 +42,22 @@ export function favourSize(): void {
   }
 }
 
-/** favourSize now, and again once `worker` runs: its start resets the flags. */
-export function keepFavouringSize(worker: Worker): void {
+/**
+ * favourSize now, and again once `worker` runs: its start resets the flags. Resolves
+ * then (or when it fails to start): what compiles WebAssembly — Ink's import — waits for
+ * it, or yoga could be compiled in the moment the flags are lost.
+ */
+export function keepFavouringSize(worker: Worker): Promise<void> {
   favourSize();
-  worker.once('online', favourSize);
+  return new Promise((resolve) => {
+    const done = () => {
+      favourSize();
+      worker.off('error', done);
+      worker.off('exit', done);
+      resolve();
+    };
+    worker.once('online', done);
+    worker.once('error', done);
+    worker.once('exit', done);
+  });
 }

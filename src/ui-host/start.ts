@@ -58,7 +58,7 @@ export async function runHostedTui(o: HostedTuiOptions): Promise<number> {
     // A small young generation: the engine's garbage is short-lived and its live set small.
     resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
-  keepFavouringSize(worker);
+  const flagsKept = keepFavouringSize(worker);
   const proxy = new RelayProxy(worker);
   // Whatever the engine thread prints would tear Ink's frame: it becomes log lines instead.
   let printed = '';
@@ -109,7 +109,8 @@ export async function runHostedTui(o: HostedTuiOptions): Promise<number> {
     });
   });
 
-  const [ui, start, prefix] = await Promise.all([import('../ui/run-tui.js'), started, tmuxPrefix()]);
+  // Ink once the engine thread runs (~30 ms): see keepFavouringSize.
+  const [ui, start, prefix] = await Promise.all([flagsKept.then(() => import('../ui/run-tui.js')), started, tmuxPrefix()]);
   clearEarly();
   if (!start.ok) {
     await worker.terminate().catch(() => undefined);
