@@ -299,7 +299,7 @@ export function render(r: Results): { markdown: string; verdicts: Verdict[] } {
     '- **Idle** (row 5): a spawned `--no-ui` relay and a TUI in a 120×40 tmux pane, both after start-up and 3 s of settling, watched side by side (while the memory and dollar runs, which report no timings, use the rest of the machine): utime+stime from /proc/PID/stat, VmRSS from /proc/PID/status.',
   );
   lines.push(
-    `- **Memory** (rows 5, 5r): roots on ${r.tmpfs ?? 'the temp dir'} (memory does not depend on the disk), history.cap_tokens 8,000 so summarization keeps the conversation bounded, envelopes fed as fast as they are taken (backlog ≤ 64). The TUI in tmux (the dist/tui bundle \`relay-tui\` starts), under \`--cpu-prof\` (profile below; the profiler holds ~5 MB of its own, so the figure is a little high), for as long as the bench's budget allows: ${mem.turns} turns in ${mem.seconds.toFixed(0)} s (${mem.turnsPerS.toFixed(0)} turns/s). The engine alone (src/bench/engine-mem.ts: openRelay as the CLI calls it, the API replaced by an in-process stub whose usage grows with the prompt) to ${eng.turns.toLocaleString('en-US')} turns in ${eng.seconds.toFixed(0)} s; RSS by turns: ${eng.rss.map(([n, v]) => `${n}: ${mb(v)}`).join(', ')} MB.`,
+    `- **Memory** (rows 5, 5r): roots on ${r.tmpfs ?? 'the temp dir'} (memory does not depend on the disk), history.cap_tokens 8,000 so summarization keeps the conversation bounded, envelopes fed as fast as they are taken (backlog ≤ 64). The TUI in tmux (the dist/tui bundle \`relay-tui\` starts), not profiled (a CPU profiler holds ~20 MB of its own in the process: the profile below is from a run of its own), for as long as the bench's budget allows: ${mem.turns} turns in ${mem.seconds.toFixed(0)} s (${mem.turnsPerS.toFixed(0)} turns/s). The engine alone (src/bench/engine-mem.ts: openRelay as the CLI calls it, the API replaced by an in-process stub whose usage grows with the prompt) to ${eng.turns.toLocaleString('en-US')} turns in ${eng.seconds.toFixed(0)} s; RSS by turns: ${eng.rss.map(([n, v]) => `${n}: ${mb(v)}`).join(', ')} MB.`,
   );
   lines.push(
     `- **Start-up** (row 6): from spawn to status.json (pid and \`running\`), polled every ms; for the TUI from \`tmux new-session\` to capture-pane showing the header (\`relay-tui … RUNNING\`), polled every 10 ms (back to back, the poller took a core from the TUI starting). One unmeasured warm-up start each. Runs: headless ${r.startup.headlessMs.map((v) => v.toFixed(0)).join(', ')} ms; TUI ${r.startup.tuiMs.map((v) => v.toFixed(0)).join(', ')} ms.`,
@@ -346,7 +346,7 @@ export function render(r: Results): { markdown: string; verdicts: Verdict[] } {
     );
   if (mem.profile)
     profileTables(
-      `**CPU profile of the TUI** during the memory run (${mem.turns} turns in ${mem.seconds.toFixed(0)} s; \`node --cpu-prof\`, whole process life):`,
+      `**CPU profile of the TUI** during a run like the memory run's (${mem.profileTurns ?? mem.turns} turns in ${(mem.profileSeconds ?? mem.seconds).toFixed(0)} s; \`node --cpu-prof\`, whole process life):`,
       mem.profile,
     );
   lines.push(`**Throughput over time** (deliveries in each second of row 3): ${thr.perSecond.join(', ')}.`);

@@ -57,7 +57,13 @@ async function main(): Promise<number> {
     const [idle, [memory, engineMemory, dollars]] = await Promise.all([
       measureIdle({ fakes: f, seconds: 60 }),
       (async () => {
-        const mem = await measureTuiMemory({ fakes: f, turns: 10_000, base: shm, timeLimitS: 150 });
+        // The figure without a profiler (it holds ~20 MB of its own in this process: samples
+        // and code entries for both threads); the TUI's CPU profile from a shorter run of its own.
+        const mem = await measureTuiMemory({ fakes: f, turns: 10_000, base: shm, timeLimitS: 150, profile: false });
+        const profiledMem = await measureTuiMemory({ fakes: f, turns: 3000, base: shm, timeLimitS: 60, profile: true });
+        mem.profile = profiledMem.profile;
+        mem.profileTurns = profiledMem.turns;
+        mem.profileSeconds = profiledMem.seconds;
         const eng = await measureEngineMemory({ fakes: f, turns: 10_000, base: shm, timeoutS: 90 });
         const dol = await measureDollars({ turns: 200, capTokens: 150_000 });
         return [mem, eng, dol] as const;

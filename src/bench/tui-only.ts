@@ -33,7 +33,7 @@ async function main(): Promise<void> {
       );
     }
     if (what === 'memory' || what === 'all') {
-      const m = await measureTuiMemory({ fakes, turns, base: shm(), timeLimitS: 240 });
+      const m = await measureTuiMemory({ fakes, turns, base: shm(), timeLimitS: 240, profile: !!process.env.RELAY_BENCH_PROF_OUT });
       log(
         `TUI RSS: ${m.rss.map(([n, v]) => `${n}: ${(v * 1.048576).toFixed(0)}`).join(', ')} MB; peak ${(m.hwmMiB * 1.048576).toFixed(0)} MB; ${m.turns} turns in ${m.seconds.toFixed(0)} s`,
       );

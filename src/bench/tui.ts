@@ -60,7 +60,10 @@ export interface TuiMemoryResult {
   turnsPerS: number;
   /** VmRSS MiB once the flood stopped and the TUI sat idle SETTLE_S (V8 shrinks idle heaps). */
   settledMiB?: number;
+  /** The CPU profile, and the run it was taken in when that was another (a profiler's memory is not the TUI's). */
   profile?: ProfileSummary;
+  profileTurns?: number;
+  profileSeconds?: number;
 }
 
 /** How long the memory run watches the TUI sit idle after its last turn. */
@@ -238,9 +241,19 @@ export async function measureTuiLoad(o: {
   }
 }
 
+/** RELAY_BENCH_SMAPS_OUT=DIR keeps /proc/PID/smaps: which mappings the RSS is in. */
+function keepSmaps(pid: number, when: string): void {
+  const dir = process.env.RELAY_BENCH_SMAPS_OUT;
+  if (!dir) return;
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `smaps-${when}.txt`), fs.readFileSync(`/proc/${pid}/smaps`));
+  const threads = fs.readdirSync(`/proc/${pid}/task`).map((t) => fs.readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim());
+  fs.writeFileSync(path.join(dir, `threads-${when}.txt`), `${threads.join('\n')}\n`);
+}
+
 /**
  * Turns through the TUI as fast as it takes them for `timeLimitS` (or `turns`), its RSS
- * sampled every 1,000, under --cpu-prof (the profile says where its time goes). The
+ * sampled every 1,000, under --cpu-prof if asked (the profile says where its time goes). The
  * root is on `base` (tmpfs when available): memory does not depend on the disk.
  */
 export async function measureTuiMemory(o: {
@@ -248,18 +261,13 @@ export async function measureTuiMemory(o: {
   turns: number;
   base?: string;
   timeLimitS: number;
-  /** false: no --cpu-prof (the profiler adds ~5 MB of its own) */ profile?: boolean;
+  /** under --cpu-prof: the profile says where the time goes, but the profiler's own ~20 MB count in the RSS */ profile: boolean;
 }): Promise<TuiMemoryResult> {
   const sessions = ['s1', 's2', 's3', 's4'];
   const paths = makeRoot({ base: o.base, sessions, env: o.fakes.env, config: { history: { cap_tokens: 8_000, keep_recent: 10 } } });
   const profDir = tempDir('relay-bench-tuiprof-');
   const name = 'tui-memory';
-  const pid = await startTuiInTmux(
-    name,
-    ['--root', paths.root],
-    undefined,
-    o.profile === false ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`],
-  );
+  const pid = await startTuiInTmux(name, ['--root', paths.root], undefined, o.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []);
   const rss: Array<[number, number]> = [];
   let next = 250;
   const consumers: Consumers = startConsumers(paths, sessions, () => {
@@ -279,12 +287,14 @@ export async function measureTuiMemory(o: {
     await until(() => consumers.delivered >= o.turns || now() - t0 > o.timeLimitS * 1000, o.timeLimitS * 1000 + 5000, 'TUI memory run', 50);
     const seconds = (now() - t0) / 1000;
     const m = memMiB(pid);
+    keepSmaps(pid, 'flood');
     if (rss[rss.length - 1][0] !== consumers.delivered) rss.push([consumers.delivered, m.rss]);
     log(`TUI memory: ${consumers.delivered} turns in ${seconds.toFixed(1)} s, RSS ${m.rss.toFixed(0)} MiB (peak ${m.hwm.toFixed(0)})`);
     result = { turns: consumers.delivered, seconds, rss, hwmMiB: m.hwm, turnsPerS: consumers.delivered / seconds };
     feeder.stop();
     await sleep(SETTLE_S * 1000);
     result.settledMiB = memMiB(pid).rss;
+    keepSmaps(pid, 'idle');
     log(`TUI memory: ${result.settledMiB.toFixed(0)} MiB after ${SETTLE_S} s idle`);
   } finally {
     feeder?.stop();

@@ -267,17 +267,36 @@ export function tmux(args: string[]): Promise<string> {
  */
 export async function startTuiInTmux(name: string, args: string[], size = { x: 120, y: 40 }, nodeArgs: string[] = []): Promise<number> {
   // The TUI's diagnostics (RELAY_TUI_MEMLOG…) reach it through tmux only if passed here.
-  const diag = Object.entries(process.env).filter(([k]) => k.startsWith('RELAY_TUI_'));
+  const diag = Object.entries(process.env).filter(
+    ([k]) => k.startsWith('RELAY_TUI_') || k.startsWith('MALLOC_') || k.startsWith('GLIBC_') || k.startsWith('UV_'),
+  );
   const env = diag.length ? ['env', ...diag.map(([k, v]) => shq(`${k}=${v}`))] : [];
-  const cmd = ['exec', ...env, shq(process.execPath), ...nodeArgs.map(shq), shq(CLI), ...args.map(shq)].join(' ');
+  const wrap = (process.env.RELAY_BENCH_WRAP ?? '').split(' ').filter(Boolean).map(shq);
+  const cmd = ['exec', ...env, ...wrap, shq(process.execPath), ...nodeArgs.map(shq), shq(CLI), ...args.map(shq)].join(' ');
   await tmux(['new-session', '-d', '-s', name, '-x', String(size.x), '-y', String(size.y), cmd]);
   const panePid = Number((await tmux(['list-panes', '-t', name, '-F', '#{pane_pid}'])).trim().split('\n')[0]);
   // With `exec` the pane's process is node itself; otherwise it is a shell and node its child.
   let pid = panePid;
   const comm = readFileOr(`/proc/${panePid}/comm`, '').trim();
   if (comm !== 'node') {
-    const kids = readFileOr(`/proc/${panePid}/task/${panePid}/children`, '').trim().split(/\s+/).filter(Boolean).map(Number);
-    if (kids.length) pid = kids[0];
+    // A shell or a wrapper (RELAY_BENCH_WRAP, e.g. heaptrack) in between: the first node below it.
+    const children = (p: number) => readFileOr(`/proc/${p}/task/${p}/children`, '').trim().split(/\s+/).filter(Boolean).map(Number);
+    const nodeBelow = (p: number, depth: number): number | undefined => {
+      for (const k of children(p)) if (readFileOr(`/proc/${k}/comm`, '').trim() === 'node') return k;
+      for (const k of depth > 0 ? children(p) : []) {
+        const found = nodeBelow(k, depth - 1);
+        if (found) return found;
+      }
+      return undefined;
+    };
+    for (let i = 0; i < 50; i++) {
+      const found = nodeBelow(panePid, 3);
+      if (found) {
+        pid = found;
+        break;
+      }
+      await sleep(100);
+    }
   }
   foreignPids.add(pid);
   return pid;
