@@ -282,8 +282,9 @@ export async function startTuiInTmux(name: string, args: string[], size = { x: 1
     // A shell or a wrapper (RELAY_BENCH_WRAP, e.g. heaptrack) in between: the first node below it.
     const children = (p: number) => readFileOr(`/proc/${p}/task/${p}/children`, '').trim().split(/\s+/).filter(Boolean).map(Number);
     const nodeBelow = (p: number, depth: number): number | undefined => {
-      for (const k of children(p)) if (readFileOr(`/proc/${k}/comm`, '').trim() === 'node') return k;
-      for (const k of depth > 0 ? children(p) : []) {
+      const kids = children(p);
+      for (const k of kids) if (readFileOr(`/proc/${k}/comm`, '').trim() === 'node') return k;
+      for (const k of depth > 0 ? kids : []) {
         const found = nodeBelow(k, depth - 1);
         if (found) return found;
       }

@@ -20,8 +20,8 @@ import type { Worker } from 'node:worker_threads';
  * RELAY_TUI_SMALL=1 also tells V8 to favour size (--optimize-for-size): RSS lower still
  * (2026-12-02: 129 instead of ~150 MB after 10,000 turns), but echo p99 under load
  * 35–58 ms instead of 20–32 (more full collections on the view's thread), so it is not
- * the default. RELAY_TUI_V8FLAGS
- * (space-separated V8 flags) is for trying others against `node dist/bench/tui-only.js`.
+ * the default. RELAY_TUI_V8FLAGS (space-separated V8 flags) is for trying others against
+ * `node dist/bench/tui-only.js`.
  */
 export function favourSize(): void {
   try {
@@ -52,8 +52,7 @@ export function keepFavouringSize(worker: Worker): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       favourSize();
-      worker.off('error', done);
-      worker.off('exit', done);
+      for (const e of ['online', 'error', 'exit'] as const) worker.off(e, done);
       resolve();
     };
     worker.once('online', done);
