@@ -118,3 +118,28 @@ describe('commit: a crash after each step, then a restart', () => {
     expect(chat.requests.map((r) => lastUser(r).split('\n')[1])).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'n5', 'tie-a', 'tie-b']);
   });
 });
+
+describe("commit: a hook's turn and status.json", () => {
+  it('the chain count is on disk when the reply is delivered, not up to 250 ms later', async () => {
+    const paths = tempRoot();
+    roots.push(paths.root);
+    enqueue(paths, 'h1.json', { session_id: 'session-1', content: 'step 1 done', source: 'hook' });
+    const chat = scriptedChat();
+    const onDisk: number[] = [];
+    // The relay's own interval: the in-process helper's 0 writes every change at once and would hide it.
+    const relay = openRelay(paths, {
+      chat,
+      statusMinIntervalMs: 250,
+      afterCommitStep: (_n, name) => {
+        if (name !== 'deliver') return;
+        const status = JSON.parse(fs.readFileSync(paths.status, 'utf8'));
+        onDisk.push(status.sessions['session-1']?.hook_chain ?? 0);
+      },
+    });
+    await relay.start();
+    await until(() => onDisk.length === 1, 'the reply delivered', 15_000);
+    await relay.stop();
+    // The session's next Stop hook reads this (hook-chain.ts): a stale 0 would let one turn past hooks.max_chain.
+    expect(onDisk).toEqual([1]);
+  });
+});

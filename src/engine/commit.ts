@@ -27,6 +27,9 @@ import type { TurnInput } from './turn.js';
  *   3. counters            guard (auto turns, repeats) and hook chain, in memory. Not
  *                          written per turn: start-up replays turns past control.json's
  *                          guard_seq from the conversation, so they count exactly once.
+ *                          A hook's turn has status.json rewritten here, not up to 250 ms
+ *                          later: the session's next Stop hook reads its chain count
+ *                          there (the chain cap), and may run before a deferred write.
  *   4. reply durable       the outbox file (dispatch.ts), or held in control.json.
  *   5. source removed      the envelope from queue/, or the operator's inbox file.
  *   6. delivery            the outbox file renamed onto dispatch/<session>/input.txt.
@@ -60,6 +63,8 @@ export interface CommitterOptions {
   pings: Pings;
   /** The operator input is done with (the inbox file is removed by the committer). */
   inputDone: (id: string) => void;
+  /** status.json now (Store.changed(true)): a hook's chain count is read from it. */
+  publish: () => void;
   /** After the last step: views, events, pings. */
   committed: (record: TurnRecord, done: Committed) => void;
   /** Called after each step completes: fault injection in the crash tests. */
@@ -200,6 +205,7 @@ export class Committer {
         return;
       case 'counters':
         p.warnings = this.count(this.o.guard, r);
+        if (r.source === 'hook') this.o.publish();
         return;
       case 'reply':
         [p.held, p.newlyHeld] = this.replyDurable(r);

@@ -193,6 +193,7 @@ export class Relay {
       conversation: this.conversation,
       intake: this.intake,
       inputDone: (id) => this.operator.done(id),
+      publish: () => this.store.changed(true),
       committed: (r, done) =>
         turnCommitted(
           {
