@@ -18,7 +18,7 @@ const noViewInEngine = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**'] },
+  { ignores: ['dist/**', '.bench/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -52,7 +52,7 @@ export default tseslint.config(
   },
   {
     // The fakes parse and build arbitrary wire JSON, and the bench is not shipped.
-    files: ['test/**/*.{ts,tsx}', 'bench/**/*.ts', 'src/bench/**/*.ts', 'src/demo/**/*.ts'],
+    files: ['test/**/*.{ts,tsx}', 'bench/**/*.ts', 'src/demo/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -4,13 +4,13 @@
 // `throttle`), and Node's loader reads, links and compiles each one. Bundled, the view's
 // imports take ~85 ms instead of ~370 ms and ~20 MB less RSS; the engine thread's the
 // same. Both threads still run the modules tsc wrote, only joined: the bundle is what
-// `relay-tui` starts (src/tui-entry.ts), and every test of the TUI's process runs it.
+// `relay-tui` starts (src/host/tui-entry.ts), and every test of the TUI's process runs it.
 //
 // One change to a dependency, made here and checked: Ink (6.x) draws every frame into a
 // new Output whose caches start empty, so each frame tokenizes every ANSI line on the
 // screen again though few changed. The bundle gives all frames one cache, emptied when it
 // holds more than CACHE_LINES lines (each line's styled cells are ~10 KB: a few MB at most): a frame at 120x40
-// costs ~25% less (src/bench/frame.ts), which is keystroke echo's share too. If Ink's
+// costs ~25% less (bench/frame.ts), which is keystroke echo's share too. If Ink's
 // output.js no longer has the line replaced, the build fails rather than ship without it.
 //
 // A second, for the same frames: Ink measures every text node's widest line each frame
@@ -142,7 +142,7 @@ const cachedWidths = {
 
 await build({
   absWorkingDir: root,
-  entryPoints: { start: 'dist/ui-host/start.js', worker: 'dist/ui-host/worker.js' },
+  entryPoints: { start: 'dist/host/tui/start.js', worker: 'dist/host/tui/worker.js' },
   outdir: 'dist/tui',
   bundle: true,
   splitting: true,

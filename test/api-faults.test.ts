@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ChatError, createAnthropicChat, type ChatRequest } from '../src/adapters/anthropic.js';
-import { abortableSleep, callWithRetries } from '../src/engine/call.js';
+import { abortableSleep, callWithRetries } from '../src/engine/turn/call.js';
 import { startFakeApi, type FakeApi } from '../src/demo/fake-api.js';
 
 /** The real SDK against the fake Messages API on 127.0.0.1, with transport faults scripted. */

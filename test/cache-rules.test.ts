@@ -9,7 +9,7 @@ import {
   minCacheableTokens,
   planLayout,
   type LayoutInput,
-} from '../src/engine/cache-rules.js';
+} from '../src/pricing/cache-rules.js';
 
 const usage = (input: number, write: number, read: number) => ({
   input_tokens: input,

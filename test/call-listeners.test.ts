@@ -1,7 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { createAnthropicChat, type ChatRequest } from '../src/adapters/anthropic.js';
-import { abortableSleep, callWithRetries } from '../src/engine/call.js';
+import { abortableSleep, callWithRetries } from '../src/engine/turn/call.js';
 import { startFakeApi, type FakeApi, type ScriptedReply } from '../src/demo/fake-api.js';
 
 /**

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { TESTED_CLAUDE_CODE_VERSIONS } from '../src/commands/claude-versions.js';
+import { TESTED_CLAUDE_CODE_VERSIONS } from '../src/commands/doctor/claude-versions.js';
 
 describe('tested Claude Code versions', () => {
   it('doctor compares against exactly the versions CI runs the real-CLI tests on', () => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { closest, findCommand, parseOptions, UsageError } from '../src/cli-args.js';
+import { closest, findCommand, parseOptions, UsageError } from '../src/cli/args.js';
 import { ensureLayout, rootPaths } from '../src/protocol/root.js';
 import { CLI, createHarness, type Harness } from './helpers/harness.js';
 

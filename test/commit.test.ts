@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { COMMIT_STEPS } from '../src/engine/commit.js';
-import { Ledger } from '../src/engine/ledger.js';
+import { COMMIT_STEPS } from '../src/engine/turn/commit.js';
+import { Ledger } from '../src/engine/journals/ledger.js';
 import type { Relay } from '../src/engine/relay.js';
 import type { RootPaths } from '../src/protocol/root.js';
 import { ackAll, enqueue, lastUser, openRelay, queueNames, scriptedChat, testConfig, tempRoot, until } from './helpers/inproc.js';

@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig } from '../src/config/load.js';
 import { stopHookBlockCap } from '../src/config/schema.js';
-import { SESSION_ID_RE } from '../src/config/session-id.js';
-import { effectiveMaxChain, HOOK_SESSION_ID_RE } from '../src/commands/hook-io.js';
+import { SESSION_ID_RE } from '../src/protocol/session-id.js';
+import { effectiveMaxChain, HOOK_SESSION_ID_RE } from '../src/commands/hook/io.js';
 
 /** hooks.max_chain against Claude Code's own cap of consecutive Stop-hook blocks. */
 

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toApiBody } from '../src/adapters/anthropic.js';
-import { layoutError, LOOKBACK_BLOCKS } from '../src/engine/cache-rules.js';
-import { Conversation, labelFor, type TurnRecord } from '../src/engine/conversation.js';
+import { layoutError, LOOKBACK_BLOCKS } from '../src/pricing/cache-rules.js';
+import { Conversation, labelFor, type TurnRecord } from '../src/engine/journals/conversation.js';
 
 let dir: string;
 let file: string;

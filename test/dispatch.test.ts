@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { watchDir } from '../src/adapters/watch.js';
-import { Dispatcher } from '../src/engine/dispatch.js';
+import { watchDir } from '../src/fs/watch.js';
+import { Dispatcher } from '../src/engine/mailboxes/dispatch.js';
 
 let root: string;
 let outboxDir: string;

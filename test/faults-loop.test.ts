@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SessionFault } from '../src/engine/faults.js';
+import { SessionFault } from '../src/fs/faults.js';
 import type { RootPaths } from '../src/protocol/root.js';
 import { ackAll, enqueue, lastUser, openRelay, queueNames, scriptedChat, tempRoot, until } from './helpers/inproc.js';
 

@@ -11,7 +11,7 @@ import {
   unlinkDurable,
   writeAtomic,
   writeAtomicExclusive,
-} from '../src/adapters/fs-atomic.js';
+} from '../src/fs/atomic.js';
 
 let dir: string;
 beforeEach(() => {

@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/schema.js';
-import { emptyGuardState, Guard, type Guardrails } from '../src/engine/guard.js';
-import { emptyLoopState, judge, print, record, reduce, same } from '../src/engine/loop-detector.js';
-import { Ledger, localDay } from '../src/engine/ledger.js';
+import { emptyGuardState, Guard, type Guardrails } from '../src/engine/limits/guard.js';
+import { emptyLoopState, judge, print, record, reduce, same } from '../src/engine/limits/loop-detector.js';
+import { Ledger, localDay } from '../src/engine/journals/ledger.js';
 
 const HOUR = 3_600_000;
 /** Local noon, so that +/- a few hours stays on the same local day. */

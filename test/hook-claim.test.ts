@@ -12,9 +12,9 @@ import {
   releaseClaim,
   takeHolderLock,
   waiterLockPath,
-} from '../src/commands/hook-claim.js';
-import { findClaudeCode, isLive, isPrintModeWithoutStreamInput, procId, type ProcId } from '../src/commands/hook-proc.js';
-import { deliveryNonce, HANDED_OVER, runWaiter } from '../src/commands/hook-wait.js';
+} from '../src/commands/hook/claim.js';
+import { findClaudeCode, isLive, isPrintModeWithoutStreamInput, procId, type ProcId } from '../src/commands/hook/proc.js';
+import { deliveryNonce, HANDED_OVER, runWaiter } from '../src/commands/hook/wait.js';
 import { rootPaths, type RootPaths } from '../src/protocol/root.js';
 
 const WAIT_BIN = path.resolve(__dirname, '../bin/relay-tui-hook-wait.js');

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hookSpecs, installCommand, mergeHookSettings, shellQuote } from '../src/commands/hook-install.js';
+import { hookSpecs, installCommand, mergeHookSettings, shellQuote } from '../src/commands/hook/install.js';
 import { appendNotice, HookNoticeReader, noticesFile, type HookNotice } from '../src/protocol/hook-notices.js';
 import {
   describeToolUse,
@@ -13,8 +13,8 @@ import {
   lastToolUse,
   MAX_REASON_CHARS,
   replyReason,
-} from '../src/commands/hook-text.js';
-import { chainCount } from '../src/commands/hook-chain.js';
+} from '../src/commands/hook/text.js';
+import { chainCount } from '../src/commands/hook/chain.js';
 import { rootPaths } from '../src/protocol/root.js';
 
 let dir: string;

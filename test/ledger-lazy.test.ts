@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { JsonlAppender, readJsonl } from '../src/adapters/fs-atomic.js';
-import { Ledger } from '../src/engine/ledger.js';
+import { JsonlAppender, readJsonl } from '../src/fs/atomic.js';
+import { Ledger } from '../src/engine/journals/ledger.js';
 
 /**
  * The ledger's settlement line is written without a flush of its own (one fdatasync

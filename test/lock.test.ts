@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { acquireLock, isAlive, lockHolder, LockHeldError, readLock } from '../src/adapters/lock.js';
+import { acquireLock, isAlive, lockHolder, LockHeldError, readLock } from '../src/fs/lock.js';
 
 let dir: string;
 let file: string;

@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/schema.js';
-import { emptyGuardState, Guard, type Trip } from '../src/engine/guard.js';
-import { Ledger, localDay } from '../src/engine/ledger.js';
-import { lookupPrice } from '../src/engine/prices.js';
-import { projectTurnCost } from '../src/engine/projection.js';
+import { emptyGuardState, Guard, type Trip } from '../src/engine/limits/guard.js';
+import { Ledger, localDay } from '../src/engine/journals/ledger.js';
+import { lookupPrice } from '../src/pricing/prices.js';
+import { projectTurnCost } from '../src/pricing/projection.js';
 
 /**
  * The loop guard judged by numbers: both corpora (test/data/loop-corpus/) run through

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appendNotice } from '../src/protocol/hook-notices.js';
-import type { ChatFailure, NtfyMessage } from '../src/engine/ports.js';
+import type { ChatFailure, NtfyMessage } from '../src/engine/kernel/ports.js';
 import type { RootPaths } from '../src/protocol/root.js';
 import { ackAll, enqueue, lastUser, openRelay, scriptedChat, testConfig, tempRoot, until } from './helpers/inproc.js';
 

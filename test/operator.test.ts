@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseOperatorInput as parse, SLASH_COMMANDS } from '../src/engine/operator.js';
+import { parseOperatorInput as parse, SLASH_COMMANDS } from '../src/engine/operator/grammar.js';
 
 describe("SPEC.md's operator table", () => {
   it('@session-1: text dispatches text to that session', () => {

@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AuditEntry } from '../src/engine/audit.js';
-import { RelayEmitter } from '../src/engine/events.js';
-import { RootFault, SessionFault } from '../src/engine/faults.js';
-import { Guard } from '../src/engine/guard.js';
-import { Ledger } from '../src/engine/ledger.js';
-import { Pauses } from '../src/engine/pauses.js';
-import { Pings } from '../src/engine/pings.js';
-import { Timers } from '../src/engine/timers.js';
+import type { AuditEntry } from '../src/engine/journals/audit.js';
+import { RelayEmitter } from '../src/engine/kernel/events.js';
+import { RootFault, SessionFault } from '../src/fs/faults.js';
+import { Guard } from '../src/engine/limits/guard.js';
+import { Ledger } from '../src/engine/journals/ledger.js';
+import { Pauses } from '../src/engine/operator/pauses.js';
+import { Pings } from '../src/engine/operator/pings.js';
+import { Timers } from '../src/engine/kernel/timers.js';
 import { testConfig, tempRoot } from './helpers/inproc.js';
 
 const roots: string[] = [];

@@ -9,8 +9,8 @@ import {
   priceEntryName,
   PRICE_TABLE,
   type Usage,
-} from '../src/engine/prices.js';
-import { projectTurnCost } from '../src/engine/projection.js';
+} from '../src/pricing/prices.js';
+import { projectTurnCost } from '../src/pricing/projection.js';
 
 const M = 1_000_000;
 const usage = (u: Partial<Usage>): Usage => ({

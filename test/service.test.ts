@@ -4,7 +4,7 @@ import path from 'node:path';
 import dotenv from 'dotenv';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { shellWords } from '../src/commands/doctor-checks-claude.js';
+import { shellWords } from '../src/commands/doctor/checks-claude.js';
 import { envFileHazards, systemdWord, unitName } from '../src/commands/service.js';
 import { DEFAULT_CONFIG_YAML } from '../src/config/defaults.js';
 import { startFakeApi, type FakeApi } from '../src/demo/fake-api.js';

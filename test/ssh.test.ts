@@ -16,10 +16,10 @@ import {
   sshBaseCommand,
   splitShellWords,
 } from '../src/adapters/ssh.js';
-import { remoteHookSpecs } from '../src/commands/hook-install.js';
-import { frame, readFrame } from '../src/commands/remote-guard.js';
-import { allowRequest, Refused } from '../src/commands/remote-shell.js';
-import { remoteEntry } from '../src/commands/remote.js';
+import { remoteHookSpecs } from '../src/commands/hook/install.js';
+import { frame, readFrame } from '../src/commands/remote/guard.js';
+import { allowRequest, Refused } from '../src/commands/remote/shell.js';
+import { remoteEntry } from '../src/commands/remote/remote.js';
 
 /** What sh itself makes of a command line: the reference for quoting. */
 function shWords(line: string): string[] {
@@ -243,7 +243,7 @@ describe('classifyFailure', () => {
     expect(classifyFailure(127, "env: 'relay-tui': No such file or directory\n", t)?.line).toMatch(
       /relay-tui is not installed on jc@ws .*RELAY_REMOTE_BIN/,
     );
-    expect(classifyFailure(1, "Error: Cannot find module '/opt/relay/dist/cli.js'\n", t)?.kind).toBe('not-installed');
+    expect(classifyFailure(1, "Error: Cannot find module '/opt/relay/dist/cli/main.js'\n", t)?.kind).toBe('not-installed');
     const root = classifyFailure(2, 'relay-tui remote-shell: /srv/relay is not a relay root (it does not exist; ...)\n', t);
     expect(root?.kind).toBe('not-root');
     expect(root?.line).toMatch(/^\/srv\/relay on jc@ws is not a relay root/);

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { acquireLock } from '../src/adapters/lock.js';
+import { acquireLock } from '../src/fs/lock.js';
 import { statusCommand } from '../src/commands/status.js';
 import type { RootPaths } from '../src/protocol/root.js';
 import { openRelay, scriptedChat, tempRoot, until } from './helpers/inproc.js';

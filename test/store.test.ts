@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RelaySnapshot } from '../src/engine/snapshot.js';
-import type { Status } from '../src/engine/status.js';
-import { Store } from '../src/engine/store.js';
-import { Timers } from '../src/engine/timers.js';
+import type { RelaySnapshot } from '../src/engine/view/snapshot.js';
+import type { Status } from '../src/protocol/status.js';
+import { Store } from '../src/engine/view/publisher.js';
+import { Timers } from '../src/engine/kernel/timers.js';
 
 let version = 0;
 const build = (): RelaySnapshot => ({

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Ledger } from '../src/engine/ledger.js';
-import type { ChatFailure } from '../src/engine/ports.js';
+import { Ledger } from '../src/engine/journals/ledger.js';
+import type { ChatFailure } from '../src/engine/kernel/ports.js';
 import type { RootPaths } from '../src/protocol/root.js';
 import { enqueue, openRelay, scriptedChat, testConfig, tempRoot, until } from './helpers/inproc.js';
 

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 // V8 flags are process-wide, so each case runs in a child process of its own, with the
 // built module (npm test builds first), as the TUI does. It starts an engine-like worker,
 // waits until it runs, then churns the main thread's young generation the way frames do.
-const BUILT = new URL('../dist/ui-host/memory.js', import.meta.url).href;
+const BUILT = new URL('../dist/host/tui/memory.js', import.meta.url).href;
 
 function newSpaceMb(call: 'keepFavouringSize' | 'favourSize'): number {
   const script = `

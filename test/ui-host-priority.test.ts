@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 // The engine thread yields the CPU to the view's thread: only that thread's nice value
 // changes; the process's main thread (the view) keeps its own. The worker runs the built
 // module (npm test builds first), as the TUI's engine thread does.
-const BUILT = new URL('../dist/ui-host/priority.js', import.meta.url).href;
+const BUILT = new URL('../dist/host/tui/priority.js', import.meta.url).href;
 
 describe.runIf(process.platform === 'linux')('yieldToView', () => {
   it('lowers the calling thread alone', async () => {

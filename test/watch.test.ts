@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FALLBACK_MS, watchDir } from '../src/adapters/watch.js';
+import { FALLBACK_MS, watchDir } from '../src/fs/watch.js';
 
 describe('watchDir', () => {
   it('reports the changed name', async () => {

@@ -1,5 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { normaliseUsage, type Usage } from '../engine/prices.js';
+import { normaliseUsage, type Usage } from '../pricing/prices.js';
 import { routeSdkNotices } from './sdk-warnings.js';
 
 /**

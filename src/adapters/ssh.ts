@@ -352,7 +352,7 @@ export function classifyFailure(code: number, stderr: string, t: RemoteTarget): 
       line: `relay-tui is not installed on ${where} (${lastLine(/not found|No such file|Permission denied|Cannot find module/i)}); install it there, or set RELAY_REMOTE_BIN to its path on that machine`,
     };
   }
-  if (code !== 0 && /Cannot find module .*relay-tui|Cannot find module .*dist\/cli\.js/i.test(stderr)) {
+  if (code !== 0 && /Cannot find module .*relay-tui|Cannot find module .*dist\/cli(\/main)?\.js/i.test(stderr)) {
     return {
       kind: 'not-installed',
       line: `relay-tui on ${where} is not built or is broken (${lastLine(/Cannot find module/i)}); run npm run build there, or fix RELAY_REMOTE_BIN`,

@@ -1,5 +1,5 @@
-import { lockHolder } from '../adapters/lock.js';
-import { Ledger, localDay, type Reservation } from '../engine/ledger.js';
+import { lockHolder } from '../fs/lock.js';
+import { Ledger, localDay, type Reservation } from '../engine/journals/ledger.js';
 import type { RootPaths } from '../protocol/root.js';
 
 const usd = (n: number) => `$${n.toFixed(4)}`;

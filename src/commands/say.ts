@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import { lockHolder } from '../adapters/lock.js';
-import { InputError } from '../adapters/confine.js';
+import { lockHolder } from '../fs/lock.js';
+import { InputError } from '../fs/confine.js';
 import { loadConfig } from '../config/load.js';
-import { DEFAULT_MAX_OPERATOR_INPUT_BYTES, operatorInputTooLarge, writeInbox } from '../engine/inbox.js';
+import { DEFAULT_MAX_OPERATOR_INPUT_BYTES, operatorInputTooLarge, writeInbox } from '../engine/mailboxes/inbox.js';
 import type { RootPaths } from '../protocol/root.js';
 
 /**

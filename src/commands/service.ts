@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeAtomic } from '../adapters/fs-atomic.js';
+import { writeAtomic } from '../fs/atomic.js';
 import type { RootPaths } from '../protocol/root.js';
 
 /**

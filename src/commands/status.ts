@@ -1,6 +1,6 @@
-import { lockHolder } from '../adapters/lock.js';
-import { readFileConfined } from '../adapters/confine.js';
-import { statusSchema, type Status } from '../engine/status.js';
+import { lockHolder } from '../fs/lock.js';
+import { readFileConfined } from '../fs/confine.js';
+import { statusSchema, type Status } from '../protocol/status.js';
 import type { RootPaths } from '../protocol/root.js';
 
 /** Cents hide what a few cheap turns cost; below a dollar show four decimals. */

@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import dotenv from 'dotenv';
-import { checkFile, ConfinementError, readTextConfined } from '../adapters/confine.js';
-import { writeAtomic } from '../adapters/fs-atomic.js';
+import { checkFile, ConfinementError, readTextConfined } from '../fs/confine.js';
+import { writeAtomic } from '../fs/atomic.js';
 import { ConfigError } from './errors.js';
 
 /**

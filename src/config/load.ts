@@ -1,7 +1,7 @@
 import YAML from 'yaml';
 import type { z } from 'zod';
-import { ConfinementError, readTextConfined } from '../adapters/confine.js';
-import { writeAtomic } from '../adapters/fs-atomic.js';
+import { ConfinementError, readTextConfined } from '../fs/confine.js';
+import { writeAtomic } from '../fs/atomic.js';
 import { DEFAULT_CONFIG_YAML } from './defaults.js';
 import { configSchema, type Config } from './schema.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isBuiltinModel } from '../engine/price-table.js';
+import { isBuiltinModel } from '../pricing/price-table.js';
 import { checkKeys, DEFAULT_KEYS, type KeyAction } from './keys.js';
 import { stopHookBlockCap } from './claude-code-cap.js';
 
@@ -129,7 +129,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   cache: z
     .strictObject({
-      // auto: 5-minute or 1-hour breakpoints per call, whichever the recent gaps between turns make cheaper (src/engine/cache-ttl.ts).
+      // auto: 5-minute or 1-hour breakpoints per call, whichever the recent gaps between turns make cheaper (src/pricing/cache-lifetime.ts).
       ttl: z.enum(['auto', '5m', '1h']).default('auto'),
     })
     .prefault({}),

@@ -1,7 +1,7 @@
 // POST /v1/messages/count_tokens as the real API answers it: free, no billing, the
 // prompt's input_tokens; an unknown model is a 404 not_found_error naming it.
 // `relay-tui doctor` uses it to check a key and a model id without spending.
-import { BUILTIN_PRICES } from '../engine/prices.js';
+import { BUILTIN_PRICES } from '../pricing/prices.js';
 import { promptTokens } from './fake-api-prompt.js';
 
 export type CountReply = { ok: true; body: string } | { ok: false; status: number; errorType: string; message: string };

@@ -2,7 +2,7 @@
 // Kept apart from the HTTP layer so the benchmark can reason about the same
 // numbers (promptTokens) without starting a server.
 import { createHash } from 'node:crypto';
-import { LOOKBACK_BLOCKS, minCacheableTokens } from '../engine/cache-rules.js';
+import { LOOKBACK_BLOCKS, minCacheableTokens } from '../pricing/cache-rules.js';
 
 /** The fake's tokenizer: one token per 4 UTF-16 code units, rounded up. */
 export function countTokens(text: string): number {

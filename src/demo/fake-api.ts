@@ -49,7 +49,7 @@ export interface FakeApiOptions {
   port?: number;
   apiKey?: string;
   respond?: (req: FakeRequest) => ScriptedReply | Promise<ScriptedReply>;
-  /** Default: each model's own minimum (src/engine/cache-rules.ts). */
+  /** Default: each model's own minimum (src/pricing/cache-rules.ts). */
   minCacheableTokens?: number | ((model: string) => number);
   cacheTtlMs?: number;
   now?: () => number;

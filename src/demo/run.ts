@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { writeAtomic } from '../adapters/fs-atomic.js';
+import { writeAtomic } from '../fs/atomic.js';
 import { DEFAULT_CONFIG_YAML } from '../config/defaults.js';
-import { openRelay } from '../open-relay.js';
+import { openRelay } from '../host/open-relay.js';
 import { startFakeApi } from './fake-api.js';
 import { startFakeNtfy } from './fake-ntfy.js';
 import { DEMO_SESSIONS, demoResponder } from './script.js';
@@ -50,7 +50,7 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
         DEMO_SESSIONS.map((s) => s.id),
         ac.signal,
       );
-      const { runHostedTui } = await (await import('../tui-entry.js')).loadHostedTui();
+      const { runHostedTui } = await (await import('../host/tui-entry.js')).loadHostedTui();
       const code = await runHostedTui({ root, envOverrides, title: 'DEMO', notes: [demoNote(api.url, ntfy.url, root)] });
       ac.abort();
       await sessions;
@@ -68,7 +68,7 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
       DEMO_SESSIONS.map((s) => s.id),
       ac.signal,
     );
-    const { runView } = await import('../run-view.js');
+    const { runView } = await import('../host/run-view.js');
     const code = await runView(opened, { headless: o.headless, json: false, title: 'DEMO' });
     ac.abort();
     await sessions;

@@ -1,4 +1,4 @@
-import { abortableSleep } from '../engine/call.js';
+import { abortableSleep } from '../engine/turn/call.js';
 import type { RootPaths } from '../protocol/root.js';
 import { enqueueEnvelope, waitForReply } from '../protocol/session-io.js';
 import { nextUpdate } from './script.js';

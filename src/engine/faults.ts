@@ -1,75 +1,76 @@
+import type { RelayEmitter } from './kernel/events.js';
+import { RootFault } from '../fs/faults.js';
+import { classifyIn, type Pauses } from './operator/pauses.js';
+import type { Timers } from './kernel/timers.js';
+import type { LiveCall } from './turn/runner.js';
+
 /**
- * The two kinds of fault the relay survives without ending (SPEC, Confinement):
- *
- * - a SessionFault concerns one session (its dispatch/<id>/ or input.txt is unusable):
- *   that session alone is paused, with the reason, and the others flow;
- * - a RootFault concerns the whole root (disk full, state/ unwritable): the relay
- *   pauses in `state: error` with the reason and retries by itself.
- *
- * Whatever throws one of these has not lost anything: it failed before the step that
- * would have replaced what is already durable. Anything else thrown from the turn path
- * is treated as a RootFault by classify() so that no error can end the process.
+ * Every error from the loop, a watcher or a timer ends here, and nothing here may
+ * throw. A SessionFault pauses that session (the others flow: the loop goes on). Any
+ * other error is a RootFault: state error, kept in memory if control.json cannot be
+ * written, retried by the relay itself after a backoff (baseMs doubling to maxMs),
+ * and on /resume.
  */
 
-/** What a path turned out to be when something else was expected there. */
-export type PathKind = 'symlink' | 'fifo' | 'socket' | 'device' | 'directory' | 'file' | 'unreadable' | 'missing' | 'other';
-
-export class SessionFault extends Error {
-  override readonly name = 'SessionFault';
-  constructor(
-    readonly session: string,
-    readonly path: string,
-    message: string,
-    readonly code?: string,
-  ) {
-    super(message);
-  }
+export interface FaultHandlerParts {
+  root: string;
+  controlFile: string;
+  pauses: Pauses;
+  timers: Timers;
+  live: LiveCall;
+  events: RelayEmitter;
+  baseMs: number;
+  maxMs: number;
+  kick: () => void;
+  stopping: () => boolean;
 }
 
-export class RootFault extends Error {
-  override readonly name = 'RootFault';
-  constructor(
-    readonly path: string | undefined,
-    message: string,
-    readonly code?: string,
-  ) {
-    super(message);
-  }
-}
+const RETRY_KEY = 'fault-retry';
 
-/** A short reason an operator can act on: "disk full: state/conversation.jsonl (ENOSPC)". */
-export function describeFsError(err: unknown, where?: string): string {
-  const e = err as NodeJS.ErrnoException;
-  const at = where ?? e?.path ?? '';
-  switch (e?.code) {
-    case 'ENOSPC':
-      return `disk full: ${at} (ENOSPC)`;
-    case 'EDQUOT':
-      return `disk quota exceeded: ${at} (EDQUOT)`;
-    case 'EACCES':
-    case 'EPERM':
-      return `permission denied: ${at} (${e.code})`;
-    case 'EROFS':
-      return `read-only file system: ${at} (EROFS)`;
-    case 'EIO':
-      return `I/O error: ${at} (EIO)`;
-    case 'ELOOP':
-      return `${at}: is a symlink; refused (ELOOP)`;
-    case 'EISDIR':
-      return `${at}: is a directory (EISDIR)`;
-    case 'ENOTDIR':
-      return `${at}: a part of the path is not a directory (ENOTDIR)`;
-    case 'ECONFINED': // adapters/confine.ts: the message already names the path and what it is
-    case 'ETOOLARGE':
-      return e.message;
-    default:
-      return `${e?.message ?? String(err)}`;
-  }
-}
+export class FaultHandler {
+  private delayMs: number;
 
-/** Every error from the turn path becomes one of the two faults; never rethrown raw. */
-export function classify(err: unknown): SessionFault | RootFault {
-  if (err instanceof SessionFault || err instanceof RootFault) return err;
-  const e = err as NodeJS.ErrnoException;
-  return new RootFault(e?.path, describeFsError(err), e?.code);
+  constructor(private readonly p: FaultHandlerParts) {
+    this.delayMs = p.baseMs;
+  }
+
+  /** A turn went through: the next root fault starts the backoff again. */
+  healthy(): void {
+    this.delayMs = this.p.baseMs;
+  }
+
+  handle(err: unknown, where: string): void {
+    const p = this.p;
+    try {
+      const f = classifyIn(p.root, err);
+      p.live.lastError = `${where}: ${f.message}`;
+      // An error with no errno code is a bug, not the disk: its stack helps whoever reads the log.
+      const stack = f instanceof RootFault && !f.code && err instanceof Error ? ` ${err.stack ?? ''}` : '';
+      p.events.emit('log', { level: f instanceof RootFault ? 'error' : 'warn', message: `${where}: ${f.message}${stack}` });
+      if (!p.pauses.fault(f))
+        p.events.emit('log', { level: 'error', message: `cannot write ${p.controlFile}; the pause is kept in memory` });
+      if (f instanceof RootFault) {
+        const delay = this.delayMs;
+        this.delayMs = Math.min(delay * 2, p.maxMs);
+        p.timers.after(delay, () => this.retry(), { key: RETRY_KEY, replace: true });
+      } else {
+        p.kick();
+      }
+    } catch (inner) {
+      try {
+        process.stderr.write(`relay-tui: while handling ${String(err)}: ${String(inner)}\n`);
+      } catch {
+        // Nowhere left to report.
+      }
+    }
+  }
+
+  private retry(): void {
+    const paused = this.p.pauses.control.paused;
+    if (paused?.fault !== 'root' || this.p.stopping()) return;
+    this.p.events.emit('log', { level: 'info', message: `retrying after: ${paused.message}` });
+    this.p.pauses.setPause(null, 'relay');
+    this.p.pauses.trySave();
+    this.p.kick();
+  }
 }

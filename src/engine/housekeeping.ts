@@ -1,12 +1,12 @@
-import type { Dispatcher } from './dispatch.js';
+import type { Dispatcher } from './mailboxes/dispatch.js';
 import type { HookNoticeReader } from '../protocol/hook-notices.js';
-import type { Intake } from './intake.js';
-import type { OperatorInput } from './operator-input.js';
-import type { Pauses } from './pauses.js';
-import type { Pings } from './pings.js';
-import type { Clock } from './ports.js';
-import type { Store } from './store.js';
-import type { ViewState } from './view-state.js';
+import type { Intake } from './mailboxes/intake.js';
+import type { OperatorInput } from './operator/input.js';
+import type { Pauses } from './operator/pauses.js';
+import type { Pings } from './operator/pings.js';
+import type { Clock } from './kernel/ports.js';
+import type { Store } from './view/publisher.js';
+import type { ViewState } from './view/view-state.js';
 
 /** The slow safety net for missed watcher events, the stuck-queue ping, and the date rolling over. */
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import { openForAppend } from '../adapters/confine.js';
-import type { RelayEmitter } from '../engine/events.js';
+import { openForAppend } from '../fs/confine.js';
+import type { RelayEmitter } from '../engine/kernel/events.js';
 import { formatEvent, redactor } from './format.js';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SESSION_ID_RE } from '../config/session-id.js';
+import { SESSION_ID_RE } from './session-id.js';
 
 /** What a session drops into queue/. Unknown fields are kept (sessions may add metadata). */
 export const envelopeSchema = z.looseObject({

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { openFileForRead } from '../adapters/confine.js';
+import { openFileForRead } from '../fs/confine.js';
 import { oneLine } from '../text.js';
 import type { RootPaths } from './root.js';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkDir, ensureDir, InputError, within } from '../adapters/confine.js';
-import { SESSION_ID_RE } from '../config/session-id.js';
+import { checkDir, ensureDir, InputError, within } from '../fs/confine.js';
+import { SESSION_ID_RE } from './session-id.js';
 
 /** The relay root's layout (SPEC.md "The relay root"), in one place. */
 export interface RootPaths {

@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkDir, checkFile, ConfinementError, ensureDir, InputError, readFileConfined } from '../adapters/confine.js';
-import { describeFsError, RootFault } from '../engine/faults.js';
-import { unlinkDurable, writeAtomic } from '../adapters/fs-atomic.js';
+import { checkDir, checkFile, ConfinementError, ensureDir, InputError, readFileConfined } from '../fs/confine.js';
+import { describeFsError, RootFault } from '../fs/faults.js';
+import { unlinkDurable, writeAtomic } from '../fs/atomic.js';
 import { checkSessionId, sessionDispatchDir, sessionInputFile, type RootPaths } from './root.js';
 
 export { checkSessionId };

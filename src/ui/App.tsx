@@ -12,16 +12,16 @@ import { Notice, prefixHints } from './Notice.js';
 import { Panes } from './Panes.js';
 import { promptRows } from './prompt-rows.js';
 import { PromptLine } from './PromptLine.js';
-import type { RelayLike } from './relay-like.js';
+import type { RelayLike } from '../engine/api.js';
 import { hintText, resultHeight, ResultLine } from './ResultLine.js';
-import { useBell } from './use-bell.js';
-import { useClock } from './use-clock.js';
-import { useConversationNotes } from './use-conversation-notes.js';
-import { useOperatorResults, useResult } from './use-operator-results.js';
-import { usePrompt } from './use-prompt.js';
-import { useRelay } from './use-relay.js';
-import { useScrollback } from './use-scrollback.js';
-import { useTerminalSize } from './use-terminal-size.js';
+import { useBell } from './hooks/use-bell.js';
+import { useClock } from './hooks/use-clock.js';
+import { useConversationNotes } from './hooks/use-conversation-notes.js';
+import { useOperatorResults, useResult } from './hooks/use-operator-results.js';
+import { usePrompt } from './hooks/use-prompt.js';
+import { useRelay } from './hooks/use-relay.js';
+import { useScrollback } from './hooks/use-scrollback.js';
+import { useTerminalSize } from './hooks/use-terminal-size.js';
 
 export interface AppProps {
   relay: RelayLike;
@@ -44,7 +44,7 @@ export interface AppProps {
 
 /**
  * A frame redraws the whole screen (Ink has no partial redraw): ~13 ms at 120x40 and
- * ~21 ms at 200x60 on the bench machine (src/bench/frame.ts). Engine-driven frames at
+ * ~21 ms at 200x60 on the bench machine (bench/frame.ts). Engine-driven frames at
  * 5/s keep the view's thread mostly free under any load, so a keystroke waits for at
  * most the frame in hand, never a queue of them (echo p99 under 100 turns/s: ~50-65 ms
  * at 10/s, ~35 ms at 5/s; a streaming reply still moves five times a second).

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import type { Status } from '../engine/status.js';
+import type { Status } from '../protocol/status.js';
 import { age, count, duration, reasonLabel, shortTopic, since } from './format.js';
 import { oneLine } from './wrap.js';
 

@@ -1,13 +1,13 @@
 import { Box } from 'ink';
 import React from 'react';
-import type { RelaySnapshot } from '../engine/snapshot.js';
+import type { RelaySnapshot } from '../engine/view/snapshot.js';
 import type { Layout } from './layout.js';
 import { ConversationPane } from './panes/ConversationPane.js';
 import { CostPane } from './panes/CostPane.js';
 import { QueuePane } from './panes/QueuePane.js';
 import { SessionsPane } from './panes/SessionsPane.js';
-import type { ConversationNotes } from './use-conversation-notes.js';
-import type { Scrollback } from './use-scrollback.js';
+import type { ConversationNotes } from './hooks/use-conversation-notes.js';
+import type { Scrollback } from './hooks/use-scrollback.js';
 
 /**
  * The panes between the header and the prompt, each in the rows the layout gave it.

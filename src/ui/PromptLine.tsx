@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import React from 'react';
 import { promptRows } from './prompt-rows.js';
-import type { PromptController } from './use-prompt.js';
+import type { PromptController } from './hooks/use-prompt.js';
 import { truncate } from './wrap.js';
 
 export interface PromptLineProps {

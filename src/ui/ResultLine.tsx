@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import type { ResultInfo } from './use-operator-results.js';
+import type { ResultInfo } from './hooks/use-operator-results.js';
 import { oneLine, truncate, wrap } from './wrap.js';
 
 export function hintText(labels: { approve: string; help: string }): string {

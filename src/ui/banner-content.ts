@@ -1,4 +1,4 @@
-import type { Status } from '../engine/status.js';
+import type { Status } from '../protocol/status.js';
 import { age, reasonLabel } from './format.js';
 import { DEFAULT_KEYMAP, type Keymap } from './keymap.js';
 import { clean, oneLine, width as textWidth, wrap } from './wrap.js';

@@ -1,7 +1,7 @@
 import { render, type Instance } from 'ink';
 import React from 'react';
 import { App } from './App.js';
-import type { RelayLike } from './relay-like.js';
+import type { RelayLike } from '../engine/api.js';
 
 export interface RunTuiOptions {
   /** Called once after the relay stopped (e.g. release the lock). */

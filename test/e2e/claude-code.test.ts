@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeReply, FakeRequest } from '../../src/demo/fake-api.js';
-import { isLive, procId } from '../../src/commands/hook-proc.js';
+import { isLive, procId } from '../../src/commands/hook/proc.js';
 import {
   CC_VERSIONS,
   ccBinary,

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { seededRandom } from '../../src/random.js';
+import { seededRandom } from '../../bench/random.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
 /**

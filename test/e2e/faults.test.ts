@@ -4,10 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Dispatcher } from '../../src/engine/dispatch.js';
-import { watchDir } from '../../src/adapters/watch.js';
-import { RootFault } from '../../src/engine/faults.js';
-import { Inbox } from '../../src/engine/inbox.js';
+import { Dispatcher } from '../../src/engine/mailboxes/dispatch.js';
+import { watchDir } from '../../src/fs/watch.js';
+import { RootFault } from '../../src/fs/faults.js';
+import { Inbox } from '../../src/engine/mailboxes/inbox.js';
 import { ensureLayout, inputRejectedDir, rootPaths } from '../../src/protocol/root.js';
 import { API_KEY, CLI, createHarness, type Harness } from '../helpers/harness.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeRequest } from '../../src/demo/fake-api.js';
 import { configSchema } from '../../src/config/schema.js';
-import { costOf, lookupPrice } from '../../src/engine/prices.js';
+import { costOf, lookupPrice } from '../../src/pricing/prices.js';
 import { enqueueEnvelope, takeReply } from '../../src/protocol/session-io.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 

@@ -334,8 +334,8 @@ describe('hook install and notify', () => {
     // A reply the waiter handed over (claimed, not acked) is acked by the woken turn's prompt.
     await h.cli(['say', '@session-1: archive the logs']);
     await h.waitFile(h.input('session-1'));
-    const { claimReply } = await import('../../src/commands/hook-claim.js');
-    const { procId } = await import('../../src/commands/hook-proc.js');
+    const { claimReply } = await import('../../src/commands/hook/claim.js');
+    const { procId } = await import('../../src/commands/hook/proc.js');
     const c = claimReply(h.paths, 'session-1', { owner: procId(process.pid)!, cc: procId(process.pid)!, via: 'wake' })!;
     const woken = await h.cli(['hook', 'prompt', '--session', 'session-1'], {
       input: JSON.stringify({

@@ -67,7 +67,7 @@ describe('install and run from any directory', () => {
         'bin/relay-tui.js',
         'config.yaml',
         '.env.example',
-        'dist/cli.js',
+        'dist/cli/main.js',
         'dist/demo/fake-api.js',
       ]),
     );

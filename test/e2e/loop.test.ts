@@ -28,7 +28,7 @@ describe('relay loop (headless, real CLI, fake API)', () => {
     expect(req.lastUserText).toMatch(/^\[session-1\]/);
     expect(req.lastUserText).toContain('Tests pass. Awaiting review.');
     // A short first prompt is under the default model's 4,096-token minimum: no breakpoint is
-    // placed where none could take effect (src/engine/cache-rules.ts; test/conversation.test.ts).
+    // placed where none could take effect (src/pricing/cache-rules.ts; test/conversation.test.ts).
     expect(req.body.system[0].cache_control).toBeUndefined();
     const last = req.body.messages[req.body.messages.length - 1];
     expect(typeof last.content === 'string' || last.content[0].cache_control === undefined).toBe(true);

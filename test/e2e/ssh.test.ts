@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSshd, sshdUnavailable, type Sshd } from '../../src/bench/sshd.js';
+import { startSshd, sshdUnavailable, type Sshd } from '../../bench/sshd.js';
 import { ensureLayout, rootPaths } from '../../src/protocol/root.js';
 import { CLI, createHarness, waitFor, type Harness } from '../helpers/harness.js';
 
@@ -130,7 +130,7 @@ describe.skipIf(!!missing)('remote sessions over ssh', () => {
     });
     expect(r.exitCode).toBe(0);
     const out = JSON.parse(oneLine(r.stdout));
-    // The hook's own framing around the reviewer's reply (src/commands/hook-text.ts), and a line for the user.
+    // The hook's own framing around the reviewer's reply (src/commands/hook/text.ts), and a line for the user.
     expect(out).toEqual({
       decision: 'block',
       reason: expect.stringMatching(
@@ -271,7 +271,7 @@ describe.skipIf(!!missing)('remote sessions over ssh', () => {
   }, 60_000);
 
   it('checkRemote (for doctor) reports a working set-up and a broken one line by line', async () => {
-    const { checkRemote } = await import('../../src/commands/remote.js');
+    const { checkRemote } = await import('../../src/commands/remote/remote.js');
     const good = await checkRemote(`relayhost:${h.root}`, { ...process.env, ...env });
     expect(good.map((l) => l.level)).toEqual(['ok', 'ok', 'ok']);
     expect(good[0].message).toMatch(/^ssh reaches relayhost with no prompt \(\d+ ms\); relay-tui 0\.\d+\.\d+ there$/);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa, execaSync } from 'execa';
 import type { FakeRequest } from '../../src/demo/fake-api.js';
-import { isLive, procId, type ProcId } from '../../src/commands/hook-proc.js';
+import { isLive, procId, type ProcId } from '../../src/commands/hook/proc.js';
 
 /**
  * The real Claude Code CLI for end-to-end tests. .ci/run installs each pinned

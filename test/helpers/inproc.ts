@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { configSchema, type Config } from '../../src/config/schema.js';
-import type { ChatClient, ChatRequest, ChatResult } from '../../src/engine/ports.js';
+import type { ChatClient, ChatRequest, ChatResult } from '../../src/engine/kernel/ports.js';
 import { Relay, type RelayOptions } from '../../src/engine/relay.js';
 import { ensureLayout, rootPaths, type RootPaths } from '../../src/protocol/root.js';
 

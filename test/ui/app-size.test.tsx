@@ -1,6 +1,6 @@
 import React from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { SessionStatus, Status } from '../../src/engine/status.js';
+import type { SessionStatus, Status } from '../../src/protocol/status.js';
 import { App } from '../../src/ui/App.js';
 import { FakeRelay, NOW, iso, session, turn } from './fake-relay.js';
 import { KEY, lines, plain, renderSized, type Rendered } from './harness.js';

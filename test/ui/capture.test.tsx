@@ -1,6 +1,6 @@
 import React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Status } from '../../src/engine/status.js';
+import type { Status } from '../../src/protocol/status.js';
 import { App } from '../../src/ui/App.js';
 import { FakeRelay, NOW, iso, session, turn } from './fake-relay.js';
 import { KEY, lines, plain, renderSized, type Rendered } from './harness.js';

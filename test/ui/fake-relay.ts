@@ -1,8 +1,8 @@
-import type { RelayEventName, RelayEvents } from '../../src/engine/events.js';
-import type { OperatorSource } from '../../src/engine/operator.js';
-import type { SessionStatus, Status } from '../../src/engine/status.js';
-import type { ConversationNote } from '../../src/engine/notes.js';
-import type { HistoryPage, HistoryTurn, RelayLike, RelaySnapshot, SubmitResultLike, TailEntry } from '../../src/ui/relay-like.js';
+import type { RelayEventName, RelayEvents } from '../../src/engine/kernel/events.js';
+import type { OperatorSource } from '../../src/engine/operator/grammar.js';
+import type { SessionStatus, Status } from '../../src/protocol/status.js';
+import type { ConversationNote } from '../../src/engine/journals/notes.js';
+import type { HistoryPage, HistoryTurn, RelayLike, RelaySnapshot, SubmitResultLike, TailEntry } from '../../src/engine/api.js';
 
 export const NOW = Date.parse('2026-05-02T15:30:00Z');
 export const iso = (msAgo: number) => new Date(NOW - msAgo).toISOString();

@@ -1,6 +1,6 @@
 import React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SessionStatus } from '../../src/engine/status.js';
+import type { SessionStatus } from '../../src/protocol/status.js';
 import { App } from '../../src/ui/App.js';
 import { CostPane } from '../../src/ui/panes/CostPane.js';
 import { QueuePane } from '../../src/ui/panes/QueuePane.js';

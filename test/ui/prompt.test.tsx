@@ -4,8 +4,8 @@ import { App } from '../../src/ui/App.js';
 import { KeyBindings, type KeyHandlers } from '../../src/ui/KeyBindings.js';
 import { DEFAULT_KEYMAP } from '../../src/ui/keymap.js';
 import { PromptLine } from '../../src/ui/PromptLine.js';
-import { usePrompt } from '../../src/ui/use-prompt.js';
-import type { ResultInfo } from '../../src/ui/use-operator-results.js';
+import { usePrompt } from '../../src/ui/hooks/use-prompt.js';
+import type { ResultInfo } from '../../src/ui/hooks/use-operator-results.js';
 import { FakeRelay, NOW, session } from './fake-relay.js';
 import { KEY, plain, promptText, renderSized, type Rendered } from './harness.js';
 

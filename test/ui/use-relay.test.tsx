@@ -1,7 +1,7 @@
 import React from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../src/ui/App.js';
-import { createBatchedStore } from '../../src/ui/use-relay.js';
+import { createBatchedStore } from '../../src/ui/hooks/use-relay.js';
 import { FakeRelay, NOW } from './fake-relay.js';
 import { renderSized, type Rendered } from './harness.js';
 

@@ -1,9 +1,9 @@
 import { Box, Text } from 'ink';
 import React, { useMemo } from 'react';
-import type { RelaySnapshot } from '../../engine/snapshot.js';
+import type { RelaySnapshot } from '../../engine/view/snapshot.js';
 import { count, tokens } from '../format.js';
-import type { ConversationNotes } from '../use-conversation-notes.js';
-import type { Scrollback } from '../use-scrollback.js';
+import type { ConversationNotes } from '../hooks/use-conversation-notes.js';
+import type { Scrollback } from '../hooks/use-scrollback.js';
 import { mergeItems, streamLines, windowLines, type ConvLine } from './conversation-lines.js';
 import { PaneTitle } from './PaneTitle.js';
 

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import type { Status } from '../../engine/status.js';
+import type { Status } from '../../protocol/status.js';
 import { money, pct, tokens } from '../format.js';
 import { PaneTitle } from './PaneTitle.js';
 

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import type { Status } from '../../engine/status.js';
+import type { Status } from '../../protocol/status.js';
 import { duration, since } from '../format.js';
 import { oneLine } from '../wrap.js';
 import { PaneTitle } from './PaneTitle.js';

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import type { Status } from '../../engine/status.js';
+import type { Status } from '../../protocol/status.js';
 import { age, money, reasonLabel, since } from '../format.js';
 import { pad, truncate } from '../wrap.js';
 import { PaneTitle } from './PaneTitle.js';

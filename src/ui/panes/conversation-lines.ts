@@ -1,6 +1,6 @@
-import type { TailEntry } from '../../engine/tail-entry.js';
+import type { TailEntry } from '../../engine/view/tail-entry.js';
 import { clock, count, money } from '../format.js';
-import type { DispatchNote, HeldOutcome } from '../use-conversation-notes.js';
+import type { DispatchNote, HeldOutcome } from '../hooks/use-conversation-notes.js';
 import { clean, width as textWidth, wrap } from '../wrap.js';
 
 /** One row of the conversation pane: a coloured speaker prefix (first row of a message) and text. */

@@ -1,4 +1,4 @@
-import type { SessionStatus, Status } from '../../engine/status.js';
+import type { SessionStatus, Status } from '../../protocol/status.js';
 
 export interface SessionRow {
   id: string;

@@ -1,0 +1,129 @@
+// `npm run bench`: measures the relay against the targets of issue 5 in one run and
+// writes BENCHMARKS.md. Not part of the test suite and never imported by the CLI.
+// Every process and tmux session it starts is ended in `finally` (and on a signal).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { measureDollars } from './dollars.js';
+import { startFakes, type Fakes } from './fakes.js';
+import { measureFloor } from './floor.js';
+import { measureIdle } from './idle.js';
+import { measureImports } from './imports.js';
+import { measureInproc } from './inproc.js';
+import { summarizeProfile } from './profile.js';
+import { render, type Results } from './report.js';
+import { measureStartup } from './startup.js';
+import { measureThroughput } from './throughput.js';
+import { measureEchoFloor, measureEngineMemory, measureTuiLoad, measureTuiMemory } from './tui.js';
+import { cleanupAll, cleanupSync, fsOf, log, machine, now, REPO, tempDir } from './util.js';
+
+function tmpfsDir(): string | undefined {
+  try {
+    const d = '/dev/shm';
+    fs.accessSync(d, fs.constants.W_OK);
+    return fsOf(d).startsWith('tmpfs') ? d : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<number> {
+  const t0 = now();
+  const date = new Date();
+  const m = machine();
+  const shm = tmpfsDir();
+  log(`machine: ${m.nproc} × ${m.cpu}, node ${m.node}; load ${m.load}; temp dir on ${m.fs}${shm ? `; tmpfs at ${shm}` : ''}`);
+  let fakes: Fakes | undefined;
+  try {
+    const floorUs = measureFloor().samples;
+    log(`floor: median ${floorUs.sort((a, b) => a - b)[floorUs.length >> 1].toFixed(0)} µs`);
+    const inproc = await measureInproc({ turns: 500, ackSamples: 150 });
+    const throughput = await measureThroughput({ envelopes: 1000 });
+    const profileDir = tempDir('relay-bench-prof-');
+    const profiled = await measureThroughput({ envelopes: 200, profileDir });
+    const profile = profiled.profile ? summarizeProfile(profiled.profile) : undefined;
+    const throughputTmpfs = shm ? await measureThroughput({ envelopes: 500, base: shm }) : undefined;
+
+    fakes = await startFakes();
+    const startup = await measureStartup({ fakes, headlessRuns: 5, tuiRuns: 3 });
+    log('start-up: import times');
+    const imports = await measureImports(3);
+    log('echo floor: cat in tmux');
+    const echoFloorMs = await measureEchoFloor(10);
+    const tuiLoad = await measureTuiLoad({ fakes, perS: 100, keystrokes: 100, windowMs: 8000 });
+    tuiLoad.echoFloorMs = echoFloorMs;
+    // The 60 s idle window runs beside the memory and dollar runs, which report no timings.
+    const f = fakes;
+    const [idle, [memory, engineMemory, dollars]] = await Promise.all([
+      measureIdle({ fakes: f, seconds: 60 }),
+      (async () => {
+        // The figure without a profiler (it holds ~20 MB of its own in this process: samples
+        // and code entries for both threads); the TUI's CPU profile from a shorter run of its own.
+        const mem = await measureTuiMemory({ fakes: f, turns: 10_000, base: shm, timeLimitS: 150, profile: false });
+        const profiledMem = await measureTuiMemory({ fakes: f, turns: 3000, base: shm, timeLimitS: 60, profile: true });
+        mem.profile = profiledMem.profile;
+        mem.profileTurns = profiledMem.turns;
+        mem.profileSeconds = profiledMem.seconds;
+        const eng = await measureEngineMemory({ fakes: f, turns: 10_000, base: shm, timeoutS: 90 });
+        const dol = await measureDollars({ turns: 200, capTokens: 150_000 });
+        return [mem, eng, dol] as const;
+      })(),
+    ]);
+    const floorEndUs = measureFloor(200).samples;
+
+    const results: Results = {
+      date,
+      machine: m,
+      loadAtEnd: os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' '),
+      benchSeconds: (now() - t0) / 1000,
+      floorUs,
+      floorEndUs,
+      inproc,
+      throughput,
+      throughputTmpfs,
+      tmpfs: shm ? `${shm}, ${fsOf(shm)}` : undefined,
+      profile,
+      profileTurns: profiled.envelopes,
+      startup,
+      imports,
+      idle,
+      memory,
+      engineMemory,
+      tuiLoad,
+      dollars,
+    };
+    const { markdown, verdicts } = render(results);
+    // The ssh section is written by .bench/bench/ssh.js (it needs an sshd): kept as it was.
+    const out = path.join(REPO, 'BENCHMARKS.md');
+    const before = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
+    const ssh = /<!-- ssh-bench:start -->[\s\S]*<!-- ssh-bench:end -->/.exec(before)?.[0];
+    fs.writeFileSync(out, ssh && !markdown.includes('ssh-bench:start') ? `${markdown.trimEnd()}\n\n${ssh}\n` : markdown);
+    log(`wrote BENCHMARKS.md: ${verdicts.filter((v) => v.ok).length} of ${verdicts.length} targets met`);
+    for (const v of verdicts) log(`  ${v.ok ? 'met   ' : 'MISSED'} ${v.figure}`);
+    return 0;
+  } finally {
+    await fakes?.close();
+    await cleanupAll();
+    log(`done in ${((now() - t0) / 1000).toFixed(0)} s; every process the bench started has ended`);
+  }
+}
+
+process.on('exit', cleanupSync);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    log(`${sig}: cleaning up`);
+    void cleanupAll().finally(() => process.exit(130));
+  });
+}
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error)?.stack ?? err}\n`);
+    process.exitCode = 1;
+  },
+);

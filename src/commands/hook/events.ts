@@ -1,0 +1,85 @@
+import { lockHolder } from '../../fs/lock.js';
+import { oneLine } from '../../text.js';
+import { markWakeTurn, startNewChain } from './chain.js';
+import { ackClaim } from './claim.js';
+import { checkHookSession, HOOK_SESSION_ID_RE, HookOutput, openRoot, parseInput, readStdin, str, tellOperator } from './io.js';
+import type { HookOptions } from './hook.js';
+import { deliveryNonce } from './wait.js';
+
+/**
+ * UserPromptSubmit: every turn starts here, whether the user typed the prompt or the
+ * background waiter woke the session with a reply (its prompt is the notification
+ * text, which carries the delivery's nonce).
+ *
+ *   woken  -> the reply reached the session: ack it (input.txt deleted), and the chain
+ *             of hook-delivered turns goes on.
+ *   typed  -> the operator spoke: the chain starts again, and the relay is told
+ *             (notice prompt_typed) so it resets the session's automatic-turn leash.
+ *
+ * It prints nothing: whatever a UserPromptSubmit hook prints is added to the prompt.
+ */
+export async function promptHook(o: HookOptions, _out: HookOutput): Promise<void> {
+  const input = parseInput(await readStdin());
+  const session = o.session;
+  if (!session || !input) return;
+  checkHookSession(session);
+  const prompt = str(input.prompt) ?? '';
+  const p = openRoot(o.root);
+  const nonce = deliveryNonce(prompt);
+  if (nonce !== undefined) {
+    if (!ackClaim(p, session, nonce)) process.stderr.write(`relay-tui hook: delivery ${nonce} was already confirmed or is unknown\n`);
+    markWakeTurn(p, session);
+    return;
+  }
+  startNewChain(p, session, 'typed');
+  await tellOperator(
+    p,
+    {
+      at: new Date().toISOString(),
+      kind: 'prompt_typed',
+      session,
+      title: 'prompt typed in Claude Code',
+      message: oneLine(prompt, 200) || '(empty prompt)',
+      priority: 1,
+    },
+    false,
+  );
+}
+
+/** What Claude Code's StopFailure `error` values mean to the operator, and how loud to be. */
+const FAILURES: Record<string, { why: string; priority: number }> = {
+  rate_limit: { why: 'rate limited by the API', priority: 4 },
+  billing_error: { why: 'a billing error (out of credits or over a spend limit)', priority: 5 },
+  authentication_failed: { why: 'the API key was refused', priority: 5 },
+  overloaded: { why: 'the API is overloaded', priority: 4 },
+  server_error: { why: 'an API server error', priority: 4 },
+  invalid_request: { why: 'the API refused the request', priority: 4 },
+  max_output_tokens: { why: 'the reply hit the output token limit', priority: 3 },
+};
+
+/** StopFailure: the turn ended on an API error and the session sits idle; the operator hears why. */
+export async function stopFailureHook(o: HookOptions, out: HookOutput): Promise<void> {
+  const input = parseInput(await readStdin());
+  if (!input) return out.say('no StopFailure-hook JSON on stdin.');
+  const session = o.session && HOOK_SESSION_ID_RE.test(o.session) ? o.session : 'claude-code';
+  const error = str(input.error) ?? str((input.error as { type?: unknown } | null | undefined)?.type) ?? 'unknown';
+  const details = str(input.error_details);
+  const last = str(input.last_assistant_message);
+  const f = FAILURES[error] ?? { why: `an API error (${error})`, priority: 4 };
+  const p = openRoot(o.root);
+  // A running relay shows the notice and pings it itself; with none, the hook pings.
+  const relayUp = !!lockHolder(p.lock);
+  await tellOperator(
+    p,
+    {
+      at: new Date().toISOString(),
+      kind: 'stop_failure',
+      session,
+      title: `stopped: ${f.why}`,
+      message: `Claude Code's turn ended on ${f.why} [${error}]${details ? `: ${oneLine(details, 300)}` : ''}. The session is idle until someone types into it.${last ? ` Its last message: ${oneLine(last, 200)}` : ''}`,
+      priority: f.priority,
+    },
+    !relayUp,
+  );
+  out.say(`this turn ended on ${f.why}; the operator was told.`);
+}

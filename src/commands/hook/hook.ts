@@ -1,0 +1,322 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { lockHolder } from '../../fs/lock.js';
+import type { RootPaths } from '../../protocol/root.js';
+import { chainCount, readRecord, readRelayChain, writeRecord } from './chain.js';
+import { ackClaim, claimReply, markStopWaiting, releaseClaim, sessionDir, type Claimed } from './claim.js';
+import { promptHook, stopFailureHook } from './events.js';
+import {
+  checkHookSession,
+  effectiveMaxChain,
+  HOOK_SESSION_ID_RE,
+  HookOutput,
+  loadRootConfig,
+  openRoot,
+  parseInput,
+  readStdin,
+  str,
+  tellOperator,
+} from './io.js';
+import { findClaudeCode, isLive, procId, type ProcId } from './proc.js';
+import { describeToolUse, fitEnvelopeContent, lastAssistantTextFromFile, lastToolUseFromFile, replyReason } from './text.js';
+import { waitUntil } from './watch.js';
+
+/**
+ * Claude Code hooks (README: "Claude Code").
+ *
+ *   hook stop          Stop: the session's last message goes to the relay as an envelope;
+ *                      the hook waits (its window) for the reply and returns it as
+ *                      {"decision":"block","reason":...}, so Claude Code goes on with it.
+ *   hook wait          Stop, async with asyncRewake (bin/relay-tui-hook-wait.js): a reply
+ *                      that comes after the window wakes the idle session (hook-wait.ts).
+ *   hook prompt        UserPromptSubmit: confirms a woken turn, or tells the relay the
+ *                      user typed a prompt (the session's leash starts again).
+ *   hook stop-failure  StopFailure: the turn ended on an API error; shown and pinged.
+ *   hook notify        Notification: "needs your permission", "waiting for input".
+ *   hook install       writes all of them into a project's .claude/settings.json.
+ *
+ * A hook must never wedge a session: these exit 0 on every path (relay down, bad
+ * input, internal error), saying why as {"systemMessage": ...}, which Claude Code shows.
+ */
+
+export interface HookOptions {
+  root?: string;
+  session?: string;
+  timeoutS?: number;
+  project?: string;
+  print: boolean;
+}
+
+/** A little under Claude Code's 600 s limit for a command hook, so the hook ends it, not a kill. */
+export const DEFAULT_STOP_TIMEOUT_S = 540;
+/** While waiting, a relay that has been gone this long means: give up and let the session stop. */
+const RELAY_DOWN_GRACE_MS = 10_000;
+const LIVENESS_CHECK_MS = 1000;
+
+const USAGE = `usage: relay-tui hook stop --session ID [--root DIR] [--timeout S]      (Claude Code Stop hook; JSON on stdin)
+       relay-tui hook prompt --session ID [--root DIR]                  (UserPromptSubmit hook)
+       relay-tui hook stop-failure --session ID [--root DIR]            (StopFailure hook)
+       relay-tui hook notify --session ID [--root DIR]                  (Notification hook)
+       relay-tui hook install --session ID [--project DIR] [--root DIR] [--timeout S] [--print]
+       (the late-reply waiter runs as: node bin/relay-tui-hook-wait.js --session ID --root DIR)
+`;
+
+export async function hookCommand(rest: string[], o: HookOptions): Promise<number> {
+  const [sub, ...extra] = rest;
+  if (extra.length) {
+    process.stderr.write(`relay-tui hook: unexpected argument ${extra[0]}\n${USAGE}`);
+    return sub === 'install' ? 2 : 0;
+  }
+  switch (sub) {
+    case 'stop':
+      return guarded('stop', (out) => stopHook(o, out));
+    case 'prompt':
+      return guarded('prompt', (out) => promptHook(o, out));
+    case 'stop-failure':
+      return guarded('stop-failure', (out) => stopFailureHook(o, out));
+    case 'notify':
+      return guarded('notify', (out) => notifyHook(o, out));
+    case 'install':
+      return (await import('./install.js')).installCommand(o);
+    default:
+      process.stderr.write(`relay-tui hook: ${sub ? `unknown hook command ${sub}` : 'which hook?'}\n${USAGE}`);
+      return 2;
+  }
+}
+
+/** Any failure is one systemMessage and exit 0, so Claude Code simply goes on. */
+async function guarded(name: string, fn: (out: HookOutput) => Promise<void>): Promise<number> {
+  const out = new HookOutput();
+  try {
+    await fn(out);
+  } catch (err) {
+    out.say(`${name} hook failed, letting Claude Code go on: ${(err as Error)?.message ?? err}`);
+  }
+  out.flush();
+  return 0;
+}
+
+// ------------------------------------------------------------------ hook stop
+
+async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
+  const input = parseInput(await readStdin());
+  const session = o.session;
+  if (!session) return out.say('hook stop needs --session ID (see relay-tui hook install); letting Claude Code stop.');
+  checkHookSession(session);
+  if (!input) return out.say('no Stop-hook JSON on stdin; letting Claude Code stop.');
+  const event = str(input.hook_event_name);
+  if (event && event !== 'Stop') return out.say(`hook stop got a ${event} event; it only handles Stop.`);
+
+  const p = openRoot(o.root);
+  if (!lockHolder(p.lock))
+    return out.say(
+      `no relay is running on ${p.root}; this turn was not sent for review (start it with: relay-tui --no-ui --root ${p.root}).`,
+    );
+
+  const config = await loadRootConfig(p, out);
+  const { enqueueEnvelope } = await import('../../protocol/session-io.js');
+  const chainCap = effectiveMaxChain(config.hooks.max_chain);
+  if (chainCap.clamped)
+    out.say(
+      `hooks.max_chain ${config.hooks.max_chain} is not below Claude Code's cap of ${chainCap.cap} consecutive Stop-hook blocks; using ${chainCap.max}.`,
+    );
+  const active = input.stop_hook_active === true;
+  const rec = readRecord(p, session);
+  const relayChain = readRelayChain(p, session);
+  const message =
+    str(input.last_assistant_message)?.trim() ||
+    (str(input.transcript_path) ? lastAssistantTextFromFile(str(input.transcript_path)!) : undefined);
+
+  // A turn the background waiter started goes on counting, though Claude Code reports it as not hook-continued.
+  const chained = active || rec.last_prompt === 'wake';
+  if (!chained) {
+    // This turn began with the human's own prompt: count hook turns from here.
+    if (rec.chain_base !== relayChain) writeRecord(p, session, { ...rec, chain_base: relayChain });
+    // Without the UserPromptSubmit hook (an older install) this is where a typed prompt shows.
+    if (rec.last_prompt === undefined)
+      await tellOperator(
+        p,
+        {
+          at: new Date().toISOString(),
+          kind: 'prompt_typed',
+          session,
+          title: 'prompt typed in Claude Code',
+          message: 'a turn the user started ended (seen by the Stop hook)',
+          priority: 1,
+        },
+        false,
+      );
+  } else {
+    const { count, base } = chainCount(relayChain, rec.chain_base);
+    if (base !== rec.chain_base) writeRecord(p, session, { ...rec, chain_base: base });
+    if (count >= chainCap.max) {
+      const why = `${count} hook-delivered turns in a row with no operator input (hooks.max_chain: ${chainCap.max})`;
+      out.say(`${why}; this session stops here and its last message was not sent for review. Type a prompt here to start a new chain.`);
+      await tellOperator(p, {
+        at: new Date().toISOString(),
+        kind: 'chain_cap',
+        session,
+        title: 'stopped by the hook chain cap',
+        message: `${why}; ${session} stops here. Its last message (not sent to chat-Claude): ${message ? message.slice(0, 400) : '(none)'}`,
+        priority: 4,
+      });
+      return;
+    }
+  }
+
+  if (!message) return out.say('the turn ended without any assistant text to send; letting Claude Code stop.');
+
+  const me = procId(process.pid) ?? { pid: process.pid, start: 0 };
+  const cc = findClaudeCode();
+  const who = { owner: me, ...(cc ? { cc } : {}), via: 'stop' as const };
+  // A reply that came after an earlier window closed and that no waiter handed over (none
+  // installed, or it died). The relay writes the next reply only once this one is acked,
+  // so it goes to the session now, and the review of this message follows it.
+  const earlier = claimReply(p, session, who);
+  let sendError: unknown;
+  try {
+    enqueueEnvelope(p, session, fitEnvelopeContent(message, config.limits.max_envelope_bytes), {
+      source: 'hook',
+      stop_hook_active: active,
+      ...(str(input.session_id) ? { claude_session_id: str(input.session_id) } : {}),
+      ...(str(input.cwd) ? { cwd: str(input.cwd) } : {}),
+    });
+  } catch (err) {
+    sendError = err;
+  }
+  if (earlier) {
+    out.say(
+      sendError
+        ? `this message could not be sent for review: ${(sendError as Error).message}.`
+        : 'This message went for review too; that reply comes when it is ready.',
+    );
+    return deliver(p, session, out, [earlier], true);
+  }
+  if (sendError) throw sendError;
+
+  const timeoutS = o.timeoutS ?? DEFAULT_STOP_TIMEOUT_S;
+  const unmark = markStopWaiting(p, session, { owner: me, ...(cc ? { cc } : {}), at: new Date().toISOString() });
+  let outcome: Awaited<ReturnType<typeof waitForReview>>;
+  try {
+    outcome = await waitForReview(p, session, timeoutS * 1000, who, cc);
+  } finally {
+    unmark();
+  }
+  const where = `dispatch/${session}/input.txt`;
+  if (!outcome.claimed) {
+    if (outcome.why === 'relay-down')
+      out.say(
+        `the relay on ${p.root} stopped while this session waited; letting Claude Code stop. The message stays queued; its reply waits in ${where}.`,
+      );
+    else if (outcome.why === 'claude-gone') out.say('Claude Code went away while the hook waited; the reply stays for the next session.');
+    else if (outcome.why === 'signal') out.say(`interrupted; the reply will wait in ${where}.`);
+    else
+      out.say(
+        `no review within ${timeoutS} s; letting Claude Code stop. The reply will wake this session when it comes (or: relay-tui recv --session ${session}).`,
+      );
+  }
+  if (outcome.claimed) deliver(p, session, out, [outcome.claimed]);
+}
+
+/**
+ * Prints the block decision and acks what it carried; when Claude Code is gone
+ * (stdout closed), the claims are released and the replies stay in dispatch/.
+ */
+function deliver(p: RootPaths, session: string, out: HookOutput, claims: Claimed[], late = false): void {
+  const reply = claims.map((c) => c.text).join('\n\n');
+  const { reason, file } = replyReason(reply, { session, root: p.root, repliesDir: p.replies, late });
+  out.set({ decision: 'block', reason });
+  const what = late ? 'an earlier reply from the reviewer relay was waiting' : 'the reviewer relay replied';
+  out.say(
+    file
+      ? `${what} (${reply.length} characters, in full in ${file}); Claude Code continues with it.`
+      : `${what}; Claude Code continues with it.`,
+  );
+  const ok = out.flush();
+  for (const c of claims) (ok ? ackClaim : releaseClaim)(p, session, c.record.nonce);
+}
+
+/**
+ * Waits for the reply and claims it; gives up when the relay has been gone for
+ * RELAY_DOWN_GRACE_MS (a restart within the grace is fine), when Claude Code died
+ * (the hook outlived it: the reply must stay for whoever comes next), or on a signal.
+ */
+async function waitForReview(
+  p: RootPaths,
+  session: string,
+  timeoutMs: number,
+  who: Parameters<typeof claimReply>[2],
+  cc: ProcId | undefined,
+): Promise<{ claimed?: Claimed; why?: 'timeout' | 'relay-down' | 'signal' | 'claude-gone' }> {
+  const ac = new AbortController();
+  let why: 'relay-down' | 'signal' | 'claude-gone' | undefined;
+  let downSince: number | undefined;
+  const check = setInterval(() => {
+    if (cc && !isLive(cc)) {
+      why = 'claude-gone';
+      return ac.abort();
+    }
+    if (lockHolder(p.lock)) {
+      downSince = undefined;
+      return;
+    }
+    downSince ??= Date.now();
+    if (Date.now() - downSince >= RELAY_DOWN_GRACE_MS) {
+      why = 'relay-down';
+      ac.abort();
+    }
+  }, LIVENESS_CHECK_MS);
+  const onSignal = () => {
+    why = 'signal';
+    ac.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGHUP', onSignal);
+  try {
+    fs.mkdirSync(sessionDir(p, session), { recursive: true });
+    const claimed = await waitUntil([sessionDir(p, session)], () => (cc && !isLive(cc) ? undefined : claimReply(p, session, who)), {
+      timeoutMs,
+      tickMs: 5000,
+      signal: ac.signal,
+    });
+    return claimed ? { claimed } : { why: why ?? 'timeout' };
+  } finally {
+    clearInterval(check);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+  }
+}
+
+// ------------------------------------------------------------------ hook notify
+
+const NOTIFY_PRIORITY: Record<string, number> = { permission_prompt: 4, elicitation_dialog: 4, idle_prompt: 3 };
+
+async function notifyHook(o: HookOptions, out: HookOutput): Promise<void> {
+  const input = parseInput(await readStdin());
+  if (!input) return out.say('no Notification-hook JSON on stdin.');
+  let message = str(input.message)?.trim();
+  if (!message) return out.say('the notification had no message.');
+  const session =
+    o.session && HOOK_SESSION_ID_RE.test(o.session) ? o.session : path.basename(str(input.cwd) ?? process.cwd()) || 'claude-code';
+  const type = str(input.notification_type);
+  // Not something waiting on the operator.
+  if (type === 'auth_success') return;
+  // Claude Code's message names no tool: the transcript's last tool call does.
+  if (type === 'permission_prompt' && str(input.transcript_path)) {
+    const tool = lastToolUseFromFile(str(input.transcript_path)!);
+    if (tool) message = `${message}: ${describeToolUse(tool)}`;
+  }
+  const title = str(input.title)?.trim() || 'Claude Code';
+  const p = openRoot(o.root);
+  await tellOperator(p, {
+    at: new Date().toISOString(),
+    kind: 'notification',
+    session,
+    title,
+    message: type ? `${message} (${type})` : message,
+    priority: NOTIFY_PRIORITY[type ?? ''] ?? 3,
+  });
+  if (!lockHolder(p.lock)) out.say(`no relay is running on ${p.root}; the notification went to ntfy only.`);
+}

@@ -1,0 +1,138 @@
+import { parseArgs } from 'node:util';
+import type { RootPaths } from '../../protocol/root.js';
+import {
+  claimHeld,
+  claimReply,
+  hooksDir,
+  releaseClaim,
+  sessionDir,
+  stopHookWaiting,
+  takeHolderLock,
+  waiterLockPath,
+} from './claim.js';
+import { HOOK_SESSION_ID_RE, openRoot, parseInput, readStdin } from './io.js';
+import { cmdline, findClaudeCode, isLive, isPrintModeWithoutStreamInput, procId, type ProcId } from './proc.js';
+import { replyReason } from './text.js';
+import { waitUntil } from './watch.js';
+
+/**
+ * The late-reply waiter: a Stop hook that Claude Code runs in the background with
+ * "async": true, "asyncRewake": true. When it exits 2, Claude Code makes its stderr the
+ * idle session's next turn. So a reply that comes after the windowed Stop hook gave up
+ * (the operator answered a [NEEDS-JC] twenty minutes later) still reaches the session.
+ *
+ * Exit 2 wakes the session, and every woken turn ends in another Stop that starts
+ * another waiter: an exit 2 on any path but a deliberate hand-over would loop with no
+ * cap. So this runs from its own entry point (bin/relay-tui-hook-wait.js), which maps
+ * every outcome but HANDED_OVER to 0, and:
+ *   - one waiter per session (state/hooks/<session>.waiter.json); a second exits 0;
+ *   - bound to its Claude Code process: it ends when that is gone, and checks it is
+ *     alive before it claims a reply, so a hook that outlived Claude Code never takes one;
+ *   - it claims the reply (hook-claim.ts) without acking it; the woken turn's
+ *     UserPromptSubmit hook, whose prompt carries the nonce, acks it. A claim whose
+ *     Claude Code dies first is dropped by the next hook, and the reply goes out again;
+ *   - it leaves the reply to a windowed Stop hook that is still waiting for it;
+ *   - in plain `claude -p` (which never wakes from it, and would wait) it does not start.
+ */
+
+export const HANDED_OVER = 2;
+/** Claude Code kills a hook at its `timeout`; hook install sets that to this, the waiter ends a minute before. */
+export const WAITER_TIMEOUT_S = 86_400;
+const LIVENESS_TICK_MS = 2000;
+
+const NONCE_RE = /\[relay-tui delivery ([0-9a-f]{12})\]/;
+
+export function deliveryNonce(prompt: string): string | undefined {
+  return NONCE_RE.exec(prompt)?.[1];
+}
+
+export interface WaiterOptions {
+  session: string;
+  root?: string;
+  timeoutS?: number;
+  /** For tests: the Claude Code process to bind to, instead of the ancestry's. */
+  cc?: ProcId;
+}
+
+export async function runWaiterCli(argv: string[]): Promise<number> {
+  let o: WaiterOptions;
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      strict: false,
+      options: { session: { type: 'string' }, root: { type: 'string' }, timeout: { type: 'string' } },
+    });
+    const session = typeof values.session === 'string' ? values.session : '';
+    const timeoutS = typeof values.timeout === 'string' ? Number(values.timeout) : undefined;
+    o = {
+      session,
+      root: typeof values.root === 'string' ? values.root : undefined,
+      timeoutS: timeoutS !== undefined && Number.isFinite(timeoutS) && timeoutS > 0 ? timeoutS : undefined,
+    };
+  } catch (err) {
+    return note(`bad arguments: ${(err as Error).message}`);
+  }
+  // The hook's JSON is not needed, but Claude Code writes it: read it so the pipe closes cleanly.
+  parseInput(await readStdin(5000));
+  try {
+    return await runWaiter(o);
+  } catch (err) {
+    return note(`the waiter failed: ${(err as Error)?.message ?? err}`);
+  }
+}
+
+function note(line: string): 0 {
+  process.stderr.write(`relay-tui hook wait: ${line}\n`);
+  return 0;
+}
+
+export async function runWaiter(o: WaiterOptions): Promise<number> {
+  if (!HOOK_SESSION_ID_RE.test(o.session)) return note(`needs --session ID (a valid session id), got ${JSON.stringify(o.session)}`);
+  const cc = o.cc ?? findClaudeCode();
+  if (!cc) return note('cannot tell which Claude Code runs this hook (started by init?); not waiting');
+  if (!o.cc && isPrintModeWithoutStreamInput(cmdline(cc.pid))) return note('claude -p does not wake from a background hook; not waiting');
+  const p = openRoot(o.root);
+  const me = procId(process.pid) ?? { pid: process.pid, start: 0 };
+  const release = takeHolderLock(waiterLockPath(p, o.session), { owner: me, cc, at: new Date().toISOString() });
+  if (!release) return 0; // another waiter serves this session
+  const ac = new AbortController();
+  const onSignal = () => ac.abort();
+  for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(s, onSignal);
+  try {
+    const timeoutMs = Math.max(1, (o.timeoutS ?? WAITER_TIMEOUT_S - 60) * 1000);
+    const got = await waitUntil([sessionDir(p, o.session), hooksDir(p)], () => next(p, o.session, me, cc, ac), {
+      timeoutMs,
+      tickMs: LIVENESS_TICK_MS,
+      signal: ac.signal,
+    });
+    if (!got || got === 'gone') return 0;
+    if (!isLive(cc)) {
+      releaseClaim(p, o.session, got.record.nonce);
+      return 0;
+    }
+    const { reason } = replyReason(got.text, {
+      session: o.session,
+      root: p.root,
+      repliesDir: p.replies,
+      late: true,
+      prefix: `[relay-tui delivery ${got.record.nonce}] `,
+    });
+    process.stderr.write(reason + '\n');
+    return HANDED_OVER;
+  } finally {
+    release();
+    for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.off(s, onSignal);
+  }
+}
+
+type Step = ReturnType<typeof claimReply> | 'gone';
+
+function next(p: RootPaths, session: string, me: ProcId, cc: ProcId, ac: AbortController): Step {
+  if (!isLive(cc)) {
+    ac.abort();
+    return 'gone';
+  }
+  // A windowed Stop hook still waiting gets it first; a claim in flight is someone else's.
+  if (stopHookWaiting(p, session) || claimHeld(p, session)) return undefined;
+  return claimReply(p, session, { owner: me, cc, via: 'wake' });
+}

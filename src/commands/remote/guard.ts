@@ -1,0 +1,76 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * `relay-tui remote-guard hook stop ...`: the far end of a remote Stop hook. ssh gives a
+ * far command no signal when the client goes away (Claude Code killed the hook at its
+ * timeout, the laptop slept): the far `hook stop` would go on waiting and consume the
+ * reply with no one left to read it. So the client sends the Stop JSON framed as
+ * "<bytes>\n<json>" and keeps its end of stdin open while it waits; this guard hands the
+ * JSON to the real hook and ends it (SIGTERM: the hook then leaves the reply in
+ * dispatch/) the moment stdin closes, which is the moment the ssh channel is gone.
+ */
+
+export const MAX_FRAME = 16 * 1024 * 1024;
+
+/** "<n>\n" then n bytes; undefined until all of it is there. Throws on a malformed header. */
+export function readFrame(buf: Buffer): { payload: Buffer; rest: Buffer } | undefined {
+  const nl = buf.indexOf(0x0a);
+  if (nl < 0) {
+    if (buf.length > 12) throw new Error('no frame header');
+    return undefined;
+  }
+  const header = buf.subarray(0, nl).toString('latin1');
+  if (!/^\d{1,9}$/.test(header) || Number(header) > MAX_FRAME) throw new Error(`bad frame header ${JSON.stringify(header.slice(0, 20))}`);
+  const n = Number(header);
+  if (buf.length < nl + 1 + n) return undefined;
+  return { payload: buf.subarray(nl + 1, nl + 1 + n), rest: buf.subarray(nl + 1 + n) };
+}
+
+export function frame(payload: string): string {
+  return `${Buffer.byteLength(payload)}\n${payload}`;
+}
+
+export function remoteGuard(argv: string[], env: NodeJS.ProcessEnv, err: (s: string) => void): Promise<number> {
+  const bin = fileURLToPath(new URL('../../../bin/relay-tui.js', import.meta.url));
+  return new Promise((resolve) => {
+    let buf = Buffer.alloc(0);
+    let child: ReturnType<typeof spawn> | undefined;
+    let settled = false;
+    const finish = (code: number) => {
+      if (settled) return;
+      settled = true;
+      process.stdin.destroy();
+      resolve(code);
+    };
+    const gone = () => {
+      // The client is gone: before the JSON came, nothing to do; after, stop the waiting hook.
+      if (!child) return finish(0);
+      if (child.exitCode === null) child.kill('SIGTERM');
+    };
+    process.stdin.on('data', (d: Buffer) => {
+      if (child) return;
+      buf = Buffer.concat([buf, d]);
+      let f;
+      try {
+        f = readFrame(buf);
+      } catch (e) {
+        err(`relay-tui hook: remote-guard: ${(e as Error).message}; letting Claude Code go on\n`);
+        return finish(0);
+      }
+      if (!f) return;
+      child = spawn(process.execPath, [bin, ...argv], { stdio: ['pipe', 'inherit', 'inherit'], env });
+      child.stdin!.on('error', () => {});
+      child.stdin!.end(f.payload);
+      child.once('error', (e) => {
+        err(`relay-tui hook: remote-guard: cannot start relay-tui: ${e.message}\n`);
+        finish(0);
+      });
+      child.once('exit', (code) => finish(code ?? 0));
+    });
+    process.stdin.once('end', gone);
+    process.stdin.once('close', gone);
+    process.stdin.once('error', gone);
+    for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, gone);
+  });
+}

@@ -1,0 +1,46 @@
+import type { RelayEventName, RelayEvents } from './kernel/events.js';
+import type { OperatorSource } from './operator/grammar.js';
+import type { ConversationNote } from './journals/notes.js';
+import type { RelaySnapshot } from './view/snapshot.js';
+import type { TailEntry } from './view/tail-entry.js';
+import type { RecordedTurnView } from './view/tail-entry.js';
+
+/**
+ * The part of the engine's Relay that the terminal UI uses. The real Relay satisfies
+ * it structurally (its answers are synchronous); the TUI's engine-thread proxy
+ * (src/host/tui/proxy.ts) answers the same calls with promises; tests pass a small fake.
+ * The UI never touches the file system: everything it shows comes through these methods.
+ */
+
+export interface SubmitResultLike {
+  ok: boolean;
+  message: string;
+  quit?: boolean;
+}
+
+/** One recorded turn as history() returns it: the fields of the engine's record the UI reads. */
+export type HistoryTurn = RecordedTurnView;
+
+/** Some turns of the history, oldest first; atTop when none is older. */
+export interface HistoryPage {
+  turns: readonly HistoryTurn[];
+  atTop: boolean;
+  /** Dispatches and held-reply outcomes among these turns. */
+  notes?: readonly ConversationNote[];
+}
+
+export interface RelayLike {
+  /** The same object until something changes (useSyncExternalStore's contract). */
+  snapshot(): RelaySnapshot;
+  subscribe(fn: () => void): () => void;
+  submit(text: string, source: OperatorSource): SubmitResultLike | Promise<SubmitResultLike>;
+  notePresence(): void;
+  /** The whole conversation ever recorded; reads files, so call it on demand only. */
+  history(): readonly HistoryTurn[] | Promise<readonly HistoryTurn[]>;
+  /** Up to `limit` turns older than seq `beforeSeq` (null: the newest): scroll-back a page at a time. */
+  historyPage?(q: { beforeSeq: number | null; limit: number }): HistoryPage | Promise<HistoryPage>;
+  on<K extends RelayEventName>(name: K, fn: (payload: RelayEvents[K]) => void): () => void;
+  stop(): Promise<void>;
+}
+
+export type { RelaySnapshot, TailEntry };

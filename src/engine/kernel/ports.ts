@@ -1,0 +1,57 @@
+import type { ChatCallOptions, ChatMessage, ChatRequest, ChatResult } from '../../adapters/anthropic.js';
+import type { NtfyAction, NtfyMessage, PublishResult } from '../../adapters/ntfy.js';
+import type { WatchFn } from '../../fs/watch.js';
+
+/**
+ * What the engine needs from the world, as interfaces. Adapters (src/adapters)
+ * implement them and the entry point hands them to the Relay; the engine imports
+ * only these types, never an adapter's functions, so each side can be replaced in
+ * a test by a few lines.
+ */
+
+export type { ChatCallOptions, ChatMessage, ChatRequest, ChatResult, NtfyAction, NtfyMessage, PublishResult, WatchFn };
+
+/** The Messages API. complete() rejects with a ChatFailure-shaped error. */
+export interface ChatClient {
+  complete(req: ChatRequest, opts?: ChatCallOptions): Promise<ChatResult>;
+}
+
+/** How a failed call is described (the adapter's ChatError has this shape). */
+export interface ChatFailure {
+  message: string;
+  retryable: boolean;
+  status?: number;
+  retryAfterMs?: number;
+  /** false: the request never left this machine (not billed). Unknown when absent. */
+  reachedApi?: boolean;
+}
+
+/** ntfy pings. */
+export interface Notifier {
+  publish(msg: NtfyMessage): Promise<PublishResult>;
+}
+
+/**
+ * Answering from the phone: pause pings carry buttons that publish to a second,
+ * secret topic, which the relay subscribes to.
+ */
+export interface PhoneReplies {
+  /** server/topic of the reply topic: where the buttons publish, and what "Answer" opens. */
+  replyUrl: string;
+  /** Sent with the buttons' requests for a self-hosted server that needs it. */
+  token?: string;
+  subscribe(
+    since: string,
+    onMessage: (m: { id: string; message: string }) => void,
+    onState: (s: { connected: boolean; error?: string }) => void,
+  ): { close(): void };
+}
+
+/** Milliseconds since the epoch. Every time the engine reads or writes comes from here. */
+export type Clock = () => number;
+
+/** Any thrown value as a ChatFailure (the adapter already throws one; a test's fake may not). */
+export function asChatFailure(err: unknown): ChatFailure {
+  if (err && typeof err === 'object' && 'retryable' in err && typeof (err as ChatFailure).message === 'string') return err as ChatFailure;
+  return { message: err instanceof Error ? err.message : String(err), retryable: false };
+}

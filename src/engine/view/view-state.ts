@@ -1,0 +1,111 @@
+import type { Config } from '../../config/schema.js';
+import type { AuditEntry } from '../journals/audit.js';
+import { noteFromAudit, NOTES_MAX, readNotes, type ConversationNote } from '../journals/notes.js';
+import type { Conversation, TurnRecord } from '../journals/conversation.js';
+import type { Dispatcher } from '../mailboxes/dispatch.js';
+import type { Guard } from '../limits/guard.js';
+import type { Intake } from '../mailboxes/intake.js';
+import type { Ledger } from '../journals/ledger.js';
+import type { Pauses } from '../operator/pauses.js';
+import type { Clock } from '../kernel/ports.js';
+import { buildStatus, type RelaySnapshot } from './snapshot.js';
+import { tailEntry, type TailEntry } from './tail-entry.js';
+import type { LiveCall } from '../turn/runner.js';
+
+/**
+ * What only the views need and nothing durable depends on: the recent turns, when
+ * each session was last active and from which host, the last dispatch. Rebuilt from
+ * the conversation at start.
+ */
+
+const TAIL_MAX = 200;
+
+export interface ViewParts {
+  config: () => Config;
+  now: Clock;
+  startedAt: number;
+  topic: string | null;
+  pauses: Pauses;
+  intake: Intake;
+  dispatcher: Dispatcher;
+  ledger: Ledger;
+  guard: Guard;
+  conversation: Conversation;
+  live: LiveCall;
+  /** The audit log: where the notes (dispatches, held-reply outcomes) are rebuilt from at start. */
+  auditFile?: string;
+}
+
+export class ViewState {
+  tail: TailEntry[] = [];
+  /** Dispatches and held-reply outcomes, newest last (notes.ts). */
+  notes: ConversationNote[] = [];
+  readonly activity = new Map<string, number>();
+  readonly hosts = new Map<string, string>();
+  lastDispatch: { at: number; session: string } | null = null;
+  lastTurnCost: number | null = null;
+  lastTurnTruncated = false;
+  /** When the queue last moved: the stuck-queue ping counts from here. */
+  lastProgressAt: number;
+
+  constructor(private readonly p: ViewParts) {
+    this.lastProgressAt = p.now();
+    for (const t of p.conversation.recentTurns(TAIL_MAX / 2)) this.turn(t, false);
+    if (p.auditFile) this.notes = readNotes(p.auditFile, { sinceAt: this.tail[0]?.at ?? null, limit: NOTES_MAX, turns: this.tail });
+  }
+
+  touch(session: string): void {
+    this.activity.set(session, this.p.now());
+  }
+
+  /** A committed turn (live=false: one loaded from the conversation at start). */
+  turn(t: TurnRecord, live = true): void {
+    this.tail = [...this.tail, tailEntry(t)].slice(-TAIL_MAX);
+    if (t.host && t.session !== 'operator') this.hosts.set(t.session, t.host);
+    if (!live) return;
+    this.lastProgressAt = this.p.now();
+    this.lastTurnCost = t.cost_usd;
+    this.lastTurnTruncated = !!t.truncated;
+    this.touch(t.route);
+    if (t.session !== 'operator') this.touch(t.session);
+  }
+
+  /** An audit entry was written: the ones that tell what reached a session become notes. */
+  audited(e: AuditEntry): void {
+    const last = this.tail.length ? this.tail[this.tail.length - 1].seq : this.p.conversation.nextSeq() - 1;
+    const n = noteFromAudit(e, last);
+    if (n) this.notes = [...this.notes, n].slice(-NOTES_MAX);
+  }
+
+  /** The notes that belong among a scroll-back page's turns (read from the audit log's end). */
+  pageNotes(turns: readonly TurnRecord[], nextAt: string | undefined): ConversationNote[] {
+    if (!this.p.auditFile || !turns.length) return [];
+    return readNotes(this.p.auditFile, { sinceAt: turns[0].at, untilAt: nextAt, limit: NOTES_MAX, turns });
+  }
+
+  snapshot(): RelaySnapshot {
+    const p = this.p;
+    const status = buildStatus({
+      state: p.pauses.state(),
+      control: p.pauses.control,
+      config: p.config(),
+      startedAt: p.startedAt,
+      now: p.now(),
+      intake: p.intake,
+      dispatcher: p.dispatcher,
+      ledger: p.ledger,
+      guard: p.guard,
+      activity: this.activity,
+      hosts: this.hosts,
+      conversation: p.conversation,
+      inflight: p.live.inflight,
+      retry: p.live.retry,
+      lastError: p.live.lastError,
+      lastTurnCost: this.lastTurnCost,
+      lastTurnTruncated: this.lastTurnTruncated,
+      lastDispatch: this.lastDispatch,
+      topic: p.topic,
+    });
+    return { status, tail: this.tail, notes: this.notes, streaming: p.live.streamText, topic: p.topic };
+  }
+}

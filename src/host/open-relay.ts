@@ -1,0 +1,102 @@
+import { createAnthropicChat, type ChatClient } from '../adapters/anthropic.js';
+import { acquireLock } from '../fs/lock.js';
+import { createPublisher, subscribe } from '../adapters/ntfy.js';
+import { ensureTopics, mergeEnv, protectDotenv, readDotenv, type RelayEnv } from '../config/env.js';
+import { MissingKeyError } from '../config/errors.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import type { PhoneReplies } from '../engine/kernel/ports.js';
+import { localDay } from '../engine/journals/ledger.js';
+import { lifecycleWarning } from '../pricing/prices.js';
+import { Relay } from '../engine/relay.js';
+import { ensureLayout, resolveRoot, rootPaths, type RootPaths } from '../protocol/root.js';
+
+/**
+ * Everything between "the user ran relay-tui" and "a started Relay": the root, the
+ * config, .env, the lock and the adapters. Shared by the TUI, --no-ui and --demo so
+ * the three cannot differ in how they start.
+ */
+
+export interface OpenOptions {
+  root?: string;
+  configFile?: string;
+  interactive: boolean;
+  /** Replaces the Anthropic client (the demo's in-process fake goes through the real SDK via baseURL instead). */
+  chat?: ChatClient;
+  envOverrides?: RelayEnv;
+  realEnv?: NodeJS.ProcessEnv;
+}
+
+export interface OpenedRelay {
+  relay: Relay;
+  paths: RootPaths;
+  config: Config;
+  env: RelayEnv;
+  warnings: string[];
+  topic: string;
+  replyTopic: string;
+  ntfyServer: string;
+  /** Stops the relay and releases the lock. Idempotent. */
+  close(): Promise<void>;
+}
+
+export function openPaths(root?: string): RootPaths {
+  const paths = rootPaths(resolveRoot(root));
+  ensureLayout(paths);
+  protectDotenv(paths.env); // never through a link; the relay's readDotenv refuses a bad .env (exit 4)
+  return paths;
+}
+
+export async function openRelay(o: OpenOptions): Promise<OpenedRelay> {
+  const paths = openPaths(o.root);
+  const { config, warnings } = loadConfig(o.configFile ?? paths.config);
+  const retiring = lifecycleWarning(config.model, localDay(Date.now()));
+  if (retiring) warnings.push(retiring);
+  const env: RelayEnv = { ...mergeEnv(readDotenv(paths.env), o.realEnv ?? process.env), ...o.envOverrides };
+  if (!o.chat && !env.ANTHROPIC_API_KEY) throw new MissingKeyError(paths.env);
+  const lock = acquireLock(paths.lock);
+  try {
+    const { topic, replyTopic } = ensureTopics(paths.env, env);
+    env.NTFY_TOPIC = topic;
+    env.NTFY_REPLY_TOPIC = replyTopic;
+    const ntfyServer = (env.NTFY_SERVER ?? 'https://ntfy.sh').replace(/\/+$/, '');
+    const late: { relay?: Relay } = {};
+    const chat =
+      o.chat ??
+      createAnthropicChat({
+        onNotice: (message) => late.relay?.events.emit('log', { level: 'warn', message }),
+        apiKey: env.ANTHROPIC_API_KEY!,
+        baseURL: env.ANTHROPIC_BASE_URL,
+        maxRetries: config.api.max_retries,
+        timeoutMs: config.api.timeout_s * 1000,
+        idleTimeoutMs: config.api.idle_timeout_s * 1000,
+      });
+    const notifier = createPublisher({ server: ntfyServer, topic, token: env.NTFY_TOKEN });
+    const phone: PhoneReplies = {
+      replyUrl: `${ntfyServer}/${replyTopic}`,
+      token: env.NTFY_TOKEN,
+      subscribe: (since, onMessage, onState) =>
+        subscribe({ server: ntfyServer, topic: replyTopic, token: env.NTFY_TOKEN, since, onMessage, onState }),
+    };
+    const relay = new Relay({ paths, config, chat, notifier, topic, phone, interactive: o.interactive });
+    late.relay = relay;
+    let closed: Promise<void> | undefined;
+    return {
+      relay,
+      paths,
+      config,
+      env,
+      warnings,
+      topic,
+      replyTopic,
+      ntfyServer,
+      close() {
+        closed ??= relay.stop().finally(() => lock.release());
+        return closed;
+      },
+    };
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+}

@@ -1,0 +1,55 @@
+import type { RelayEventName, RelayEvents } from '../../engine/kernel/events.js';
+import type { OperatorSource } from '../../engine/operator/grammar.js';
+import type { ConversationNote } from '../../engine/journals/notes.js';
+import type { Status } from '../../protocol/status.js';
+import type { HistoryTurn, SubmitResultLike, TailEntry } from '../../engine/api.js';
+
+/**
+ * The messages between the TUI's main thread (Ink, the keyboard) and the engine thread
+ * (the Relay, its files and the SDK). Plain data only: everything here is structured-cloned.
+ */
+
+/** How the worker opens the relay: the fields of OpenOptions that can cross a thread. */
+export interface HostOpenOptions {
+  root?: string;
+  configFile?: string;
+  envOverrides?: Record<string, string | undefined>;
+  /** Info lines the caller wants in the log once the relay is open (the demo's banner). */
+  notes?: string[];
+}
+
+export type ToWorker =
+  | { t: 'submit'; id: number; text: string; source: OperatorSource }
+  | { t: 'presence' }
+  | { t: 'history'; id: number; before: number | null; limit: number }
+  | { t: 'stop' };
+
+export type ForwardedEvent = { [K in RelayEventName]: [K, RelayEvents[K]] }[RelayEventName];
+
+/** A change of the engine's snapshot: the status whole, the tail as what was appended. */
+export interface SnapDelta {
+  status: Status;
+  streaming: string;
+  topic: string | null;
+  /** Entries newer than the last delta's (seq ascending); `reset` replaces the view's tail. */
+  tail: TailEntry[];
+  reset: boolean;
+  /** The engine's notes whole, only when they changed (at most NOTES_MAX small entries). */
+  notes?: ConversationNote[];
+}
+
+export interface StartFailure {
+  /** The exit code the CLI would have returned for this error (3 lock, 4 config/key, 1 other). */
+  code: number;
+  /** The whole line(s) to print on stderr, as the CLI prints them today. */
+  text: string;
+}
+
+export type FromWorker =
+  | { t: 'ready'; paths: { root: string; log: string; lock: string }; keys: Record<string, string>; warnings: string[] }
+  | { t: 'failed'; failure: StartFailure }
+  | { t: 'batch'; events: ForwardedEvent[]; snap: SnapDelta | null }
+  | { t: 'submitted'; id: number; result: SubmitResultLike }
+  | { t: 'history'; id: number; turns: HistoryTurn[]; atTop: boolean; notes?: ConversationNote[]; error?: string }
+  | { t: 'stopped'; error?: string }
+  | { t: 'crashed'; error: string };

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+
+/**
+ * state/status.json: the relay's public snapshot. The engine builds it, the file
+ * writer serialises it, `relay-tui status` and the hook parse it back with this
+ * same schema, so the three can never drift.
+ */
+
+export const relayStates = ['running', 'needs_jc', 'paused', 'error'] as const;
+export type RelayState = (typeof relayStates)[number];
+
+export const pauseReasons = [
+  'needs_jc',
+  'approval',
+  'operator',
+  'error',
+  'budget_day',
+  'budget_session',
+  'turn_cost',
+  'auto_turns',
+  'rate',
+  'loop',
+  /** One session's files are unusable (a SessionFault): that session waits, the others flow. */
+  'fault',
+] as const;
+export type PauseReason = (typeof pauseReasons)[number];
+
+/** The limits the guard enforces (a subset of the pause reasons): /resume passes each once. */
+export const guardReasons = [
+  'budget_day',
+  'budget_session',
+  'turn_cost',
+  'auto_turns',
+  'rate',
+  'loop',
+] as const satisfies readonly PauseReason[];
+export type GuardReason = (typeof guardReasons)[number];
+
+export function isGuardReason(r: PauseReason): r is GuardReason {
+  return (guardReasons as readonly string[]).includes(r);
+}
+
+/** Limits on turns with no human in them: they never hold a turn the operator started. */
+export function isOperatorExempt(r: PauseReason): boolean {
+  return r === 'auto_turns' || r === 'rate' || r === 'loop';
+}
+
+/** Who started a turn: an envelope from queue/, the operator, or a Claude Code Stop hook. */
+export const turnSources = ['envelope', 'operator', 'hook'] as const;
+export type TurnSource = (typeof turnSources)[number];
+
+export const sessionStatusSchema = z.object({
+  registered: z.boolean(),
+  description: z.string().nullable(),
+  pending: z.number().int(),
+  awaiting_ack: z.boolean(),
+  awaiting_ack_since: z.string().nullable(),
+  turns: z.number().int(),
+  cost_usd: z.number(),
+  today_cost_usd: z.number(),
+  last_activity_at: z.string().nullable(),
+  /** A guardrail that holds this session only (its envelopes wait, others flow). */
+  paused_reason: z.enum(pauseReasons).nullable(),
+  paused_message: z.string().nullable(),
+  auto_turns: z.number().int(),
+  hook_chain: z.number().int(),
+  /** Envelopes from this session waiting in queue/. */
+  queued: z.number().int(),
+  /** The machine a remote session reports from (its envelopes' `host`). */
+  host: z.string().nullable().optional(),
+});
+export type SessionStatus = z.infer<typeof sessionStatusSchema>;
+
+export const statusSchema = z.object({
+  state: z.enum(relayStates),
+  pause_reason: z.enum(pauseReasons).nullable(),
+  pause_message: z.string().nullable(),
+  started_at: z.string(),
+  updated_at: z.string(),
+  model: z.string(),
+  /** The price-table entry the last billed call used (src/pricing/prices.ts priceEntryName). */
+  price_entry: z.string().nullable().optional(),
+  approval: z.enum(['auto', 'needs_jc', 'all']),
+  queue_depth: z.number().int(),
+  queue_oldest_at: z.string().nullable(),
+  rejected_count: z.number().int(),
+  last_rejection: z.object({ file: z.string(), reason: z.string(), at: z.string() }).nullable(),
+  sessions: z.record(z.string(), sessionStatusSchema),
+  last_dispatch_at: z.string().nullable(),
+  last_dispatch_session: z.string().nullable(),
+  last_needs_jc_text: z.string().nullable(),
+  held: z
+    .object({
+      turn: z.number().int(),
+      session: z.string(),
+      text: z.string(),
+      reason: z.enum(['needs_jc', 'approval']),
+      at: z.string(),
+      code: z.string(),
+    })
+    .nullable(),
+  inflight: z
+    .object({
+      kind: z.enum(['turn', 'summary']),
+      session: z.string(),
+      /** The session the reply will be delivered to (an operator turn's differs from its speaker). */
+      route: z.string().optional(),
+      started_at: z.string(),
+      chars: z.number().int(),
+      attempt: z.number().int(),
+    })
+    .nullable(),
+  retry: z.object({ attempt: z.number().int(), of: z.number().int(), message: z.string(), next_at: z.string() }).nullable(),
+  last_error: z.string().nullable(),
+  history_turns: z.number().int(),
+  history_tokens: z.number().int(),
+  summaries: z.number().int(),
+  total_input_tokens: z.number().int(),
+  total_output_tokens: z.number().int(),
+  total_cache_read_tokens: z.number().int(),
+  total_cache_write_tokens: z.number().int(),
+  total_cost_usd: z.number(),
+  today_cost_usd: z.number(),
+  last_turn_cost_usd: z.number().nullable(),
+  /** The last turn's reply was cut by max_tokens (delivered, marked). */
+  last_turn_truncated: z.boolean().optional(),
+  budget_usd_per_day: z.number(),
+  ntfy_topic: z.string().nullable(),
+  pid: z.number().int(),
+});
+export type Status = z.infer<typeof statusSchema>;
