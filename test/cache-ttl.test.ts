@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { chooseTtl, gapShares, HALF_LIFE_GAPS, MAX_GAPS, TtlChooser, writePrice, type CacheTtlSetting } from '../src/pricing/cache-lifetime.js';
+import {
+  chooseTtl,
+  gapShares,
+  HALF_LIFE_GAPS,
+  MAX_GAPS,
+  TtlChooser,
+  writePrice,
+  type CacheTtlSetting,
+} from '../src/pricing/cache-lifetime.js';
 import { costOf, lookupPrice, normaliseUsage } from '../src/pricing/prices.js';
 
 const OPUS = lookupPrice('claude-opus-4-7').price; // $5 in, 1.25x / 2x write, 0.1x read

@@ -1,15 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { RootPaths } from '../../protocol/root.js';
-import {
-  claimHeld,
-  claimReply,
-  hooksDir,
-  releaseClaim,
-  sessionDir,
-  stopHookWaiting,
-  takeHolderLock,
-  waiterLockPath,
-} from './claim.js';
+import { claimHeld, claimReply, hooksDir, releaseClaim, sessionDir, stopHookWaiting, takeHolderLock, waiterLockPath } from './claim.js';
 import { HOOK_SESSION_ID_RE, openRoot, parseInput, readStdin } from './io.js';
 import { cmdline, findClaudeCode, isLive, isPrintModeWithoutStreamInput, procId, type ProcId } from './proc.js';
 import { replyReason } from './text.js';
