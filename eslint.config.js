@@ -17,6 +17,17 @@ const noViewInEngine = {
   ],
 };
 
+// The front door (ARCHITECTURE.md, "The rooms"): a view, the TUI's host and the log
+// reach the engine only through engine/api.ts, so the engine's rooms can move freely.
+const frontDoor = {
+  patterns: [
+    {
+      regex: '(^|/)engine/(?!api\\.js$)',
+      message: 'Views and the TUI host import the engine only through engine/api.ts (the front door).',
+    },
+  ],
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', '.bench/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
@@ -44,6 +55,10 @@ export default tseslint.config(
       // The engine reports through events and the log sink; only the views write to the terminal.
       'no-console': 'error',
     },
+  },
+  {
+    files: ['src/ui/**/*.{ts,tsx}', 'src/host/tui/**/*.ts', 'src/log/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', frontDoor] },
   },
   {
     // Terminal input and output are escape sequences: matching control characters is the point.

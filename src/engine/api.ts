@@ -44,3 +44,10 @@ export interface RelayLike {
 }
 
 export type { RelaySnapshot, TailEntry };
+// Everything else a view or the TUI's host may use of the engine comes through here too
+// (the front door: a lint rule keeps src/ui, src/host/tui and src/log to this file).
+export type { RelayEventName, RelayEvents, RelayEmitter } from './kernel/events.js';
+export type { OperatorSource } from './operator/grammar.js';
+export type { ConversationNote } from './journals/notes.js';
+export type { Status } from '../protocol/status.js';
+export { tailEntry, recordedTurnView } from './view/tail-entry.js';

@@ -1,4 +1,4 @@
-import type { RelayEventName, RelayEvents } from '../engine/kernel/events.js';
+import type { RelayEventName, RelayEvents } from '../engine/api.js';
 import { oneLine } from '../text.js';
 
 export { oneLine };

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { openForAppend } from '../fs/confine.js';
-import type { RelayEmitter } from '../engine/kernel/events.js';
+import type { RelayEmitter } from '../engine/api.js';
 import { formatEvent, redactor } from './format.js';
 
 /**

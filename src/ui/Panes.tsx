@@ -1,6 +1,6 @@
 import { Box } from 'ink';
 import React from 'react';
-import type { RelaySnapshot } from '../engine/view/snapshot.js';
+import type { RelaySnapshot } from '../engine/api.js';
 import type { Layout } from './layout.js';
 import { ConversationPane } from './panes/ConversationPane.js';
 import { CostPane } from './panes/CostPane.js';

@@ -1,10 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { LockHeldError } from '../../fs/lock.js';
 import { ConfigError, MissingKeyError } from '../../config/errors.js';
-import type { RelayEventName } from '../../engine/kernel/events.js';
-import type { RelaySnapshot } from '../../engine/view/snapshot.js';
-import type { TailEntry } from '../../engine/view/tail-entry.js';
-import { recordedTurnView } from '../../engine/view/tail-entry.js';
+import { recordedTurnView, type RelayEventName, type RelaySnapshot, type TailEntry } from '../../engine/api.js';
 import { attachLog } from '../../log/sink.js';
 import { openRelay, type OpenedRelay } from '../open-relay.js';
 import { startMemLog } from './memlog.js';

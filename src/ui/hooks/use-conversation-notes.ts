@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import type { ConversationNote } from '../../engine/journals/notes.js';
+import type { ConversationNote } from '../../engine/api.js';
 
 /**
  * What reached a session that is not a turn: the operator's direct dispatches

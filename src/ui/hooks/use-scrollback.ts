@@ -1,7 +1,5 @@
 import { useCallback, useMemo, useRef, useState } from 'react';
-import type { ConversationNote } from '../../engine/journals/notes.js';
-import { tailEntry } from '../../engine/view/tail-entry.js';
-import type { HistoryPage, RelayLike, TailEntry } from '../../engine/api.js';
+import { tailEntry, type ConversationNote, type HistoryPage, type RelayLike, type TailEntry } from '../../engine/api.js';
 
 export interface Scrollback {
   /** Rows above the bottom (0: following the newest turn). */

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import React, { useMemo } from 'react';
-import type { RelaySnapshot } from '../../engine/view/snapshot.js';
+import type { RelaySnapshot } from '../../engine/api.js';
 import { count, tokens } from '../format.js';
 import type { ConversationNotes } from '../hooks/use-conversation-notes.js';
 import type { Scrollback } from '../hooks/use-scrollback.js';

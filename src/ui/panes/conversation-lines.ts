@@ -1,4 +1,4 @@
-import type { TailEntry } from '../../engine/view/tail-entry.js';
+import type { TailEntry } from '../../engine/api.js';
 import { clock, count, money } from '../format.js';
 import type { DispatchNote, HeldOutcome } from '../hooks/use-conversation-notes.js';
 import { clean, width as textWidth, wrap } from '../wrap.js';
