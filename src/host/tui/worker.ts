@@ -1,6 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { LockHeldError } from '../../fs/lock.js';
-import { ConfigError, MissingKeyError } from '../../config/errors.js';
+import { failureOf } from '../../cli/exit-codes.js';
 import type { RelayEventName } from '../../engine/kernel/events.js';
 import type { RelaySnapshot } from '../../engine/view/snapshot.js';
 import type { TailEntry } from '../../engine/view/tail-entry.js';
@@ -9,7 +8,7 @@ import { attachLog } from '../../log/sink.js';
 import { openRelay, type OpenedRelay } from '../open-relay.js';
 import { startMemLog } from './memlog.js';
 import { yieldToView } from './priority.js';
-import type { ForwardedEvent, FromWorker, HostOpenOptions, SnapDelta, StartFailure, ToWorker } from './protocol.js';
+import type { ForwardedEvent, FromWorker, HostOpenOptions, SnapDelta, ToWorker } from './protocol.js';
 
 /**
  * The engine thread of the TUI: it owns the Relay (its fsyncs, the SDK's streams, the
@@ -26,14 +25,6 @@ const MAX_EVENTS = 200;
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
 
-export function startFailure(err: unknown): StartFailure {
-  if (err instanceof LockHeldError)
-    return { code: 3, text: `relay-tui: ${err.message}: stop it first (kill ${err.holder.pid}), or use another --root\n` };
-  if (err instanceof ConfigError) return { code: 4, text: `relay-tui: config error: ${err.message}\n` };
-  if (err instanceof MissingKeyError) return { code: 4, text: `relay-tui: ${err.message}\n` };
-  return { code: 1, text: `relay-tui: ${(err as Error)?.stack ?? err}\n` };
-}
-
 let opened: OpenedRelay | null = null;
 let closing: Promise<void> | null = null;
 
@@ -41,10 +32,12 @@ async function main(o: HostOpenOptions): Promise<void> {
   try {
     opened = await openRelay({ root: o.root, configFile: o.configFile, interactive: true, envOverrides: o.envOverrides });
   } catch (err) {
-    post({ t: 'failed', failure: startFailure(err) });
+    post({ t: 'failed', failure: failureOf(err) });
     return;
   }
   const relay = opened.relay;
+  // The first listener takes the relay's backlog (the start-up warnings) into logs/relay.log;
+  // the view gets those warnings whole in 'ready', for the notice line under its header.
   const detachLog = attachLog(relay.events, { file: opened.paths.log, secrets: [opened.env.ANTHROPIC_API_KEY, opened.env.NTFY_TOKEN] });
 
   let events: ForwardedEvent[] = [];
@@ -138,14 +131,13 @@ async function main(o: HostOpenOptions): Promise<void> {
     }
   });
 
-  for (const w of opened.warnings) relay.events.emit('log', { level: 'warn', message: w });
   for (const n of o.notes ?? []) relay.events.emit('log', { level: 'info', message: n });
   try {
     await relay.start();
   } catch (err) {
     detachLog();
     await stop();
-    post({ t: 'failed', failure: startFailure(err) });
+    post({ t: 'failed', failure: failureOf(err) });
     return;
   }
   post({
@@ -182,6 +174,6 @@ process.on('unhandledRejection', crash);
 startMemLog();
 yieldToView();
 void main(workerData as HostOpenOptions).catch((err) => {
-  if (!opened) post({ t: 'failed', failure: startFailure(err) });
+  if (!opened) post({ t: 'failed', failure: failureOf(err) });
   else crash(err);
 });
