@@ -17,6 +17,14 @@ import type { ForwardedEvent, FromWorker, HostOpenOptions, SnapDelta, ToWorker }
  * the tail as what was appended, and the events the view shows.
  */
 
+/**
+ * Two batches stand between the engine and a frame, and both are meant: this one bounds
+ * the messages the view's thread must take (each a structured clone and a task on the
+ * thread that echoes keys; unbatched, the engine notifies once per streamed chunk), App's
+ * ENGINE_FRAME_MS (200 ms) bounds the frames (each a whole-screen redraw of ~13-21 ms).
+ * A frame shows the engine as it was at most BATCH_MS before; a first change after a
+ * quiet spell, and an operator's result, go at once through both.
+ */
 const BATCH_MS = 50;
 /** Events the view does not show, or that come thousands a second. */
 const SKIP = new Set<RelayEventName>(['turn:delta']);
