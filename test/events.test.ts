@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BACKLOG_MAX, RelayEmitter, type RelayEventName } from '../src/engine/kernel/events.js';
+import { BACKLOG_MAX, RelayEmitter } from '../src/engine/kernel/events.js';
 
-/** The engine's emitter: what is said before any view listens reaches the first that does, once. */
+/** The engine's emitter: what is said before any view listens reaches the first view that does, once. */
 
 const warn = (message: string) => ({ level: 'warn' as const, message });
 
@@ -23,35 +23,38 @@ describe('RelayEmitter backlog', () => {
     expect(seen).toHaveLength(4);
   });
 
-  it('a listener for one name takes only that name; the rest waits for its own first listener', () => {
+  it('a listener for one name gets no backlog, and what it hears is not kept for the first view', () => {
     const e = new RelayEmitter();
-    e.emit('log', warn('a'));
-    e.emit('session:resumed', { session: 's2' });
-    e.emit('log', warn('b'));
-    const logs: string[] = [];
-    e.on('log', (p) => logs.push(p.message));
-    expect(logs).toEqual(['a', 'b']);
-    const rest: RelayEventName[] = [];
-    e.onAny((name) => rest.push(name));
-    expect(rest).toEqual(['session:resumed']);
+    e.emit('log', warn('before anyone'));
+    e.emit('turn:completed', { seq: 1, session: 's1', route: 's1', costUsd: 0, cacheHit: 0, held: null, preview: 'old' });
+    // Attached late on purpose (a bench counting from now on): old turns must not be counted.
+    const completed: number[] = [];
+    e.on('turn:completed', (p) => completed.push(p.seq));
+    expect(completed).toEqual([]);
+    e.emit('turn:completed', { seq: 2, session: 's1', route: 's1', costUsd: 0, cacheHit: 0, held: null, preview: 'new' });
+    expect(completed).toEqual([2]);
+    const view: string[] = [];
+    e.onAny((name, p) => view.push(name === 'log' ? (p as { message: string }).message : `${name} ${(p as { seq: number }).seq}`));
+    // The view gets what nobody heard, not what the listener for turn:completed already had.
+    expect(view).toEqual(['before anyone', 'turn:completed 1']);
   });
 
-  it('delivers the backlog once: a second listener, or one that comes back, gets no replay', () => {
+  it('delivers the backlog once: a second view, or one that comes back, gets no replay', () => {
     const e = new RelayEmitter();
     e.emit('log', warn('once'));
     const first: string[] = [];
-    const off = e.on('log', (p) => first.push(p.message));
+    const off = e.onAny((_, p) => first.push((p as { message: string }).message));
     const second: string[] = [];
-    e.on('log', (p) => second.push(p.message));
+    e.onAny((_, p) => second.push((p as { message: string }).message));
     off();
     const again: string[] = [];
-    e.on('log', (p) => again.push(p.message));
+    e.onAny((_, p) => again.push((p as { message: string }).message));
     expect(first).toEqual(['once']);
     expect(second).toEqual([]);
     expect(again).toEqual([]);
-    // After a name had a listener, nothing more is kept for it while nobody listens.
+    // After the first view nothing more is kept, even while nobody listens.
     const quiet = new RelayEmitter();
-    quiet.on('log', () => undefined)();
+    quiet.onAny(() => undefined)();
     quiet.emit('log', warn('nobody hears this'));
     const late: string[] = [];
     quiet.onAny((_, p) => late.push(JSON.stringify(p)));
@@ -63,7 +66,7 @@ describe('RelayEmitter backlog', () => {
     const n = BACKLOG_MAX + 25;
     for (let i = 0; i < n; i++) e.emit('log', warn(`w${i}`));
     const seen: string[] = [];
-    e.on('log', (p) => seen.push(p.message));
+    e.onAny((_, p) => seen.push((p as { message: string }).message));
     expect(seen).toHaveLength(BACKLOG_MAX);
     expect(seen[0]).toBe(`w${n - BACKLOG_MAX}`);
     expect(seen.at(-1)).toBe(`w${n - 1}`);
@@ -78,9 +81,10 @@ describe('RelayEmitter backlog', () => {
     const errs: string[] = [];
     process.stderr.write = ((s: string) => (errs.push(String(s)), true)) as typeof process.stderr.write;
     try {
-      e.on('log', (p) => {
-        seen.push(p.message);
-        if (p.message === 'boom') throw new Error('listener broke');
+      e.onAny((_, p) => {
+        const { message } = p as { message: string };
+        seen.push(message);
+        if (message === 'boom') throw new Error('listener broke');
       });
     } finally {
       process.stderr.write = write;

@@ -5,8 +5,9 @@ import { CLI, createHarness, type Harness } from '../helpers/harness.js';
 
 /**
  * A start-up warning (here: a misspelt config key) is said once, by open-relay, and reaches
- * whichever view attaches through the engine's event backlog: --no-ui's stdout and
- * logs/relay.log each show it exactly once, and so do the TUI's screen and its relay.log.
+ * whichever view attaches first through the engine's event backlog: --no-ui's stdout and
+ * logs/relay.log each show it exactly once; under the TUI, relay.log once (the engine
+ * thread's log sink) and the screen once (the notice line, from the thread's 'ready').
  */
 
 const hasTmux = (() => {

@@ -40,64 +40,54 @@ export type RelayEventName = keyof RelayEvents;
 export type Listener<K extends RelayEventName> = (payload: RelayEvents[K]) => void;
 export type AnyListener = <K extends RelayEventName>(name: K, payload: RelayEvents[K]) => void;
 
-/** Events kept for names nobody has listened to yet; the oldest go first beyond this. */
+/** Events kept until the first view attaches; beyond this the oldest go first. */
 export const BACKLOG_MAX = 100;
 
 type Backlogged = { [K in RelayEventName]: [K, RelayEvents[K]] }[RelayEventName];
 
 /**
- * A typed emitter with a backlog until the first listener: an event emitted for a name
- * that has never had a listener (its own or an onAny) is kept, up to BACKLOG_MAX, and
- * handed in order to the first listener that attaches for it. What the engine says
- * before a view attaches (the start-up warnings open-relay passes on) thus reaches
- * whichever view comes, once, without any host re-emitting it. Once a name has had a
- * listener nothing more is kept for it: a view that leaves and comes back does not get
- * a replay.
+ * A typed emitter with a backlog until the first view: an event emitted while no view
+ * listens (no onAny listener has come yet) and nothing else listens for its name is
+ * kept, up to BACKLOG_MAX, and handed in order to the first onAny listener. What the
+ * engine says before a view attaches (the start-up warnings open-relay passes on) thus
+ * reaches whichever view comes — the headless log, or the TUI thread's relay.log — once,
+ * without any host re-emitting it. After that first view nothing more is kept.
+ *
+ * Only onAny takes the backlog: the views (log sinks, the TUI thread's forwarder) listen
+ * with onAny, while a listener for one name may attach late on purpose (bench/inproc.ts
+ * starts counting turn:completed after 500 turns) and must not be handed old events.
  */
 export class RelayEmitter {
   private listeners: { [K in RelayEventName]?: Set<Listener<K>> } = {};
   private anyListeners = new Set<AnyListener>();
-  private backlog: Backlogged[] = [];
-  /** Names that have had a listener; `heardAll` once an onAny listener came. */
-  private heard = new Set<RelayEventName>();
-  private heardAll = false;
+  /** Null once the first view came: from then on nothing is kept. */
+  private backlog: Backlogged[] | null = [];
 
   on<K extends RelayEventName>(name: K, fn: Listener<K>): () => void {
     const set: Set<Listener<K>> = this.listeners[name] ?? new Set<Listener<K>>();
     (this.listeners as Record<K, Set<Listener<K>>>)[name] = set;
     set.add(fn);
-    if (!this.heardAll && !this.heard.has(name)) {
-      this.heard.add(name);
-      const mine = this.backlog.filter((e) => e[0] === name);
-      if (mine.length) {
-        this.backlog = this.backlog.filter((e) => e[0] !== name);
-        for (const [, payload] of mine) this.safeCall(() => fn(payload as RelayEvents[K]), name);
-      }
-    }
     return () => {
       set.delete(fn);
     };
   }
 
-  /** Every event, in order: what a logger wants. The first one takes the whole backlog. */
+  /** Every event, in order: what a logger wants. The first one takes the backlog. */
   onAny(fn: AnyListener): () => void {
     this.anyListeners.add(fn);
-    if (!this.heardAll) {
-      this.heardAll = true;
-      const all = this.backlog;
-      this.backlog = [];
-      for (const [name, payload] of all) this.safeCall(() => fn(name, payload), name);
-    }
+    const kept = this.backlog;
+    this.backlog = null;
+    for (const [name, payload] of kept ?? []) this.safeCall(() => fn(name, payload), name);
     return () => this.anyListeners.delete(fn);
   }
 
   emit<K extends RelayEventName>(name: K, payload: RelayEvents[K]): void {
-    if (!this.heardAll && !this.heard.has(name)) {
+    const set: Set<Listener<K>> | undefined = this.listeners[name];
+    if (this.backlog && !set?.size) {
       this.backlog.push([name, payload] as Backlogged);
       if (this.backlog.length > BACKLOG_MAX) this.backlog.shift();
       return;
     }
-    const set: Set<Listener<K>> | undefined = this.listeners[name];
     for (const fn of set ?? []) this.safeCall(() => fn(payload), name);
     for (const fn of this.anyListeners) this.safeCall(() => fn(name, payload), name);
   }
