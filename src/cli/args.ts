@@ -16,6 +16,8 @@ export interface Parsed {
 }
 
 export class UsageError extends Error {
+  /** Its row in the error table (src/cli/exit-codes.ts): exit code and message. */
+  readonly kind = 'usage';
   /** The command whose --help the hint points to ('' for the general help). */
   constructor(
     message: string,

@@ -1,17 +1,15 @@
 import fs from 'node:fs';
-import { ConfinementError, InputError } from '../fs/confine.js';
-import { LockHeldError } from '../fs/lock.js';
 import { closest, findCommand, parseOptions, UsageError, type OptTable, type Parsed } from './args.js';
 import { COMMAND_HELP, GENERAL_HELP } from './help.js';
 import { NotARootError, requireRoot } from '../commands/require-root.js';
-import { ConfigError, MissingKeyError } from '../config/errors.js';
-import { RootFault, SessionFault } from '../fs/faults.js';
+import { exitCodeOf, failureOf, failureText } from './exit-codes.js';
 
 /**
- * Arguments to one command, and the one place that turns errors into exit codes:
- * 0 ok, 1 failure (recv timeout, doctor found a failure), 2 usage, no TTY or not a
- * relay root, 3 another relay holds the root, 4 bad config or missing key. Only the
- * TUI path imports Ink and React.
+ * Arguments to one command, and the one place that exits: a command's own code (0 ok,
+ * 1 failure such as a recv timeout or a doctor check), 2 when the TUI has no TTY, and
+ * every error through the table in exit-codes.ts (2 usage or not a relay root, 3 another
+ * relay holds the root, 4 bad config or missing key). Only the TUI path imports Ink and
+ * React, and only through host/tui-entry.ts.
  */
 
 const ROOT: OptTable = { root: { type: 'string', arg: 'DIR' }, help: { type: 'boolean', short: 'h' } };
@@ -253,23 +251,16 @@ async function main(argv: string[]): Promise<number> {
     });
   // Imported here, not at the top: the TUI's view thread must not load the engine.
   const { openRelay } = await import('../host/open-relay.js');
-  const { runView } = await import('../host/run-view.js');
+  const { runHeadless } = await import('../host/headless.js');
   const opened = await openRelay({ root: str(values.root), configFile: str(values.config), interactive: false });
-  return runView(opened, { headless: true, json: !!values['log-json'] });
+  return runHeadless(opened, { json: !!values['log-json'] });
 }
 
+/** The one place an error becomes an exit code: through the table in exit-codes.ts. */
 export function exitCodeFor(err: unknown): number {
-  // The hint is added here, once, and names the help that answers the mistake.
-  if (err instanceof UsageError) return fail(`${err.message}\n  see relay-tui ${err.command ? `${err.command} ` : ''}--help`, 2);
-  if (err instanceof NotARootError) return fail(err.message, 2);
-  if (err instanceof InputError) return fail(err.message, 2);
-  // The root refused something (a link, a FIFO, a full disk): the reason, not a stack.
-  if (err instanceof ConfinementError || err instanceof RootFault || err instanceof SessionFault) return fail(err.message, 1);
-  if (err instanceof LockHeldError) return fail(`${err.message}: stop it first (kill ${err.holder.pid}), or use another --root`, 3);
-  if (err instanceof ConfigError) return fail(`config error: ${err.message}`, 4);
-  // From the TUI's engine thread the error arrives re-created, so its class is known by name.
-  if (err instanceof MissingKeyError || (err as Error)?.constructor?.name === 'MissingKeyError') return fail((err as Error).message, 4);
-  return fail(`${(err as Error)?.stack ?? err}`, 1);
+  const failure = failureOf(err);
+  process.stderr.write(failureText(failure));
+  return exitCodeOf(failure);
 }
 
 // `relay-tui doctor | head`: a reader that went away is not an error worth a stack trace.

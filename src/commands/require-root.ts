@@ -30,6 +30,8 @@ export function chooseRoot(flag: string | undefined, env: NodeJS.ProcessEnv = pr
 }
 
 export class NotARootError extends Error {
+  /** Its row in the error table (src/cli/exit-codes.ts): exit code and message. */
+  readonly kind = 'not-a-root';
   constructor(
     readonly chosen: ChosenRoot,
     readonly why: string,

@@ -6,6 +6,8 @@
 
 /** A config problem the user must fix: names the file, the key and what is wrong. */
 export class ConfigError extends Error {
+  /** Its row in the error table (src/cli/exit-codes.ts): exit code and message. */
+  readonly kind = 'config';
   constructor(
     readonly file: string,
     readonly key: string,
@@ -16,6 +18,8 @@ export class ConfigError extends Error {
 }
 
 export class MissingKeyError extends Error {
+  /** Its row in the error table (src/cli/exit-codes.ts): exit code and message. */
+  readonly kind = 'missing-key';
   constructor(readonly envFile: string) {
     super(
       `ANTHROPIC_API_KEY is not set.\n` +

@@ -68,8 +68,8 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
       DEMO_SESSIONS.map((s) => s.id),
       ac.signal,
     );
-    const { runView } = await import('../host/run-view.js');
-    const code = await runView(opened, { headless: o.headless, json: false, title: 'DEMO' });
+    const { runHeadless } = await import('../host/headless.js');
+    const code = await runHeadless(opened, { json: false });
     ac.abort();
     await sessions;
     return code;

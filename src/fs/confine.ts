@@ -23,15 +23,18 @@ export type Expected = 'file' | 'directory';
 /** A path that is not what the relay needs there. `code` lets classify()/describeFsError pass it through. */
 export class ConfinementError extends Error {
   override readonly name = 'ConfinementError';
+  /** Its row in the error table (src/cli/exit-codes.ts): exit code and message. */
+  readonly kind = 'confinement';
   readonly code = 'ECONFINED';
   constructor(
     readonly path: string,
-    readonly kind: PathKind,
+    /** What was found at the path. */
+    readonly found: PathKind,
     readonly expected: Expected,
     readonly detail?: string,
   ) {
     super(
-      `${path}: ${describeKind(kind)}${detail ? ` (${detail})` : ''}; expected ${expected === 'file' ? 'a regular file' : 'a real directory'}, refused`,
+      `${path}: ${describeKind(found)}${detail ? ` (${detail})` : ''}; expected ${expected === 'file' ? 'a regular file' : 'a real directory'}, refused`,
     );
   }
 }
@@ -39,6 +42,8 @@ export class ConfinementError extends Error {
 /** A value from outside (a session id, a path argument) that cannot be used: exit 2, one line. */
 export class InputError extends Error {
   override readonly name = 'InputError';
+  /** Its row in the error table (src/cli/exit-codes.ts): exit code and message. */
+  readonly kind = 'input';
 }
 
 export function kindOf(st: fs.Stats): PathKind {

@@ -16,6 +16,8 @@ export type PathKind = 'symlink' | 'fifo' | 'socket' | 'device' | 'directory' | 
 
 export class SessionFault extends Error {
   override readonly name = 'SessionFault';
+  /** Its row in the error table (src/cli/exit-codes.ts): exit code and message. */
+  readonly kind = 'session-fault';
   constructor(
     readonly session: string,
     readonly path: string,
@@ -28,6 +30,8 @@ export class SessionFault extends Error {
 
 export class RootFault extends Error {
   override readonly name = 'RootFault';
+  /** Its row in the error table (src/cli/exit-codes.ts): exit code and message. */
+  readonly kind = 'root-fault';
   constructor(
     readonly path: string | undefined,
     message: string,

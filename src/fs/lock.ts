@@ -14,6 +14,8 @@ export interface LockInfo {
 }
 
 export class LockHeldError extends Error {
+  /** Its row in the error table (src/cli/exit-codes.ts): exit code and message. */
+  readonly kind = 'lock-held';
   constructor(
     readonly file: string,
     readonly holder: LockInfo,

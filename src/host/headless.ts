@@ -9,13 +9,13 @@ import { attachLog } from '../log/sink.js';
  */
 export async function runHeadless(opened: OpenedRelay, opts: { json: boolean }): Promise<number> {
   const { relay, paths } = opened;
+  // The first listener: it takes what the relay said before (the start-up warnings) first.
   const detach = attachLog(relay.events, {
     file: paths.log,
     secrets: [opened.env.ANTHROPIC_API_KEY, opened.env.NTFY_TOKEN],
     stream: process.stdout,
     json: opts.json,
   });
-  for (const w of opened.warnings) relay.events.emit('log', { level: 'warn', message: w });
   relay.events.emit('log', {
     level: 'info',
     message: `ntfy topic: ${opened.ntfyServer}/${opened.topic} (subscribe on your phone for pings)`,

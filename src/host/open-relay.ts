@@ -12,9 +12,10 @@ import { Relay } from '../engine/relay.js';
 import { ensureLayout, resolveRoot, rootPaths, type RootPaths } from '../protocol/root.js';
 
 /**
- * Everything between "the user ran relay-tui" and "a started Relay": the root, the
- * config, .env, the lock and the adapters. Shared by the TUI, --no-ui and --demo so
- * the three cannot differ in how they start.
+ * Everything between "the user ran relay-tui" and a Relay ready to start: the root, the
+ * config, .env, the lock and the adapters. Shared by the TUI's engine thread, --no-ui and
+ * --demo so the three cannot differ in how they start. The caller attaches its view and
+ * then calls relay.start().
  */
 
 export interface OpenOptions {
@@ -32,6 +33,7 @@ export interface OpenedRelay {
   paths: RootPaths;
   config: Config;
   env: RelayEnv;
+  /** Start-up warnings (config, a retiring model): already emitted as `log` warn events; the TUI also shows them under its header. */
   warnings: string[];
   topic: string;
   replyTopic: string;
@@ -80,6 +82,9 @@ export async function openRelay(o: OpenOptions): Promise<OpenedRelay> {
     };
     const relay = new Relay({ paths, config, chat, notifier, topic, phone, interactive: o.interactive });
     late.relay = relay;
+    // Said once, here: no view listens yet, so the relay's events keep them until the
+    // first one attaches (RelayEmitter's backlog) and no host repeats them.
+    for (const message of warnings) relay.events.emit('log', { level: 'warn', message });
     let closed: Promise<void> | undefined;
     return {
       relay,

@@ -209,7 +209,7 @@ export class Inbox {
         else if (err instanceof ConfinementError)
           this.setAside(
             file,
-            `${describeKind(err.kind)}${err.detail ? ` (${err.detail})` : ''}; operator input must be a regular file; not read`,
+            `${describeKind(err.found)}${err.detail ? ` (${err.detail})` : ''}; operator input must be a regular file; not read`,
           );
         else this.setAside(file, `cannot be read: ${describeFsError(err, file)}`);
       }

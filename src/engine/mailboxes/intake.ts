@@ -157,7 +157,7 @@ export class Intake {
     } catch (err) {
       if (err instanceof TooLargeError) return { ok: false, reason: `is ${err.size} bytes, over limits.max_envelope_bytes (${max})` };
       if (err instanceof ConfinementError) {
-        const detail = `${describeKind(err.kind)}${err.detail ? ` (${err.detail})` : ''}`;
+        const detail = `${describeKind(err.found)}${err.detail ? ` (${err.detail})` : ''}`;
         return { ok: false, reason: `${detail}; envelopes must be regular files the relay can read` };
       }
       return { ok: false, reason: `cannot be read: ${describeFsError(err, file)}` };

@@ -8,6 +8,7 @@ import type {
   TailEntry,
 } from '../../engine/api.js';
 import type { Status } from '../../protocol/status.js';
+import type { Failure } from '../../cli/exit-codes.js';
 
 /**
  * The messages between the TUI's main thread (Ink, the keyboard) and the engine thread
@@ -43,16 +44,10 @@ export interface SnapDelta {
   notes?: ConversationNote[];
 }
 
-export interface StartFailure {
-  /** The exit code the CLI would have returned for this error (3 lock, 4 config/key, 1 other). */
-  code: number;
-  /** The whole line(s) to print on stderr, as the CLI prints them today. */
-  text: string;
-}
-
 export type FromWorker =
   | { t: 'ready'; paths: { root: string; log: string; lock: string }; keys: Record<string, string>; warnings: string[] }
-  | { t: 'failed'; failure: StartFailure }
+  /** The relay did not start: the error's row in cli/exit-codes.ts, mapped to a code on the main thread. */
+  | { t: 'failed'; failure: Failure }
   | { t: 'batch'; events: ForwardedEvent[]; snap: SnapDelta | null }
   | { t: 'submitted'; id: number; result: SubmitResultLike }
   | { t: 'history'; id: number; turns: HistoryTurn[]; atTop: boolean; notes?: ConversationNote[]; error?: string }

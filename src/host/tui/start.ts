@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { unlinkDurable } from '../../fs/atomic.js';
 import { readLock } from '../../fs/lock.js';
+import { exitCodeOf, failureText } from '../../cli/exit-codes.js';
 import type { FromWorker, HostOpenOptions } from './protocol.js';
 import { startMemLog } from './memlog.js';
 import { keepFavouringSize } from './memory.js';
@@ -86,7 +87,7 @@ export async function runHostedTui(o: HostedTuiOptions): Promise<number> {
       if (m.t === 'ready') {
         lockFile = m.paths.lock;
         resolve({ ok: true, keys: m.keys, warnings: m.warnings });
-      } else if (m.t === 'failed') resolve({ ok: false, code: m.failure.code, text: m.failure.text });
+      } else if (m.t === 'failed') resolve({ ok: false, code: exitCodeOf(m.failure), text: failureText(m.failure) });
       else if (m.t === 'crashed') crashed(new Error(`the engine thread crashed: ${m.error}`));
     });
     worker.once('error', (err) => {

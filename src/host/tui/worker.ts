@@ -1,12 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { LockHeldError } from '../../fs/lock.js';
-import { ConfigError, MissingKeyError } from '../../config/errors.js';
+import { failureOf } from '../../cli/exit-codes.js';
 import { recordedTurnView, type RelayEventName, type RelaySnapshot, type TailEntry } from '../../engine/api.js';
 import { attachLog } from '../../log/sink.js';
 import { openRelay, type OpenedRelay } from '../open-relay.js';
 import { startMemLog } from './memlog.js';
 import { yieldToView } from './priority.js';
-import type { ForwardedEvent, FromWorker, HostOpenOptions, SnapDelta, StartFailure, ToWorker } from './protocol.js';
+import type { ForwardedEvent, FromWorker, HostOpenOptions, SnapDelta, ToWorker } from './protocol.js';
 
 /**
  * The engine thread of the TUI: it owns the Relay (its fsyncs, the SDK's streams, the
@@ -15,6 +14,14 @@ import type { ForwardedEvent, FromWorker, HostOpenOptions, SnapDelta, StartFailu
  * the tail as what was appended, and the events the view shows.
  */
 
+/**
+ * Two batches stand between the engine and a frame, and both are meant: this one bounds
+ * the messages the view's thread must take (each a structured clone and a task on the
+ * thread that echoes keys; unbatched, the engine notifies once per streamed chunk), App's
+ * ENGINE_FRAME_MS (200 ms) bounds the frames (each a whole-screen redraw of ~13-21 ms).
+ * A frame shows the engine as it was at most BATCH_MS before; a first change after a
+ * quiet spell, and an operator's result, go at once through both.
+ */
 const BATCH_MS = 50;
 /** Events the view does not show, or that come thousands a second. */
 const SKIP = new Set<RelayEventName>(['turn:delta']);
@@ -23,14 +30,6 @@ const MAX_EVENTS = 200;
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
 
-export function startFailure(err: unknown): StartFailure {
-  if (err instanceof LockHeldError)
-    return { code: 3, text: `relay-tui: ${err.message}: stop it first (kill ${err.holder.pid}), or use another --root\n` };
-  if (err instanceof ConfigError) return { code: 4, text: `relay-tui: config error: ${err.message}\n` };
-  if (err instanceof MissingKeyError) return { code: 4, text: `relay-tui: ${err.message}\n` };
-  return { code: 1, text: `relay-tui: ${(err as Error)?.stack ?? err}\n` };
-}
-
 let opened: OpenedRelay | null = null;
 let closing: Promise<void> | null = null;
 
@@ -38,10 +37,12 @@ async function main(o: HostOpenOptions): Promise<void> {
   try {
     opened = await openRelay({ root: o.root, configFile: o.configFile, interactive: true, envOverrides: o.envOverrides });
   } catch (err) {
-    post({ t: 'failed', failure: startFailure(err) });
+    post({ t: 'failed', failure: failureOf(err) });
     return;
   }
   const relay = opened.relay;
+  // The first listener takes the relay's backlog (the start-up warnings) into logs/relay.log;
+  // the view gets those warnings whole in 'ready', for the notice line under its header.
   const detachLog = attachLog(relay.events, { file: opened.paths.log, secrets: [opened.env.ANTHROPIC_API_KEY, opened.env.NTFY_TOKEN] });
 
   let events: ForwardedEvent[] = [];
@@ -135,14 +136,13 @@ async function main(o: HostOpenOptions): Promise<void> {
     }
   });
 
-  for (const w of opened.warnings) relay.events.emit('log', { level: 'warn', message: w });
   for (const n of o.notes ?? []) relay.events.emit('log', { level: 'info', message: n });
   try {
     await relay.start();
   } catch (err) {
     detachLog();
     await stop();
-    post({ t: 'failed', failure: startFailure(err) });
+    post({ t: 'failed', failure: failureOf(err) });
     return;
   }
   post({
@@ -179,6 +179,6 @@ process.on('unhandledRejection', crash);
 startMemLog();
 yieldToView();
 void main(workerData as HostOpenOptions).catch((err) => {
-  if (!opened) post({ t: 'failed', failure: startFailure(err) });
+  if (!opened) post({ t: 'failed', failure: failureOf(err) });
   else crash(err);
 });
