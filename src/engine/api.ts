@@ -1,5 +1,5 @@
 import type { RelayEventName, RelayEvents } from './kernel/events.js';
-import type { OperatorSource } from './operator/grammar.js';
+import type { OperatorSource } from './kernel/source.js';
 import type { ConversationNote } from './journals/notes.js';
 import type { RelaySnapshot } from './view/snapshot.js';
 import type { TailEntry } from './view/tail-entry.js';
@@ -43,4 +43,4 @@ export interface RelayLike {
   stop(): Promise<void>;
 }
 
-export type { RelaySnapshot, TailEntry };
+export type { OperatorSource, RelaySnapshot, TailEntry };

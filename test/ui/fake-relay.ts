@@ -1,5 +1,5 @@
 import type { RelayEventName, RelayEvents } from '../../src/engine/kernel/events.js';
-import type { OperatorSource } from '../../src/engine/operator/grammar.js';
+import type { OperatorSource } from '../../src/engine/kernel/source.js';
 import type { SessionStatus, Status } from '../../src/protocol/status.js';
 import type { ConversationNote } from '../../src/engine/journals/notes.js';
 import type { HistoryPage, HistoryTurn, RelayLike, RelaySnapshot, SubmitResultLike, TailEntry } from '../../src/engine/api.js';

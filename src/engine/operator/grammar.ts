@@ -6,8 +6,6 @@ import { SESSION_ID_RE } from '../../protocol/session-id.js';
  * the relay decides what each command means in its current state.
  */
 
-export type OperatorSource = 'tui' | 'file' | 'cli' | 'ntfy' | 'hook';
-
 export type OperatorCommand =
   | { kind: 'dispatch'; session: string; text: string }
   | { kind: 'answer'; text: string }

@@ -5,7 +5,7 @@ import { loadControl, saveControl, type Control, type HeldReply, type PauseInfo 
 import type { RelayEmitter } from '../kernel/events.js';
 import { classify, describeFsError, RootFault, SessionFault } from '../../fs/faults.js';
 import type { Guard, Trip } from '../limits/guard.js';
-import type { OperatorSource } from './grammar.js';
+import type { Actor } from '../kernel/source.js';
 import type { Pings } from './pings.js';
 import type { Clock } from '../kernel/ports.js';
 import { isGuardReason, type RelayState } from '../../protocol/status.js';
@@ -28,8 +28,6 @@ export interface PausesOptions {
   pings: Pings;
   changed: (urgent?: boolean) => void;
 }
-
-export type Source = OperatorSource | 'relay';
 
 export function newCode(): string {
   return crypto.randomBytes(3).toString('hex').toUpperCase();
@@ -91,7 +89,7 @@ export class Pauses {
     return undefined;
   }
 
-  setPause(p: PauseInfo | null, source: Source): void {
+  setPause(p: PauseInfo | null, source: Actor): void {
     const prev = this.control.paused;
     if (prev && prev !== p) this.spend(prev.code);
     this.control.paused = p;
@@ -112,7 +110,7 @@ export class Pauses {
     this.o.events.emit('session:paused', { session, reason: info.reason, message: info.message });
   }
 
-  clearSessionPause(session: string, source: Source): boolean {
+  clearSessionPause(session: string, source: Actor): boolean {
     const sp = this.control.session_pauses[session];
     if (!sp) return false;
     delete this.control.session_pauses[session];
@@ -129,7 +127,7 @@ export class Pauses {
     if (needsJcText !== null) this.control.last_needs_jc_text = needsJcText;
   }
 
-  resolveHeld(how: 'approved' | 'dropped', source: Source, why?: string): void {
+  resolveHeld(how: 'approved' | 'dropped', source: Actor, why?: string): void {
     const held = this.control.held;
     if (!held) return;
     this.control.held = null;
@@ -172,7 +170,7 @@ export class Pauses {
   }
 
   /** /resume: every pause but a held reply; guard limits pass once. Returns what was resumed. */
-  resumeAll(source: Source): string[] {
+  resumeAll(source: Actor): string[] {
     const what: string[] = [];
     const p = this.control.paused;
     if (p) {
@@ -189,7 +187,7 @@ export class Pauses {
   }
 
   /** `/resume <session>`: that session's pause only. */
-  resumeSession(session: string, source: Source): string | null {
+  resumeSession(session: string, source: Actor): string | null {
     const sp = this.control.session_pauses[session];
     if (!sp) return null;
     this.passOnce(sp.reason, session, 'session');
@@ -198,7 +196,7 @@ export class Pauses {
   }
 
   /** A phone button's /resume CODE: resumes exactly the pause that carried the code. */
-  resumeByCode(raw: string, source: Source): { ok: boolean; message: string } {
+  resumeByCode(raw: string, source: Actor): { ok: boolean; message: string } {
     const code = raw.toUpperCase();
     const p = this.control.paused;
     if (p?.code === code) {

@@ -1,5 +1,5 @@
 import type { Committed } from './commit.js';
-import type { TurnRecord } from '../journals/conversation.js';
+import type { TurnRecord } from '../journals/records.js';
 import type { RelayEmitter } from '../kernel/events.js';
 import type { Warning } from '../limits/guard.js';
 import type { Pauses } from '../operator/pauses.js';

@@ -9,7 +9,8 @@ import { localDay, type Ledger } from '../journals/ledger.js';
 import type { ChatClient, ChatFailure, ChatRequest, ChatResult, Clock } from '../kernel/ports.js';
 import type { PriceLookup } from '../../pricing/prices.js';
 import { projectTurnCost } from '../../pricing/projection.js';
-import type { Status, TurnSource } from '../../protocol/status.js';
+import type { TurnSource } from '../../protocol/status.js';
+import type { LiveCall } from '../view/live-call.js';
 
 /**
  * One turn up to the reply: projection -> guard -> reservation -> summary (when the
@@ -40,16 +41,6 @@ export type TurnOutcome =
   | { kind: 'refused'; call: 'turn' | 'summary'; error: ChatFailure }
   /** Stopped (shutdown). */
   | { kind: 'aborted' };
-
-/** The call in flight, as the views show it. */
-export class LiveCall {
-  inflight: Status['inflight'] = null;
-  streamText = '';
-  retry: Status['retry'] = null;
-  lastError: string | null = null;
-  /** When the last successful turn call started (0: none, or a summary since): what the projection may assume cached. */
-  lastCallAt = 0;
-}
 
 const STREAM_KEEP = 4000;
 

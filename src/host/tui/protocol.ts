@@ -1,8 +1,7 @@
 import type { RelayEventName, RelayEvents } from '../../engine/kernel/events.js';
-import type { OperatorSource } from '../../engine/operator/grammar.js';
 import type { ConversationNote } from '../../engine/journals/notes.js';
 import type { Status } from '../../protocol/status.js';
-import type { HistoryTurn, SubmitResultLike, TailEntry } from '../../engine/api.js';
+import type { HistoryTurn, OperatorSource, SubmitResultLike, TailEntry } from '../../engine/api.js';
 
 /**
  * The messages between the TUI's main thread (Ink, the keyboard) and the engine thread

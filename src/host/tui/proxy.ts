@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import type { RelayEventName, RelayEvents } from '../../engine/kernel/events.js';
-import type { OperatorSource } from '../../engine/operator/grammar.js';
-import type { HistoryPage, HistoryTurn, RelayLike, RelaySnapshot, SubmitResultLike, TailEntry } from '../../engine/api.js';
+import type { HistoryPage, HistoryTurn, OperatorSource, RelayLike, RelaySnapshot, SubmitResultLike, TailEntry } from '../../engine/api.js';
 import type { FromWorker, SnapDelta, ToWorker } from './protocol.js';
 
 /** The view keeps at most this many recent turns (the engine's tail is 200). */
