@@ -50,6 +50,11 @@ export interface PhoneReplies {
 /** Milliseconds since the epoch. Every time the engine reads or writes comes from here. */
 export type Clock = () => number;
 
+/** The clock's now as an ISO timestamp: what every record and audit line is stamped with. */
+export function isoNow(now: Clock): string {
+  return new Date(now()).toISOString();
+}
+
 /** Any thrown value as a ChatFailure (the adapter already throws one; a test's fake may not). */
 export function asChatFailure(err: unknown): ChatFailure {
   if (err && typeof err === 'object' && 'retryable' in err && typeof (err as ChatFailure).message === 'string') return err as ChatFailure;

@@ -10,7 +10,7 @@ import { parseOperatorInput, type OperatorCommand } from './grammar.js';
 import type { OperatorSource } from '../kernel/source.js';
 import type { Pauses } from './pauses.js';
 import type { Pings } from './pings.js';
-import type { Clock } from '../kernel/ports.js';
+import { isoNow, type Clock } from '../kernel/ports.js';
 import { isGuardReason, isOperatorExempt } from '../../protocol/status.js';
 
 /**
@@ -58,10 +58,6 @@ export class OperatorInput {
   private readonly handled = new Set<string>();
 
   constructor(private readonly o: OperatorInputOptions) {}
-
-  private iso(): string {
-    return new Date(this.o.now()).toISOString();
-  }
 
   isRegistered(session: string): boolean {
     return this.o.config().sessions.some((s) => s.id === session);
@@ -133,7 +129,7 @@ export class OperatorInput {
         priority: 2,
         tags: [r.ok ? 'white_check_mark' : 'x'],
       });
-    o.audit({ at: this.iso(), source: item.source, action, text: item.text.trim(), detail: r.message, input_id: item.id });
+    o.audit({ at: isoNow(this.o.now), source: item.source, action, text: item.text.trim(), detail: r.message, input_id: item.id });
     if (!this.turns.some((t) => t.inputId === item.id)) {
       o.inbox.remove(item.id);
       this.handled.delete(item.id);
@@ -278,7 +274,13 @@ export class OperatorInput {
   /** An operator turn the API refused (400, 413) is not retried forever: /drop discards it. */
   private dropRefusedInput(inputId: string, item: InboxItem): SubmitResult {
     const turn = this.turns.find((t) => t.inputId === inputId);
-    this.o.audit({ at: this.iso(), source: item.source, action: 'input-dropped', text: turn?.text.slice(0, 2000), input_id: inputId });
+    this.o.audit({
+      at: isoNow(this.o.now),
+      source: item.source,
+      action: 'input-dropped',
+      text: turn?.text.slice(0, 2000),
+      input_id: inputId,
+    });
     this.o.pauses.setPause(null, item.source);
     this.o.pauses.save();
     this.o.inbox.remove(inputId);
@@ -289,7 +291,7 @@ export class OperatorInput {
   private pause(item: InboxItem): SubmitResult {
     const { pauses } = this.o;
     if (pauses.control.paused?.reason === 'operator') return { ok: true, message: 'already paused' };
-    pauses.setPause({ reason: 'operator', message: `paused by the operator (${item.source})`, at: this.iso() }, item.source);
+    pauses.setPause({ reason: 'operator', message: `paused by the operator (${item.source})`, at: isoNow(this.o.now) }, item.source);
     pauses.save();
     return { ok: true, message: 'paused: no envelope will be taken until /resume' };
   }
@@ -347,7 +349,7 @@ export class OperatorInput {
         this.o.guard.operatorInput(n.session);
         delete this.o.pauses.control.hook_chain[n.session];
         this.o.audit({
-          at: this.iso(),
+          at: isoNow(this.o.now),
           source: 'hook',
           action: 'prompt-typed',
           text: n.message.slice(0, 2000),

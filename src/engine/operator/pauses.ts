@@ -7,7 +7,8 @@ import { classify, describeFsError, RootFault, SessionFault } from '../../fs/fau
 import type { Guard, Trip } from '../limits/guard.js';
 import type { Actor } from '../kernel/source.js';
 import type { Pings } from './pings.js';
-import type { Clock } from '../kernel/ports.js';
+import { isoNow, type Clock } from '../kernel/ports.js';
+import { NEEDS_JC } from '../../protocol/needs-jc.js';
 import { isGuardReason, type RelayState } from '../../protocol/status.js';
 
 /**
@@ -42,10 +43,6 @@ export class Pauses {
 
   constructor(private readonly o: PausesOptions) {
     this.control = loadControl(o.file, o.lastSeq);
-  }
-
-  private iso(): string {
-    return new Date(this.o.now()).toISOString();
   }
 
   state(): RelayState {
@@ -94,7 +91,7 @@ export class Pauses {
     if (prev && prev !== p) this.spend(prev.code);
     this.control.paused = p;
     this.o.audit({
-      at: this.iso(),
+      at: isoNow(this.o.now),
       source,
       action: p ? 'pause' : 'resume',
       text: p ? p.message : prev?.message,
@@ -106,7 +103,13 @@ export class Pauses {
 
   pauseSession(session: string, info: PauseInfo): void {
     this.control.session_pauses[session] = info;
-    this.o.audit({ at: this.iso(), source: 'relay', action: 'session-pause', text: info.message, detail: `${session}: ${info.reason}` });
+    this.o.audit({
+      at: isoNow(this.o.now),
+      source: 'relay',
+      action: 'session-pause',
+      text: info.message,
+      detail: `${session}: ${info.reason}`,
+    });
     this.o.events.emit('session:paused', { session, reason: info.reason, message: info.message });
   }
 
@@ -117,7 +120,7 @@ export class Pauses {
     this.spend(sp.code);
     // A ping still waiting for the operator to be away is about a pause that is now over.
     this.o.pings.cancel(pauseKey(sp, session));
-    this.o.audit({ at: this.iso(), source, action: 'session-resume', text: sp.message, detail: `${session}: ${sp.reason}` });
+    this.o.audit({ at: isoNow(this.o.now), source, action: 'session-resume', text: sp.message, detail: `${session}: ${sp.reason}` });
     this.o.events.emit('session:resumed', { session });
     return true;
   }
@@ -134,7 +137,7 @@ export class Pauses {
     this.spend(held.code);
     this.o.pings.cancel();
     this.o.audit({
-      at: this.iso(),
+      at: isoNow(this.o.now),
       source,
       action: `held-${how}`,
       text: held.text.slice(0, 2000),
@@ -148,14 +151,14 @@ export class Pauses {
     const held = this.control.held;
     if (!held) return;
     this.o.audit({
-      at: this.iso(),
+      at: isoNow(this.o.now),
       source: 'relay',
       action: 'pause',
       text: r.reply.slice(0, 2000),
       detail: `${reason}: ${r.route} turn ${r.seq}`,
     });
     this.o.events.emit('state:changed', { state: this.state(), reason, message: `${r.route}: ${r.reply.slice(0, 120)}` });
-    const question = r.reply.replace('[NEEDS-JC]', '').trim();
+    const question = r.reply.replace(NEEDS_JC, '').trim();
     this.o.pings.pause(`held:${r.seq}`, {
       title: reason === 'needs_jc' ? `relay-tui: ${r.route} needs you` : `relay-tui: reply for ${r.route} awaits approval`,
       message: `${question.slice(0, 400)}${question.length > 400 ? '…' : ''}\n\nApprove, drop or answer at the relay (code ${held.code}).`,
@@ -215,7 +218,7 @@ export class Pauses {
 
   /** A guardrail said no before the call. */
   trip(trip: Trip): void {
-    const info: PauseInfo = { reason: trip.reason, message: trip.message, at: this.iso(), session: trip.session, code: newCode() };
+    const info: PauseInfo = { reason: trip.reason, message: trip.message, at: isoNow(this.o.now), session: trip.session, code: newCode() };
     if (trip.scope === 'relay') this.setPause(info, 'relay');
     else this.pauseSession(trip.session, info);
     this.save();
@@ -237,7 +240,7 @@ export class Pauses {
       {
         reason: 'error',
         message: `API error (${kind} for ${session}): ${message}`,
-        at: this.iso(),
+        at: isoNow(this.o.now),
         session,
         code,
         ...(inputId ? { input_id: inputId } : {}),
@@ -267,7 +270,7 @@ export class Pauses {
       const same = this.control.paused?.fault === 'root' && this.control.paused.message === message;
       if (!same) {
         this.setPause(
-          { reason: 'error', message, at: this.iso(), fault: 'root', code: newCode(), ...(f.path ? { path: f.path } : {}) },
+          { reason: 'error', message, at: isoNow(this.o.now), fault: 'root', code: newCode(), ...(f.path ? { path: f.path } : {}) },
           'relay',
         );
         this.o.pings.pause('error', {
@@ -287,7 +290,7 @@ export class Pauses {
       const info: PauseInfo = {
         reason: 'fault',
         message,
-        at: this.iso(),
+        at: isoNow(this.o.now),
         session: f.session,
         code: newCode(),
         fault: 'session',

@@ -1,3 +1,4 @@
+import { asksOperator } from '../../protocol/needs-jc.js';
 import type { Committed } from './commit.js';
 import type { TurnRecord } from '../journals/records.js';
 import type { RelayEmitter } from '../kernel/events.js';
@@ -34,7 +35,7 @@ export function turnCommitted(p: AfterTurnParts, r: TurnRecord, { held, newlyHel
     });
   if (held && newlyHeld) p.pauses.announceHeld(r, held);
   // approval: auto never holds, but the operator still hears about a question.
-  else if (!held && r.reply.slice(0, 200).includes('[NEEDS-JC]'))
+  else if (!held && asksOperator(r.reply))
     p.pings.notify({
       title: `relay-tui: ${r.route} asked for you (auto-approved)`,
       message: r.reply.slice(0, 400),

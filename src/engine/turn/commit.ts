@@ -10,8 +10,9 @@ import type { Intake } from '../mailboxes/intake.js';
 import { localDay, type Ledger } from '../journals/ledger.js';
 import { newCode, type Pauses } from '../operator/pauses.js';
 import type { Pings } from '../operator/pings.js';
-import type { ChatResult, Clock } from '../kernel/ports.js';
+import { isoNow, type ChatResult, type Clock } from '../kernel/ports.js';
 import { costOf, priceEntryName, type PriceLookup } from '../../pricing/prices.js';
+import { asksOperator } from '../../protocol/needs-jc.js';
 import type { TurnInput } from './runner.js';
 
 /**
@@ -44,8 +45,6 @@ import type { TurnInput } from './runner.js';
 
 export const COMMIT_STEPS = ['conversation', 'ledger', 'counters', 'reply', 'source', 'deliver'] as const;
 export type CommitStep = (typeof COMMIT_STEPS)[number];
-
-const NEEDS_JC = '[NEEDS-JC]';
 
 export type Held = 'needs_jc' | 'approval' | null;
 
@@ -119,7 +118,7 @@ export class Committer {
     const record: TurnRecord = {
       t: 'turn',
       seq: this.o.conversation.nextSeq(),
-      at: new Date(this.o.now()).toISOString(),
+      at: isoNow(this.o.now),
       session: t.session,
       route: t.route,
       source: t.source,
@@ -254,7 +253,7 @@ export class Committer {
   /** Step 4: a reply that needs the operator is held in control.json; any other goes to the outbox. */
   private replyDurable(r: TurnRecord): [Held, boolean] {
     const cfg = this.o.config();
-    const needsJc = r.reply.slice(0, 200).includes(NEEDS_JC);
+    const needsJc = asksOperator(r.reply);
     const reason = needsJc && cfg.approval !== 'auto' ? 'needs_jc' : cfg.approval === 'all' ? 'approval' : null;
     if (!reason) {
       this.o.dispatcher.enqueue(r.route, r.reply, `t${r.seq}`);
@@ -288,7 +287,7 @@ export class Committer {
     const cfg = this.o.config();
     const cost = costOf(result.usage, this.o.price().price);
     this.o.pauses.save();
-    const at = new Date(this.o.now()).toISOString();
+    const at = isoNow(this.o.now);
     const { replaced, kept } = this.o.conversation.replaceWithSummary(
       // The next call's size: summary in, kept turns roughly as before; the next usage corrects it.
       { at, text: result.text, history_tokens: result.usage.output_tokens + Math.ceil(cfg.system_prompt.length / 4), cost_usd: cost },

@@ -6,7 +6,7 @@ import type { Conversation } from '../journals/conversation.js';
 import type { RelayEmitter } from '../kernel/events.js';
 import type { Guard, Trip } from '../limits/guard.js';
 import { localDay, type Ledger } from '../journals/ledger.js';
-import type { ChatClient, ChatFailure, ChatRequest, ChatResult, Clock } from '../kernel/ports.js';
+import { isoNow, type ChatClient, type ChatFailure, type ChatRequest, type ChatResult, type Clock } from '../kernel/ports.js';
 import type { PriceLookup } from '../../pricing/prices.js';
 import { projectTurnCost } from '../../pricing/projection.js';
 import type { TurnSource } from '../../protocol/status.js';
@@ -140,10 +140,6 @@ export class TurnRunner {
     return chosen === '1h';
   }
 
-  private iso(): string {
-    return new Date(this.o.now()).toISOString();
-  }
-
   async run(t: TurnInput): Promise<TurnOutcome> {
     const o = this.o;
     const cfg = o.config();
@@ -153,7 +149,7 @@ export class TurnRunner {
     if (trip) return { kind: 'tripped', trip };
     if (o.guard.state.pass_once.length !== passes) o.passSpent();
     // Durable before the call: a kill -9 mid-call still counts it (at this projection) on the next start.
-    o.ledger.reserve({ at: this.iso(), day: localDay(o.now()), session: t.route, projectedUsd });
+    o.ledger.reserve({ at: isoNow(this.o.now), day: localDay(o.now()), session: t.route, projectedUsd });
     let planned = this.planned?.text === t.user ? this.planned.ttl : undefined;
     this.planned = null;
     if (needsSummary(o.conversation, cfg)) {
@@ -187,7 +183,7 @@ export class TurnRunner {
     const live = o.live;
     const cfg = o.config();
     live.streamText = '';
-    live.inflight = { kind, session, route, started_at: this.iso(), chars: 0, attempt: 0 };
+    live.inflight = { kind, session, route, started_at: isoNow(this.o.now), chars: 0, attempt: 0 };
     o.changed();
     const startedAt = o.now();
     let outcome: CallOutcome;
