@@ -18,7 +18,7 @@ export interface SubmitResultLike {
   quit?: boolean;
 }
 
-/** One recorded turn as history() returns it: the fields of the engine's record the UI reads. */
+/** One recorded turn as a scroll-back page carries it: the fields of the engine's record the UI reads. */
 export type HistoryTurn = RecordedTurnView;
 
 /** Some turns of the history, oldest first; atTop when none is older. */
@@ -35,10 +35,8 @@ export interface RelayLike {
   subscribe(fn: () => void): () => void;
   submit(text: string, source: OperatorSource): SubmitResultLike | Promise<SubmitResultLike>;
   notePresence(): void;
-  /** The whole conversation ever recorded; reads files, so call it on demand only. */
-  history(): readonly HistoryTurn[] | Promise<readonly HistoryTurn[]>;
-  /** Up to `limit` turns older than seq `beforeSeq` (null: the newest): scroll-back a page at a time. */
-  historyPage?(q: { beforeSeq: number | null; limit: number }): HistoryPage | Promise<HistoryPage>;
+  /** Up to `limit` turns older than seq `beforeSeq` (null: the newest): scroll-back a page at a time; reads files, so on demand only. */
+  historyPage(q: { beforeSeq: number | null; limit: number }): HistoryPage | Promise<HistoryPage>;
   on<K extends RelayEventName>(name: K, fn: (payload: RelayEvents[K]) => void): () => void;
   stop(): Promise<void>;
 }

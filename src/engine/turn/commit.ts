@@ -13,7 +13,7 @@ import type { Pings } from '../operator/pings.js';
 import { isoNow, type ChatResult, type Clock } from '../kernel/ports.js';
 import { costOf, priceEntryName, type PriceLookup } from '../../pricing/prices.js';
 import { asksOperator } from '../../protocol/needs-jc.js';
-import type { TurnInput } from './runner.js';
+import type { TurnInput } from './turn-input.js';
 
 /**
  * The durable steps of a turn, in this order, and the recovery that reuses them.
@@ -65,8 +65,10 @@ export interface CommitterOptions {
   inputDone: (id: string) => void;
   /** status.json now (Store.changed(true)): a hook's chain count is read from it. */
   publish: () => void;
-  /** After the last step: views, events, pings. */
+  /** After the last step: views, events, pings (after-turn.ts). */
   committed: (record: TurnRecord, done: Committed) => void;
+  /** After a summary's steps: the audit line, views, events (after-turn.ts). */
+  summarized: (s: Summarized) => void;
   /** Called after each step completes: fault injection in the crash tests. */
   afterStep?: (step: number, name: CommitStep) => void;
 }
@@ -78,6 +80,13 @@ export interface Committed {
   warnings: Warning[];
   /** Finished by start-up recovery from the record. */
   recovered: boolean;
+}
+
+/** What a summary did to the conversation, and what it cost. */
+export interface Summarized {
+  replaced: number;
+  kept: number;
+  cost: number;
 }
 
 interface Pending {
@@ -283,7 +292,7 @@ export class Committer {
    * folds away), then the conversation rewrite, then its ledger line. A crash before the
    * ledger line leaves the turn's reservation open, which was projected to cover both.
    */
-  commitSummary(result: ChatResult): { replaced: number; kept: number; cost: number } {
+  commitSummary(result: ChatResult): void {
     const cfg = this.o.config();
     const cost = costOf(result.usage, this.o.price().price);
     this.o.pauses.save();
@@ -303,6 +312,6 @@ export class Committer {
       cost_usd: cost,
       price_entry: priceEntryName(this.o.price(), result.usage),
     });
-    return { replaced, kept, cost };
+    this.o.summarized({ replaced, kept, cost });
   }
 }

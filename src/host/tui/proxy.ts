@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import type { RelayEventName, RelayEvents } from '../../engine/kernel/events.js';
-import type { HistoryPage, HistoryTurn, OperatorSource, RelayLike, RelaySnapshot, SubmitResultLike, TailEntry } from '../../engine/api.js';
+import type { HistoryPage, OperatorSource, RelayLike, RelaySnapshot, SubmitResultLike, TailEntry } from '../../engine/api.js';
 import type { FromWorker, SnapDelta, ToWorker } from './protocol.js';
 
 /** The view keeps at most this many recent turns (the engine's tail is 200). */
@@ -14,7 +14,7 @@ export interface PortLike {
 
 /**
  * The Relay as the main thread sees it when the engine runs in a worker: the last
- * snapshot the worker sent, events re-emitted here, submit() and history() as requests
+ * snapshot the worker sent, events re-emitted here, submit() and historyPage() as requests
  * answered by the worker. Satisfies RelayLike, so the view cannot tell the difference
  * except that submit() resolves a little later.
  */
@@ -126,11 +126,6 @@ export class RelayProxy implements RelayLike {
 
   notePresence(): void {
     if (!this.gone) this.port.postMessage({ t: 'presence' });
-  }
-
-  /** All of it: for callers of the plain RelayLike contract. The view pages with historyPage(). */
-  history(): Promise<readonly HistoryTurn[]> {
-    return this.historyPage({ beforeSeq: null, limit: Number.MAX_SAFE_INTEGER }).then((p) => p.turns);
   }
 
   historyPage({ beforeSeq: before, limit }: { beforeSeq: number | null; limit: number }): Promise<HistoryPage> {
