@@ -6,7 +6,7 @@ import type { OperatorSource } from './kernel/source.js';
 import type { AuditEntry } from './journals/audit.js';
 import type { HistoryPageQuery, TurnPage } from './journals/history-page.js';
 import type { ConversationNote } from './journals/notes.js';
-import type { SubmitResult } from './operator/input.js';
+import type { SubmitResult } from './operator/commands.js';
 import type { RelaySnapshot } from './view/snapshot.js';
 import type { TurnInput, TurnOutcome } from './turn/turn-input.js';
 import { assemble, watchRoot, type Parts, type RelayOptions } from './assemble.js';
