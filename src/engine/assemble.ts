@@ -66,6 +66,7 @@ export interface LoopControl {
 
 export interface Parts {
   now: Clock;
+  watch: WatchFn;
   config: Config;
   price: PriceLookup;
   events: RelayEmitter;
@@ -258,6 +259,7 @@ export function assemble(o: RelayOptions, loop: LoopControl): Parts {
   events.on('state:changed', (e) => e.state === 'running' && (live.lastError = null));
   return {
     now,
+    watch,
     config,
     price,
     events,

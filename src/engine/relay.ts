@@ -1,4 +1,3 @@
-import { watchDir } from '../fs/watch.js';
 import type { RelayState } from '../protocol/status.js';
 import type { RelayEmitter, RelayEventName, RelayEvents } from './kernel/events.js';
 import { isoNow, type Notifier, type PhoneReplies } from './kernel/ports.js';
@@ -56,7 +55,7 @@ export class Relay {
     p.hookNotices.skipExisting();
     this.unwatchers = watchRoot(
       paths,
-      this.o.watch ?? watchDir,
+      p.watch,
       (w, fn) => p.timers.run(w, fn),
       (m) => p.log('warn', m),
       {

@@ -12,8 +12,13 @@ import { NEEDS_JC } from '../../protocol/needs-jc.js';
 import { isGuardReason, type RelayState } from '../../protocol/status.js';
 
 /**
- * The only writer of state/control.json: the relay's pause, the held reply,
- * per-session pauses, one-time codes, and the guard's counters as of guard_seq.
+ * Owns state/control.json (control.ts): the only code that writes the file (save,
+ * trySave) and the only one that opens or ends a pause — the relay's pause, the held
+ * reply, per-session pauses and their one-time codes. Other fields of the same object
+ * are set in memory by the part they belong to and reach the file on the next save:
+ * the guard's counters (limits/guard.ts, through control.guard), guard_seq and the
+ * hook chain (turn/commit.ts step 3; reset by operator input), the phone-reply cursor
+ * (operator/input.ts) and the last stuck-queue ping (housekeeping.ts).
  * A failed write keeps the change in memory (the relay goes on from memory and the
  * next save carries it); callers on the error path use trySave(), which never throws.
  */
