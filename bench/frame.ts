@@ -125,8 +125,8 @@ class BenchRelay implements RelayLike {
     return { ok: true, message: '' };
   }
   notePresence() {}
-  history() {
-    return [];
+  historyPage() {
+    return { turns: [], atTop: true };
   }
   on: RelayLike['on'] = (name, fn) => {
     this.events.on(name, fn);

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { toApiBody } from '../src/adapters/anthropic.js';
 import { layoutError, LOOKBACK_BLOCKS } from '../src/pricing/cache-rules.js';
-import { Conversation, labelFor, type TurnRecord } from '../src/engine/journals/conversation.js';
+import { Conversation, labelFor } from '../src/engine/journals/conversation.js';
+import type { TurnRecord } from '../src/engine/journals/records.js';
 
 let dir: string;
 let file: string;

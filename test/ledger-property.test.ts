@@ -25,7 +25,7 @@ import { ensureLayout, rootPaths } from '../src/protocol/root.js';
  *    shows less than the API billed, and spend never exceeds a budget by more than
  *    the projected cost of the one turn /resume let through (without it: not at all).
  *
- * 2. The Relay's projectCost against the fake API's own billing model (PromptCache,
+ * 2. The relay's projection (each turn's ledger reservation) against the fake API's billing (PromptCache,
  *    chars/4 tokens, 5-minute TTL, minimum cacheable size): random message and reply
  *    sizes (multi-byte text too), random pauses around the cache TTL, summaries and
  *    restarts. Every turn, summary included, bills at most what was projected for it.
@@ -423,6 +423,16 @@ function text(rnd: () => number, len: number): string {
   return s;
 }
 
+/** The projection the last turn was checked and reserved at: its reservation line in the ledger. */
+function lastProjection(ledgerFile: string): number {
+  const reserves = fs
+    .readFileSync(ledgerFile, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"t":"reserve"'))
+    .map((l) => JSON.parse(l) as { projected_usd: number });
+  return reserves[reserves.length - 1].projected_usd;
+}
+
 describe('projectCost is an upper bound of what the fake API then bills', () => {
   it('holds for random turns, replies, pauses around the cache TTL, summaries and restarts', async () => {
     const CASES = 24;
@@ -467,15 +477,8 @@ describe('projectCost is an upper bound of what the fake API then bills', () => 
 
       const openRelay = async () => {
         const relay = new Relay({ paths, config, chat, notifier: null, topic: null, now: () => clock.now, maintenanceMs: 3_600_000 });
-        const projections: number[] = [];
-        const orig = relay.projectCost.bind(relay);
-        relay.projectCost = (u: string) => {
-          const p = orig(u);
-          projections.push(p);
-          return p;
-        };
         await relay.start();
-        return { relay, projections };
+        return { relay };
       };
       let r = await openRelay();
       const n = 6 + Math.floor(rnd() * 10);
@@ -505,7 +508,7 @@ describe('projectCost is an upper bound of what the fake API then bills', () => 
         fs.renameSync(path.join(paths.queue, `.e${i}.tmp`), path.join(paths.queue, `${String(i).padStart(4, '0')}.json`));
         await done;
         const billed = calls.slice(before);
-        const projected = r.projections[r.projections.length - 1];
+        const projected = lastProjection(paths.ledger);
         const actual = billed.reduce((s, x) => s + x.cost, 0);
         expect(actual, `seed ${seed} turn ${i}: billed ${actual} > projected ${projected}`).toBeLessThanOrEqual(projected + EPS);
         worst = Math.max(worst, actual / projected);

@@ -1,5 +1,5 @@
 import type { RelayEventName, RelayEvents } from './kernel/events.js';
-import type { OperatorSource } from './operator/grammar.js';
+import type { OperatorSource } from './kernel/source.js';
 import type { ConversationNote } from './journals/notes.js';
 import type { RelaySnapshot } from './view/snapshot.js';
 import type { TailEntry } from './view/tail-entry.js';
@@ -18,7 +18,7 @@ export interface SubmitResultLike {
   quit?: boolean;
 }
 
-/** One recorded turn as history() returns it: the fields of the engine's record the UI reads. */
+/** One recorded turn as a scroll-back page carries it: the fields of the engine's record the UI reads. */
 export type HistoryTurn = RecordedTurnView;
 
 /** Some turns of the history, oldest first; atTop when none is older. */
@@ -35,19 +35,16 @@ export interface RelayLike {
   subscribe(fn: () => void): () => void;
   submit(text: string, source: OperatorSource): SubmitResultLike | Promise<SubmitResultLike>;
   notePresence(): void;
-  /** The whole conversation ever recorded; reads files, so call it on demand only. */
-  history(): readonly HistoryTurn[] | Promise<readonly HistoryTurn[]>;
-  /** Up to `limit` turns older than seq `beforeSeq` (null: the newest): scroll-back a page at a time. */
-  historyPage?(q: { beforeSeq: number | null; limit: number }): HistoryPage | Promise<HistoryPage>;
+  /** Up to `limit` turns older than seq `beforeSeq` (null: the newest): scroll-back a page at a time; reads files, so on demand only. */
+  historyPage(q: { beforeSeq: number | null; limit: number }): HistoryPage | Promise<HistoryPage>;
   on<K extends RelayEventName>(name: K, fn: (payload: RelayEvents[K]) => void): () => void;
   stop(): Promise<void>;
 }
 
-export type { RelaySnapshot, TailEntry };
+export type { OperatorSource, RelaySnapshot, TailEntry };
 // Everything else a view or the TUI's host may use of the engine comes through here too
 // (the front door: a lint rule keeps src/ui, src/host/tui and src/log to this file).
 export type { RelayEventName, RelayEvents, RelayEmitter } from './kernel/events.js';
-export type { OperatorSource } from './operator/grammar.js';
 export type { ConversationNote } from './journals/notes.js';
 export type { Status } from '../protocol/status.js';
 export { tailEntry, recordedTurnView } from './view/tail-entry.js';

@@ -2,7 +2,7 @@ import type { RelayEmitter } from './kernel/events.js';
 import { RootFault } from '../fs/faults.js';
 import { classifyIn, type Pauses } from './operator/pauses.js';
 import type { Timers } from './kernel/timers.js';
-import type { LiveCall } from './turn/runner.js';
+import type { LiveCall } from './view/live-call.js';
 
 /**
  * Every error from the loop, a watcher or a timer ends here, and nothing here may

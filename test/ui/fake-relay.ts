@@ -1,5 +1,5 @@
 import type { RelayEventName, RelayEvents } from '../../src/engine/kernel/events.js';
-import type { OperatorSource } from '../../src/engine/operator/grammar.js';
+import type { OperatorSource } from '../../src/engine/kernel/source.js';
 import type { SessionStatus, Status } from '../../src/protocol/status.js';
 import type { ConversationNote } from '../../src/engine/journals/notes.js';
 import type { HistoryPage, HistoryTurn, RelayLike, RelaySnapshot, SubmitResultLike, TailEntry } from '../../src/engine/api.js';
@@ -120,26 +120,18 @@ export class FakeRelay implements RelayLike {
   notePresence(): void {
     this.presence++;
   }
-  /** Notes the scroll-back pages carry (historyPage is offered only when set). */
+  /** Notes the scroll-back pages carry (none when unset). */
   pageNotes: ConversationNote[] | undefined = undefined;
-  get historyPage() {
-    const notes = this.pageNotes;
-    if (!notes) return undefined;
-    return ({ beforeSeq, limit }: { beforeSeq: number | null; limit: number }): HistoryPage => {
-      this.historyCalls++;
-      const all = this.fullHistory.filter((t) => beforeSeq === null || t.seq < beforeSeq);
-      const turns = all.slice(-limit);
-      const first = turns[0]?.seq ?? 0;
-      return {
-        turns,
-        atTop: turns.length === all.length,
-        notes: notes.filter((n) => (n.kind === 'dispatch' ? n.afterSeq : n.seq) >= first),
-      };
-    };
-  }
-  history(): readonly HistoryTurn[] {
+  historyPage({ beforeSeq, limit }: { beforeSeq: number | null; limit: number }): HistoryPage {
     this.historyCalls++;
-    return this.fullHistory;
+    const all = this.fullHistory.filter((t) => beforeSeq === null || t.seq < beforeSeq);
+    const turns = all.slice(-limit);
+    const first = turns[0]?.seq ?? 0;
+    return {
+      turns,
+      atTop: turns.length === all.length,
+      notes: (this.pageNotes ?? []).filter((n) => (n.kind === 'dispatch' ? n.afterSeq : n.seq) >= first),
+    };
   }
   on<K extends RelayEventName>(name: K, fn: (p: RelayEvents[K]) => void): () => void {
     let set = this.events.get(name);

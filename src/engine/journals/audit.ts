@@ -1,10 +1,10 @@
 import { JsonlAppender } from '../../fs/atomic.js';
-import type { OperatorSource } from '../operator/grammar.js';
+import type { Actor } from '../kernel/source.js';
 
 /** Every operator action and every pause and resume, with time, source and text. */
 export interface AuditEntry {
   at: string;
-  source: OperatorSource | 'relay';
+  source: Actor;
   action: string;
   text?: string;
   detail?: string;

@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fsyncDir, JsonlAppender, readJsonl, repairJsonlTail, writeAtomic } from '../../fs/atomic.js';
 import type { ChatMessage, ChatRequest } from '../../adapters/anthropic.js';
-import type { Usage } from '../../pricing/prices.js';
-import type { TurnSource } from '../../protocol/status.js';
 import { readHistoryPage, type HistoryPageQuery, type TurnPage } from './history-page.js';
+import type { ConversationRecord, SummaryRecord, TurnRecord } from './records.js';
 import { minCacheableTokens, planLayout, type CacheTtl, type Layout } from '../../pricing/cache-rules.js';
 
 export interface RequestCacheOptions {
@@ -30,42 +29,6 @@ export type PlannedRequest = ChatRequest & { cachePlan: CachePlan };
  * rewrite; it moves the old file to state/archive/ first, so scroll-back can still
  * show every turn ever made.
  */
-
-export interface TurnRecord {
-  t: 'turn';
-  seq: number;
-  at: string;
-  /** Who spoke: a session id, or 'operator'. */
-  session: string;
-  /** The session the reply is for. */
-  route: string;
-  source: TurnSource;
-  user: string;
-  reply: string;
-  usage: Usage;
-  cost_usd: number;
-  model: string;
-  /** Size of the conversation after this turn, from the API's usage: what cap_tokens is compared with. */
-  history_tokens: number;
-  envelope?: { file: string; key: string };
-  input_id?: string;
-  /** The reply was cut by max_tokens: delivered anyway, marked. */
-  truncated?: boolean;
-  /** The machine the speaking session reported from. */
-  host?: string;
-}
-
-export interface SummaryRecord {
-  t: 'summary';
-  seq: number;
-  at: string;
-  text: string;
-  replaced_turns: number;
-  history_tokens: number;
-  cost_usd: number;
-}
-
-export type ConversationRecord = TurnRecord | SummaryRecord;
 
 export function labelFor(session: string, opts: { registered: boolean; timestamp?: string; re?: string }): string {
   if (session === 'operator') return `[operator${opts.re ? ` → re ${opts.re}` : ''}]`;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ConversationRecord, TurnRecord } from './conversation.js';
+import type { ConversationRecord, TurnRecord } from './records.js';
 import { firstJsonl, readJsonlBackward } from '../../fs/jsonl-tail.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { OperatorSource } from '../operator/grammar.js';
+import type { OperatorSource } from './source.js';
 import type { PauseReason, RelayState, TurnSource } from '../../protocol/status.js';
 
 /**

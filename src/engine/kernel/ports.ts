@@ -3,10 +3,13 @@ import type { NtfyAction, NtfyMessage, PublishResult } from '../../adapters/ntfy
 import type { WatchFn } from '../../fs/watch.js';
 
 /**
- * What the engine needs from the world, as interfaces. Adapters (src/adapters)
- * implement them and the entry point hands them to the Relay; the engine imports
- * only these types, never an adapter's functions, so each side can be replaced in
- * a test by a few lines.
+ * What the engine needs from the outside world, as interfaces: the Messages API, ntfy
+ * pings, phone replies, the clock, a directory watch. The adapters (src/adapters)
+ * implement the first three and the host hands them to the Relay; the engine imports
+ * only types from src/adapters (the request and message shapes are the Anthropic
+ * adapter's, re-exported here), never their functions, so a test replaces each with
+ * a few lines. src/fs is not behind a port: the engine calls it directly, and WatchFn
+ * is one only so that a test can drive the watchers (the default is fs/watch.ts).
  */
 
 export type { ChatCallOptions, ChatMessage, ChatRequest, ChatResult, NtfyAction, NtfyMessage, PublishResult, WatchFn };
@@ -49,6 +52,11 @@ export interface PhoneReplies {
 
 /** Milliseconds since the epoch. Every time the engine reads or writes comes from here. */
 export type Clock = () => number;
+
+/** The clock's now as an ISO timestamp: what every record and audit line is stamped with. */
+export function isoNow(now: Clock): string {
+  return new Date(now()).toISOString();
+}
 
 /** Any thrown value as a ChatFailure (the adapter already throws one; a test's fake may not). */
 export function asChatFailure(err: unknown): ChatFailure {

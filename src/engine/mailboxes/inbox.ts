@@ -3,7 +3,7 @@ import path from 'node:path';
 import { ConfinementError, describeKind, ensureDir, kindOf, readFileConfined, TooLargeError } from '../../fs/confine.js';
 import { fsyncDir, unlinkDurable, writeAtomic } from '../../fs/atomic.js';
 import { describeFsError, RootFault } from '../../fs/faults.js';
-import type { OperatorSource } from '../operator/grammar.js';
+import type { OperatorSource } from '../kernel/source.js';
 
 /**
  * Operator input waiting to be applied, durable: state/inbox/<stamp>-<source>.txt.

@@ -3,10 +3,8 @@ import { SESSION_ID_RE } from '../../protocol/session-id.js';
 /**
  * The operator's grammar (SPEC.md "Operator input"), shared by the prompt line,
  * state/jc_input.txt, `relay-tui say` and replies from the phone. Parsing is pure;
- * the relay decides what each command means in its current state.
+ * what each command does in the relay's current state is in commands.ts.
  */
-
-export type OperatorSource = 'tui' | 'file' | 'cli' | 'ntfy' | 'hook';
 
 export type OperatorCommand =
   | { kind: 'dispatch'; session: string; text: string }

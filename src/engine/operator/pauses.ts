@@ -5,14 +5,20 @@ import { loadControl, saveControl, type Control, type HeldReply, type PauseInfo 
 import type { RelayEmitter } from '../kernel/events.js';
 import { classify, describeFsError, RootFault, SessionFault } from '../../fs/faults.js';
 import type { Guard, Trip } from '../limits/guard.js';
-import type { OperatorSource } from './grammar.js';
+import type { Actor } from '../kernel/source.js';
 import type { Pings } from './pings.js';
-import type { Clock } from '../kernel/ports.js';
+import { isoNow, type Clock } from '../kernel/ports.js';
+import { NEEDS_JC } from '../../protocol/needs-jc.js';
 import { isGuardReason, type RelayState } from '../../protocol/status.js';
 
 /**
- * The only writer of state/control.json: the relay's pause, the held reply,
- * per-session pauses, one-time codes, and the guard's counters as of guard_seq.
+ * Owns state/control.json (control.ts): the only code that writes the file (save,
+ * trySave) and the only one that opens or ends a pause — the relay's pause, the held
+ * reply, per-session pauses and their one-time codes. Other fields of the same object
+ * are set in memory by the part they belong to and reach the file on the next save:
+ * the guard's counters (limits/guard.ts, through control.guard), guard_seq and the
+ * hook chain (turn/commit.ts step 3; reset by operator input), the phone-reply cursor
+ * (operator/input.ts) and the last stuck-queue ping (housekeeping.ts).
  * A failed write keeps the change in memory (the relay goes on from memory and the
  * next save carries it); callers on the error path use trySave(), which never throws.
  */
@@ -29,8 +35,6 @@ export interface PausesOptions {
   changed: (urgent?: boolean) => void;
 }
 
-export type Source = OperatorSource | 'relay';
-
 export function newCode(): string {
   return crypto.randomBytes(3).toString('hex').toUpperCase();
 }
@@ -44,10 +48,6 @@ export class Pauses {
 
   constructor(private readonly o: PausesOptions) {
     this.control = loadControl(o.file, o.lastSeq);
-  }
-
-  private iso(): string {
-    return new Date(this.o.now()).toISOString();
   }
 
   state(): RelayState {
@@ -91,12 +91,12 @@ export class Pauses {
     return undefined;
   }
 
-  setPause(p: PauseInfo | null, source: Source): void {
+  setPause(p: PauseInfo | null, source: Actor): void {
     const prev = this.control.paused;
     if (prev && prev !== p) this.spend(prev.code);
     this.control.paused = p;
     this.o.audit({
-      at: this.iso(),
+      at: isoNow(this.o.now),
       source,
       action: p ? 'pause' : 'resume',
       text: p ? p.message : prev?.message,
@@ -108,18 +108,24 @@ export class Pauses {
 
   pauseSession(session: string, info: PauseInfo): void {
     this.control.session_pauses[session] = info;
-    this.o.audit({ at: this.iso(), source: 'relay', action: 'session-pause', text: info.message, detail: `${session}: ${info.reason}` });
+    this.o.audit({
+      at: isoNow(this.o.now),
+      source: 'relay',
+      action: 'session-pause',
+      text: info.message,
+      detail: `${session}: ${info.reason}`,
+    });
     this.o.events.emit('session:paused', { session, reason: info.reason, message: info.message });
   }
 
-  clearSessionPause(session: string, source: Source): boolean {
+  clearSessionPause(session: string, source: Actor): boolean {
     const sp = this.control.session_pauses[session];
     if (!sp) return false;
     delete this.control.session_pauses[session];
     this.spend(sp.code);
     // A ping still waiting for the operator to be away is about a pause that is now over.
     this.o.pings.cancel(pauseKey(sp, session));
-    this.o.audit({ at: this.iso(), source, action: 'session-resume', text: sp.message, detail: `${session}: ${sp.reason}` });
+    this.o.audit({ at: isoNow(this.o.now), source, action: 'session-resume', text: sp.message, detail: `${session}: ${sp.reason}` });
     this.o.events.emit('session:resumed', { session });
     return true;
   }
@@ -129,14 +135,14 @@ export class Pauses {
     if (needsJcText !== null) this.control.last_needs_jc_text = needsJcText;
   }
 
-  resolveHeld(how: 'approved' | 'dropped', source: Source, why?: string): void {
+  resolveHeld(how: 'approved' | 'dropped', source: Actor, why?: string): void {
     const held = this.control.held;
     if (!held) return;
     this.control.held = null;
     this.spend(held.code);
     this.o.pings.cancel();
     this.o.audit({
-      at: this.iso(),
+      at: isoNow(this.o.now),
       source,
       action: `held-${how}`,
       text: held.text.slice(0, 2000),
@@ -150,14 +156,14 @@ export class Pauses {
     const held = this.control.held;
     if (!held) return;
     this.o.audit({
-      at: this.iso(),
+      at: isoNow(this.o.now),
       source: 'relay',
       action: 'pause',
       text: r.reply.slice(0, 2000),
       detail: `${reason}: ${r.route} turn ${r.seq}`,
     });
     this.o.events.emit('state:changed', { state: this.state(), reason, message: `${r.route}: ${r.reply.slice(0, 120)}` });
-    const question = r.reply.replace('[NEEDS-JC]', '').trim();
+    const question = r.reply.replace(NEEDS_JC, '').trim();
     this.o.pings.pause(`held:${r.seq}`, {
       title: reason === 'needs_jc' ? `relay-tui: ${r.route} needs you` : `relay-tui: reply for ${r.route} awaits approval`,
       message: `${question.slice(0, 400)}${question.length > 400 ? '…' : ''}\n\nApprove, drop or answer at the relay (code ${held.code}).`,
@@ -172,7 +178,7 @@ export class Pauses {
   }
 
   /** /resume: every pause but a held reply; guard limits pass once. Returns what was resumed. */
-  resumeAll(source: Source): string[] {
+  resumeAll(source: Actor): string[] {
     const what: string[] = [];
     const p = this.control.paused;
     if (p) {
@@ -189,7 +195,7 @@ export class Pauses {
   }
 
   /** `/resume <session>`: that session's pause only. */
-  resumeSession(session: string, source: Source): string | null {
+  resumeSession(session: string, source: Actor): string | null {
     const sp = this.control.session_pauses[session];
     if (!sp) return null;
     this.passOnce(sp.reason, session, 'session');
@@ -198,7 +204,7 @@ export class Pauses {
   }
 
   /** A phone button's /resume CODE: resumes exactly the pause that carried the code. */
-  resumeByCode(raw: string, source: Source): { ok: boolean; message: string } {
+  resumeByCode(raw: string, source: Actor): { ok: boolean; message: string } {
     const code = raw.toUpperCase();
     const p = this.control.paused;
     if (p?.code === code) {
@@ -217,7 +223,7 @@ export class Pauses {
 
   /** A guardrail said no before the call. */
   trip(trip: Trip): void {
-    const info: PauseInfo = { reason: trip.reason, message: trip.message, at: this.iso(), session: trip.session, code: newCode() };
+    const info: PauseInfo = { reason: trip.reason, message: trip.message, at: isoNow(this.o.now), session: trip.session, code: newCode() };
     if (trip.scope === 'relay') this.setPause(info, 'relay');
     else this.pauseSession(trip.session, info);
     this.save();
@@ -239,7 +245,7 @@ export class Pauses {
       {
         reason: 'error',
         message: `API error (${kind} for ${session}): ${message}`,
-        at: this.iso(),
+        at: isoNow(this.o.now),
         session,
         code,
         ...(inputId ? { input_id: inputId } : {}),
@@ -269,7 +275,7 @@ export class Pauses {
       const same = this.control.paused?.fault === 'root' && this.control.paused.message === message;
       if (!same) {
         this.setPause(
-          { reason: 'error', message, at: this.iso(), fault: 'root', code: newCode(), ...(f.path ? { path: f.path } : {}) },
+          { reason: 'error', message, at: isoNow(this.o.now), fault: 'root', code: newCode(), ...(f.path ? { path: f.path } : {}) },
           'relay',
         );
         this.o.pings.pause('error', {
@@ -289,7 +295,7 @@ export class Pauses {
       const info: PauseInfo = {
         reason: 'fault',
         message,
-        at: this.iso(),
+        at: isoNow(this.o.now),
         session: f.session,
         code: newCode(),
         fault: 'session',

@@ -1,7 +1,10 @@
-import type { Committed } from './commit.js';
-import type { TurnRecord } from '../journals/conversation.js';
+import { asksOperator } from '../../protocol/needs-jc.js';
+import type { Committed, Summarized } from './commit.js';
+import type { AuditEntry } from '../journals/audit.js';
+import { isoNow, type Clock } from '../kernel/ports.js';
+import type { TurnRecord } from '../journals/records.js';
 import type { RelayEmitter } from '../kernel/events.js';
-import type { Warning } from '../limits/guard.js';
+import type { Guard, Warning } from '../limits/guard.js';
 import type { Pauses } from '../operator/pauses.js';
 import type { Pings } from '../operator/pings.js';
 import type { Store } from '../view/publisher.js';
@@ -9,7 +12,7 @@ import type { ViewState } from '../view/view-state.js';
 
 /**
  * What follows a committed turn or summary and is not durable: the views, the events,
- * the pings. Nothing here can lose a reply; it only tells about one.
+ * the pings, a summary's audit line. Nothing here can lose a reply; it only tells about one.
  */
 
 export interface AfterTurnParts {
@@ -19,6 +22,10 @@ export interface AfterTurnParts {
   events: RelayEmitter;
   store: Store;
   maxTokens: () => number;
+  guard: Guard;
+  now: Clock;
+  /** Best effort (the relay's audit: a full disk does not make it throw). */
+  audit: (e: AuditEntry) => void;
 }
 
 export function budgetWarnings(pings: Pings, warnings: Warning[]): void {
@@ -34,7 +41,7 @@ export function turnCommitted(p: AfterTurnParts, r: TurnRecord, { held, newlyHel
     });
   if (held && newlyHeld) p.pauses.announceHeld(r, held);
   // approval: auto never holds, but the operator still hears about a question.
-  else if (!held && r.reply.slice(0, 200).includes('[NEEDS-JC]'))
+  else if (!held && asksOperator(r.reply))
     p.pings.notify({
       title: `relay-tui: ${r.route} asked for you (auto-approved)`,
       message: r.reply.slice(0, 400),
@@ -57,4 +64,16 @@ export function turnCommitted(p: AfterTurnParts, r: TurnRecord, { held, newlyHel
   budgetWarnings(p.pings, warnings);
   // Not urgent: a finished turn is not a state change, and status.json is rewritten at most ~4/s (SPEC).
   p.store.changed(held !== null);
+}
+
+export function summaryCommitted(p: AfterTurnParts, { replaced, kept, cost }: Summarized): void {
+  p.audit({
+    at: isoNow(p.now),
+    source: 'relay',
+    action: 'summarize',
+    detail: `replaced ${replaced} turns, kept ${kept}, $${cost.toFixed(4)}`,
+  });
+  p.events.emit('summary:done', { replacedTurns: replaced, keptTurns: kept, costUsd: cost });
+  budgetWarnings(p.pings, p.guard.warnings());
+  p.store.changed(true);
 }

@@ -2,16 +2,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { unlinkDurable } from '../../fs/atomic.js';
 import type { Config } from '../../config/schema.js';
-import type { Conversation, TurnRecord } from '../journals/conversation.js';
+import type { Conversation } from '../journals/conversation.js';
+import type { TurnRecord } from '../journals/records.js';
 import type { Dispatcher } from '../mailboxes/dispatch.js';
 import { Guard, type Warning } from '../limits/guard.js';
 import type { Intake } from '../mailboxes/intake.js';
 import { localDay, type Ledger } from '../journals/ledger.js';
 import { newCode, type Pauses } from '../operator/pauses.js';
 import type { Pings } from '../operator/pings.js';
-import type { ChatResult, Clock } from '../kernel/ports.js';
+import { isoNow, type ChatResult, type Clock } from '../kernel/ports.js';
 import { costOf, priceEntryName, type PriceLookup } from '../../pricing/prices.js';
-import type { TurnInput } from './runner.js';
+import { asksOperator } from '../../protocol/needs-jc.js';
+import type { TurnInput } from './turn-input.js';
 
 /**
  * The durable steps of a turn, in this order, and the recovery that reuses them.
@@ -44,8 +46,6 @@ import type { TurnInput } from './runner.js';
 export const COMMIT_STEPS = ['conversation', 'ledger', 'counters', 'reply', 'source', 'deliver'] as const;
 export type CommitStep = (typeof COMMIT_STEPS)[number];
 
-const NEEDS_JC = '[NEEDS-JC]';
-
 export type Held = 'needs_jc' | 'approval' | null;
 
 export interface CommitterOptions {
@@ -65,8 +65,10 @@ export interface CommitterOptions {
   inputDone: (id: string) => void;
   /** status.json now (Store.changed(true)): a hook's chain count is read from it. */
   publish: () => void;
-  /** After the last step: views, events, pings. */
+  /** After the last step: views, events, pings (after-turn.ts). */
   committed: (record: TurnRecord, done: Committed) => void;
+  /** After a summary's steps: the audit line, views, events (after-turn.ts). */
+  summarized: (s: Summarized) => void;
   /** Called after each step completes: fault injection in the crash tests. */
   afterStep?: (step: number, name: CommitStep) => void;
 }
@@ -78,6 +80,13 @@ export interface Committed {
   warnings: Warning[];
   /** Finished by start-up recovery from the record. */
   recovered: boolean;
+}
+
+/** What a summary did to the conversation, and what it cost. */
+export interface Summarized {
+  replaced: number;
+  kept: number;
+  cost: number;
 }
 
 interface Pending {
@@ -118,7 +127,7 @@ export class Committer {
     const record: TurnRecord = {
       t: 'turn',
       seq: this.o.conversation.nextSeq(),
-      at: new Date(this.o.now()).toISOString(),
+      at: isoNow(this.o.now),
       session: t.session,
       route: t.route,
       source: t.source,
@@ -253,7 +262,7 @@ export class Committer {
   /** Step 4: a reply that needs the operator is held in control.json; any other goes to the outbox. */
   private replyDurable(r: TurnRecord): [Held, boolean] {
     const cfg = this.o.config();
-    const needsJc = r.reply.slice(0, 200).includes(NEEDS_JC);
+    const needsJc = asksOperator(r.reply);
     const reason = needsJc && cfg.approval !== 'auto' ? 'needs_jc' : cfg.approval === 'all' ? 'approval' : null;
     if (!reason) {
       this.o.dispatcher.enqueue(r.route, r.reply, `t${r.seq}`);
@@ -283,11 +292,11 @@ export class Committer {
    * folds away), then the conversation rewrite, then its ledger line. A crash before the
    * ledger line leaves the turn's reservation open, which was projected to cover both.
    */
-  commitSummary(result: ChatResult): { replaced: number; kept: number; cost: number } {
+  commitSummary(result: ChatResult): void {
     const cfg = this.o.config();
     const cost = costOf(result.usage, this.o.price().price);
     this.o.pauses.save();
-    const at = new Date(this.o.now()).toISOString();
+    const at = isoNow(this.o.now);
     const { replaced, kept } = this.o.conversation.replaceWithSummary(
       // The next call's size: summary in, kept turns roughly as before; the next usage corrects it.
       { at, text: result.text, history_tokens: result.usage.output_tokens + Math.ceil(cfg.system_prompt.length / 4), cost_usd: cost },
@@ -303,6 +312,6 @@ export class Committer {
       cost_usd: cost,
       price_entry: priceEntryName(this.o.price(), result.usage),
     });
-    return { replaced, kept, cost };
+    this.o.summarized({ replaced, kept, cost });
   }
 }

@@ -4,52 +4,21 @@ import { TtlChooser } from '../../pricing/cache-lifetime.js';
 import { abortableSleep, callWithRetries, type CallOutcome } from './call.js';
 import type { Conversation } from '../journals/conversation.js';
 import type { RelayEmitter } from '../kernel/events.js';
-import type { Guard, Trip } from '../limits/guard.js';
+import type { Guard } from '../limits/guard.js';
 import { localDay, type Ledger } from '../journals/ledger.js';
-import type { ChatClient, ChatFailure, ChatRequest, ChatResult, Clock } from '../kernel/ports.js';
+import { isoNow, type ChatClient, type ChatRequest, type Clock } from '../kernel/ports.js';
 import type { PriceLookup } from '../../pricing/prices.js';
-import { projectTurnCost } from '../../pricing/projection.js';
-import type { Status, TurnSource } from '../../protocol/status.js';
+import type { LiveCall } from '../view/live-call.js';
+import type { Committer } from './commit.js';
+import { needsSummary, projectCost, requestBase, summaryPrompt } from './projection.js';
+import type { TurnInput, TurnOutcome } from './turn-input.js';
 
 /**
  * One turn up to the reply: projection -> guard -> reservation -> summary (when the
- * conversation outgrew its cap) -> the call with retries. It returns what happened
- * and decides nothing: the relay's loop commits, pauses or stops on the outcome.
+ * conversation outgrew its cap, committed here through the Committer) -> the call with
+ * retries. It returns what happened and decides nothing more: the relay's loop
+ * commits, pauses or stops on the outcome.
  */
-
-/** One turn about to be asked: who spoke, where the reply goes, and what to remove once it is durable. */
-export interface TurnInput {
-  session: string;
-  route: string;
-  source: TurnSource;
-  /** The labelled user message as sent. */
-  user: string;
-  /** false for a turn the operator started: only money limits apply. */
-  automatic: boolean;
-  envelope?: { file: string; key: string };
-  inputId?: string;
-  /** The unlabelled text, for the loop guard. */
-  guardText: string;
-  host?: string;
-}
-
-export type TurnOutcome =
-  | { kind: 'answered'; result: ChatResult }
-  | { kind: 'tripped'; trip: Trip }
-  /** Refused by the API or out of retries: not billed, its reservation released. */
-  | { kind: 'refused'; call: 'turn' | 'summary'; error: ChatFailure }
-  /** Stopped (shutdown). */
-  | { kind: 'aborted' };
-
-/** The call in flight, as the views show it. */
-export class LiveCall {
-  inflight: Status['inflight'] = null;
-  streamText = '';
-  retry: Status['retry'] = null;
-  lastError: string | null = null;
-  /** When the last successful turn call started (0: none, or a summary since): what the projection may assume cached. */
-  lastCallAt = 0;
-}
 
 const STREAM_KEEP = 4000;
 
@@ -66,55 +35,12 @@ export interface TurnRunnerOptions {
   events: RelayEmitter;
   retryBaseMs: number;
   retryMaxMs: number;
-  /** Late-bound: the relay's projectCost (a test may wrap it). */
-  project: (userText: string) => number;
   /** A guard pass (/resume) was spent by the check: make that durable before the call. */
   passSpent: () => void;
-  /** The summary's durable steps (commit.ts). */
-  commitSummary: (result: ChatResult) => void;
+  /** Where a summary's durable steps are written (commit.ts). */
+  committer: Committer;
   changed: (urgent?: boolean) => void;
   touched: () => void;
-}
-
-export function needsSummary(c: Conversation, cfg: Config): boolean {
-  // Summarizing only helps when there are turns beyond keep_recent to fold away.
-  return c.historyTokens > cfg.history.cap_tokens && c.turnCount > cfg.history.keep_recent;
-}
-
-/** Projected cost of the next call (and of the summary it may need first), before it is made: an upper bound, see projection.ts. */
-export function projectCost(
-  o: { conversation: Conversation; config: Config; price: PriceLookup; warmSince: number; now: number; cacheWrite1h?: boolean },
-  userText: string,
-): number {
-  const { conversation: c, config } = o;
-  const h = config.history;
-  const last = c.lastTurn;
-  const summary = c.summaryRecord;
-  const bytes = (texts: string[]) => texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
-  const system = Buffer.byteLength(config.system_prompt);
-  // Measured by the API: the last turn's prompt and reply, unless a summary has replaced that prefix since.
-  const measured =
-    last && (!summary || last.seq > summary.seq) ? { historyTokens: last.history_tokens, replyTokens: last.usage.output_tokens } : null;
-  const base = { model: config.model, max_tokens: config.max_tokens, system: config.system_prompt };
-  return projectTurnCost({
-    price: o.price.price,
-    maxTokens: config.max_tokens,
-    measured,
-    historyBytes: measured ? 0 : system + bytes(c.request('', base).messages.map((m) => m.content)),
-    userBytes: Buffer.byteLength(userText),
-    warmSince: o.warmSince,
-    now: o.now,
-    cacheWrite1h: o.cacheWrite1h,
-    // The same condition as the runner's: this turn summarizes first, and the check must cover both calls.
-    summary: needsSummary(c, config)
-      ? {
-          promptBytes: Buffer.byteLength(`[relay] ${h.summarization_prompt}`),
-          maxTokens: Math.max(config.max_tokens, 2048),
-          // System prompt, the summary's wrapper and the assistant's acknowledgement (200), the kept turns.
-          afterBytes: system + 200 + bytes(c.recentTurns(h.keep_recent).flatMap((t) => [t.user, t.reply])),
-        }
-      : undefined,
-  });
 }
 
 export class TurnRunner {
@@ -129,8 +55,16 @@ export class TurnRunner {
     this.ttl.seed(o.conversation.recentTurns(97).map((t) => Date.parse(t.at)));
   }
 
-  private base(cfg: Config) {
-    return { model: cfg.model, max_tokens: cfg.max_tokens, system: cfg.system_prompt };
+  /** Projected cost of the next call for this text (and of a summary it needs first): an upper bound, see projection.ts. */
+  project(userText: string): number {
+    const o = this.o;
+    const now = o.now();
+    // 1-hour cache writes cost more: the projection prices the lifetime the call will use.
+    const cacheWrite1h = this.cacheWrite1h(userText, now);
+    return projectCost(
+      { conversation: o.conversation, config: o.config(), price: o.price(), warmSince: o.live.lastCallAt, now, cacheWrite1h },
+      userText,
+    );
   }
 
   /**
@@ -138,42 +72,33 @@ export class TurnRunner {
    * for the projection. Before a summary the turn's prompt is not known yet: any
    * lifetime the setting allows is assumed. Otherwise the choice is made now and kept.
    */
-  cacheWrite1h(userText: string, now: number): boolean {
+  private cacheWrite1h(userText: string, now: number): boolean {
     const cfg = this.o.config();
     if (needsSummary(this.o.conversation, cfg)) return cfg.cache.ttl !== '5m' || this.ttl.last === '1h';
     let chosen = '5m' as CacheTtl;
-    this.o.conversation.request(userText, this.base(cfg), {
+    this.o.conversation.request(userText, requestBase(cfg), {
       ttl: (s) => (chosen = this.ttl.choose(now, s.prefixTokens, s.addedTokens, s.minTokens).ttl),
     });
     this.planned = { text: userText, ttl: chosen };
     return chosen === '1h';
   }
 
-  private iso(): string {
-    return new Date(this.o.now()).toISOString();
-  }
-
   async run(t: TurnInput): Promise<TurnOutcome> {
     const o = this.o;
     const cfg = o.config();
-    const projectedUsd = o.project(t.user);
+    const projectedUsd = this.project(t.user);
     const passes = o.guard.state.pass_once.length;
     const trip = o.guard.check({ session: t.route, projectedUsd, automatic: t.automatic, text: t.guardText });
     if (trip) return { kind: 'tripped', trip };
     if (o.guard.state.pass_once.length !== passes) o.passSpent();
     // Durable before the call: a kill -9 mid-call still counts it (at this projection) on the next start.
-    o.ledger.reserve({ at: this.iso(), day: localDay(o.now()), session: t.route, projectedUsd });
+    o.ledger.reserve({ at: isoNow(this.o.now), day: localDay(o.now()), session: t.route, projectedUsd });
     let planned = this.planned?.text === t.user ? this.planned.ttl : undefined;
     this.planned = null;
     if (needsSummary(o.conversation, cfg)) {
       planned = undefined;
-      const prompt = `[relay] ${cfg.history.summarization_prompt}`;
       // It only reads the prefix the turns cached, at their lifetime; it is not a gap between turns (not recorded).
-      const req = o.conversation.request(
-        prompt,
-        { model: cfg.model, max_tokens: Math.max(cfg.max_tokens, 2048), system: cfg.system_prompt },
-        { ttl: this.ttl.last, writeEnd: false },
-      );
+      const req = o.conversation.request(summaryPrompt(cfg), requestBase(cfg, 'summary'), { ttl: this.ttl.last, writeEnd: false });
       o.events.emit('turn:started', { session: t.route, kind: 'summary', source: 'operator' });
       o.events.emit('log', {
         level: 'info',
@@ -181,10 +106,10 @@ export class TurnRunner {
       });
       const s = await this.call('summary', t.route, req);
       if (s.kind !== 'answered') return s;
-      o.commitSummary(s.result);
+      o.committer.commitSummary(s.result);
     }
     let chosen = '5m' as CacheTtl;
-    const req = o.conversation.request(t.user, this.base(cfg), {
+    const req = o.conversation.request(t.user, requestBase(cfg), {
       ttl: (s) => (chosen = planned ?? this.ttl.choose(o.now(), s.prefixTokens, s.addedTokens, s.minTokens).ttl),
     });
     o.events.emit('turn:started', { session: t.session, kind: 'turn', source: t.source, file: t.envelope?.file });
@@ -196,7 +121,7 @@ export class TurnRunner {
     const live = o.live;
     const cfg = o.config();
     live.streamText = '';
-    live.inflight = { kind, session, route, started_at: this.iso(), chars: 0, attempt: 0 };
+    live.inflight = { kind, session, route, started_at: isoNow(this.o.now), chars: 0, attempt: 0 };
     o.changed();
     const startedAt = o.now();
     let outcome: CallOutcome;

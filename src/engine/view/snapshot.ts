@@ -6,6 +6,7 @@ import type { Guard } from '../limits/guard.js';
 import type { Intake } from '../mailboxes/intake.js';
 import { localDay, type Ledger } from '../journals/ledger.js';
 import type { ConversationNote } from '../journals/notes.js';
+import { NEEDS_JC } from '../../protocol/needs-jc.js';
 import type { RelayState, SessionStatus, Status } from '../../protocol/status.js';
 
 import type { TailEntry } from './tail-entry.js';
@@ -80,7 +81,7 @@ export function buildStatus(i: StatusInputs): Status {
     state: i.state,
     pause_reason: held?.reason ?? pause?.reason ?? null,
     pause_message: held
-      ? `${held.reason === 'needs_jc' ? '[NEEDS-JC] from' : 'awaiting approval for'} ${held.session}`
+      ? `${held.reason === 'needs_jc' ? `${NEEDS_JC} from` : 'awaiting approval for'} ${held.session}`
       : (pause?.message ?? null),
     started_at: new Date(i.startedAt).toISOString(),
     updated_at: new Date(i.now).toISOString(),

@@ -1,4 +1,4 @@
-import type { TurnRecord } from '../journals/conversation.js';
+import type { TurnRecord } from '../journals/records.js';
 
 /** A finished turn as the views show it. */
 export interface TailEntry {

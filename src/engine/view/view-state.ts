@@ -1,7 +1,8 @@
 import type { Config } from '../../config/schema.js';
 import type { AuditEntry } from '../journals/audit.js';
 import { noteFromAudit, NOTES_MAX, readNotes, type ConversationNote } from '../journals/notes.js';
-import type { Conversation, TurnRecord } from '../journals/conversation.js';
+import type { Conversation } from '../journals/conversation.js';
+import type { TurnRecord } from '../journals/records.js';
 import type { Dispatcher } from '../mailboxes/dispatch.js';
 import type { Guard } from '../limits/guard.js';
 import type { Intake } from '../mailboxes/intake.js';
@@ -10,7 +11,7 @@ import type { Pauses } from '../operator/pauses.js';
 import type { Clock } from '../kernel/ports.js';
 import { buildStatus, type RelaySnapshot } from './snapshot.js';
 import { tailEntry, type TailEntry } from './tail-entry.js';
-import type { LiveCall } from '../turn/runner.js';
+import type { LiveCall } from './live-call.js';
 
 /**
  * What only the views need and nothing durable depends on: the recent turns, when

@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import type {
   HistoryPage,
-  HistoryTurn,
   OperatorSource,
   RelayEventName,
   RelayEvents,
@@ -23,7 +22,7 @@ export interface PortLike {
 
 /**
  * The Relay as the main thread sees it when the engine runs in a worker: the last
- * snapshot the worker sent, events re-emitted here, submit() and history() as requests
+ * snapshot the worker sent, events re-emitted here, submit() and historyPage() as requests
  * answered by the worker. Satisfies RelayLike, so the view cannot tell the difference
  * except that submit() resolves a little later.
  */
@@ -135,11 +134,6 @@ export class RelayProxy implements RelayLike {
 
   notePresence(): void {
     if (!this.gone) this.port.postMessage({ t: 'presence' });
-  }
-
-  /** All of it: for callers of the plain RelayLike contract. The view pages with historyPage(). */
-  history(): Promise<readonly HistoryTurn[]> {
-    return this.historyPage({ beforeSeq: null, limit: Number.MAX_SAFE_INTEGER }).then((p) => p.turns);
   }
 
   historyPage({ beforeSeq: before, limit }: { beforeSeq: number | null; limit: number }): Promise<HistoryPage> {

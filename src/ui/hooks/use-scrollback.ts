@@ -24,13 +24,7 @@ export const MAX_LOADED = 2000;
 const NO_NOTES: readonly ConversationNote[] = [];
 
 function fetchPage(relay: RelayLike, before: number | null, limit: number): Promise<HistoryPage> {
-  if (relay.historyPage) return Promise.resolve(relay.historyPage({ beforeSeq: before, limit }));
-  return Promise.resolve(relay.history()).then((all) => {
-    let end = all.length;
-    if (before !== null) while (end > 0 && all[end - 1].seq >= before) end--;
-    const start = Math.max(0, end - limit);
-    return { turns: all.slice(start, end), atTop: start === 0 };
-  });
+  return Promise.resolve(relay.historyPage({ beforeSeq: before, limit }));
 }
 
 /**

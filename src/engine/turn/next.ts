@@ -1,0 +1,60 @@
+import { labelFor } from '../journals/conversation.js';
+import type { Dispatcher } from '../mailboxes/dispatch.js';
+import type { Intake } from '../mailboxes/intake.js';
+import type { OperatorInput } from '../operator/input.js';
+import type { Pauses } from '../operator/pauses.js';
+import type { Committer } from './commit.js';
+import type { TurnInput } from './turn-input.js';
+
+/**
+ * The one question the loop asks: what next? In order: finish a recorded turn a thrown
+ * step left pending, then the operator's oldest answer, then the oldest envelope whose
+ * session may go. null: nothing may go now (the loop waits for the next kick).
+ */
+
+export interface NextTurnParts {
+  committer: Committer;
+  pauses: Pauses;
+  operator: OperatorInput;
+  intake: Intake;
+  dispatcher: Dispatcher;
+}
+
+export class NextTurn {
+  constructor(private readonly p: NextTurnParts) {}
+
+  next(): TurnInput | null {
+    const { committer, pauses, operator, intake } = this.p;
+    const sp = pauses.control.session_pauses;
+    const erred = () => pauses.control.paused?.reason === 'error';
+    committer.finishPending((route) => !sp[route] && !erred());
+    if (committer.unfinished && (erred() || committer.blocksAll())) return null;
+    const busy = committer.pendingRoutes();
+    const op = operator.turns[0];
+    if (op && !operator.blocked(op.route) && !busy.has(op.route)) {
+      const user = `${labelFor('operator', { registered: true, re: op.route })}\n${op.text}`;
+      return { session: 'operator', route: op.route, source: 'operator', user, automatic: false, inputId: op.inputId, guardText: op.text };
+    }
+    if (pauses.state() !== 'running') return null;
+    for (;;) {
+      const e = intake.next((s) => !sp[s] && !busy.has(s));
+      if (!e) return null;
+      const loaded = intake.load(e);
+      if (!loaded) continue;
+      const { envelope, key } = loaded;
+      const session = envelope.session_id;
+      this.p.dispatcher.ensure(session);
+      const user = `${labelFor(session, { registered: operator.isRegistered(session), timestamp: envelope.timestamp })}\n${envelope.content}`;
+      return {
+        session,
+        route: session,
+        source: envelope.source === 'hook' ? 'hook' : 'envelope',
+        user,
+        automatic: true,
+        envelope: { file: e.name, key },
+        guardText: envelope.content,
+        ...(envelope.host ? { host: envelope.host } : {}),
+      };
+    }
+  }
+}
