@@ -4,9 +4,8 @@ import path from 'node:path';
 import { checkDir, checkFile, ConfinementError, ensureDir, InputError, readFileConfined } from '../fs/confine.js';
 import { describeFsError, RootFault } from '../fs/faults.js';
 import { unlinkDurable, writeAtomic } from '../fs/atomic.js';
-import { checkSessionId, sessionDispatchDir, sessionInputFile, type RootPaths } from './root.js';
-
-export { checkSessionId };
+import { INPUT_FILE, sessionDispatchDir, sessionInputFile, type RootPaths } from './root.js';
+import { checkSessionId } from './session-id.js';
 
 /**
  * A session's side of the protocol: enqueue an envelope, wait for and consume the
@@ -31,10 +30,6 @@ export function enqueueEnvelope(p: RootPaths, session: string, content: string, 
   return name;
 }
 
-export function inputFile(p: RootPaths, session: string): string {
-  return sessionInputFile(p, session);
-}
-
 /**
  * Reads and deletes input.txt; deleting it is the ack that lets the relay deliver the
  * next reply. dispatch/<id>/ must be a real directory and input.txt a regular file: a
@@ -43,7 +38,7 @@ export function inputFile(p: RootPaths, session: string): string {
 export function takeReply(p: RootPaths, session: string): string | undefined {
   const dir = sessionDispatchDir(p, session);
   if (!checkDir(p.dispatch) || !checkDir(dir)) return undefined;
-  const file = path.join(dir, 'input.txt');
+  const file = path.join(dir, INPUT_FILE);
   const buf = readFileConfined(file);
   if (buf === undefined) return undefined;
   unlinkDurable(file);
@@ -88,7 +83,7 @@ export function waitForReply(p: RootPaths, session: string, timeoutMs: number, s
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       watcher = fs.watch(dir, (_e, name) => {
-        if (!name || String(name) === 'input.txt') tryTake();
+        if (!name || String(name) === INPUT_FILE) tryTake();
       });
     } catch {
       /* the safety interval still works */

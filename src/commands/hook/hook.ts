@@ -2,21 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { lockHolder } from '../../fs/lock.js';
 import type { RootPaths } from '../../protocol/root.js';
+import { checkSessionId, isSessionId } from '../../protocol/session-id.js';
 import { chainCount, readRecord, readRelayChain, writeRecord } from './chain.js';
 import { ackClaim, claimReply, markStopWaiting, releaseClaim, sessionDir, type Claimed } from './claim.js';
 import { promptHook, stopFailureHook } from './events.js';
-import {
-  checkHookSession,
-  effectiveMaxChain,
-  HOOK_SESSION_ID_RE,
-  HookOutput,
-  loadRootConfig,
-  openRoot,
-  parseInput,
-  readStdin,
-  str,
-  tellOperator,
-} from './io.js';
+import { effectiveMaxChain, HookOutput, loadRootConfig, openRoot, parseInput, readStdin, str, tellOperator } from './io.js';
 import { findClaudeCode, isLive, procId, type ProcId } from './proc.js';
 import { describeToolUse, fitEnvelopeContent, lastAssistantTextFromFile, lastToolUseFromFile, replyReason } from './text.js';
 import { waitUntil } from './watch.js';
@@ -102,7 +92,7 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
   const input = parseInput(await readStdin());
   const session = o.session;
   if (!session) return out.say('hook stop needs --session ID (see relay-tui hook install); letting Claude Code stop.');
-  checkHookSession(session);
+  checkSessionId(session);
   if (!input) return out.say('no Stop-hook JSON on stdin; letting Claude Code stop.');
   const event = str(input.hook_event_name);
   if (event && event !== 'Stop') return out.say(`hook stop got a ${event} event; it only handles Stop.`);
@@ -298,8 +288,7 @@ async function notifyHook(o: HookOptions, out: HookOutput): Promise<void> {
   if (!input) return out.say('no Notification-hook JSON on stdin.');
   let message = str(input.message)?.trim();
   if (!message) return out.say('the notification had no message.');
-  const session =
-    o.session && HOOK_SESSION_ID_RE.test(o.session) ? o.session : path.basename(str(input.cwd) ?? process.cwd()) || 'claude-code';
+  const session = o.session && isSessionId(o.session) ? o.session : path.basename(str(input.cwd) ?? process.cwd()) || 'claude-code';
   const type = str(input.notification_type);
   // Not something waiting on the operator.
   if (type === 'auth_success') return;

@@ -114,13 +114,6 @@ export async function loadRootConfig(p: RootPaths, out?: HookOutput): Promise<Co
   }
 }
 
-/** The session-id rule of the envelope schema (config/schema.ts SESSION_ID_RE), without loading the schema. */
-export const HOOK_SESSION_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-
-export function checkHookSession(id: string): void {
-  if (!HOOK_SESSION_ID_RE.test(id)) throw new Error(`not a valid session id: ${JSON.stringify(id)} (letters, digits, _ and -, at most 64)`);
-}
-
 /**
  * The chain cap the hook applies: hooks.max_chain, but always below Claude Code's own
  * cap of consecutive Stop-hook blocks, read from the environment Claude Code gave
