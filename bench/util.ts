@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { DEFAULT_CONFIG_YAML } from '../src/config/defaults.js';
 import { rootPaths, type RootPaths } from '../src/protocol/root.js';
+import { writeEnvelope as writeEnvelopeFile } from '../src/protocol/envelope.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(REPO, 'bin', 'relay-tui.js');
@@ -133,13 +134,15 @@ export function childEnv(extra: Record<string, string> = {}): Record<string, str
 // ------------------------------------------------------------------ envelopes and consumers
 
 let seq = 0;
-/** What a session does: write queue/.NAME.tmp, rename it to queue/NAME.json. Returns the time of the rename. */
+/**
+ * What a session does, through the protocol's one writer (not durable: the bench measures
+ * the relay, not the session's disk). A sequence number in the name keeps envelopes
+ * written in one millisecond in order. Returns the time taken just before the rename.
+ */
 export function writeEnvelope(p: RootPaths, session: string, content: string, extra: Record<string, unknown> = {}): number {
   const name = `${Date.now()}-${String(++seq).padStart(7, '0')}-${session}.json`;
-  const tmp = path.join(p.queue, `.${name}.tmp`);
-  fs.writeFileSync(tmp, JSON.stringify({ session_id: session, content, ...extra }));
-  const t = now();
-  fs.renameSync(tmp, path.join(p.queue, name));
+  let t = 0;
+  writeEnvelopeFile(p.queue, { session_id: session, content, ...extra }, { name, durable: false, beforeRename: () => (t = now()) });
   return t;
 }
 

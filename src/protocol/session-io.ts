@@ -1,34 +1,14 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkDir, checkFile, ConfinementError, ensureDir, InputError, readFileConfined } from '../fs/confine.js';
-import { describeFsError, RootFault } from '../fs/faults.js';
-import { unlinkDurable, writeAtomic } from '../fs/atomic.js';
+import { checkDir, checkFile, ensureDir, readFileConfined } from '../fs/confine.js';
+import { unlinkDurable } from '../fs/atomic.js';
 import { INPUT_FILE, sessionDispatchDir, sessionInputFile, type RootPaths } from './root.js';
-import { checkSessionId } from './session-id.js';
 
 /**
- * A session's side of the protocol: enqueue an envelope, wait for and consume the
- * reply. Used by `relay-tui send`/`recv`, the Stop hook and the demo's sessions.
+ * A session's side of dispatch/: wait for and consume the reply. Used by `relay-tui
+ * recv`, the demo's sessions (the Stop hook claims its reply through hook/claim.ts).
+ * Its other side, enqueueing an envelope, is protocol/envelope.ts's.
  */
-
-/** Written as queue/.NAME.tmp and renamed, so the relay never sees half a file. */
-export function enqueueEnvelope(p: RootPaths, session: string, content: string, extra: Record<string, unknown> = {}): string {
-  checkSessionId(session);
-  if (!content.trim()) throw new InputError('nothing to send: the content is empty');
-  const name = `${Date.now()}-${session}-${crypto.randomBytes(3).toString('hex')}.json`;
-  // Set by a remote call (relay-tui --remote on the session's machine): where the session runs.
-  const host = /^[A-Za-z0-9._-]{1,253}$/.test(process.env.RELAY_SESSION_HOST ?? '') ? process.env.RELAY_SESSION_HOST : undefined;
-  const body = { session_id: session, timestamp: new Date().toISOString(), content, ...(host ? { host } : {}), ...extra };
-  const file = path.join(p.queue, name);
-  try {
-    writeAtomic(file, JSON.stringify(body) + '\n', 0o644);
-  } catch (err) {
-    // A full disk or an unwritable queue/ is the root's problem: one line that says so, no stack.
-    throw err instanceof ConfinementError ? err : new RootFault(file, describeFsError(err, file), (err as NodeJS.ErrnoException).code);
-  }
-  return name;
-}
 
 /**
  * Reads and deletes input.txt; deleting it is the ack that lets the relay deliver the

@@ -104,7 +104,7 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
     );
 
   const config = await loadRootConfig(p, out);
-  const { enqueueEnvelope } = await import('../../protocol/session-io.js');
+  const { enqueueEnvelope } = await import('../../protocol/envelope.js');
   const chainCap = effectiveMaxChain(config.hooks.max_chain);
   if (chainCap.clamped)
     out.say(
