@@ -32,7 +32,7 @@ export async function promptHook(o: HookOptions, _out: HookOutput): Promise<void
     markWakeTurn(p, session);
     return;
   }
-  startNewChain(p, session, 'typed');
+  await startNewChain(p, session, 'typed');
   await tellOperator(
     p,
     {

@@ -112,7 +112,7 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
     );
   const active = input.stop_hook_active === true;
   const rec = readRecord(p, session);
-  const relayChain = readRelayChain(p, session);
+  const relayChain = await readRelayChain(p, session);
   const message =
     str(input.last_assistant_message)?.trim() ||
     (str(input.transcript_path) ? lastAssistantTextFromFile(str(input.transcript_path)!) : undefined);
