@@ -3,8 +3,7 @@ import { oneLine } from '../../text.js';
 import { markWakeTurn, startNewChain } from './chain.js';
 import { ackClaim } from './claim.js';
 import { checkSessionId, isSessionId } from '../../protocol/session-id.js';
-import { HookOutput, openRoot, parseInput, readStdin, str, tellOperator } from './io.js';
-import type { HookOptions } from './hook.js';
+import { HookOutput, type HookOptions, openRoot, parseInput, readStdin, str, tellOperator } from './io.js';
 import { deliveryNonce } from './wait.js';
 
 /**

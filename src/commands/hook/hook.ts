@@ -6,7 +6,17 @@ import { checkSessionId, isSessionId } from '../../protocol/session-id.js';
 import { chainCount, readRecord, readRelayChain, writeRecord } from './chain.js';
 import { ackClaim, claimReply, markStopWaiting, releaseClaim, sessionDir, type Claimed } from './claim.js';
 import { promptHook, stopFailureHook } from './events.js';
-import { effectiveMaxChain, HookOutput, loadRootConfig, openRoot, parseInput, readStdin, str, tellOperator } from './io.js';
+import {
+  effectiveMaxChain,
+  HookOutput,
+  type HookOptions,
+  loadRootConfig,
+  openRoot,
+  parseInput,
+  readStdin,
+  str,
+  tellOperator,
+} from './io.js';
 import { findClaudeCode, isLive, procId, type ProcId } from './proc.js';
 import { describeToolUse, fitEnvelopeContent, lastAssistantTextFromFile, lastToolUseFromFile, replyReason } from './text.js';
 import { waitUntil } from './watch.js';
@@ -28,14 +38,6 @@ import { waitUntil } from './watch.js';
  * A hook must never wedge a session: these exit 0 on every path (relay down, bad
  * input, internal error), saying why as {"systemMessage": ...}, which Claude Code shows.
  */
-
-export interface HookOptions {
-  root?: string;
-  session?: string;
-  timeoutS?: number;
-  project?: string;
-  print: boolean;
-}
 
 /** A little under Claude Code's 600 s limit for a command hook, so the hook ends it, not a kill. */
 export const DEFAULT_STOP_TIMEOUT_S = 540;

@@ -99,6 +99,15 @@ export function openRoot(root: string | undefined): RootPaths {
   return rootPaths(resolveRoot(root));
 }
 
+/** What every hook command takes from its command line (hook.ts parses it, events.ts and the others read it). */
+export interface HookOptions {
+  root?: string;
+  session?: string;
+  timeoutS?: number;
+  project?: string;
+  print: boolean;
+}
+
 /**
  * The root's config, or the defaults when it cannot be read (a hook never fails on
  * config). Imported on demand: the config's schema costs most of a hook's start-up,
