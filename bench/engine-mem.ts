@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ChatClient } from '../src/adapters/anthropic.js';
 import { openRelay } from '../src/host/open-relay.js';
+import { writeEnvelope } from '../src/protocol/envelope.js';
 import { prose, rng } from './util.js';
 
 async function main(root: string, turns: number): Promise<void> {
@@ -51,8 +52,7 @@ async function main(root: string, turns: number): Promise<void> {
     while (written < turns && written - delivered < 32) {
       const s = sessions[written % sessions.length];
       const name = `${String(written).padStart(8, '0')}-${s}.json`;
-      fs.writeFileSync(path.join(queue, `.${name}.tmp`), JSON.stringify({ session_id: s, content: `${prose(r, 300)} #t${written}#` }));
-      fs.renameSync(path.join(queue, `.${name}.tmp`), path.join(queue, name));
+      writeEnvelope(queue, { session_id: s, content: `${prose(r, 300)} #t${written}#` }, { name, durable: false });
       written++;
     }
   };

@@ -4,7 +4,8 @@
 import type { Fakes } from './fakes.js';
 import { HEADER_RE, waitScreen } from './startup.js';
 import { waitRunning } from './throughput.js';
-import { cpuSeconds, killTmuxSession, log, makeRoot, memMiB, now, sleep, spawnRelay, startTuiInTmux, stopChild } from './util.js';
+import { killTmuxSession, log, makeRoot, now, sleep, spawnRelay, startTuiInTmux, stopChild } from './util.js';
+import { cpuSeconds, memMiB } from './proc.js';
 
 export interface IdleFigures {
   cpuPct: number;

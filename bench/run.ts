@@ -15,7 +15,8 @@ import { render, type Results } from './report.js';
 import { measureStartup } from './startup.js';
 import { measureThroughput } from './throughput.js';
 import { measureEchoFloor, measureEngineMemory, measureTuiLoad, measureTuiMemory } from './tui.js';
-import { cleanupAll, cleanupSync, fsOf, log, machine, now, REPO, tempDir } from './util.js';
+import { cleanupAll, cleanupSync, log, now, REPO, tempDir } from './util.js';
+import { fsOf, machine } from './proc.js';
 
 function tmpfsDir(): string | undefined {
   try {

@@ -3,7 +3,8 @@
 // it appears. Optionally under --cpu-prof, for the profile that says where time goes.
 import fs from 'node:fs';
 import { startFakes } from './fakes.js';
-import { cpuSeconds, log, makeRoot, now, prose, rng, sleep, spawnRelay, startConsumers, stopChild, until, writeEnvelope } from './util.js';
+import { log, makeRoot, now, prose, rng, sleep, spawnRelay, startConsumers, stopChild, until, writeEnvelope } from './util.js';
+import { cpuSeconds } from './proc.js';
 
 export interface ThroughputResult {
   envelopes: number;

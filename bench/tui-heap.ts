@@ -12,7 +12,6 @@ import {
   cleanupSync,
   log,
   makeRoot,
-  memMiB,
   prose,
   rng,
   sleep,
@@ -22,6 +21,7 @@ import {
   tmux,
   writeEnvelope,
 } from './util.js';
+import { memMiB } from './proc.js';
 
 function summarize(file: string): Map<string, { count: number; size: number }> {
   const snap = JSON.parse(fs.readFileSync(file, 'utf8'));

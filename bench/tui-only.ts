@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import { startFakes } from './fakes.js';
 import { measureStartup } from './startup.js';
 import { measureEchoFloor, measureTuiLoad, measureTuiMemory } from './tui.js';
-import { cleanupAll, cleanupSync, fsOf, log, median, pct } from './util.js';
+import { cleanupAll, cleanupSync, log, median, pct } from './util.js';
+import { fsOf } from './proc.js';
 
 function shm(): string | undefined {
   try {

@@ -21,7 +21,6 @@ import {
   killTmuxSession,
   log,
   makeRoot,
-  memMiB,
   now,
   prose,
   REPO,
@@ -37,6 +36,7 @@ import {
   writeEnvelope,
   type Consumers,
 } from './util.js';
+import { memMiB } from './proc.js';
 
 const BSU = '\x1b[?2026h';
 

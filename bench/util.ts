@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { DEFAULT_CONFIG_YAML } from '../src/config/defaults.js';
 import { rootPaths, type RootPaths } from '../src/protocol/root.js';
+import { writeEnvelope as writeEnvelopeFile } from '../src/protocol/envelope.js';
+import { readFileOr } from './proc.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(REPO, 'bin', 'relay-tui.js');
@@ -133,13 +135,15 @@ export function childEnv(extra: Record<string, string> = {}): Record<string, str
 // ------------------------------------------------------------------ envelopes and consumers
 
 let seq = 0;
-/** What a session does: write queue/.NAME.tmp, rename it to queue/NAME.json. Returns the time of the rename. */
+/**
+ * What a session does, through the protocol's one writer (not durable: the bench measures
+ * the relay, not the session's disk). A sequence number in the name keeps envelopes
+ * written in one millisecond in order. Returns the time taken just before the rename.
+ */
 export function writeEnvelope(p: RootPaths, session: string, content: string, extra: Record<string, unknown> = {}): number {
   const name = `${Date.now()}-${String(++seq).padStart(7, '0')}-${session}.json`;
-  const tmp = path.join(p.queue, `.${name}.tmp`);
-  fs.writeFileSync(tmp, JSON.stringify({ session_id: session, content, ...extra }));
-  const t = now();
-  fs.renameSync(tmp, path.join(p.queue, name));
+  let t = 0;
+  writeEnvelopeFile(p.queue, { session_id: session, content, ...extra }, { name, durable: false, beforeRename: () => (t = now()) });
   return t;
 }
 
@@ -354,71 +358,4 @@ export function cleanupSync(): void {
     }
   }
   removeTempDirs();
-}
-
-// ------------------------------------------------------------------ /proc
-
-export function readFileOr(file: string, fallback: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return fallback;
-  }
-}
-
-export const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** utime + stime of a process, in seconds. */
-export function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3 (state); utime is field 14, stime 15.
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-/** VmRSS and VmHWM in MiB. */
-export function memMiB(pid: number): { rss: number; hwm: number } {
-  const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, hwm: kb('VmHWM') / 1024 };
-}
-
-export function machine(): { nproc: number; cpu: string; node: string; kernel: string; fs: string; load: string } {
-  const cpuinfo = readFileOr('/proc/cpuinfo', '');
-  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model ?? 'unknown';
-  let nproc = os.cpus().length;
-  try {
-    nproc = Number(execFileSync('nproc').toString().trim()) || nproc;
-  } catch {
-    /* os.cpus() */
-  }
-  return {
-    nproc,
-    cpu: model,
-    node: process.version,
-    kernel: `${os.type()} ${os.release()}`,
-    fs: fsOf(os.tmpdir()),
-    load: os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' '),
-  };
-}
-
-/** The filesystem type holding `dir`, from /proc/mounts (longest mount point that is a prefix). */
-export function fsOf(dir: string): string {
-  const real = fs.realpathSync(dir);
-  let best = { mp: '', type: 'unknown', dev: '' };
-  for (const line of readFileOr('/proc/mounts', '').split('\n')) {
-    const [dev, mp, type] = line.split(' ');
-    if (!mp) continue;
-    if ((real === mp || real.startsWith(mp.endsWith('/') ? mp : `${mp}/`)) && mp.length >= best.mp.length) best = { mp, type, dev };
-  }
-  return `${best.type} (${best.dev} on ${best.mp})`;
 }

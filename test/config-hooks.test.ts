@@ -5,8 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/errors.js';
 import { loadConfig } from '../src/config/load.js';
 import { stopHookBlockCap } from '../src/config/schema.js';
-import { SESSION_ID_RE } from '../src/protocol/session-id.js';
-import { effectiveMaxChain, HOOK_SESSION_ID_RE } from '../src/commands/hook/io.js';
+import { effectiveMaxChain } from '../src/commands/hook/io.js';
 
 /** hooks.max_chain against Claude Code's own cap of consecutive Stop-hook blocks. */
 
@@ -50,10 +49,6 @@ describe('hooks.max_chain', () => {
     expect(load('hooks: {max_chain: 10}')().config.hooks.max_chain).toBe(10);
     expect(stopHookBlockCap({ CLAUDE_CODE_STOP_HOOK_BLOCK_CAP: 'lots' })).toBe(8);
     expect(stopHookBlockCap({ CLAUDE_CODE_STOP_HOOK_BLOCK_CAP: '0' })).toBe(8);
-  });
-
-  it("the hooks' session-id rule is the schema's (kept apart only to spare the hooks the schema's start-up)", () => {
-    expect(HOOK_SESSION_ID_RE.source).toBe(SESSION_ID_RE.source);
   });
 
   it('the hook clamps to the cap of the Claude Code that runs it', () => {

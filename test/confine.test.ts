@@ -15,7 +15,8 @@ import { Dispatcher } from '../src/engine/mailboxes/dispatch.js';
 import { RootFault, SessionFault } from '../src/fs/faults.js';
 import { Inbox, writeInbox } from '../src/engine/mailboxes/inbox.js';
 import { Intake } from '../src/engine/mailboxes/intake.js';
-import { checkSessionId, ensureLayout, inputRejectedDir, rootPaths, type RootPaths } from '../src/protocol/root.js';
+import { ensureLayout, inputRejectedDir, rootPaths, type RootPaths } from '../src/protocol/root.js';
+import { checkSessionId } from '../src/protocol/session-id.js';
 import { takeReply } from '../src/protocol/session-io.js';
 
 /**

@@ -2,16 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  JsonlAppender,
-  moveDurable,
-  readJson,
-  readJsonl,
-  repairJsonlTail,
-  unlinkDurable,
-  writeAtomic,
-  writeAtomicExclusive,
-} from '../src/fs/atomic.js';
+import { JsonlAppender, readJson, readJsonl, repairJsonlTail, unlinkDurable, writeAtomic, writeAtomicExclusive } from '../src/fs/atomic.js';
 
 let dir: string;
 beforeEach(() => {
@@ -170,14 +161,5 @@ describe('other helpers', () => {
     unlinkDurable(p('x'));
     expect(fs.existsSync(p('x'))).toBe(false);
     expect(() => unlinkDurable(p('x'))).not.toThrow();
-  });
-
-  it('moveDurable moves across directories', () => {
-    fs.mkdirSync(p('a'));
-    fs.mkdirSync(p('b'));
-    fs.writeFileSync(p('a/f'), 'data');
-    moveDurable(p('a/f'), p('b/f'));
-    expect(fs.existsSync(p('a/f'))).toBe(false);
-    expect(fs.readFileSync(p('b/f'), 'utf8')).toBe('data');
   });
 });

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Intake, isCandidateName, SETTLE_MS, type IntakeOptions, type QueuedEnvelope } from '../src/engine/mailboxes/intake.js';
+import { Intake, SETTLE_MS, type IntakeOptions, type QueuedEnvelope } from '../src/engine/mailboxes/intake.js';
+import { isCandidateName } from '../src/protocol/envelope.js';
 
 let root: string;
 let queueDir: string;

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
-import { checkSessionId, enqueueEnvelope, takeReply, waitForReply } from '../protocol/session-io.js';
+import { enqueueEnvelope } from '../protocol/envelope.js';
+import { takeReply, waitForReply } from '../protocol/session-io.js';
+import { checkSessionId } from '../protocol/session-id.js';
 import type { RootPaths } from '../protocol/root.js';
 
 /**

@@ -1,29 +1,9 @@
 import { lockHolder } from '../fs/lock.js';
-import { readFileConfined } from '../fs/confine.js';
-import { statusSchema, type Status } from '../protocol/status.js';
+import { readStatus, type Status } from '../protocol/status.js';
 import type { RootPaths } from '../protocol/root.js';
 
 /** Cents hide what a few cheap turns cost; below a dollar show four decimals. */
 const money = (n: number) => `$${n.toFixed(n !== 0 && Math.abs(n) < 1 ? 4 : 2)}`;
-
-/** status.json is a boundary: what the schema rejects is reported (file, key, problem), never shown as if it were status. */
-export class StatusFileError extends Error {}
-
-export function readStatus(p: RootPaths): Status | undefined {
-  const buf = readFileConfined(p.status);
-  if (!buf) return undefined;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(buf.toString('utf8'));
-  } catch (err) {
-    throw new StatusFileError(`${p.status}: not JSON (${(err as Error).message})`);
-  }
-  const parsed = statusSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const key = issue.path.length ? issue.path.join('.') : '(top level)';
-  throw new StatusFileError(`${p.status}: ${key}: ${issue.message}`);
-}
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim().slice(0, 300);
 

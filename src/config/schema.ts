@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { isBuiltinModel } from '../pricing/price-table.js';
+import { priceOverride } from '../pricing/price-schema.js';
+import { SESSION_ID_RE } from '../protocol/session-id.js';
 import { checkKeys, DEFAULT_KEYS, type KeyAction } from './keys.js';
 import { stopHookBlockCap } from './claude-code-cap.js';
 
@@ -9,45 +11,7 @@ import { stopHookBlockCap } from './claude-code-cap.js';
  * `unrecognized_keys` issue, which load.ts turns into a warning rather than an error.
  */
 
-const sessionId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$');
-
-const rate = z.number().nonnegative();
-
-/** The dearer rates a model charges when one request's prompt (input + cache writes + cache reads) is larger than `above_tokens`. */
-const priceTier = z.strictObject({
-  above_tokens: z.number().int().positive(),
-  input: rate,
-  output: rate,
-  cache_write: rate,
-  cache_write_1h: rate.optional(),
-  cache_read: rate,
-});
-export type PriceTier = z.infer<typeof priceTier>;
-
-const price = z.strictObject({
-  input: rate,
-  output: rate,
-  /** 5-minute cache write. */
-  cache_write: rate,
-  /** 1-hour cache write; when absent, 2x input (the API's rule for every model so far). */
-  cache_write_1h: rate.optional(),
-  cache_read: rate,
-  /** Prompt-size tiers, ascending by above_tokens. */
-  tiers: z.array(priceTier).optional(),
-});
-
-/**
- * A config override: any figure of a built-in entry may be given alone (the rest is
- * the built-in's); a model the table does not know needs at least input and output
- * (cache figures then follow the standard multipliers: see prices.ts).
- */
-const priceOverride = price.partial().superRefine((p, ctx) => {
-  const bounds = (p.tiers ?? []).map((t) => t.above_tokens);
-  if (bounds.some((b, i) => i > 0 && b <= bounds[i - 1]))
-    ctx.addIssue({ code: 'custom', path: ['tiers'], message: 'tiers must be in ascending order of above_tokens' });
-});
-export type PriceOverride = z.infer<typeof priceOverride>;
-export type Price = z.infer<typeof price>;
+const sessionId = z.string().regex(SESSION_ID_RE, 'must match ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$');
 
 export const DEFAULT_SYSTEM_PROMPT = `You are chat-Claude, the reviewer and coordinator for several Claude Code sessions.
 Each user message starts with a label like [session-1] naming the session that speaks, or

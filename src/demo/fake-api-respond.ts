@@ -1,17 +1,13 @@
 // Writes one scripted reply onto an HTTP response in the real API's shapes:
 // JSON message, SSE event stream, error envelope, or a deliberate hang.
 import type http from 'node:http';
-import type { FakeReply, FakeRequest } from './fake-api.js';
 import { countTokens, promptBlocks, type CacheUsage, type PromptCache } from './fake-api-prompt.js';
+import type { FakeReply, FakeRequest, ToolUseReply } from './fake-api-types.js';
 import { errorBody, errorTypeForStatus, makeId, sseEvent } from './fake-api-wire.js';
 
 type TextReply = Extract<FakeReply, { text: string; toolUse?: undefined }>;
 
 /** What Claude Code needs to see a model call a tool (a permission prompt, a Bash run). */
-export interface ToolUseReply {
-  toolUse: { name: string; input: Record<string, unknown>; id?: string };
-  text?: string;
-}
 type MidStreamReply = Extract<FakeReply, { midStreamError: unknown }>;
 
 export interface WriterContext {

@@ -8,33 +8,13 @@ import { countTokensReply } from './fake-api-count.js';
 import { createDefaultResponder } from './fake-api-default.js';
 import { isFaultReply, writeFault, type FaultReply } from './fake-api-faults.js';
 import { countTokens, FIVE_MINUTES_MS, PromptCache, promptBlocks, promptTokens } from './fake-api-prompt.js';
-import { createReplyWriter, type ToolUseReply } from './fake-api-respond.js';
+import { createReplyWriter } from './fake-api-respond.js';
+import type { FakeReply, FakeRequest } from './fake-api-types.js';
 import { lastUserText, makeId, systemText, validateBody } from './fake-api-wire.js';
 
 export { countTokens, promptBlocks, promptTokens };
 
-export interface FakeRequest {
-  n: number;
-  /** Date.now() when the body finished arriving. */
-  receivedAt: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: any;
-  stream: boolean;
-  lastUserText: string;
-  systemText: string;
-}
-
-export type FakeReply =
-  // delayMs: before the response starts; chunkDelayMs: between SSE text deltas.
-  // Text longer than max_tokens is cut, with stop_reason max_tokens, unless stopReason is given.
-  | { text: string; delayMs?: number; chunkDelayMs?: number; stopReason?: string }
-  // retryAfterS may be fractional (the SDK parses it with parseFloat) to keep retry tests fast.
-  | { status: number; errorType: string; message: string; retryAfterS?: number }
-  // On a non-streaming request this becomes a plain HTTP error of the matching status.
-  | { midStreamError: { type: string; message: string }; afterText?: string }
-  | { hangMs: number }
-  // A tool call (Claude Code compatibility): optional text first, then one tool_use block, stop_reason tool_use.
-  | ToolUseReply;
+export type { FakeReply, FakeRequest };
 
 /**
  * What a script may hold: a reply, or a transport fault (fake-api-faults.ts: a stall

@@ -1,4 +1,4 @@
-import type { FakeReply, FakeRequest } from './fake-api.js';
+import type { FakeReply, FakeRequest } from './fake-api-types.js';
 
 /**
  * What the demo's simulated sessions say and how the simulated chat-Claude answers:

@@ -1,6 +1,7 @@
 import { abortableSleep } from '../engine/turn/call.js';
 import type { RootPaths } from '../protocol/root.js';
-import { enqueueEnvelope, waitForReply } from '../protocol/session-io.js';
+import { enqueueEnvelope } from '../protocol/envelope.js';
+import { waitForReply } from '../protocol/session-io.js';
 import { nextUpdate } from './script.js';
 
 /**

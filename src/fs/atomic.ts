@@ -54,10 +54,12 @@ function writeTmp(file: string, data: string | Buffer, mode: number): string {
 }
 
 /** temp file, fsync, rename over the target, fsync the directory. */
-export function writeAtomic(file: string, data: string | Buffer, mode = 0o644): void {
+/** beforeRename: called when the data is durable and about to become visible (a bench's clock). */
+export function writeAtomic(file: string, data: string | Buffer, mode = 0o644, beforeRename?: () => void): void {
   checkTarget(file);
   const tmp = writeTmp(file, data, mode);
   try {
+    beforeRename?.();
     fs.renameSync(tmp, file);
   } catch (err) {
     fs.rmSync(tmp, { force: true });
@@ -83,13 +85,6 @@ export function writeAtomicExclusive(file: string, data: string | Buffer, mode =
   }
   fsyncDir(path.dirname(file));
   return true;
-}
-
-/** Move a file durably (both directories synced). */
-export function moveDurable(from: string, to: string): void {
-  fs.renameSync(from, to);
-  fsyncDir(path.dirname(to));
-  if (path.dirname(from) !== path.dirname(to)) fsyncDir(path.dirname(from));
 }
 
 export function unlinkDurable(file: string): void {

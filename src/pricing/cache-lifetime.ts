@@ -1,4 +1,4 @@
-import type { Price } from '../config/schema.js';
+import type { Price } from './price-schema.js';
 import { TTL_MS, type CacheTtl } from './cache-rules.js';
 
 /**

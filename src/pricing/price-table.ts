@@ -1,4 +1,4 @@
-import type { Price } from '../config/schema.js';
+import type { Price } from './price-schema.js';
 
 /**
  * The built-in price table: USD per million tokens, as Anthropic publishes it for the

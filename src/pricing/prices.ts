@@ -1,4 +1,4 @@
-import type { Price, PriceOverride, PriceTier } from '../config/schema.js';
+import type { Price, PriceOverride, PriceTier } from './price-schema.js';
 import { FAMILIES, familyOf, findBuiltin, PRICE_TABLE, stripSnapshot, type PriceEntry } from './price-table.js';
 
 export { PRICE_TABLE, type PriceEntry } from './price-table.js';

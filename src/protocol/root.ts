@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkDir, ensureDir, InputError, within } from '../fs/confine.js';
-import { SESSION_ID_RE } from './session-id.js';
+import { checkDir, ensureDir, within } from '../fs/confine.js';
+import { checkSessionId } from './session-id.js';
 
 /** The relay root's layout (SPEC.md "The relay root"), in one place. */
 export interface RootPaths {
@@ -43,19 +43,6 @@ export function resolveRoot(flag?: string, env: NodeJS.ProcessEnv = process.env)
       return chosen;
     }
   }
-}
-
-/**
- * The one check for a session id, at every edge (envelopes, send/recv/hook, operator
- * input, dispatch): it names a directory under dispatch/, so no `..`, no `/`.
- */
-export function checkSessionId(id: unknown): string {
-  if (typeof id !== 'string' || !SESSION_ID_RE.test(id)) {
-    throw new InputError(
-      `not a valid session id: ${JSON.stringify(id)} (letters, digits, _ and -, starting with a letter or digit, at most 64)`,
-    );
-  }
-  return id;
 }
 
 export function rootPaths(root: string): RootPaths {
@@ -107,10 +94,22 @@ export function inputRejectedDir(p: RootPaths): string {
   return path.join(p.state, 'rejected-input');
 }
 
-export function sessionDispatchDir(p: RootPaths, session: string): string {
+/** The one reply waiting for a session, in its dispatch folder; the session deleting it is the ack. */
+export const INPUT_FILE = 'input.txt';
+
+/**
+ * dispatch/<session>/, the per-session layout every reader and writer uses (the relay's
+ * Dispatcher, send/recv, the hooks): the id is checked, so the folder stays in dispatch/.
+ */
+export function sessionDispatchDir(p: Pick<RootPaths, 'dispatch'>, session: string): string {
   return within(p.dispatch, checkSessionId(session));
 }
 
-export function sessionInputFile(p: RootPaths, session: string): string {
-  return path.join(sessionDispatchDir(p, session), 'input.txt');
+export function sessionInputFile(p: Pick<RootPaths, 'dispatch'>, session: string): string {
+  return path.join(sessionDispatchDir(p, session), INPUT_FILE);
+}
+
+/** state/outbox/<session>/: the replies waiting behind an unconsumed input.txt, in order. */
+export function sessionOutboxDir(p: Pick<RootPaths, 'outbox'>, session: string): string {
+  return within(p.outbox, checkSessionId(session));
 }

@@ -1,39 +1,14 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkDir, checkFile, ConfinementError, ensureDir, InputError, readFileConfined } from '../fs/confine.js';
-import { describeFsError, RootFault } from '../fs/faults.js';
-import { unlinkDurable, writeAtomic } from '../fs/atomic.js';
-import { checkSessionId, sessionDispatchDir, sessionInputFile, type RootPaths } from './root.js';
-
-export { checkSessionId };
+import { checkDir, checkFile, ensureDir, readFileConfined } from '../fs/confine.js';
+import { unlinkDurable } from '../fs/atomic.js';
+import { INPUT_FILE, sessionDispatchDir, sessionInputFile, type RootPaths } from './root.js';
 
 /**
- * A session's side of the protocol: enqueue an envelope, wait for and consume the
- * reply. Used by `relay-tui send`/`recv`, the Stop hook and the demo's sessions.
+ * A session's side of dispatch/: wait for and consume the reply. Used by `relay-tui
+ * recv`, the demo's sessions (the Stop hook claims its reply through hook/claim.ts).
+ * Its other side, enqueueing an envelope, is protocol/envelope.ts's.
  */
-
-/** Written as queue/.NAME.tmp and renamed, so the relay never sees half a file. */
-export function enqueueEnvelope(p: RootPaths, session: string, content: string, extra: Record<string, unknown> = {}): string {
-  checkSessionId(session);
-  if (!content.trim()) throw new InputError('nothing to send: the content is empty');
-  const name = `${Date.now()}-${session}-${crypto.randomBytes(3).toString('hex')}.json`;
-  // Set by a remote call (relay-tui --remote on the session's machine): where the session runs.
-  const host = /^[A-Za-z0-9._-]{1,253}$/.test(process.env.RELAY_SESSION_HOST ?? '') ? process.env.RELAY_SESSION_HOST : undefined;
-  const body = { session_id: session, timestamp: new Date().toISOString(), content, ...(host ? { host } : {}), ...extra };
-  const file = path.join(p.queue, name);
-  try {
-    writeAtomic(file, JSON.stringify(body) + '\n', 0o644);
-  } catch (err) {
-    // A full disk or an unwritable queue/ is the root's problem: one line that says so, no stack.
-    throw err instanceof ConfinementError ? err : new RootFault(file, describeFsError(err, file), (err as NodeJS.ErrnoException).code);
-  }
-  return name;
-}
-
-export function inputFile(p: RootPaths, session: string): string {
-  return sessionInputFile(p, session);
-}
 
 /**
  * Reads and deletes input.txt; deleting it is the ack that lets the relay deliver the
@@ -43,7 +18,7 @@ export function inputFile(p: RootPaths, session: string): string {
 export function takeReply(p: RootPaths, session: string): string | undefined {
   const dir = sessionDispatchDir(p, session);
   if (!checkDir(p.dispatch) || !checkDir(dir)) return undefined;
-  const file = path.join(dir, 'input.txt');
+  const file = path.join(dir, INPUT_FILE);
   const buf = readFileConfined(file);
   if (buf === undefined) return undefined;
   unlinkDurable(file);
@@ -88,7 +63,7 @@ export function waitForReply(p: RootPaths, session: string, timeoutMs: number, s
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       watcher = fs.watch(dir, (_e, name) => {
-        if (!name || String(name) === 'input.txt') tryTake();
+        if (!name || String(name) === INPUT_FILE) tryTake();
       });
     } catch {
       /* the safety interval still works */

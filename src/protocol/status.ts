@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { readFileConfined } from '../fs/confine.js';
+import type { RootPaths } from './root.js';
 
 /**
  * state/status.json: the relay's public snapshot. The engine builds it, the file
@@ -129,3 +131,27 @@ export const statusSchema = z.object({
   pid: z.number().int(),
 });
 export type Status = z.infer<typeof statusSchema>;
+
+/** status.json is a boundary: what the schema rejects is reported (file, key, problem), never shown as if it were status. */
+export class StatusFileError extends Error {}
+
+/**
+ * The one reader of status.json (`relay-tui status`, the hooks' chain count): undefined
+ * when there is none yet; a StatusFileError naming the file and key when it is not JSON
+ * or not a status; a link or special file there is refused (ConfinementError).
+ */
+export function readStatus(p: Pick<RootPaths, 'status'>): Status | undefined {
+  const buf = readFileConfined(p.status);
+  if (!buf) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(buf.toString('utf8'));
+  } catch (err) {
+    throw new StatusFileError(`${p.status}: not JSON (${(err as Error).message})`);
+  }
+  const parsed = statusSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const key = issue.path.length ? issue.path.join('.') : '(top level)';
+  throw new StatusFileError(`${p.status}: ${key}: ${issue.message}`);
+}

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeRequest } from '../../src/demo/fake-api.js';
 import { configSchema } from '../../src/config/schema.js';
 import { costOf, lookupPrice } from '../../src/pricing/prices.js';
-import { enqueueEnvelope, takeReply } from '../../src/protocol/session-io.js';
+import { enqueueEnvelope } from '../../src/protocol/envelope.js';
+import { takeReply } from '../../src/protocol/session-io.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
 /**

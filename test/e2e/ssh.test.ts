@@ -271,7 +271,7 @@ describe.skipIf(!!missing)('remote sessions over ssh', () => {
   }, 60_000);
 
   it('checkRemote (for doctor) reports a working set-up and a broken one line by line', async () => {
-    const { checkRemote } = await import('../../src/commands/remote/remote.js');
+    const { checkRemote } = await import('../../src/commands/remote/check.js');
     const good = await checkRemote(`relayhost:${h.root}`, { ...process.env, ...env });
     expect(good.map((l) => l.level)).toEqual(['ok', 'ok', 'ok']);
     expect(good[0].message).toMatch(/^ssh reaches relayhost with no prompt \(\d+ ms\); relay-tui 0\.\d+\.\d+ there$/);

@@ -5,7 +5,7 @@ import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { localDay } from '../../engine/journals/ledger.js';
 import { lifecycleWarning } from '../../pricing/prices.js';
-import type { RootPaths } from '../../protocol/root.js';
+import { INPUT_FILE, type RootPaths } from '../../protocol/root.js';
 import { whyNotRoot, type ChosenRoot } from '../require-root.js';
 
 /** One line of the doctor's report. */
@@ -143,7 +143,7 @@ function checkLinks(p: RootPaths): Finding[] {
   for (const id of list(p.dispatch)) {
     const dir = path.join(p.dispatch, id);
     look(dir, true);
-    if (lstat(dir)?.isDirectory()) look(path.join(dir, 'input.txt'), false);
+    if (lstat(dir)?.isDirectory()) look(path.join(dir, INPUT_FILE), false);
   }
   if (!found.length) return [ok('no symlinks or special files in state/ and dispatch/')];
   const more = found.length > 3 ? ` and ${found.length - 3} more` : '';

@@ -4,7 +4,7 @@ import { rootPaths } from '../../protocol/root.js';
 import { checkClaudeCode, checkProjectHooks } from './checks-claude.js';
 import { bad, checkConfig, checkInotify, checkLayout, checkNode, type Finding } from './checks-local.js';
 import { checkApi, checkNtfy } from './checks-net.js';
-import { checkRemote } from '../remote/remote.js';
+import { checkRemote } from '../remote/check.js';
 import { chooseRoot } from '../require-root.js';
 
 /**

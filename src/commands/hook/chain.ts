@@ -50,15 +50,25 @@ export function chainCount(relayChain: number, base: number): { count: number; b
   return { count: relayChain - base, base };
 }
 
-export function readRelayChain(p: RootPaths, session: string): number {
-  const status = readJson<{ sessions?: Record<string, { hook_chain?: unknown }> }>(p.status);
-  const n = status?.sessions?.[session]?.hook_chain;
+/**
+ * The relay's count, through status.json's one reader and schema (protocol/status.ts),
+ * imported on demand: only the hooks that need the count pay for the schema. No
+ * status.json, or one that is not a status, counts as 0, as a relay that never ran.
+ */
+export async function readRelayChain(p: RootPaths, session: string): Promise<number> {
+  const { readStatus } = await import('../../protocol/status.js');
+  let n: number | undefined;
+  try {
+    n = readStatus(p)?.sessions[session]?.hook_chain;
+  } catch {
+    n = undefined;
+  }
   return typeof n === 'number' && Number.isFinite(n) ? n : 0;
 }
 
 /** The human typed a prompt: hook-delivered turns count from here. */
-export function startNewChain(p: RootPaths, session: string, via: 'typed'): void {
-  writeRecord(p, session, { chain_base: readRelayChain(p, session), last_prompt: via, prompt_at: new Date().toISOString() });
+export async function startNewChain(p: RootPaths, session: string, via: 'typed'): Promise<void> {
+  writeRecord(p, session, { chain_base: await readRelayChain(p, session), last_prompt: via, prompt_at: new Date().toISOString() });
 }
 
 export function markWakeTurn(p: RootPaths, session: string): void {

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { readJson, unlinkDurable, writeAtomic, writeAtomicExclusive } from '../../fs/atomic.js';
-import type { RootPaths } from '../../protocol/root.js';
+import { sessionDispatchDir, sessionInputFile, type RootPaths } from '../../protocol/root.js';
 import { isLive, type ProcId } from './proc.js';
 
 /**
@@ -45,11 +45,10 @@ export function hooksDir(p: RootPaths): string {
   return path.join(p.state, 'hooks');
 }
 
-export function sessionDir(p: RootPaths, session: string): string {
-  return path.join(p.dispatch, session);
-}
+/** The session's dispatch folder, laid out by protocol/root.ts like everyone else's. */
+export const sessionDir = sessionDispatchDir;
 
-const inputPath = (p: RootPaths, s: string) => path.join(sessionDir(p, s), 'input.txt');
+const inputPath = sessionInputFile;
 const claimPath = (p: RootPaths, s: string) => path.join(sessionDir(p, s), '.claim');
 export const claimRecordPath = (p: RootPaths, s: string) => path.join(hooksDir(p), `${s}.claim.json`);
 

@@ -2,8 +2,8 @@ import { lockHolder } from '../../fs/lock.js';
 import { oneLine } from '../../text.js';
 import { markWakeTurn, startNewChain } from './chain.js';
 import { ackClaim } from './claim.js';
-import { checkHookSession, HOOK_SESSION_ID_RE, HookOutput, openRoot, parseInput, readStdin, str, tellOperator } from './io.js';
-import type { HookOptions } from './hook.js';
+import { checkSessionId, isSessionId } from '../../protocol/session-id.js';
+import { HookOutput, type HookOptions, openRoot, parseInput, readStdin, str, tellOperator } from './io.js';
 import { deliveryNonce } from './wait.js';
 
 /**
@@ -22,7 +22,7 @@ export async function promptHook(o: HookOptions, _out: HookOutput): Promise<void
   const input = parseInput(await readStdin());
   const session = o.session;
   if (!session || !input) return;
-  checkHookSession(session);
+  checkSessionId(session);
   const prompt = str(input.prompt) ?? '';
   const p = openRoot(o.root);
   const nonce = deliveryNonce(prompt);
@@ -31,7 +31,7 @@ export async function promptHook(o: HookOptions, _out: HookOutput): Promise<void
     markWakeTurn(p, session);
     return;
   }
-  startNewChain(p, session, 'typed');
+  await startNewChain(p, session, 'typed');
   await tellOperator(
     p,
     {
@@ -61,7 +61,7 @@ const FAILURES: Record<string, { why: string; priority: number }> = {
 export async function stopFailureHook(o: HookOptions, out: HookOutput): Promise<void> {
   const input = parseInput(await readStdin());
   if (!input) return out.say('no StopFailure-hook JSON on stdin.');
-  const session = o.session && HOOK_SESSION_ID_RE.test(o.session) ? o.session : 'claude-code';
+  const session = o.session && isSessionId(o.session) ? o.session : 'claude-code';
   const error = str(input.error) ?? str((input.error as { type?: unknown } | null | undefined)?.type) ?? 'unknown';
   const details = str(input.error_details);
   const last = str(input.last_assistant_message);

@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { lockHolder } from '../../fs/lock.js';
 import type { RootPaths } from '../../protocol/root.js';
+import { checkSessionId, isSessionId } from '../../protocol/session-id.js';
 import { chainCount, readRecord, readRelayChain, writeRecord } from './chain.js';
 import { ackClaim, claimReply, markStopWaiting, releaseClaim, sessionDir, type Claimed } from './claim.js';
 import { promptHook, stopFailureHook } from './events.js';
 import {
-  checkHookSession,
   effectiveMaxChain,
-  HOOK_SESSION_ID_RE,
   HookOutput,
+  type HookOptions,
   loadRootConfig,
   openRoot,
   parseInput,
@@ -38,14 +38,6 @@ import { waitUntil } from './watch.js';
  * A hook must never wedge a session: these exit 0 on every path (relay down, bad
  * input, internal error), saying why as {"systemMessage": ...}, which Claude Code shows.
  */
-
-export interface HookOptions {
-  root?: string;
-  session?: string;
-  timeoutS?: number;
-  project?: string;
-  print: boolean;
-}
 
 /** A little under Claude Code's 600 s limit for a command hook, so the hook ends it, not a kill. */
 export const DEFAULT_STOP_TIMEOUT_S = 540;
@@ -102,7 +94,7 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
   const input = parseInput(await readStdin());
   const session = o.session;
   if (!session) return out.say('hook stop needs --session ID (see relay-tui hook install); letting Claude Code stop.');
-  checkHookSession(session);
+  checkSessionId(session);
   if (!input) return out.say('no Stop-hook JSON on stdin; letting Claude Code stop.');
   const event = str(input.hook_event_name);
   if (event && event !== 'Stop') return out.say(`hook stop got a ${event} event; it only handles Stop.`);
@@ -114,7 +106,7 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
     );
 
   const config = await loadRootConfig(p, out);
-  const { enqueueEnvelope } = await import('../../protocol/session-io.js');
+  const { enqueueEnvelope } = await import('../../protocol/envelope.js');
   const chainCap = effectiveMaxChain(config.hooks.max_chain);
   if (chainCap.clamped)
     out.say(
@@ -122,7 +114,7 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
     );
   const active = input.stop_hook_active === true;
   const rec = readRecord(p, session);
-  const relayChain = readRelayChain(p, session);
+  const relayChain = await readRelayChain(p, session);
   const message =
     str(input.last_assistant_message)?.trim() ||
     (str(input.transcript_path) ? lastAssistantTextFromFile(str(input.transcript_path)!) : undefined);
@@ -298,8 +290,7 @@ async function notifyHook(o: HookOptions, out: HookOutput): Promise<void> {
   if (!input) return out.say('no Notification-hook JSON on stdin.');
   let message = str(input.message)?.trim();
   if (!message) return out.say('the notification had no message.');
-  const session =
-    o.session && HOOK_SESSION_ID_RE.test(o.session) ? o.session : path.basename(str(input.cwd) ?? process.cwd()) || 'claude-code';
+  const session = o.session && isSessionId(o.session) ? o.session : path.basename(str(input.cwd) ?? process.cwd()) || 'claude-code';
   const type = str(input.notification_type);
   // Not something waiting on the operator.
   if (type === 'auth_success') return;

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { writeAtomic } from '../../fs/atomic.js';
 import { loadConfig } from '../../config/load.js';
 import { resolveRoot } from '../../protocol/root.js';
-import { checkSessionId } from '../../protocol/session-io.js';
+import { checkSessionId } from '../../protocol/session-id.js';
 import { WAITER_TIMEOUT_S } from './wait.js';
 
 /**

@@ -99,6 +99,15 @@ export function openRoot(root: string | undefined): RootPaths {
   return rootPaths(resolveRoot(root));
 }
 
+/** What every hook command takes from its command line (hook.ts parses it, events.ts and the others read it). */
+export interface HookOptions {
+  root?: string;
+  session?: string;
+  timeoutS?: number;
+  project?: string;
+  print: boolean;
+}
+
 /**
  * The root's config, or the defaults when it cannot be read (a hook never fails on
  * config). Imported on demand: the config's schema costs most of a hook's start-up,
@@ -112,13 +121,6 @@ export async function loadRootConfig(p: RootPaths, out?: HookOutput): Promise<Co
     out?.say(`${(err as Error).message}; using the default hooks.max_chain and limits.`);
     return configSchema.parse({});
   }
-}
-
-/** The session-id rule of the envelope schema (config/schema.ts SESSION_ID_RE), without loading the schema. */
-export const HOOK_SESSION_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-
-export function checkHookSession(id: string): void {
-  if (!HOOK_SESSION_ID_RE.test(id)) throw new Error(`not a valid session id: ${JSON.stringify(id)} (letters, digits, _ and -, at most 64)`);
 }
 
 /**

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import type { RootPaths } from '../../protocol/root.js';
 import { claimHeld, claimReply, hooksDir, releaseClaim, sessionDir, stopHookWaiting, takeHolderLock, waiterLockPath } from './claim.js';
-import { HOOK_SESSION_ID_RE, openRoot, parseInput, readStdin } from './io.js';
+import { isSessionId } from '../../protocol/session-id.js';
+import { openRoot, parseInput, readStdin } from './io.js';
 import { cmdline, findClaudeCode, isLive, isPrintModeWithoutStreamInput, procId, type ProcId } from './proc.js';
 import { replyReason } from './text.js';
 import { waitUntil } from './watch.js';
@@ -78,7 +79,7 @@ function note(line: string): 0 {
 }
 
 export async function runWaiter(o: WaiterOptions): Promise<number> {
-  if (!HOOK_SESSION_ID_RE.test(o.session)) return note(`needs --session ID (a valid session id), got ${JSON.stringify(o.session)}`);
+  if (!isSessionId(o.session)) return note(`needs --session ID (a valid session id), got ${JSON.stringify(o.session)}`);
   const cc = o.cc ?? findClaudeCode();
   if (!cc) return note('cannot tell which Claude Code runs this hook (started by init?); not waiting');
   if (!o.cc && isPrintModeWithoutStreamInput(cmdline(cc.pid))) return note('claude -p does not wake from a background hook; not waiting');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { splitShellWords } from '../../adapters/ssh.js';
-import type { RemoteIo } from './remote.js';
+import type { RemoteIo } from './ssh-run.js';
 
 /**
  * `relay-tui remote-shell --root DIR`: the forced command of a restricted

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { checkDir, checkDirWritable, ConfinementError, ensureDir, kindOf } from '../../fs/confine.js';
 import { fsyncDir, writeAtomicExclusive } from '../../fs/atomic.js';
 import type { WatchFn } from '../../fs/watch.js';
-import { SESSION_ID_RE } from '../../protocol/session-id.js';
+import { INPUT_FILE, sessionDispatchDir, sessionInputFile, sessionOutboxDir } from '../../protocol/root.js';
+import { isSessionId } from '../../protocol/session-id.js';
 import { describeFsError, RootFault, SessionFault } from '../../fs/faults.js';
 
 /**
@@ -65,16 +66,17 @@ export class Dispatcher {
 
   constructor(private readonly o: DispatcherOptions) {}
 
+  // The layout is protocol/root.ts's; this class only knows its two folders.
   private sessionDir(session: string): string {
-    return path.join(this.o.dispatchDir, session);
+    return sessionDispatchDir({ dispatch: this.o.dispatchDir }, session);
   }
 
   private inputFile(session: string): string {
-    return path.join(this.o.dispatchDir, session, 'input.txt');
+    return sessionInputFile({ dispatch: this.o.dispatchDir }, session);
   }
 
   private outDir(session: string): string {
-    return path.join(this.o.outboxDir, session);
+    return sessionOutboxDir({ outbox: this.o.outboxDir }, session);
   }
 
   private sessionFault(session: string, where: string, err: unknown): SessionFault | RootFault {
@@ -164,7 +166,7 @@ export class Dispatcher {
       box.unwatch = this.o.watch(
         this.sessionDir(session),
         (name) => {
-          if (name === null || name === 'input.txt') this.checkAck(session);
+          if (name === null || name === INPUT_FILE) this.checkAck(session);
         },
         this.o.onWatchError,
       );
@@ -234,7 +236,7 @@ export class Dispatcher {
     for (const dir of [this.o.outboxDir, this.o.dispatchDir]) {
       try {
         for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
-          if ((d.isDirectory() || d.isSymbolicLink()) && SESSION_ID_RE.test(d.name)) out.add(d.name);
+          if ((d.isDirectory() || d.isSymbolicLink()) && isSessionId(d.name)) out.add(d.name);
         }
       } catch {
         /* not created yet, or unreadable: ensure() on a registered session reports it */

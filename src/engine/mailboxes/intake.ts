@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfinementError, kindOf, describeKind, readFileConfined, TooLargeError } from '../../fs/confine.js';
 import { fsyncDir, writeAtomic } from '../../fs/atomic.js';
-import { envelopeSchema, type Envelope } from '../../protocol/envelope.js';
+import { envelopeSchema, isCandidateName, type Envelope } from '../../protocol/envelope.js';
 import { describeFsError, RootFault } from '../../fs/faults.js';
 
 /**
@@ -38,10 +38,6 @@ export interface IntakeOptions {
   scheduleRetry: (name: string, delayMs: number) => void;
   /** queue/ itself cannot be listed or .rejected/ cannot be written: the root's problem. Once per distinct message. */
   onFault?: (fault: RootFault) => void;
-}
-
-export function isCandidateName(name: string): boolean {
-  return !name.startsWith('.') && !name.endsWith('.tmp');
 }
 
 type Check =
@@ -102,11 +98,6 @@ export class Intake {
     } catch {
       /* a listener's problem must not become intake's */
     }
-  }
-
-  /** Refused entries still in queue/ because they could not be moved (see reject). */
-  stuckEntries(): Array<{ file: string; reason: string }> {
-    return [...this.stuck].map(([file, reason]) => ({ file, reason }));
   }
 
   /** One name changed (a watcher event). */
