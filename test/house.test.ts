@@ -103,4 +103,16 @@ describe('the house', () => {
   it('ships nothing of src/ but what the package runs: no bench under src/', () => {
     expect(fs.existsSync(path.join(REPO, 'src/bench'))).toBe(false);
   });
+
+  it("has README's code layout name every folder under src/, and only folders that exist", () => {
+    const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Layout of the code'));
+    const block = section.slice(section.indexOf('```'), section.indexOf('```', section.indexOf('```') + 3));
+    const named = new Set([...block.matchAll(/(?:^|\s)((?:src|bench|test)\/(?:[\w-]+\/)*)/gm)].map((m) => m[1]));
+    const folders = new Set(['bench/']);
+    for (const f of files) if (f.startsWith('src/')) folders.add(path.posix.dirname(f) + '/');
+    const missing = [...folders].filter((d) => d !== 'src/' && !named.has(d)).sort();
+    const stale = [...named].filter((d) => !fs.existsSync(path.join(REPO, d))).sort();
+    expect({ missing, stale }).toEqual({ missing: [], stale: [] });
+  });
 });
