@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { groupDigits, oneLine } from '../src/text.js';
+import { groupDigits, clipLine } from '../src/text.js';
 
 describe('groupDigits', () => {
   it('writes what toLocaleString("en-US") writes for integers', () => {
@@ -24,10 +24,10 @@ describe('groupDigits', () => {
   });
 });
 
-describe('oneLine', () => {
+describe('clipLine', () => {
   it('collapses whitespace and cuts with an ellipsis', () => {
-    expect(oneLine('  a\n\tb  c ', 10)).toBe('a b c');
-    expect(oneLine('abcdefghijk', 5)).toBe('abcd…');
+    expect(clipLine('  a\n\tb  c ', 10)).toBe('a b c');
+    expect(clipLine('abcdefghijk', 5)).toBe('abcd…');
   });
 });
 

@@ -1,7 +1,7 @@
 import type { RelayEventName, RelayEvents } from '../engine/api.js';
-import { oneLine } from '../text.js';
+import { clipLine } from '../text.js';
 
-export { oneLine };
+export { clipLine };
 
 /**
  * One human-readable line per engine event, for --no-ui's stdout and logs/relay.log.
@@ -21,16 +21,16 @@ const LINES: { [K in RelayEventName]?: (e: RelayEvents[K]) => string | null } = 
     e.kind === 'summary' ? `summarizing the conversation` : `turn started for ${e.session}${e.file ? ` (${e.file})` : ''}`,
   'turn:retry': (e) => `API retry ${e.attempt}/${e.of} in ${(e.delayMs / 1000).toFixed(1)} s: ${e.message}`,
   'turn:completed': (e) =>
-    `turn ${e.seq} ${e.session}${e.route !== e.session ? ` → ${e.route}` : ''}: ${money(e.costUsd)}, cache hit ${Math.round(e.cacheHit * 100)}%${e.held ? `, HELD (${e.held})` : ''}: ${oneLine(e.preview, 100)}`,
+    `turn ${e.seq} ${e.session}${e.route !== e.session ? ` → ${e.route}` : ''}: ${money(e.costUsd)}, cache hit ${Math.round(e.cacheHit * 100)}%${e.held ? `, HELD (${e.held})` : ''}: ${clipLine(e.preview, 100)}`,
   'turn:failed': (e) => `ERROR: turn for ${e.session} failed: ${e.message}`,
   'summary:done': (e) => `summarized: ${e.replacedTurns} turns folded, ${e.keptTurns} kept, ${money(e.costUsd)}`,
   'dispatch:waiting': (e) => `reply for ${e.session} waits: input.txt not yet consumed (${e.pending} pending)`,
   'dispatch:written': (e) => `dispatched ${e.chars} bytes to ${e.session}`,
   'dispatch:acked': (e) => `${e.session} consumed its input.txt`,
-  'state:changed': (e) => `state ${e.state}${e.reason ? ` (${e.reason})` : ''}${e.message ? `: ${oneLine(e.message, 160)}` : ''}`,
+  'state:changed': (e) => `state ${e.state}${e.reason ? ` (${e.reason})` : ''}${e.message ? `: ${clipLine(e.message, 160)}` : ''}`,
   'session:paused': (e) => `${e.session} paused (${e.reason}): ${e.message}`,
   'session:resumed': (e) => `${e.session} resumed`,
-  'operator:result': (e) => `operator (${e.source}) ${oneLine(e.input, 80)} → ${e.ok ? '' : 'FAILED: '}${e.message}`,
+  'operator:result': (e) => `operator (${e.source}) ${clipLine(e.input, 80)} → ${e.ok ? '' : 'FAILED: '}${e.message}`,
   'notify:sent': (e) => `ntfy sent: ${e.title}`,
   'notify:failed': (e) => `ntfy failed: ${e.title}: ${e.error}`,
 };

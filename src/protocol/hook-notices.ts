@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { openFileForRead } from '../fs/confine.js';
-import { oneLine } from '../text.js';
+import { clipLine } from '../text.js';
 import type { RootPaths } from './root.js';
 
 /**
@@ -43,7 +43,7 @@ export function noticesFile(p: RootPaths): string {
 
 /** One line for a log or the TUI's result line. */
 export function formatNotice(n: HookNotice): string {
-  return `hook ${n.session}: ${n.title}: ${oneLine(n.message, 300)}`;
+  return `hook ${n.session}: ${n.title}: ${clipLine(n.message, 300)}`;
 }
 
 /**

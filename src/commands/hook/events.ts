@@ -1,5 +1,5 @@
 import { lockHolder } from '../../fs/lock.js';
-import { oneLine } from '../../text.js';
+import { clipLine } from '../../text.js';
 import { markWakeTurn, startNewChain } from './chain.js';
 import { ackClaim } from './claim.js';
 import { checkSessionId, isSessionId } from '../../protocol/session-id.js';
@@ -39,7 +39,7 @@ export async function promptHook(o: HookOptions, _out: HookOutput): Promise<void
       kind: 'prompt_typed',
       session,
       title: 'prompt typed in Claude Code',
-      message: oneLine(prompt, 200) || '(empty prompt)',
+      message: clipLine(prompt, 200) || '(empty prompt)',
       priority: 1,
     },
     false,
@@ -76,7 +76,7 @@ export async function stopFailureHook(o: HookOptions, out: HookOutput): Promise<
       kind: 'stop_failure',
       session,
       title: `stopped: ${f.why}`,
-      message: `Claude Code's turn ended on ${f.why} [${error}]${details ? `: ${oneLine(details, 300)}` : ''}. The session is idle until someone types into it.${last ? ` Its last message: ${oneLine(last, 200)}` : ''}`,
+      message: `Claude Code's turn ended on ${f.why} [${error}]${details ? `: ${clipLine(details, 300)}` : ''}. The session is idle until someone types into it.${last ? ` Its last message: ${clipLine(last, 200)}` : ''}`,
       priority: f.priority,
     },
     !relayUp,
