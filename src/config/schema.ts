@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isBuiltinModel } from '../pricing/price-table.js';
 import { checkKeys, DEFAULT_KEYS, type KeyAction } from './keys.js';
 import { stopHookBlockCap } from './claude-code-cap.js';
+import { EVIDENCE_MAX_BYTES_CAP } from '../protocol/evidence.js';
 
 /**
  * The one source of truth for config.yaml: the TypeScript type, the validation and
@@ -115,6 +116,10 @@ export const configSchema = z.strictObject({
           error: (i) =>
             `must be below Claude Code's cap of ${stopHookBlockCap()} consecutive Stop-hook blocks (CLAUDE_CODE_STOP_HOOK_BLOCK_CAP), got ${String(i.input)}`,
         }),
+      // What the Stop hook adds to each envelope: a digest of the turn's transcript (src/commands/hook/evidence.ts), or nothing.
+      evidence: z.enum(['off', 'digest']).default('digest'),
+      // Its bound, as bytes of what chat-Claude reads; cut with a note past it.
+      evidence_max_bytes: z.number().int().min(256).max(EVIDENCE_MAX_BYTES_CAP).default(2048),
     })
     .prefault({}),
   api: z

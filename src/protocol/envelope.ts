@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { evidenceSchema } from './evidence.js';
 import { SESSION_ID_RE } from './session-id.js';
 
 /** What a session drops into queue/. Unknown fields are kept (sessions may add metadata). */
@@ -11,5 +12,7 @@ export const envelopeSchema = z.looseObject({
   source: z.string().max(64).optional(),
   /** The machine a remote session reports from (shown per session in status.json). */
   host: z.string().max(255).optional(),
+  /** What the turn did (protocol/evidence.ts): bounded, shown to chat-Claude beside the content. */
+  evidence: evidenceSchema.optional(),
 });
 export type Envelope = z.infer<typeof envelopeSchema>;
