@@ -74,6 +74,28 @@ describe('the transcript reader', () => {
     expect(whole.commands?.map((c) => c.command)).toEqual(['npm test', 'echo ok']);
   });
 
+  it('a command without a result, or started in the background, has no exit status but says why; a failed tool is named', () => {
+    const d = tmp();
+    const file = write(
+      path.join(d, 't.jsonl'),
+      prompt('go') +
+        use('a', 'Bash', { command: 'npm run dev', run_in_background: true }) +
+        result('a', 'Command running in background with ID: b1', false) +
+        use('b', 'Edit', { file_path: '/p/src/x.ts', old_string: 'a', new_string: 'b' }) +
+        result('b', 'File has not been read yet. Read it first before writing to it.', true) +
+        use('c', 'Bash', { command: 'sleep 100' }),
+    );
+    const e = digestEntries(readTurn(file).entries, '/p');
+    expect(e.commands).toEqual([
+      { command: 'npm run dev', note: 'started in the background' },
+      { command: 'sleep 100', note: 'no result in the transcript' },
+    ]);
+    expect(e.tools).toEqual([
+      { tool: 'Edit: /p/src/x.ts', outcome: 'failed', detail: 'File has not been read yet. Read it first before writing to it.' },
+    ]);
+    expect(e.files).toBeUndefined();
+  });
+
   it('a missing transcript, a symlink and a FIFO give a digest that says so, without waiting on the FIFO', async () => {
     const d = tmp();
     const real = write(path.join(d, 'real.jsonl'), TURN);

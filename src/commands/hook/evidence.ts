@@ -154,6 +154,8 @@ export function digestEntries(entries: Entry[], cwd?: string): Evidence {
       const c: EvidenceCommand = { command: oneLine(String(input.command ?? ''), COMMAND_CHARS) };
       const tur = res?.entry.toolUseResult as Record<string, unknown> | undefined;
       if (!res) c.note = 'no result in the transcript';
+      // Its result is only "running in the background": no exit status to report yet.
+      else if (input.run_in_background === true && !isError) c.note = 'started in the background';
       else if (tur && typeof tur === 'object' && tur.interrupted === true) c.note = 'interrupted';
       else if (isError) {
         const code = /^(?:Error: )?Exit code (\d+)/.exec(output);
