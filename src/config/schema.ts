@@ -57,7 +57,11 @@ Answer the session that spoke with a clear, actionable next instruction; your re
 delivered verbatim to that session as its next input.
 When a decision needs the human operator (money, credentials, irreversible actions, unclear
 requirements, or sessions that disagree), start your reply with [NEEDS-JC] followed by the
-question; the relay pauses until the operator answers.`;
+question; the relay pauses until the operator answers.
+A session's message may be followed by an <evidence> block: what its turn did (files changed,
+commands and their exit status, test counts, tools denied), read from outside the session.
+Check the session's account against it; when they disagree (passing tests claimed beside a
+failing run, files changed outside the task), say so and ask the session before moving on.`;
 
 export const DEFAULT_SUMMARIZATION_PROMPT = `Summarize the conversation so far for your own future use: for each session, what it
 is working on, decisions made, open questions and the last instruction it was given. Keep
