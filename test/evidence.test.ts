@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildEvidence, digestEntries, evidenceBytes, evidenceFromFile, fitEvidence, testCounts } from '../src/commands/hook/evidence.js';
 import { createRedactor, secretValues } from '../src/commands/hook/redact.js';
-import { readTurn, waitForTurnEnd } from '../src/commands/hook/transcript.js';
+import { MAX_READ_BYTES, readTurn, waitForTurnEnd } from '../src/commands/hook/transcript.js';
 import { envelopeSchema } from '../src/protocol/envelope.js';
 import { EVIDENCE_LIMIT_BYTES, renderEvidence, summarizeEvidence, type Evidence } from '../src/protocol/evidence.js';
 
@@ -144,11 +144,13 @@ describe('the transcript reader', () => {
     const fd = fs.openSync(file, 'w');
     fs.writeSync(fd, prompt('A long task'));
     const big = use('b1', 'Bash', { command: 'cat huge.log' }) + result('b1', 'y'.repeat(1024 * 1024), false);
-    for (let i = 0; i < 20; i++) fs.writeSync(fd, big.replaceAll('b1', `b${i}`));
+    for (let i = 0; i < MAX_READ_BYTES / 1024 / 1024 + 4; i++) fs.writeSync(fd, big.replaceAll('b1', `b${i}`));
     fs.writeSync(fd, use('z', 'Bash', { command: 'npm test' }) + result('z', 'Exit code 1\n3 failing', true) + say('Done.'));
     fs.closeSync(fd);
     const t = readTurn(file);
-    expect(t.notes.join('\n')).toMatch(/the turn's start is not within the transcript's last 16 MiB: only its end was read/);
+    expect(t.notes.join('\n')).toMatch(
+      new RegExp(`the turn's start is not within the transcript's last ${MAX_READ_BYTES / 1024 / 1024} MiB: only its end was read`),
+    );
     expect(digestEntries(t.entries).commands?.at(-1)).toMatchObject({ command: 'npm test', exit: 1, tests: { failed: 3 } });
   });
 
@@ -331,16 +333,19 @@ describe('the envelope field', () => {
     expect(huge.success).toBe(false);
   });
 
-  it('send --evidence: the schema JSON or plain text, redacted and fitted', () => {
+  it('send --evidence: the schema JSON or plain text, redacted and fitted; JSON of another shape goes as text, with a warning', () => {
     const json = evidenceFromFile(
       JSON.stringify({ commands: [{ command: 'cargo test', exit: 101, tests: { failed: 1, passed: 8 } }] }),
       2048,
     );
-    expect(json).toEqual({ from: 'file', commands: [{ command: 'cargo test', exit: 101, tests: { failed: 1, passed: 8 } }] });
-    const text = evidenceFromFile(`ran make; SECRET_TOKEN=PLANTEDvalue\n${'log line\n'.repeat(2000)}`, 1024);
+    expect(json).toEqual({ evidence: { from: 'file', commands: [{ command: 'cargo test', exit: 101, tests: { failed: 1, passed: 8 } }] } });
+    const text = evidenceFromFile(`ran make; SECRET_TOKEN=PLANTEDvalue\n${'log line\n'.repeat(2000)}`, 1024).evidence;
     expect(text.from).toBe('file');
     expect(JSON.stringify(text)).not.toContain('PLANTED');
     expect(evidenceBytes(text)).toBeLessThanOrEqual(1024);
     expect(text.notes?.at(-1)).toMatch(/left out \d+ characters of text/);
+    const other = evidenceFromFile(JSON.stringify({ commands: [{ command: 'make', exit: 'two' }] }), 2048);
+    expect(other.evidence.text).toContain('"exit":"two"');
+    expect(other.warning).toMatch(/not the evidence shape \(commands\.0\.exit: .*\); sent as plain text/);
   });
 });

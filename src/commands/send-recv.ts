@@ -47,7 +47,9 @@ async function readEvidence(p: RootPaths, file: string): Promise<Evidence> {
   } catch {
     /* an unreadable .env: the environment's own secrets are still removed */
   }
-  return evidenceFromFile(buf.toString('utf8'), config.hooks.evidence_max_bytes, secretValues(dotenv, process.env));
+  const { evidence, warning } = evidenceFromFile(buf.toString('utf8'), config.hooks.evidence_max_bytes, secretValues(dotenv, process.env));
+  if (warning) process.stderr.write(`relay-tui send: --evidence ${file}: ${warning}\n`);
+  return evidence;
 }
 
 /** Prints and consumes the session's reply. Exit 1 when there is none (or none before the timeout). */

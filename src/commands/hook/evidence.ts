@@ -371,14 +371,26 @@ export async function buildEvidence(o: DigestInput): Promise<Evidence> {
   return parsed.success ? parsed.data : { from: 'transcript', notes: ['the digest did not fit its schema and was left out'] };
 }
 
-/** Evidence a session supplies itself (send --evidence FILE): the schema's JSON, or plain text. */
-export function evidenceFromFile(text: string, maxBytes: number, secrets: string[] = []): Evidence {
+/**
+ * Evidence a session supplies itself (send --evidence FILE): the schema's JSON, or plain text.
+ * JSON that is not the schema's shape goes as text, with a warning naming the first problem.
+ */
+export function evidenceFromFile(text: string, maxBytes: number, secrets: string[] = []): { evidence: Evidence; warning?: string } {
   let e: Evidence = { from: 'file', text };
+  let warning: string | undefined;
+  let json: unknown;
   try {
-    const parsed = evidenceSchema.safeParse(JSON.parse(text));
-    if (parsed.success) e = { ...parsed.data, from: 'file' };
+    json = JSON.parse(text);
   } catch {
     /* plain text */
   }
-  return fitEvidence(redactAll(e, createRedactor(secrets)), maxBytes);
+  if (json !== undefined && typeof json === 'object' && json !== null && !Array.isArray(json)) {
+    const parsed = evidenceSchema.safeParse(json);
+    if (parsed.success) e = { ...parsed.data, from: 'file' };
+    else {
+      const issue = parsed.error.issues[0];
+      warning = `it is JSON but not the evidence shape (${issue.path.join('.') || 'top level'}: ${issue.message}); sent as plain text`;
+    }
+  }
+  return { evidence: fitEvidence(redactAll(e, createRedactor(secrets)), maxBytes), ...(warning ? { warning } : {}) };
 }

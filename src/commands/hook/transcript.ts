@@ -13,10 +13,10 @@ import { ConfinementError, openFileForRead } from '../../fs/confine.js';
  */
 
 /** How far back from the end a turn is looked for: a turn's own lines rarely pass a few MB. */
-export const MAX_READ_BYTES = 16 * 1024 * 1024;
+export const MAX_READ_BYTES = 8 * 1024 * 1024;
 /** One line larger than this (a huge tool result) is skipped and counted, not parsed. */
 const MAX_LINE_BYTES = 4 * 1024 * 1024;
-const CHUNK = 256 * 1024;
+const CHUNK = 1024 * 1024;
 
 export interface Block {
   type?: unknown;
@@ -65,8 +65,8 @@ export function isTurnStart(e: Entry): boolean {
   return bs.some((b) => b.type === 'text') && !bs.some((b) => b.type === 'tool_result');
 }
 
-// The top-level type is one of the first keys Claude Code writes; a nested "type":"user" inside a
-// request blob still fails the check on the parsed object below, so this only saves parsing.
+// Lines of other types are not parsed; a nested "type":"user" inside a request blob still fails
+// the check on the parsed object, so this only saves parsing.
 const WANTED = /"type":"(?:user|assistant)"/;
 
 type Fault = { note: string };
@@ -111,7 +111,7 @@ function backward(
     while (pos > floor) {
       const n = Math.min(CHUNK, pos - floor);
       pos -= n;
-      const chunk = Buffer.alloc(n);
+      const chunk = Buffer.allocUnsafe(n);
       let got = 0;
       while (got < n) {
         const k = fs.readSync(o.fd, chunk, got, n - got, pos + got);
@@ -132,8 +132,7 @@ function backward(
           }
         }
       }
-      for (let i = end - 1; i >= 0; i--) {
-        if (buf[i] !== 0x0a) continue;
+      for (let i = end > 0 ? buf.lastIndexOf(0x0a, end - 1) : -1; i >= 0; i = i > 0 ? buf.lastIndexOf(0x0a, i - 1) : -1) {
         if (!emit(buf.subarray(i + 1, end))) return { notes, exhausted: 'stopped' };
         end = i;
       }
@@ -164,11 +163,11 @@ function isJson(b: Buffer): boolean {
 }
 
 function parseEntry(line: Buffer): Entry | undefined {
-  const head = line.subarray(0, 4096).toString('utf8');
-  // "type" can come after a long field; look further only when it was not in the head.
-  if (!WANTED.test(head) && !WANTED.test(line.toString('utf8'))) return undefined;
+  const text = line.toString('utf8');
+  // "type" may come after the message (2.1.332 writes it last): the whole line is searched.
+  if (!WANTED.test(text)) return undefined;
   try {
-    const v = JSON.parse(line.toString('utf8'));
+    const v = JSON.parse(text);
     if (v && typeof v === 'object' && (v.type === 'user' || v.type === 'assistant')) return v as Entry;
   } catch {
     /* a torn line: not part of the digest */
