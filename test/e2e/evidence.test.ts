@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildEvidence, evidenceBytes } from '../../src/commands/hook/evidence.js';
+import { buildEvidence } from '../../src/commands/hook/evidence.js';
+import { evidenceBytes } from '../../src/commands/hook/evidence-fit.js';
 import { countTokens } from '../../src/demo/fake-api.js';
 import type { FakeReply, FakeRequest } from '../../src/demo/fake-api.js';
 import { envelopeSchema } from '../../src/protocol/envelope.js';
@@ -258,6 +259,13 @@ describe('the real CLI, without Claude Code', () => {
     const second = envelopes().find((e) => e.session_id === 'session-2')!;
     expect(second.content).toBe('Done.');
     expect(second.evidence).toBeUndefined();
+
+    // With no last_assistant_message the hook looks for the text in the transcript: the FIFO is refused there too, not opened.
+    const third = await harness.cli(['hook', 'stop', '--session', 'session-3', '--root', harness.root, '--timeout', '1'], {
+      input: JSON.stringify({ hook_event_name: 'Stop', transcript_path: fifo, cwd: d }),
+    });
+    expect(third.exitCode).toBe(0);
+    expect(third.stdout).toContain('without any assistant text');
   }, 60_000);
 
   it('send --evidence FILE: plain text or the schema JSON, redacted; a FIFO or a symlink is refused at once, naming it', async () => {
