@@ -173,7 +173,8 @@ for (const version of CC_VERSIONS) {
         ['-p', 'Fix the calculator', '--allowedTools', 'Write', 'Edit', 'Bash', '--output-format', 'stream-json', '--verbose'],
         {
           cwd: project,
-          env: ccEnv(home, harness.api.url),
+          // npm's update check would reach the registry: tests talk to loopback only.
+          env: ccEnv(home, harness.api.url, { npm_config_update_notifier: 'false' }),
           extendEnv: false,
           reject: false,
           timeout: 120_000,
