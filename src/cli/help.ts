@@ -79,13 +79,16 @@ Text that starts with a dash goes after --:  relay-tui say -- -1 is fine
 Options:
 ${ROOT}
 `,
-  send: `Usage: relay-tui send --session ID [--root DIR] [TEXT|-]
+  send: `Usage: relay-tui send --session ID [--root DIR] [--evidence FILE] [TEXT|-]
 
 A session's side: enqueues an envelope in queue/ atomically (temp file, rename) and
 prints its name. Without TEXT, or with -, the content is read from stdin.
 
 Options:
-  --session ID  the session speaking (letters, digits, _ and -)
+  --session ID      the session speaking (letters, digits, _ and -)
+  --evidence FILE   what the turn did, shown to chat-Claude beside the message: plain text,
+                    or the envelope's evidence JSON (README); redacted, cut to
+                    hooks.evidence_max_bytes
 ${ROOT}
 `,
   recv: `Usage: relay-tui recv --session ID [--root DIR] [--wait] [--timeout S]

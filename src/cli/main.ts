@@ -76,11 +76,12 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   send: {
-    options: { ...ROOT, session: { type: 'string', arg: 'ID' } },
+    options: { ...ROOT, session: { type: 'string', arg: 'ID' }, evidence: { type: 'string', arg: 'FILE' } },
     async run(a) {
       const session = needSession(a, 'send');
       const p = root(a);
-      return (await import('../commands/send-recv.js')).sendCommand(p, session, a.positionals.length ? a.positionals.join(' ') : undefined);
+      const text = a.positionals.length ? a.positionals.join(' ') : undefined;
+      return (await import('../commands/send-recv.js')).sendCommand(p, session, text, str(a.values.evidence));
     },
   },
   recv: {

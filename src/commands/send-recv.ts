@@ -1,5 +1,9 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import { readDotenv } from '../config/env.js';
+import { InputError, readFileConfined } from '../fs/confine.js';
 import { enqueueEnvelope } from '../protocol/envelope.js';
+import type { Evidence } from '../protocol/evidence.js';
 import { takeReply, waitForReply } from '../protocol/session-io.js';
 import { checkSessionId } from '../protocol/session-id.js';
 import type { RootPaths } from '../protocol/root.js';
@@ -8,12 +12,46 @@ import type { RootPaths } from '../protocol/root.js';
  * A session's side. The id is checked before anything is read or touched, so a bad
  * one (`../x`, `bad id`) is an InputError (exit 2, one line) and never names a path.
  */
-export async function sendCommand(p: RootPaths, session: string, text: string | undefined): Promise<number> {
+export async function sendCommand(p: RootPaths, session: string, text: string | undefined, evidenceFile?: string): Promise<number> {
   checkSessionId(session);
+  const evidence = evidenceFile === undefined ? undefined : await readEvidence(p, evidenceFile);
   const content = text === undefined || text === '-' ? fs.readFileSync(0, 'utf8') : text;
-  const name = enqueueEnvelope(p, session, content);
+  const name = enqueueEnvelope(p, session, content, evidence ? { evidence } : {});
   process.stdout.write(`queue/${name}\n`);
   return 0;
+}
+
+/** The largest evidence file read: it is cut to hooks.evidence_max_bytes anyway. */
+const MAX_EVIDENCE_FILE_BYTES = 1024 * 1024;
+
+/**
+ * `send --evidence FILE`, for sessions that are not Claude Code: the file is the evidence
+ * schema's JSON or plain text, redacted and cut like the Stop hook's digest. A link, a FIFO or
+ * a file over 1 MiB is refused (never read through, never waited on).
+ */
+async function readEvidence(p: RootPaths, file: string): Promise<Evidence> {
+  let buf: Buffer | undefined;
+  try {
+    buf = readFileConfined(path.resolve(file), { maxBytes: MAX_EVIDENCE_FILE_BYTES, limitName: 'the 1 MiB an evidence file may have' });
+  } catch (err) {
+    throw new InputError(`--evidence: ${(err as Error).message}`);
+  }
+  if (buf === undefined) throw new InputError(`--evidence: ${file}: no such file`);
+  const [{ loadRootConfig }, { evidenceFromFile }, { secretValues }] = await Promise.all([
+    import('./hook/io.js'),
+    import('./hook/evidence.js'),
+    import('./hook/redact.js'),
+  ]);
+  const config = await loadRootConfig(p);
+  let dotenv: Record<string, string> = {};
+  try {
+    dotenv = readDotenv(p.env);
+  } catch {
+    /* an unreadable .env: the environment's own secrets are still removed */
+  }
+  const { evidence, warning } = evidenceFromFile(buf.toString('utf8'), config.hooks.evidence_max_bytes, secretValues(dotenv, process.env));
+  if (warning) process.stderr.write(`relay-tui send: --evidence ${file}: ${warning}\n`);
+  return evidence;
 }
 
 /** Prints and consumes the session's reply. Exit 1 when there is none (or none before the timeout). */

@@ -81,6 +81,8 @@ keys:
 
 hooks:
   max_chain: 6                # Stop-hook turns in a row with no operator input before a session may stop
+  evidence: digest            # digest: each envelope carries what the turn did (files, commands, tests); off: nothing
+  evidence_max_bytes: 2048    # the digest's bound (256 to 32768), cut with a note of what was left out
 
 api:
   max_retries: 2              # retries inside the SDK for 429/5xx/529/connection errors

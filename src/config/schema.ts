@@ -4,6 +4,7 @@ import { priceOverride } from '../pricing/price-schema.js';
 import { SESSION_ID_RE } from '../protocol/session-id.js';
 import { checkKeys, DEFAULT_KEYS, type KeyAction } from './keys.js';
 import { stopHookBlockCap } from './claude-code-cap.js';
+import { EVIDENCE_MAX_BYTES_CAP } from '../protocol/evidence.js';
 
 /**
  * The one source of truth for config.yaml: the TypeScript type, the validation and
@@ -20,7 +21,11 @@ Answer the session that spoke with a clear, actionable next instruction; your re
 delivered verbatim to that session as its next input.
 When a decision needs the human operator (money, credentials, irreversible actions, unclear
 requirements, or sessions that disagree), start your reply with [NEEDS-JC] followed by the
-question; the relay pauses until the operator answers.`;
+question; the relay pauses until the operator answers.
+A session's message may be followed by an <evidence> block: what its turn did (files changed,
+commands and their exit status, test counts, tools denied), read from outside the session.
+Check the session's account against it; when they disagree (passing tests claimed beside a
+failing run, files changed outside the task), say so and ask the session before moving on.`;
 
 export const DEFAULT_SUMMARIZATION_PROMPT = `Summarize the conversation so far for your own future use: for each session, what it
 is working on, decisions made, open questions and the last instruction it was given. Keep
@@ -79,6 +84,10 @@ export const configSchema = z.strictObject({
           error: (i) =>
             `must be below Claude Code's cap of ${stopHookBlockCap()} consecutive Stop-hook blocks (CLAUDE_CODE_STOP_HOOK_BLOCK_CAP), got ${String(i.input)}`,
         }),
+      // What the Stop hook adds to each envelope: a digest of the turn's transcript (src/commands/hook/evidence.ts), or nothing.
+      evidence: z.enum(['off', 'digest']).default('digest'),
+      // Its bound, as bytes of what chat-Claude reads; cut with a note past it.
+      evidence_max_bytes: z.number().int().min(256).max(EVIDENCE_MAX_BYTES_CAP).default(2048),
     })
     .prefault({}),
   api: z

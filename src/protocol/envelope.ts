@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { writeAtomic } from '../fs/atomic.js';
 import { ConfinementError, InputError } from '../fs/confine.js';
 import { describeFsError, RootFault } from '../fs/faults.js';
+import { evidenceSchema } from './evidence.js';
 import type { RootPaths } from './root.js';
 import { checkSessionId, SESSION_ID_RE } from './session-id.js';
 
@@ -24,6 +25,8 @@ export const envelopeSchema = z.looseObject({
   source: z.string().max(64).optional(),
   /** The machine a remote session reports from (shown per session in status.json). */
   host: z.string().max(255).optional(),
+  /** What the turn did (protocol/evidence.ts): bounded, shown to chat-Claude beside the content. */
+  evidence: evidenceSchema.optional(),
 });
 export type Envelope = z.infer<typeof envelopeSchema>;
 

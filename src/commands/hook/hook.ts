@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { readDotenv } from '../../config/env.js';
+import type { Config } from '../../config/schema.js';
 import { lockHolder } from '../../fs/lock.js';
+import type { Evidence } from '../../protocol/evidence.js';
 import type { RootPaths } from '../../protocol/root.js';
 import { checkSessionId, isSessionId } from '../../protocol/session-id.js';
 import { chainCount, readRecord, readRelayChain, writeRecord } from './chain.js';
@@ -165,11 +168,15 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
   // installed, or it died). The relay writes the next reply only once this one is acked,
   // so it goes to the session now, and the review of this message follows it.
   const earlier = claimReply(p, session, who);
+  const evidence = await turnEvidence(p, input, message, config);
+  // The digest shares the envelope's limit with the message: the message gives way.
+  const overhead = 1024 + (evidence ? Buffer.byteLength(JSON.stringify(evidence), 'utf8') : 0);
   let sendError: unknown;
   try {
-    enqueueEnvelope(p, session, fitEnvelopeContent(message, config.limits.max_envelope_bytes), {
+    enqueueEnvelope(p, session, fitEnvelopeContent(message, config.limits.max_envelope_bytes, overhead), {
       source: 'hook',
       stop_hook_active: active,
+      ...(evidence ? { evidence } : {}),
       ...(str(input.session_id) ? { claude_session_id: str(input.session_id) } : {}),
       ...(str(input.cwd) ? { cwd: str(input.cwd) } : {}),
     });
@@ -208,6 +215,33 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
       );
   }
   if (outcome.claimed) deliver(p, session, out, [outcome.claimed]);
+}
+
+/**
+ * What the turn did, from its transcript (hooks.evidence: digest): bounded in time (a short
+ * wait for Claude Code to finish writing the turn, a git with a timeout) and in bytes, with the
+ * relay's own key and the session's secret-named variables removed. Undefined when off; a fault
+ * of its own becomes a note in the digest, never a failed hook.
+ */
+async function turnEvidence(p: RootPaths, input: Record<string, unknown>, message: string, config: Config): Promise<Evidence | undefined> {
+  if (config.hooks.evidence === 'off') return undefined;
+  // Run over --remote, this is the relay's host: the transcript and cwd name the session's machine.
+  if (process.env.RELAY_SESSION_HOST !== undefined || process.env.RELAY_REMOTE === '')
+    return { from: 'transcript', notes: ["the hook ran on the relay's host (--remote): the session's transcript stays on its machine"] };
+  const [{ buildEvidence }, { secretValues }] = await Promise.all([import('./evidence.js'), import('./redact.js')]);
+  let secrets: string[];
+  try {
+    secrets = secretValues(readDotenv(p.env), process.env);
+  } catch {
+    secrets = secretValues(process.env);
+  }
+  return buildEvidence({
+    transcriptPath: str(input.transcript_path),
+    cwd: str(input.cwd),
+    lastMessage: message,
+    maxBytes: config.hooks.evidence_max_bytes,
+    secrets,
+  });
 }
 
 /**

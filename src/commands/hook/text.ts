@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeAtomic } from '../../fs/atomic.js';
+import { openFileForRead } from '../../fs/confine.js';
 import { groupDigits } from '../../text.js';
 
 /**
@@ -100,13 +101,17 @@ export function lastAssistantTextFromFile(file: string): string | undefined {
 
 function withTail<T>(file: string, fn: (text: string) => T | undefined): T | undefined {
   let fd: number;
+  let size: number;
+  // Not a plain open: a FIFO at transcript_path would block the hook (and the session) forever.
   try {
-    fd = fs.openSync(file, 'r');
+    const opened = openFileForRead(file);
+    if (!opened) return undefined;
+    ({ fd } = opened);
+    size = opened.stats.size;
   } catch {
     return undefined;
   }
   try {
-    const size = fs.fstatSync(fd).size;
     const len = Math.min(size, TRANSCRIPT_TAIL_BYTES);
     const buf = Buffer.alloc(len);
     const n = fs.readSync(fd, buf, 0, len, size - len);
