@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { countTokensReply } from './fake-api-count.js';
 import { createDefaultResponder } from './fake-api-default.js';
 import { isFaultReply, writeFault, type FaultReply } from './fake-api-faults.js';
+import { LatencyModel, type CallTiming, type LatencyOptions } from './fake-api-latency.js';
 import { countTokens, FIVE_MINUTES_MS, PromptCache, promptBlocks, promptTokens } from './fake-api-prompt.js';
 import { createReplyWriter, type ToolUseReply } from './fake-api-respond.js';
 import { lastUserText, makeId, systemText, validateBody } from './fake-api-wire.js';
@@ -22,6 +23,8 @@ export interface FakeRequest {
   stream: boolean;
   lastUserText: string;
   systemText: string;
+  /** The latency model's times for this call, when one paced it (FakeApiOptions.latency). */
+  modelled?: CallTiming;
 }
 
 export type FakeReply =
@@ -56,6 +59,8 @@ export interface FakeApiOptions {
   chunkSize?: number;
   /** Model ids count_tokens accepts besides the built-in price table's (others: 404 not_found_error). */
   models?: string[];
+  /** Answer as slowly as the real API (fake-api-latency.ts); default: at once. */
+  latency?: LatencyOptions | LatencyModel;
 }
 
 /** Token sums over every billed reply; `requests` counts all /v1/messages requests, errors included. */
@@ -123,6 +128,7 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
     sleep,
     timers,
     isClosed: () => closed,
+    latency: opts.latency === undefined ? undefined : opts.latency instanceof LatencyModel ? opts.latency : new LatencyModel(opts.latency),
     bill(usage, outputTokens) {
       totals.input += usage.input_tokens;
       totals.cacheRead += usage.cache_read_input_tokens;
@@ -251,7 +257,11 @@ function argValue(argv: string[], name: string): string | undefined {
 
 async function main(argv: string[]): Promise<void> {
   const port = Number(argValue(argv, '--port') ?? 0);
-  const fake = await startFakeApi({ port, host: argValue(argv, '--host'), apiKey: argValue(argv, '--api-key') });
+  // --latency [SEED]: answer at the speeds of fake-api-latency.ts, for a demo that feels like the real thing.
+  const i = argv.indexOf('--latency');
+  const seed = i >= 0 && /^\d+$/.test(argv[i + 1] ?? '') ? Number(argv[i + 1]) : 1;
+  const latency = i >= 0 ? { seed } : undefined;
+  const fake = await startFakeApi({ port, host: argValue(argv, '--host'), apiKey: argValue(argv, '--api-key'), latency });
   // The URL alone on stdout so scripts can capture it; the chatter goes to stderr.
   process.stdout.write(`${fake.url}\n`);
   process.stderr.write(`fake Anthropic API: set ANTHROPIC_BASE_URL=${fake.url}; Ctrl-C to stop\n`);
