@@ -2,6 +2,7 @@
 // (JSON bodies, SSE events, error envelopes, prompt-caching usage) so the real
 // @anthropic-ai/sdk can be pointed at it by tests, --demo and the benchmark.
 import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { AddressInfo, Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { countTokensReply } from './fake-api-count.js';
@@ -25,6 +26,8 @@ export interface FakeRequest {
   systemText: string;
   /** The latency model's times for this call, when one paced it (FakeApiOptions.latency). */
   modelled?: CallTiming;
+  /** ms from the body's arrival to the reply's last byte handed to the socket (late timers included). */
+  servedMs?: number;
 }
 
 export type FakeReply =
@@ -147,6 +150,7 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const receivedAt = Date.now();
+    const arrived = performance.now();
     if (closed) return;
 
     const path = new URL(req.url ?? '/', 'http://fake').pathname.replace(/\/+$/, '');
@@ -201,7 +205,10 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
 
     const reply = queue.shift() ?? (opts.respond ? await opts.respond(record) : { text: defaultReply(body) });
     if (isFaultReply(reply)) writeFault(res, body.model, reply, timers);
-    else await dispatch(res, record, reply);
+    else {
+      await dispatch(res, record, reply);
+      record.servedMs = performance.now() - arrived;
+    }
   }
 
   const server = http.createServer((req, res) => {
