@@ -201,6 +201,7 @@ export const CONFIG_LEVERS: Array<{ label: string; o: DayOptions }> = [
   { label: 'history.cap_tokens 80,000', o: { capTokens: 80_000 } },
   { label: 'history.cap_tokens 60,000', o: { capTokens: 60_000 } },
   { label: 'history.cap_tokens 40,000', o: { capTokens: 40_000 } },
+  { label: 'history.cap_tokens 60,000 and keep_recent 4', o: { capTokens: 60_000, keepRecent: 4 } },
 ];
 
 export async function measureDays(o: { base?: string; batch?: boolean }): Promise<{ today: DayResult; levers: DayResult[] }> {

@@ -1,4 +1,5 @@
 // The session-wait and supervised-day rows (9, 10) of BENCHMARKS.md, and how they were measured.
+import { DEFAULT_MODEL } from './bill.js';
 import type { DayResult } from './day.js';
 import type { WaitRun } from './session-wait.js';
 import { pct } from './util.js';
@@ -57,7 +58,7 @@ export function dayRows(d: DayResult): WaitRow[] {
   return [
     {
       n: '11',
-      figure: `a supervised day, ${d.model} (the default), sparse script (${d.turns} turns, ${(d.simMinutes / 60).toFixed(1)} simulated hours, scaled to 24 h)`,
+      figure: `a supervised day, ${d.model}${d.model === DEFAULT_MODEL ? ' (the default)' : ''}, sparse script (${d.turns} turns, ${(d.simMinutes / 60).toFixed(1)} simulated hours, scaled to 24 h)`,
       value: `${usd(d.perDayUsd)} (reads ${usd(d.dollars.readUsd)}, 1 h writes ${usd(d.dollars.write1hUsd)}, 5 min writes ${usd(d.dollars.write5mUsd)}, output ${usd(d.dollars.outputUsd)}, uncached ${usd(d.dollars.inputUsd)})`,
       target: '≤ $3',
       ok: d.perDayUsd <= 3,
