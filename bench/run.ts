@@ -4,7 +4,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { measureDays } from './day.js';
 import { measureDollars } from './dollars.js';
+import { measureSessionWait } from './session-wait.js';
+import { burstScript, WAIT_SCALE, WAIT_SCRIPTS } from './session-wait-scripts.js';
 import { startFakes, type Fakes } from './fakes.js';
 import { measureFloor } from './floor.js';
 import { measureIdle } from './idle.js';
@@ -70,6 +73,15 @@ async function main(): Promise<number> {
         return [mem, eng, dol] as const;
       })(),
     ]);
+    // Session wait on the real clock, alone (no other phase beside it), then the days on the simulated one.
+    // RELAY_BENCH_BATCH=1 runs it again with the relay's batching on (issue 24 item 3), once the config key exists.
+    const sessionWait = [];
+    for (const batch of process.env.RELAY_BENCH_BATCH === '1' ? [false, true] : [false]) {
+      for (const [n, rounds] of WAIT_SCRIPTS)
+        sessionWait.push(await measureSessionWait(burstScript(n, rounds), { scale: WAIT_SCALE, batch }));
+    }
+    const day = await measureDays({ base: shm });
+    const dayBatched = process.env.RELAY_BENCH_BATCH === '1' ? (await measureDays({ base: shm, batch: true })).today : undefined;
     const floorEndUs = measureFloor(200).samples;
 
     const results: Results = {
@@ -95,6 +107,9 @@ async function main(): Promise<number> {
       engineMemory,
       tuiLoad,
       dollars,
+      sessionWait,
+      day,
+      dayBatched,
     };
     const { markdown, verdicts } = render(results);
     // The ssh section is written by .bench/bench/ssh.js (it needs an sshd): kept as it was.

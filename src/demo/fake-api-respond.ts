@@ -1,6 +1,7 @@
 // Writes one scripted reply onto an HTTP response in the real API's shapes:
 // JSON message, SSE event stream, error envelope, or a deliberate hang.
 import type http from 'node:http';
+import type { LatencyModel } from './fake-api-latency.js';
 import { countTokens, promptBlocks, type CacheUsage, type PromptCache } from './fake-api-prompt.js';
 import type { FakeReply, FakeRequest, ToolUseReply } from './fake-api-types.js';
 import { errorBody, errorTypeForStatus, makeId, sseEvent } from './fake-api-wire.js';
@@ -19,6 +20,8 @@ export interface WriterContext {
   bill(usage: CacheUsage, outputTokens: number): void;
   /** Timers close() must cancel. */
   timers: Set<NodeJS.Timeout>;
+  /** When set, a text reply with no delay of its own takes the model's time (fake-api-latency.ts). */
+  latency?: LatencyModel;
 }
 
 // Reverse of errorTypeForStatus, for a midStreamError scripted on a non-streaming request.
@@ -108,7 +111,20 @@ export function createReplyWriter(ctx: WriterContext) {
     const outputTokens = countTokens(text);
     ctx.bill(usage, outputTokens);
 
-    await ctx.sleep(reply.delayMs ?? 0);
+    // A script's own delays win; otherwise the latency model, when there is one, paces the reply.
+    let delayMs = reply.delayMs ?? 0;
+    let chunkDelayMs = reply.chunkDelayMs ?? 0;
+    if (ctx.latency && reply.delayMs === undefined && reply.chunkDelayMs === undefined) {
+      const timing = ctx.latency.time(body.model, usage.input_tokens + usage.cache_creation_input_tokens, outputTokens);
+      record.modelled = timing;
+      if (ctx.latency.clock === 'simulated') ctx.latency.advance(timing.totalMs);
+      else if (record.stream) {
+        delayMs = timing.firstTokenMs;
+        // Each delta carries chunkSize characters, ~chunkSize/4 tokens at the fake's tokenizer.
+        chunkDelayMs = timing.perTokenMs * countTokens('x'.repeat(ctx.chunkSize));
+      } else delayMs = timing.totalMs;
+    }
+    await ctx.sleep(delayMs);
     if (gone(res)) return;
     if (!record.stream) {
       const message = {
@@ -124,7 +140,7 @@ export function createReplyWriter(ctx: WriterContext) {
       sendJson(res, 200, JSON.stringify(message), { 'request-id': makeId('req') });
       return;
     }
-    await streamText(res, { model: body.model, usage, text, chunkDelayMs: reply.chunkDelayMs ?? 0 });
+    await streamText(res, { model: body.model, usage, text, chunkDelayMs });
     if (gone(res)) return;
     res.write(sseEvent('content_block_stop', { type: 'content_block_stop', index: 0 }));
     const delta = { stop_reason: stopReason, stop_sequence: null };

@@ -1,5 +1,6 @@
 // What the fake Messages API records of a request and what a script answers with:
 // shared by the server (fake-api.ts), the reply writer (fake-api-respond.ts) and the scripts.
+import type { CallTiming } from './fake-api-latency.js';
 
 export interface FakeRequest {
   n: number;
@@ -10,6 +11,10 @@ export interface FakeRequest {
   stream: boolean;
   lastUserText: string;
   systemText: string;
+  /** The latency model's times for this call, when one paced it (FakeApiOptions.latency). */
+  modelled?: CallTiming;
+  /** ms from the body's arrival to the reply's last byte handed to the socket (late timers included). */
+  servedMs?: number;
 }
 
 export type FakeReply =

@@ -2,11 +2,13 @@
 // (JSON bodies, SSE events, error envelopes, prompt-caching usage) so the real
 // @anthropic-ai/sdk can be pointed at it by tests, --demo and the benchmark.
 import http from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { AddressInfo, Socket } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { countTokensReply } from './fake-api-count.js';
 import { createDefaultResponder } from './fake-api-default.js';
 import { isFaultReply, writeFault, type FaultReply } from './fake-api-faults.js';
+import { LatencyModel, type LatencyOptions } from './fake-api-latency.js';
 import { countTokens, FIVE_MINUTES_MS, PromptCache, promptBlocks, promptTokens } from './fake-api-prompt.js';
 import { createReplyWriter } from './fake-api-respond.js';
 import type { FakeReply, FakeRequest } from './fake-api-types.js';
@@ -36,6 +38,8 @@ export interface FakeApiOptions {
   chunkSize?: number;
   /** Model ids count_tokens accepts besides the built-in price table's (others: 404 not_found_error). */
   models?: string[];
+  /** Answer as slowly as the real API (fake-api-latency.ts); default: at once. */
+  latency?: LatencyOptions | LatencyModel;
 }
 
 /** Token sums over every billed reply; `requests` counts all /v1/messages requests, errors included. */
@@ -103,6 +107,7 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
     sleep,
     timers,
     isClosed: () => closed,
+    latency: opts.latency === undefined ? undefined : opts.latency instanceof LatencyModel ? opts.latency : new LatencyModel(opts.latency),
     bill(usage, outputTokens) {
       totals.input += usage.input_tokens;
       totals.cacheRead += usage.cache_read_input_tokens;
@@ -121,6 +126,7 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const receivedAt = Date.now();
+    const arrived = performance.now();
     if (closed) return;
 
     const path = new URL(req.url ?? '/', 'http://fake').pathname.replace(/\/+$/, '');
@@ -175,7 +181,10 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
 
     const reply = queue.shift() ?? (opts.respond ? await opts.respond(record) : { text: defaultReply(body) });
     if (isFaultReply(reply)) writeFault(res, body.model, reply, timers);
-    else await dispatch(res, record, reply);
+    else {
+      await dispatch(res, record, reply);
+      record.servedMs = performance.now() - arrived;
+    }
   }
 
   const server = http.createServer((req, res) => {
@@ -231,7 +240,11 @@ function argValue(argv: string[], name: string): string | undefined {
 
 async function main(argv: string[]): Promise<void> {
   const port = Number(argValue(argv, '--port') ?? 0);
-  const fake = await startFakeApi({ port, host: argValue(argv, '--host'), apiKey: argValue(argv, '--api-key') });
+  // --latency [SEED]: answer at the speeds of fake-api-latency.ts, for a demo that feels like the real thing.
+  const i = argv.indexOf('--latency');
+  const seed = i >= 0 && /^\d+$/.test(argv[i + 1] ?? '') ? Number(argv[i + 1]) : 1;
+  const latency = i >= 0 ? { seed } : undefined;
+  const fake = await startFakeApi({ port, host: argValue(argv, '--host'), apiKey: argValue(argv, '--api-key'), latency });
   // The URL alone on stdout so scripts can capture it; the chatter goes to stderr.
   process.stdout.write(`${fake.url}\n`);
   process.stderr.write(`fake Anthropic API: set ANTHROPIC_BASE_URL=${fake.url}; Ctrl-C to stop\n`);

@@ -30,7 +30,9 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
   }
   // The demo's system prompt is short; a lower cache minimum lets the panes show what caching
   // does to a real, longer prompt (cache reads growing, the hit share near 90%).
-  const api = await startFakeApi({ respond: demoResponder, chunkSize: 6, minCacheableTokens: 100 });
+  // RELAY_DEMO_LATENCY=1: chat-Claude answers at a real model's speed (fake-api-latency.ts), not at once.
+  const latency = process.env.RELAY_DEMO_LATENCY === '1' ? { seed: 1 } : undefined;
+  const api = await startFakeApi({ respond: demoResponder, chunkSize: 6, minCacheableTokens: 100, latency });
   const ntfy = await startFakeNtfy();
   const ac = new AbortController();
   try {

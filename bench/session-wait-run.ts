@@ -1,0 +1,44 @@
+// `node .bench/bench/session-wait-run.js [scale] [batch]`: only the session-wait and
+// supervised-day rows of the bench (9-11), printed, for work on latency, caching or batching
+// without the whole `npm run bench`. `batch` turns the relay's batching on (issue 24 item 3,
+// once its config key exists); `day` skips the real-clock runs.
+import fs from 'node:fs';
+import { measureDays } from './day.js';
+import { dayRows, leverRows, sessionWaitRows } from './report-wait.js';
+import { measureSessionWait, type WaitRun } from './session-wait.js';
+import { burstScript, WAIT_SCALE, WAIT_SCRIPTS } from './session-wait-scripts.js';
+import { cleanupAll, log } from './util.js';
+
+// The days report no timings: on tmpfs when there is one, as in `npm run bench`.
+function tmpfs(): string | undefined {
+  try {
+    fs.accessSync('/dev/shm', fs.constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const scale = Number(args.find((a) => /^[\d.]+$/.test(a)) ?? WAIT_SCALE);
+  const batch = args.includes('batch');
+  const runs: WaitRun[] = [];
+  if (!args.includes('day'))
+    for (const [n, rounds] of WAIT_SCRIPTS) runs.push(await measureSessionWait(burstScript(n, rounds), { scale, batch }));
+  const day = await measureDays({ batch, base: tmpfs() });
+  const rows = [...sessionWaitRows(runs), ...dayRows(day.today), ...leverRows(day.today, day.levers)];
+  process.stdout.write(
+    rows
+      .map((r) => `| ${r.n} | ${r.figure} | ${r.value} | ${r.target} | ${r.ok === undefined ? '—' : r.ok ? '**yes**' : '**NO**'} |`)
+      .join('\n') + '\n',
+  );
+  for (const r of rows) if (r.ok !== undefined) log(`  ${r.ok ? 'met   ' : 'MISSED'} ${r.figure}`);
+}
+
+main()
+  .catch((err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error)?.stack ?? err}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanupAll());
