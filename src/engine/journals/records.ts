@@ -29,6 +29,8 @@ export interface TurnRecord {
   truncated?: boolean;
   /** The machine the speaking session reported from. */
   host?: string;
+  /** One line of what the turn did; the whole digest is in `user`. */
+  evidence?: string;
 }
 
 export interface SummaryRecord {

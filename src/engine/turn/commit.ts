@@ -141,6 +141,7 @@ export class Committer {
       input_id: t.inputId,
       ...(result.stopReason === 'max_tokens' ? { truncated: true } : {}),
       ...(t.host ? { host: t.host } : {}),
+      ...(t.evidence ? { evidence: t.evidence } : {}),
     };
     const p: Pending = { record, automatic: t.automatic, next: 1, warnings: [], held: null, newlyHeld: false, recovered: false };
     this.pending.push(p);

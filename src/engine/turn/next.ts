@@ -1,3 +1,4 @@
+import { renderEvidence, summarizeEvidence } from '../../protocol/evidence.js';
 import { labelFor } from '../journals/conversation.js';
 import type { Dispatcher } from '../mailboxes/dispatch.js';
 import type { Intake } from '../mailboxes/intake.js';
@@ -44,7 +45,11 @@ export class NextTurn {
       const { envelope, key } = loaded;
       const session = envelope.session_id;
       this.p.dispatcher.ensure(session);
-      const user = `${labelFor(session, { registered: operator.isRegistered(session), timestamp: envelope.timestamp })}\n${envelope.content}`;
+      const label = labelFor(session, { registered: operator.isRegistered(session), timestamp: envelope.timestamp });
+      // The evidence goes beside the message, in its fixed labelled form; the loop guard
+      // still compares only what the session said (guardText).
+      const ev = envelope.evidence;
+      const user = `${label}\n${envelope.content}${ev ? `\n\n${renderEvidence(ev)}` : ''}`;
       return {
         session,
         route: session,
@@ -54,6 +59,7 @@ export class NextTurn {
         envelope: { file: e.name, key },
         guardText: envelope.content,
         ...(envelope.host ? { host: envelope.host } : {}),
+        ...(ev ? { evidence: summarizeEvidence(ev) } : {}),
       };
     }
   }

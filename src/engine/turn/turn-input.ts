@@ -21,6 +21,8 @@ export interface TurnInput {
   /** The unlabelled text, for the loop guard. */
   guardText: string;
   host?: string;
+  /** One line of what the turn did (protocol/evidence.ts), when the envelope carried evidence. */
+  evidence?: string;
 }
 
 export type TurnOutcome =

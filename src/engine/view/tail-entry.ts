@@ -11,11 +11,14 @@ export interface TailEntry {
   costUsd: number;
   /** Cut by max_tokens (delivered anyway). */
   truncated?: boolean;
+  /** One line of what the session's turn did (its evidence), when it sent one. */
+  evidence?: string;
 }
 
 /** The fields of a recorded turn a view reads (scroll-back pages carry these). */
 export type RecordedTurnView = Pick<TurnRecord, 'seq' | 'at' | 'session' | 'route' | 'user' | 'reply' | 'cost_usd'> & {
   truncated?: boolean;
+  evidence?: string;
 };
 
 /** Only those fields, e.g. for a page that crosses to the view's thread (not the whole record). */
@@ -29,6 +32,7 @@ export function recordedTurnView(t: RecordedTurnView): RecordedTurnView {
     reply: t.reply,
     cost_usd: t.cost_usd,
     ...(t.truncated ? { truncated: true } : {}),
+    ...(t.evidence ? { evidence: t.evidence } : {}),
   };
 }
 

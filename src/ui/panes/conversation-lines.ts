@@ -25,6 +25,12 @@ export function stripLabel(user: string): string {
   return m ? user.slice(m[0].length) : user;
 }
 
+/** The evidence block the engine adds after a session's message: the pane shows its one-line summary instead. */
+export function stripEvidence(user: string): string {
+  const at = user.lastIndexOf('\n\n<evidence ');
+  return at >= 0 && user.trimEnd().endsWith('</evidence>') ? user.slice(0, at) : user;
+}
+
 function message(
   keyBase: string,
   prefix: string,
@@ -80,7 +86,16 @@ export function itemLines(i: ConvItem, w: number): ConvLine[] {
     const e = i.e;
     const speaker = e.session === 'operator' ? `you (re ${e.route})` : e.session;
     lines = [
-      ...message(`${e.seq}u`, `${clock(e.at)} ${speaker} › `, e.session === 'operator' ? 'operator' : 'session', stripLabel(e.user), w),
+      ...message(
+        `${e.seq}u`,
+        `${clock(e.at)} ${speaker} › `,
+        e.session === 'operator' ? 'operator' : 'session',
+        stripEvidence(stripLabel(e.user)),
+        w,
+      ),
+      ...(e.evidence
+        ? wrap(clean(e.evidence), Math.max(8, w - INDENT.length)).map((t, k) => ({ key: `${e.seq}e:${k}`, text: INDENT + t }))
+        : []),
       ...message(`${e.seq}r`, replyPrefix(e.route, money(e.costUsd)), 'chat', e.reply, w, mark),
     ];
   }
