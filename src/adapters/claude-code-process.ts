@@ -40,6 +40,11 @@ export interface SpawnSpec {
 }
 
 const STDERR_KEEP = 4096;
+/**
+ * Until its init event a process is starting (1–4 s measured, more on a cold disk): the
+ * idle bound then is at least this, so a short api.idle_timeout_s does not kill every start.
+ */
+export const STARTUP_GRACE_MS = 30_000;
 
 export class ClaudeProcess {
   readonly startedAt = Date.now();
@@ -105,7 +110,8 @@ export class ClaudeProcess {
       };
       const bump = () => {
         clearTimeout(idle);
-        idle = setTimeout(() => cut('idle', `no output from Claude Code for ${o.idleMs / 1000} s`), o.idleMs);
+        const ms = this.init ? o.idleMs : Math.max(o.idleMs, STARTUP_GRACE_MS);
+        idle = setTimeout(() => cut('idle', `no output from Claude Code for ${ms / 1000} s`), ms);
       };
       const deadline = setTimeout(() => cut('deadline', `the turn took longer than ${o.deadlineMs / 1000} s`), o.deadlineMs);
       const onAbort = () => cut('aborted', 'request aborted');

@@ -105,15 +105,14 @@ export function createClaudeCodeChat(o: ClaudeCodeChatOptions): ClaudeCodeChatCl
   const backoffBase = o.restartBackoffMs ?? 1000;
   let live: Live | undefined;
   let account: CcAccount | undefined;
-  let accountAsked = false;
+  let accountAsked: Promise<void> | undefined;
   let failures = 0;
   let notBefore = 0;
   const notice = (t: string) => o.onNotice?.(`claude-code: ${t}`);
 
+  /** Asked once, beside the first start-up (it takes about as long), and awaited by the first result. */
   function askAccount(cwd: string): void {
-    if (accountAsked) return;
-    accountAsked = true;
-    void authStatus(o.claudePath, baseEnv, 10_000, cwd).then((s) => {
+    accountAsked ??= authStatus(o.claudePath, baseEnv, 10_000, cwd).then((s) => {
       if (s.ok) account = s.account;
       else notice(`cannot tell the account kind: ${s.error}`);
     });
@@ -213,6 +212,7 @@ export function createClaudeCodeChat(o: ClaudeCodeChatOptions): ClaudeCodeChatCl
     }
     failures = 0;
     notBefore = 0;
+    await accountAsked;
     const text = typeof result.result === 'string' ? result.result : assistantText(lastAssistant);
     if (!streamed && text && callOpts.onText) callOpts.onText(text);
     const sessionId = String(result.session_id ?? l.proc.init?.session_id ?? '');

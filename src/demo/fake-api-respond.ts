@@ -64,9 +64,16 @@ export function createReplyWriter(ctx: WriterContext) {
     res.end(body);
   }
 
-  function sendError(res: http.ServerResponse, status: number, type: string, message: string, retryAfterS?: number) {
+  function sendError(
+    res: http.ServerResponse,
+    status: number,
+    type: string,
+    message: string,
+    retryAfterS?: number,
+    headers: Record<string, string> = {},
+  ) {
     const requestId = makeId('req');
-    const extra: Record<string, string> = { 'request-id': requestId };
+    const extra: Record<string, string> = { ...headers, 'request-id': requestId };
     if (retryAfterS !== undefined) extra['retry-after'] = String(retryAfterS);
     sendJson(res, status, errorBody(type, message, requestId), extra);
   }
@@ -217,7 +224,7 @@ export function createReplyWriter(ctx: WriterContext) {
     else if ('toolUse' in reply) await sendToolUse(res, record, reply);
     else if ('status' in reply) {
       const type = reply.errorType ?? errorTypeForStatus(reply.status);
-      sendError(res, reply.status, type, reply.message, reply.retryAfterS);
+      sendError(res, reply.status, type, reply.message, reply.retryAfterS, reply.headers);
     } else if ('midStreamError' in reply) await sendMidStreamError(res, record, reply);
     else if (typeof (reply as TextReply).text === 'string') await sendText(res, record, reply);
     else sendError(res, 500, 'api_error', `Fake API: unrecognised reply ${JSON.stringify(reply)}`);
