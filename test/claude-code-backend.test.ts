@@ -275,6 +275,22 @@ for (const version of CC_VERSIONS) {
       expect(times(r.turnsWith('rl-two').at(-1)!, 'rl-two')).toBe(1);
     }, 120_000);
 
+    it('a reply cut at max_tokens, which Claude Code continues in a second call: the whole text comes back', async () => {
+      const r = await rig(version, bin, (q) =>
+        JSON.stringify(q.body?.messages).includes('mt-one') && !JSON.stringify(q.body?.messages).includes('PART-ONE')
+          ? { text: 'PART-ONE ', stopReason: 'max_tokens' }
+          : undefined,
+      );
+      const c = r.client();
+      const res = await c.complete(req([u('mt-one')]));
+      expect(res.text).toMatch(/^PART-ONE answer \d$/);
+      expect(r.turnsWith('mt-one')).toHaveLength(2);
+      // The turn's usage is both calls', as the fake billed them.
+      const billed = r.fake.totals();
+      expect([res.usage.input_tokens, res.usage.output_tokens]).toEqual([billed.input, billed.output]);
+      expect(res.reportedCostUsd).toBeGreaterThan(0);
+    }, 90_000);
+
     it('a missing binary is a clear error, not retryable, never reached the API', async () => {
       const r = await rig(version, bin);
       const c = r.client({ bin: path.join(r.home, 'no-such-claude') });

@@ -6,6 +6,7 @@ import type { ChatMessage, ChatRequest } from '../src/adapters/anthropic.js';
 import { describeAccount } from '../src/adapters/claude-code-account.js';
 import { answered, hashMessages, planRequest, RECORD_NAME, seedText, SessionStore } from '../src/adapters/claude-code-session.js';
 import { claudeArgs, claudeEnv, resultError } from '../src/adapters/claude-code.js';
+import { turnUsage } from '../src/adapters/claude-code-usage.js';
 
 /** The claude-code backend's decisions that need no process: what to send, what a failure means, what the account is. */
 
@@ -156,5 +157,32 @@ describe('describeAccount (claude auth status)', () => {
       label: 'bedrock',
     });
     expect(describeAccount({ loggedIn: false, authMethod: 'none' })).toMatchObject({ loggedIn: false, label: 'not signed in' });
+  });
+});
+
+describe('turnUsage', () => {
+  const usage = { input_tokens: 10, output_tokens: 2, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
+  it("the turn's own per-model figures win over the last call's usage, with the 5m/1h split", () => {
+    const since = {
+      'claude-opus-5-5': {
+        inputTokens: 600,
+        outputTokens: 9,
+        cacheReadInputTokens: 50,
+        cacheCreationInputTokens: 30,
+        cacheCreationEphemeral5mInputTokens: 10,
+        cacheCreationEphemeral1hInputTokens: 20,
+      },
+    };
+    expect(turnUsage({ usage, model_usage_since_last_result: since })).toEqual({
+      input_tokens: 600,
+      output_tokens: 9,
+      cache_read_input_tokens: 50,
+      cache_creation_input_tokens: 30,
+      cache_creation: { ephemeral_5m_input_tokens: 10, ephemeral_1h_input_tokens: 20 },
+    });
+  });
+  it("without them (2.1.197), or when they are empty (a failed turn), the result's usage as it is", () => {
+    expect(turnUsage({ usage })).toEqual(usage);
+    expect(turnUsage({ usage, model_usage_since_last_result: {} })).toEqual(usage);
   });
 });

@@ -1,8 +1,8 @@
-import { normaliseUsage } from '../pricing/prices.js';
 import { ChatError, type ChatCallOptions, type ChatClient, type ChatRequest, type ChatResult } from './anthropic.js';
 import { authStatus, type CcAccount } from './claude-code-account.js';
 import { ClaudeProcess, TurnCut, type CcEvent } from './claude-code-process.js';
 import { answered, planRequest, SessionStore, type Plan, type SessionRecord } from './claude-code-session.js';
+import { turnUsage } from './claude-code-usage.js';
 
 /**
  * chat-Claude on the user's own Claude Code (chat.backend: claude-code). The engine's
@@ -93,7 +93,10 @@ interface Live {
   key: string;
   /** The session holds an unanswered message (a failed or cut turn): resume before the next one. */
   dirty: boolean;
-  /** total_cost_usd after the previous result of this process. */
+  /**
+   * total_cost_usd after the previous result of this process: 0 for a fresh session,
+   * unknown for a resumed one (2.1.332 restores the session's earlier total on --resume).
+   */
   costSoFar?: number;
 }
 
@@ -144,7 +147,7 @@ export function createClaudeCodeChat(o: ClaudeCodeChatOptions): ClaudeCodeChatCl
     const cwd = store.ensureWorkdir();
     askAccount(cwd);
     const proc = new ClaudeProcess({ bin: o.claudePath, args: claudeArgs(req, resume), cwd, env: claudeEnv(baseEnv, req, o.maxRetries) });
-    live = { proc, key: procKey(req), dirty: false };
+    live = { proc, key: procKey(req), dirty: false, ...(resume ? {} : { costSoFar: 0 }) };
     return live;
   }
 
@@ -168,6 +171,7 @@ export function createClaudeCodeChat(o: ClaudeCodeChatOptions): ClaudeCodeChatCl
     }
     let streamed = false;
     let lastAssistant: CcEvent | undefined;
+    const texts: string[] = [];
     let retry429: CcEvent | undefined;
     let limit: Record<string, unknown> | undefined;
     const ctl = new AbortController();
@@ -186,8 +190,10 @@ export function createClaudeCodeChat(o: ClaudeCodeChatOptions): ClaudeCodeChatCl
                 streamed = true;
                 callOpts.onText?.(e.delta.text);
               }
-            } else if (ev.type === 'assistant') lastAssistant = ev;
-            else if (ev.type === 'rate_limit_event') limit = ev.rate_limit_info as Record<string, unknown> | undefined;
+            } else if (ev.type === 'assistant') {
+              lastAssistant = ev;
+              texts.push(assistantText(ev));
+            } else if (ev.type === 'rate_limit_event') limit = ev.rate_limit_info as Record<string, unknown> | undefined;
             else if (ev.type === 'system' && ev.subtype === 'api_retry' && ev.error_status === 429) {
               // Claude Code would retry a 429 on its own: cut it here, the relay decides when to try again.
               retry429 = ev;
@@ -213,17 +219,19 @@ export function createClaudeCodeChat(o: ClaudeCodeChatOptions): ClaudeCodeChatCl
     failures = 0;
     notBefore = 0;
     await accountAsked;
-    const text = typeof result.result === 'string' ? result.result : assistantText(lastAssistant);
+    // A reply cut at max_tokens is continued by Claude Code in a second call, and `result` holds only the last part.
+    const text = texts.join('') || (typeof result.result === 'string' ? result.result : '');
     if (!streamed && text && callOpts.onText) callOpts.onText(text);
     const sessionId = String(result.session_id ?? l.proc.init?.session_id ?? '');
     store.save(answered(req, text, sessionId, lastAssistant?.uuid ?? null));
     const total = typeof result.total_cost_usd === 'number' ? result.total_cost_usd : undefined;
-    const reportedCostUsd = total !== undefined && l.costSoFar !== undefined ? total - l.costSoFar : total;
+    const reportedCostUsd = turnCost(result) ?? (total !== undefined && l.costSoFar !== undefined ? total - l.costSoFar : undefined);
     l.costSoFar = total;
+    const usage = turnUsage(result);
     const msg = (lastAssistant?.message ?? {}) as { model?: string };
     return {
       text,
-      usage: normaliseUsage(result.usage as Parameters<typeof normaliseUsage>[0]),
+      usage,
       stopReason: typeof result.stop_reason === 'string' ? result.stop_reason : null,
       model: msg.model ?? req.model,
       requestId: typeof lastAssistant?.request_id === 'string' ? lastAssistant.request_id : null,
@@ -268,26 +276,48 @@ export function createClaudeCodeChat(o: ClaudeCodeChatOptions): ClaudeCodeChatCl
     return new ChatError(`${err.message} ${what}; Claude Code was stopped`.replace('  ', ' '), true, undefined, 'timeout');
   }
 
+  async function serialised(req: ChatRequest, callOpts: ChatCallOptions): Promise<ClaudeCodeResult> {
+    if (callOpts.signal?.aborted) throw new ChatError('request aborted before it was sent', false, undefined, 'aborted', undefined, false);
+    await waitBackoff(callOpts.signal);
+    const rec = store.load((m) => notice(m));
+    try {
+      return await turn(req, planRequest(req, rec), rec, callOpts);
+    } catch (err) {
+      if (!(err instanceof ChatError) || err.type !== 'resume_failed') throw err;
+      failures = 0;
+      notBefore = 0;
+      return turn(req, planRequest(req, undefined), undefined, callOpts);
+    }
+  }
+
+  // One turn at a time: the session is one conversation, and a message sent mid-turn would be merged into it.
+  let tail: Promise<void> = Promise.resolve();
   return {
     backend: 'claude-code',
     async complete(req, callOpts = {}) {
-      if (callOpts.signal?.aborted)
-        throw new ChatError('request aborted before it was sent', false, undefined, 'aborted', undefined, false);
-      await waitBackoff(callOpts.signal);
-      const rec = store.load((m) => notice(m));
+      const before = tail;
+      let release!: () => void;
+      tail = new Promise<void>((r) => (release = r));
       try {
-        return await turn(req, planRequest(req, rec), rec, callOpts);
-      } catch (err) {
-        if (!(err instanceof ChatError) || err.type !== 'resume_failed') throw err;
-        failures = 0;
-        notBefore = 0;
-        return turn(req, planRequest(req, undefined), undefined, callOpts);
+        await before;
+        return await serialised(req, callOpts);
+      } finally {
+        release();
       }
     },
     account: () => account,
     pid: () => (live?.proc.alive ? live.proc.pid : undefined),
     close: () => stopLive(),
   };
+}
+
+/** 2.1.332 reports the turn's own cost (model_usage_since_last_result); 2.1.197 only the process's running total_cost_usd. */
+function turnCost(result: CcEvent): number | undefined {
+  const since = result.model_usage_since_last_result;
+  if (!since || typeof since !== 'object') return undefined;
+  const costs = Object.values(since as Record<string, { costUSD?: unknown }>).map((m) => m?.costUSD);
+  if (costs.length === 0 || costs.some((c) => typeof c !== 'number')) return undefined;
+  return (costs as number[]).reduce((x, y) => x + y, 0);
 }
 
 function assistantText(ev: CcEvent | undefined): string {
