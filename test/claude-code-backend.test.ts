@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatMessage, ChatRequest } from '../src/adapters/anthropic.js';
 import { ChatError } from '../src/adapters/anthropic.js';
@@ -38,6 +39,7 @@ interface Rig {
   home: string;
   stateDir: string;
   hookMarker: string;
+  mcpMarker: string;
   fake: FakeApi;
   client(o?: { idleTimeoutMs?: number; bin?: string }): ClaudeCodeChatClient;
   /** The fake's requests from Claude Code that carry this text (its main turns, not side calls). */
@@ -52,8 +54,13 @@ async function rig(version: string, bin: string, respond?: (r: FakeRequest) => S
   const stateDir = path.join(root, 'state');
   fs.mkdirSync(stateDir);
   seedClaudeJson(home, path.join(stateDir, WORKDIR_NAME), version);
-  // The user's own set-up, none of which may reach the supervisor: a Stop hook and a CLAUDE.md.
+  // The user's own set-up, none of which may reach the supervisor: a Stop hook, a CLAUDE.md, an MCP server.
   const hookMarker = path.join(home, 'stop-hook-ran');
+  const mcpMarker = path.join(home, 'mcp-server-ran');
+  const claudeJson = path.join(home, '.claude.json');
+  const seeded = JSON.parse(fs.readFileSync(claudeJson, 'utf8'));
+  seeded.mcpServers = { marker: { type: 'stdio', command: 'sh', args: ['-c', `touch ${mcpMarker}; sleep 30`] } };
+  fs.writeFileSync(claudeJson, JSON.stringify(seeded));
   fs.mkdirSync(path.join(home, '.claude'));
   fs.writeFileSync(
     path.join(home, '.claude', 'settings.json'),
@@ -66,6 +73,7 @@ async function rig(version: string, bin: string, respond?: (r: FakeRequest) => S
     home,
     stateDir,
     hookMarker,
+    mcpMarker,
     fake: f,
     client: (o = {}) => {
       const c = createClaudeCodeChat({
@@ -126,6 +134,7 @@ for (const version of CC_VERSIONS) {
         expect(q.body.model).toBe(MODEL);
       }
       expect(fs.existsSync(r.hookMarker)).toBe(false);
+      expect(fs.existsSync(r.mcpMarker)).toBe(false);
       // Usage is the turn's, and Claude Code's cumulative cost became per-turn figures.
       expect(second.usage.input_tokens).toBeGreaterThan(0);
       expect(second.usage.cache_creation).toBeDefined();
@@ -138,6 +147,25 @@ for (const version of CC_VERSIONS) {
       const rec = JSON.parse(fs.readFileSync(path.join(r.stateDir, RECORD_NAME), 'utf8'));
       expect(rec).toMatchObject({ session_id: first.sessionId, held: 4, in_flight: null });
       expect(JSON.stringify(rec)).not.toContain('sk-ant');
+    }, 90_000);
+
+    it('control: without --setting-sources "" the same user Stop hook does run (so the test above can tell)', async () => {
+      const r = await rig(version, bin);
+      const cwd = path.join(r.stateDir, WORKDIR_NAME);
+      fs.mkdirSync(cwd, { recursive: true });
+      const run = await execa(bin, ['-p', 'hello', '--output-format', 'json', '--tools', ''], {
+        cwd,
+        env: ccEnv(r.home, r.fake.url),
+        extendEnv: false,
+        reject: false,
+        timeout: 60_000,
+      });
+      expect(run.exitCode, String(run.stderr)).toBe(0);
+      await poll(
+        () => (fs.existsSync(r.hookMarker) ? true : undefined),
+        10_000,
+        () => 'the Stop hook never ran',
+      );
     }, 90_000);
 
     it('a restarted relay resumes the session: the earlier turns intact, none twice', async () => {
