@@ -280,6 +280,8 @@ export function createClaudeCodeChat(o: ClaudeCodeChatOptions): ClaudeCodeChatCl
     if (callOpts.signal?.aborted) throw new ChatError('request aborted before it was sent', false, undefined, 'aborted', undefined, false);
     await waitBackoff(callOpts.signal);
     const rec = store.load((m) => notice(m));
+    if (rec?.in_flight && !live)
+      notice(`a call was cut (out since ${rec.in_flight.since}); resuming the supervisor session at its last answered turn`);
     try {
       return await turn(req, planRequest(req, rec), rec, callOpts);
     } catch (err) {
