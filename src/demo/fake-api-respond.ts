@@ -64,16 +64,9 @@ export function createReplyWriter(ctx: WriterContext) {
     res.end(body);
   }
 
-  function sendError(
-    res: http.ServerResponse,
-    status: number,
-    type: string,
-    message: string,
-    retryAfterS?: number,
-    headers: Record<string, string> = {},
-  ) {
+  function sendError(res: http.ServerResponse, status: number, type: string, message: string, retryAfterS?: number) {
     const requestId = makeId('req');
-    const extra: Record<string, string> = { ...headers, 'request-id': requestId };
+    const extra: Record<string, string> = { 'request-id': requestId };
     if (retryAfterS !== undefined) extra['retry-after'] = String(retryAfterS);
     sendJson(res, status, errorBody(type, message, requestId), extra);
   }
@@ -224,7 +217,7 @@ export function createReplyWriter(ctx: WriterContext) {
     else if ('toolUse' in reply) await sendToolUse(res, record, reply);
     else if ('status' in reply) {
       const type = reply.errorType ?? errorTypeForStatus(reply.status);
-      sendError(res, reply.status, type, reply.message, reply.retryAfterS, reply.headers);
+      sendError(res, reply.status, type, reply.message, reply.retryAfterS);
     } else if ('midStreamError' in reply) await sendMidStreamError(res, record, reply);
     else if (typeof (reply as TextReply).text === 'string') await sendText(res, record, reply);
     else sendError(res, 500, 'api_error', `Fake API: unrecognised reply ${JSON.stringify(reply)}`);

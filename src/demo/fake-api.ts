@@ -29,8 +29,7 @@ export type FakeReply =
   // Text longer than max_tokens is cut, with stop_reason max_tokens, unless stopReason is given.
   | { text: string; delayMs?: number; chunkDelayMs?: number; stopReason?: string }
   // retryAfterS may be fractional (the SDK parses it with parseFloat) to keep retry tests fast.
-  // headers: extra response headers, e.g. the anthropic-ratelimit-unified-* ones a subscription's usage limit carries.
-  | { status: number; errorType: string; message: string; retryAfterS?: number; headers?: Record<string, string> }
+  | { status: number; errorType: string; message: string; retryAfterS?: number }
   // On a non-streaming request this becomes a plain HTTP error of the matching status.
   | { midStreamError: { type: string; message: string }; afterText?: string }
   | { hangMs: number }
