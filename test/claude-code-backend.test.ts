@@ -249,6 +249,26 @@ for (const version of CC_VERSIONS) {
       expect(times(r.turnsWith('id-two').at(-1)!, 'id-two')).toBe(1);
     }, 120_000);
 
+    it('a turn asked again (its answer never reached the relay) is asked from before it, in the same session, once', async () => {
+      const r = await rig(version, bin);
+      const c = r.client();
+      const h1 = [u('ag-one')];
+      const r1 = await c.complete(req(h1));
+      const h2 = [...h1, a(r1.text), u('ag-two')];
+      await c.complete(req(h2));
+      const again = await c.complete(req(h2));
+      expect(again.sessionId).toBe(r1.sessionId);
+      expect(again.freshSession).toBeUndefined();
+      const last = r.turnsWith('ag-two').at(-1)!;
+      expect(times(last, 'ag-two')).toBe(1);
+      expect(times(last, 'answer 2')).toBe(0);
+      // And the conversation goes on from the answer the relay kept.
+      const r3 = await c.complete(req([...h2, a(again.text), u('ag-three')]));
+      const t3 = r.turnsWith('ag-three')[0];
+      expect(r3.sessionId).toBe(r1.sessionId);
+      for (const m of ['ag-one', 'ag-two', 'ag-three', again.text]) expect(times(t3, m), m).toBe(1);
+    }, 120_000);
+
     it('a summary replacing the history starts a fresh session seeded with the summary and the recent turns', async () => {
       const r = await rig(version, bin);
       const c = r.client();

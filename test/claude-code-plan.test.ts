@@ -51,6 +51,17 @@ describe('planRequest', () => {
     expect(planRequest(req([u('one'), a('reply one'), u('two')]), { ...held, anchor: null })).toMatchObject({ kind: 'fresh' });
   });
 
+  it('the last answered turn asked again is sent again from the point before it', () => {
+    const r2 = req([u('one'), a('reply one'), u('two')]);
+    const from = { anchor: 'uuid-1', held: 2, hash: hashMessages([u('one'), a('reply one')]) };
+    const rec = answered(r2, 'reply two', 'sess-1', 'uuid-2', from);
+    expect(planRequest(r2, rec)).toEqual({ kind: 'extend', text: 'two', at: from });
+    expect(planRequest(req([u('one'), a('reply one'), u('two'), a('reply two'), u('three')]), rec)).toEqual({
+      kind: 'extend',
+      text: 'three',
+    });
+  });
+
   it('the seed shows each earlier message once, in order, and ends with the newest', () => {
     const s = seedText([u('S1'), a('A1'), u('S2'), a('A2'), u('NEWEST')]);
     for (const m of ['S1', 'A1', 'S2', 'A2', 'NEWEST']) expect(s.split(m).length - 1).toBe(1);

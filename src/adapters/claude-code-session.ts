@@ -30,6 +30,12 @@ const recordSchema = z.object({
   hash: z.string(),
   /** The uuid of the last answered turn's final assistant entry: `--resume-session-at` cuts anything after it. */
   anchor: z.string().nullable(),
+  /**
+   * The point before the last answered turn: when the engine asks that turn again (it
+   * never recorded the answer: a crash or an abort between Claude Code's result and the
+   * relay's commit), the session is resumed there and the turn asked once more.
+   */
+  before: z.object({ held: z.number().int().nonnegative(), hash: z.string(), anchor: z.string() }).nullable().optional(),
   /** Set while a message is out: after a crash it says a turn may be in Claude Code's transcript unanswered. */
   in_flight: z.object({ since: z.string(), held: z.number().int().nonnegative() }).nullable(),
 });
@@ -101,7 +107,8 @@ export class SessionStore {
  * - fresh: anything else (no record, another system prompt, a summary that replaced the history,
  *   a turn the record never saw answered): a new session seeded with the request's messages.
  */
-export type Plan = { kind: 'extend'; text: string } | { kind: 'fresh'; text: string; reason: string };
+export type Plan =
+  { kind: 'extend'; text: string; at?: { anchor: string; held: number; hash: string } } | { kind: 'fresh'; text: string; reason: string };
 
 export function planRequest(req: ChatRequest, rec: SessionRecord | undefined): Plan {
   const fresh = (reason: string): Plan => ({ kind: 'fresh', text: seedText(req.messages), reason });
@@ -109,6 +116,10 @@ export function planRequest(req: ChatRequest, rec: SessionRecord | undefined): P
   if (rec.system !== sha256(req.system)) return fresh('the system prompt changed');
   if (rec.anchor === null) return fresh('the session has no answered turn to resume from');
   const { messages } = req;
+  const b = rec.before;
+  // The last answered turn asked again: its answer never reached the relay's record.
+  if (b && messages.length === b.held + 1 && messages[b.held].role === 'user' && hashMessages(messages.slice(0, b.held)) === b.hash)
+    return { kind: 'extend', text: messages[b.held].content, at: b };
   if (messages.length !== rec.held + 1) {
     return fresh(
       messages.length <= rec.held ? 'the conversation was replaced (summary)' : 'the conversation grew by more than one message',
@@ -140,8 +151,26 @@ export function seedText(messages: readonly ChatMessage[]): string {
   );
 }
 
-/** The record after an answered turn: the session now holds the request and its reply. */
-export function answered(req: ChatRequest, reply: string, sessionId: string, anchor: string | null): SessionRecord {
+/**
+ * The record after an answered turn: the session now holds the request and its reply.
+ * `from`: where the turn was sent from (the resume point it extended), kept as `before`.
+ */
+export function answered(
+  req: ChatRequest,
+  reply: string,
+  sessionId: string,
+  anchor: string | null,
+  from?: { anchor: string; held: number; hash: string },
+): SessionRecord {
   const held = [...req.messages, { role: 'assistant' as const, content: reply }];
-  return { v: 1, session_id: sessionId, system: sha256(req.system), held: held.length, hash: hashMessages(held), anchor, in_flight: null };
+  return {
+    v: 1,
+    session_id: sessionId,
+    system: sha256(req.system),
+    held: held.length,
+    hash: hashMessages(held),
+    anchor,
+    before: from ?? null,
+    in_flight: null,
+  };
 }

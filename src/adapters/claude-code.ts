@@ -153,8 +153,12 @@ export function createClaudeCodeChat(o: ClaudeCodeChatOptions): ClaudeCodeChatCl
 
   /** The process for this plan: the live one when it can take the message, else a new (resumed or fresh) one. */
   async function processFor(req: ChatRequest, plan: Plan, rec: SessionRecord | undefined): Promise<Live> {
-    if (plan.kind === 'extend' && rec && live && !live.dirty && live.proc.alive && live.key === procKey(req)) return live;
+    if (plan.kind === 'extend' && !plan.at && rec && live && !live.dirty && live.proc.alive && live.key === procKey(req)) return live;
     await stopLive();
+    if (plan.kind === 'extend' && plan.at) {
+      notice('the last turn is asked again (its answer never reached the relay): resuming the session before it');
+      return start(req, { sessionId: rec!.session_id, anchor: plan.at.anchor });
+    }
     if (plan.kind === 'extend' && rec?.anchor) return start(req, { sessionId: rec.session_id, anchor: rec.anchor });
     return start(req);
   }
@@ -167,7 +171,9 @@ export function createClaudeCodeChat(o: ClaudeCodeChatOptions): ClaudeCodeChatCl
       notice(`fresh supervisor session: ${plan.reason}`);
       store.clear();
     } else {
-      store.save({ ...rec!, in_flight: { since: new Date().toISOString(), held: rec!.held } });
+      // From here the session holds up to `from`, whatever it held before (a rewind drops the last turn).
+      const from = plan.at ?? { anchor: rec!.anchor!, held: rec!.held, hash: rec!.hash };
+      store.save({ ...rec!, ...from, before: rec!.before, in_flight: { since: new Date().toISOString(), held: from.held } });
     }
     let streamed = false;
     let lastAssistant: CcEvent | undefined;
@@ -213,7 +219,7 @@ export function createClaudeCodeChat(o: ClaudeCodeChatOptions): ClaudeCodeChatCl
     }
     if (result.is_error === true || result.subtype !== 'success') {
       l.dirty = true;
-      if (rec && plan.kind === 'extend') store.save({ ...rec, in_flight: null });
+      if (rec && plan.kind === 'extend') store.save({ ...store.load()!, in_flight: null });
       throw resultError(result, limit);
     }
     failures = 0;
@@ -223,7 +229,8 @@ export function createClaudeCodeChat(o: ClaudeCodeChatOptions): ClaudeCodeChatCl
     const text = texts.join('') || (typeof result.result === 'string' ? result.result : '');
     if (!streamed && text && callOpts.onText) callOpts.onText(text);
     const sessionId = String(result.session_id ?? l.proc.init?.session_id ?? '');
-    store.save(answered(req, text, sessionId, lastAssistant?.uuid ?? null));
+    const from = plan.kind === 'extend' ? (plan.at ?? { anchor: rec!.anchor!, held: rec!.held, hash: rec!.hash }) : undefined;
+    store.save(answered(req, text, sessionId, lastAssistant?.uuid ?? null, from));
     const total = typeof result.total_cost_usd === 'number' ? result.total_cost_usd : undefined;
     const reportedCostUsd = turnCost(result) ?? (total !== undefined && l.costSoFar !== undefined ? total - l.costSoFar : undefined);
     l.costSoFar = total;
