@@ -89,6 +89,12 @@ api:
   outer_retries: 5            # then the relay's own retries, with longer backoff, shown in the UI
   timeout_s: 600
 
+# Who answers as chat-Claude: api (the Messages API, ANTHROPIC_API_KEY, billed per token) or
+# claude-code (your own Claude Code CLI and whatever account it is signed into; README#backends).
+chat:
+  backend: api
+  claude_path: claude         # backend claude-code: the CLI, a path or a name on PATH
+
 # Prompt-cache lifetime of the breakpoints: auto (per call, whichever of 5 minutes and 1 hour
 # the recent gaps between turns make cheaper), 5m, or 1h.
 cache:

@@ -100,6 +100,14 @@ export const configSchema = z.strictObject({
       idle_timeout_s: z.number().positive().default(60),
     })
     .prefault({}),
+  chat: z
+    .strictObject({
+      // Who answers as chat-Claude: the Messages API with ANTHROPIC_API_KEY, or the user's own Claude Code CLI.
+      backend: z.enum(['api', 'claude-code']).default('api'),
+      // The Claude Code CLI for backend claude-code: a path, or a name looked up on PATH.
+      claude_path: z.string().min(1).default('claude'),
+    })
+    .prefault({}),
   cache: z
     .strictObject({
       // auto: 5-minute or 1-hour breakpoints per call, whichever the recent gaps between turns make cheaper (src/pricing/cache-lifetime.ts).

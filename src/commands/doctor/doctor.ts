@@ -1,6 +1,7 @@
 import { mergeEnv, readDotenv, type RelayEnv } from '../../config/env.js';
 import type { Config } from '../../config/schema.js';
 import { rootPaths } from '../../protocol/root.js';
+import { checkBackend } from './checks-backend.js';
 import { checkClaudeCode, checkProjectHooks } from './checks-claude.js';
 import { bad, checkConfig, checkInotify, checkLayout, checkNode, type Finding } from './checks-local.js';
 import { checkApi, checkNtfy } from './checks-net.js';
@@ -73,8 +74,12 @@ export async function runDoctor(o: DoctorOptions): Promise<Finding[]> {
   // The slow checks side by side; each gets a little more than its own timeout as a hard bound.
   const bound = timeoutMs + 2000;
   const remote = o.remote ?? (env.RELAY_REMOTE || undefined);
-  const [api, ntfy, claude, far] = await Promise.all([
-    bounded('the Messages API check', bound, () => checkApi(relayEnv, config?.model, timeoutMs, paths.env)),
+  // On backend claude-code the relay needs no API key: Claude Code's own sign-in is checked instead.
+  const onClaudeCode = config?.chat.backend === 'claude-code';
+  const [api, ntfy, claude, far, backend] = await Promise.all([
+    onClaudeCode
+      ? Promise.resolve([])
+      : bounded('the Messages API check', bound, () => checkApi(relayEnv, config?.model, timeoutMs, paths.env)),
     bounded('the ntfy check', bound, () => checkNtfy(relayEnv, Math.min(timeoutMs, 5000), paths.env)),
     bounded('claude --version', bound, async () => [await checkClaudeCode(Math.min(timeoutMs, 5000), env)]),
     remote === undefined
@@ -82,8 +87,11 @@ export async function runDoctor(o: DoctorOptions): Promise<Finding[]> {
       : bounded(`the remote check of ${remote}`, REMOTE_BOUND_MS, async () =>
           (await checkRemote(remote, env)).map((l) => ({ level: l.level, text: `remote: ${l.message}`, ...(l.fix ? { fix: l.fix } : {}) })),
         ),
+    config
+      ? bounded('the backend check', 2 * bound, () => checkBackend(config.chat, Math.min(timeoutMs, 10_000), env))
+      : Promise.resolve([]),
   ]);
-  out.push(...api, ...ntfy, ...checkInotify());
+  out.push(...api, ...backend, ...ntfy, ...checkInotify());
   for (const project of o.projects) out.push(...checkProjectHooks(project, chosen.dir, config));
   out.push(...claude, ...far);
   return out;
