@@ -106,7 +106,7 @@ for (const version of CC_VERSIONS) {
 
         expect(got.get('session-1')).toHaveLength(2);
         expect(got.get('session-2')).toHaveLength(1);
-        expect(relay.history().map((t) => t.seq)).toEqual([1, 2, 3]);
+        expect(relay.historyPage({ beforeSeq: null, limit: Number.MAX_SAFE_INTEGER }).turns.map((t) => t.seq)).toEqual([1, 2, 3]);
         const asked = fake.requests.filter(fromClaudeCode);
         for (const r of asked)
           for (const [, , content] of ENVELOPES) expect(shown(r, content), `${content} in request ${r.n}`).toBeLessThanOrEqual(1);
