@@ -9,7 +9,7 @@ import { KeyBindings, type KeyHandlers } from './KeyBindings.js';
 import { buildKeymap, type Action } from './keymap.js';
 import { computeLayout } from './layout.js';
 import { Notice, prefixHints } from './Notice.js';
-import { Panes } from './Panes.js';
+import { Panes, STATS_STRIP_ROWS, StatsStrip } from './Panes.js';
 import { promptRows } from './prompt-rows.js';
 import { PromptLine } from './PromptLine.js';
 import type { RelayLike } from '../engine/api.js';
@@ -122,7 +122,8 @@ export function App({
     banner: bannerRows(banner, width, width >= 140 ? 12 : 6),
   });
   const page = Math.max(1, lay.conversation - 2);
-  const helpHeight = lay.body + lay.banner;
+  // The help covers the panes and the banner, but not the queue and cost strip.
+  const helpHeight = Math.max(0, lay.body + lay.banner - STATS_STRIP_ROWS);
 
   const submit = (command: string) => prompt.send(command);
   const run = (a: Action) => {
@@ -170,7 +171,10 @@ export function App({
   };
 
   const body = help ? (
-    <HelpOverlay keymap={keymap} width={lay.width} height={helpHeight} offset={helpOffset} />
+    <>
+      <StatsStrip status={s} now={now} lay={lay} />
+      <HelpOverlay keymap={keymap} width={lay.width} height={helpHeight} offset={helpOffset} />
+    </>
   ) : (
     <Panes
       snap={snap}
