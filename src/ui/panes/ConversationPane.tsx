@@ -64,17 +64,19 @@ export function ConversationPane({
       ) : null}
       {win.lines.map((l) => (
         <Text key={l.key} wrap="truncate-end">
-          {l.prefix ? (
-            <Text color={l.role ? ROLE_COLOR[l.role] : undefined} bold={l.role !== 'stream'}>
-              {l.prefix}
-            </Text>
-          ) : null}
-          {l.mark ? (
-            <Text color={l.markColor} bold>
-              {l.mark}
-            </Text>
-          ) : null}
-          {l.text}
+          {l.parts.map((p, i) =>
+            p.tag === 'prefix' ? (
+              <Text key={i} color={l.role ? ROLE_COLOR[l.role] : undefined} bold={l.role !== 'stream'}>
+                {p.text}
+              </Text>
+            ) : p.tag === 'mark' ? (
+              <Text key={i} color={l.markColor} bold>
+                {p.text}
+              </Text>
+            ) : (
+              p.text
+            ),
+          )}
         </Text>
       ))}
     </Box>
