@@ -28,10 +28,21 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
   const temporary = o.root === undefined;
   const keep = temporary && /^(1|true|yes)$/i.test(process.env.RELAY_DEMO_KEEP ?? '');
   const root = o.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'relay-tui-demo-'));
+  if (!temporary) return runDemoIn(root, o.headless, 'yours');
+  // Also on 'exit': a second signal while stopping (a closed tmux pane sends SIGHUP twice)
+  // ends the process at once, past the finally below.
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    endTemporaryRoot(root, keep);
+  };
+  process.once('exit', end);
   try {
-    return await runDemoIn(root, o.headless, temporary ? (keep ? 'kept' : 'removed') : 'yours');
+    return await runDemoIn(root, o.headless, keep ? 'kept' : 'removed');
   } finally {
-    if (temporary) endTemporaryRoot(root, keep);
+    process.off('exit', end);
+    end();
   }
 }
 
