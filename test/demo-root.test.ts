@@ -74,40 +74,44 @@ describe('--demo and its temporary root', () => {
     expect(fs.existsSync(path.join(r.root, 'config.yaml'))).toBe(true);
   });
 
-  it.skipIf(!hasTmux)('the TUI in a tmux pane removes it too when the pane is killed (SIGHUP, twice)', { timeout: 90_000 }, async () => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-demo-tmp-'));
-    dirs.push(tmp);
-    const socket = `relay-demo-test-${process.pid}`;
-    const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-    const cmd = `exec env -i PATH="$PATH" HOME=${tmp} TMPDIR=${tmp} TERM=xterm-256color ${process.execPath} ${CLI} --demo`;
-    tmux('new-session', '-d', '-s', 'demo', '-x', '80', '-y', '24', cmd);
-    try {
-      const demoRoots = () => fs.readdirSync(tmp).filter((n) => n.startsWith('relay-tui-demo-'));
-      const root = await waitFor(
-        () => {
-          const [name] = demoRoots();
-          return name && fs.existsSync(path.join(tmp, name, 'state', 'status.json')) ? path.join(tmp, name) : undefined;
-        },
-        tmp,
-        30_000,
-        () => tmux('capture-pane', '-p', '-t', 'demo'),
-      );
-      tmux('kill-server');
-      await waitFor(
-        () => (fs.existsSync(root) ? undefined : true),
-        tmp,
-        30_000,
-        () => `still there: ${root}`,
-      );
-      expect(demoRoots()).toEqual([]);
-    } finally {
+  it.skipIf(!hasTmux)(
+    'the TUI in a tmux pane removes it too when the pane is killed (SIGHUP), even while it starts',
+    { timeout: 90_000 },
+    async () => {
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-demo-tmp-'));
+      dirs.push(tmp);
+      const socket = `relay-demo-test-${process.pid}`;
+      const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
+      const cmd = `exec env -i PATH="$PATH" HOME=${tmp} TMPDIR=${tmp} TERM=xterm-256color ${process.execPath} ${CLI} --demo`;
+      tmux('new-session', '-d', '-s', 'demo', '-x', '80', '-y', '24', cmd);
       try {
+        const demoRoots = () => fs.readdirSync(tmp).filter((n) => n.startsWith('relay-tui-demo-'));
+        const root = await waitFor(
+          () => {
+            const [name] = demoRoots();
+            return name && fs.existsSync(path.join(tmp, name, 'state', 'status.json')) ? path.join(tmp, name) : undefined;
+          },
+          tmp,
+          30_000,
+          () => tmux('capture-pane', '-p', '-t', 'demo'),
+        );
         tmux('kill-server');
-      } catch {
-        /* already gone */
+        await waitFor(
+          () => (fs.existsSync(root) ? undefined : true),
+          tmp,
+          30_000,
+          () => `still there: ${root}`,
+        );
+        expect(demoRoots()).toEqual([]);
+      } finally {
+        try {
+          tmux('kill-server');
+        } catch {
+          /* already gone */
+        }
       }
-    }
-  });
+    },
+  );
 });
 
 const hasTmux = (() => {

@@ -29,8 +29,8 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
   const keep = temporary && /^(1|true|yes)$/i.test(process.env.RELAY_DEMO_KEEP ?? '');
   const root = o.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'relay-tui-demo-'));
   if (!temporary) return runDemoIn(root, o.headless, 'yours');
-  // Also on 'exit': a second signal while stopping (a closed tmux pane sends SIGHUP twice)
-  // ends the process at once, past the finally below.
+  // Also on 'exit': a second signal while stopping ends the process at once, past the
+  // finally below.
   let ended = false;
   const end = () => {
     if (ended) return;
@@ -38,13 +38,25 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
     endTemporaryRoot(root, keep);
   };
   process.once('exit', end);
+  // A signal before the view has its own handlers (while it starts) would end the process
+  // with no 'exit' event: remove the root, then let the signal do what it would have done.
+  const early = (sig: NodeJS.Signals) => {
+    if (process.listenerCount(sig) > 1) return; // the view stops cleanly; the finally removes it
+    for (const s of SIGNALS) process.off(s, early);
+    end();
+    process.kill(process.pid, sig);
+  };
+  for (const s of SIGNALS) process.on(s, early);
   try {
     return await runDemoIn(root, o.headless, keep ? 'kept' : 'removed');
   } finally {
+    for (const s of SIGNALS) process.off(s, early);
     process.off('exit', end);
     end();
   }
 }
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** What becomes of the root on exit: the start-up line says so. */
 type RootFate = 'removed' | 'kept' | 'yours';
