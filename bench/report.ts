@@ -5,6 +5,7 @@ import type { DayResult } from './day.js';
 import { dayRows, leverRows, sessionWaitRows, waitMethod, type WaitRow } from './report-wait.js';
 import type { WaitRun } from './session-wait.js';
 import type { IdleFigures } from './idle.js';
+import type { IdleUserFigures } from './idle-user.js';
 import type { ImportTimes } from './imports.js';
 import type { InprocResult } from './inproc.js';
 import type { ProfileSummary } from './profile.js';
@@ -29,6 +30,8 @@ export interface Results {
   startup: StartupResult;
   imports: ImportTimes;
   idle: { headless: IdleFigures; tui: IdleFigures };
+  /** The TUI idle as a user leaves it (bench/idle-user.ts). */
+  idleUser?: IdleUserFigures;
   memory: TuiMemoryResult;
   engineMemory: EngineMemoryResult;
   tuiLoad: TuiLoadResult;
@@ -187,6 +190,19 @@ export function render(r: Results): { markdown: string; verdicts: Verdict[] } {
       'idle CPU TUI < 1%',
     ),
   );
+  const iu = r.idleUser;
+  if (iu)
+    lines.push(
+      row(
+        '5',
+        `idle CPU, TUI as a user leaves it (${iu.columns}x${iu.rows} pane, a tmux client attached, a question held, an envelope waiting), over ${iu.seconds.toFixed(0)} s once the last event is a minute old`,
+        `${iu.cpuPct.toFixed(2)}% of a core (${iu.ticks} ticks; the minute before: ${iu.firstMinutePct.toFixed(2)}%, its ages count seconds)`,
+        '—',
+        '< 0.5%',
+        iu.cpuPct < 0.5,
+        'idle CPU TUI as a user runs it < 0.5%',
+      ),
+    );
   lines.push(
     row(
       '5',

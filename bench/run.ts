@@ -11,6 +11,7 @@ import { burstScript, WAIT_SCALE, WAIT_SCRIPTS } from './session-wait-scripts.js
 import { startFakes, type Fakes } from './fakes.js';
 import { measureFloor } from './floor.js';
 import { measureIdle } from './idle.js';
+import { measureIdleAsUser } from './idle-user.js';
 import { measureImports } from './imports.js';
 import { measureInproc } from './inproc.js';
 import { summarizeProfile } from './profile.js';
@@ -58,8 +59,10 @@ async function main(): Promise<number> {
     tuiLoad.echoFloorMs = echoFloorMs;
     // The 60 s idle window runs beside the memory and dollar runs, which report no timings.
     const f = fakes;
-    const [idle, [memory, engineMemory, dollars]] = await Promise.all([
+    // Idle as a user leaves it (3 minutes: a few frames a minute is what it measures) beside them too.
+    const [idle, idleUser, [memory, engineMemory, dollars]] = await Promise.all([
       measureIdle({ fakes: f, seconds: 60 }),
+      measureIdleAsUser({ seconds: 180 }),
       (async () => {
         // The figure without a profiler (it holds ~20 MB of its own in this process: samples
         // and code entries for both threads); the TUI's CPU profile from a shorter run of its own.
@@ -103,6 +106,7 @@ async function main(): Promise<number> {
       startup,
       imports,
       idle,
+      idleUser,
       memory,
       engineMemory,
       tuiLoad,

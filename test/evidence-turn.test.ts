@@ -45,7 +45,7 @@ describe('evidence in a turn', () => {
     expect(turn.user).toContain('</evidence>');
     expect(turn.evidence).toMatch(/1 file.*npm test ✗ 2 failed/);
 
-    const rows = itemLines({ kind: 'turn', e: tailEntry(turn) }, 80).map((l) => `${l.prefix ?? ''}${l.mark ?? ''}${l.text}`);
+    const rows = itemLines({ kind: 'turn', e: tailEntry(turn) }, 80).map((l) => l.parts.map((p) => p.text).join(''));
     const shown = rows.join('\n');
     expect(shown).toContain('All tests pass. Awaiting review.');
     expect(shown).not.toContain('<evidence');

@@ -14,13 +14,73 @@ import { ensureLayout, rootPaths } from '../protocol/root.js';
 const demoNote = (api: string, ntfy: string, root: string) =>
   `DEMO: simulated chat-Claude at ${api}, simulated ntfy at ${ntfy}, root ${root}. No API key, no spend: costs shown are what the real API would charge.`;
 
+const startLine = (root: string, fate: RootFate) =>
+  `relay-tui demo: root ${root}${FATE[fate]} (simulated chat-Claude and sessions; nothing is sent anywhere)\n`;
+
 /**
  * relay-tui --demo: the real relay, the real SDK and the real files, with chat-Claude
  * and ntfy replaced by local fakes on 127.0.0.1 and three simulated sessions. Needs
  * no API key and spends nothing.
  */
 export async function runDemo(o: { root?: string; headless: boolean }): Promise<number> {
+  // A root the demo made for itself is the demo's to remove: a user who tries it ten
+  // times should not find ten roots in /tmp. RELAY_DEMO_KEEP=1 keeps it (and says where).
+  const temporary = o.root === undefined;
+  const keep = temporary && /^(1|true|yes)$/i.test(process.env.RELAY_DEMO_KEEP ?? '');
   const root = o.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'relay-tui-demo-'));
+  if (!temporary) return runDemoIn(root, o.headless, 'yours');
+  // Also on 'exit': a second signal while stopping ends the process at once, past the
+  // finally below.
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    endTemporaryRoot(root, keep);
+  };
+  process.once('exit', end);
+  // A signal before the view has its own handlers (while it starts) would end the process
+  // with no 'exit' event: remove the root, then let the signal do what it would have done.
+  const early = (sig: NodeJS.Signals) => {
+    if (process.listenerCount(sig) > 1) return; // the view stops cleanly; the finally removes it
+    for (const s of SIGNALS) process.off(s, early);
+    end();
+    process.kill(process.pid, sig);
+  };
+  for (const s of SIGNALS) process.on(s, early);
+  try {
+    return await runDemoIn(root, o.headless, keep ? 'kept' : 'removed');
+  } finally {
+    for (const s of SIGNALS) process.off(s, early);
+    process.off('exit', end);
+    end();
+  }
+}
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** What becomes of the root on exit: the start-up line says so. */
+type RootFate = 'removed' | 'kept' | 'yours';
+
+const FATE: Record<RootFate, string> = {
+  removed: ', removed on exit; RELAY_DEMO_KEEP=1 keeps it',
+  kept: ', kept on exit (RELAY_DEMO_KEEP)',
+  yours: '',
+};
+
+function endTemporaryRoot(root: string, keep: boolean): void {
+  if (keep) {
+    process.stderr.write(`relay-tui demo: kept the root at ${root} (remove it with: rm -r ${root})\n`);
+    return;
+  }
+  try {
+    // rmSync removes a symlink inside the root, never what it points to.
+    fs.rmSync(root, { recursive: true, force: true });
+  } catch (err) {
+    process.stderr.write(`relay-tui demo: could not remove the temporary root ${root}: ${(err as Error)?.message ?? err}\n`);
+  }
+}
+
+async function runDemoIn(root: string, headless: boolean, fate: RootFate): Promise<number> {
   fs.mkdirSync(root, { recursive: true });
   const configFile = path.join(root, 'config.yaml');
   if (!fs.existsSync(configFile)) {
@@ -36,7 +96,7 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
   const ntfy = await startFakeNtfy();
   const ac = new AbortController();
   try {
-    if (!o.headless) {
+    if (!headless) {
       // The TUI: the relay on its engine thread, opened there with the same overrides.
       const envOverrides = {
         ANTHROPIC_API_KEY: 'demo-key-not-secret',
@@ -44,7 +104,7 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
         NTFY_SERVER: ntfy.url,
         NTFY_TOKEN: undefined,
       };
-      process.stderr.write(`relay-tui demo: root ${root} (simulated chat-Claude and sessions; nothing is sent anywhere)\n`);
+      process.stderr.write(startLine(root, fate));
       const paths = rootPaths(root);
       ensureLayout(paths);
       const sessions = startDemoSessions(
@@ -60,11 +120,11 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
     }
     const opened = await openRelay({
       root,
-      interactive: !o.headless,
+      interactive: !headless,
       envOverrides: { ANTHROPIC_API_KEY: 'demo-key-not-secret', ANTHROPIC_BASE_URL: api.url, NTFY_SERVER: ntfy.url, NTFY_TOKEN: undefined },
     });
     opened.relay.events.emit('log', { level: 'info', message: demoNote(api.url, ntfy.url, root) });
-    process.stderr.write(`relay-tui demo: root ${root} (simulated chat-Claude and sessions; nothing is sent anywhere)\n`);
+    process.stderr.write(startLine(root, fate));
     const sessions = startDemoSessions(
       opened.paths,
       DEMO_SESSIONS.map((s) => s.id),

@@ -9,13 +9,14 @@ import { KeyBindings, type KeyHandlers } from './KeyBindings.js';
 import { buildKeymap, type Action } from './keymap.js';
 import { computeLayout } from './layout.js';
 import { Notice, prefixHints } from './Notice.js';
-import { Panes } from './Panes.js';
+import { Panes, STATS_STRIP_ROWS, StatsStrip } from './Panes.js';
 import { promptRows } from './prompt-rows.js';
 import { PromptLine } from './PromptLine.js';
 import type { RelayLike } from '../engine/api.js';
 import { hintText, resultHeight, ResultLine } from './ResultLine.js';
 import { useBell } from './hooks/use-bell.js';
 import { useClock } from './hooks/use-clock.js';
+import { nextChangeMs } from './ticks.js';
 import { useConversationNotes } from './hooks/use-conversation-notes.js';
 import { useOperatorResults, useResult } from './hooks/use-operator-results.js';
 import { usePrompt } from './hooks/use-prompt.js';
@@ -51,8 +52,6 @@ export interface AppProps {
  */
 export const ENGINE_FRAME_MS = 200;
 
-/** How often an idle screen refreshes its ages and uptime (after the first minute). */
-export const IDLE_TICK_MS = 10_000;
 const NO_WARNINGS: readonly string[] = [];
 
 export function App({
@@ -71,11 +70,9 @@ export function App({
   const { rows, columns } = useTerminalSize();
   const keymap = useMemo(() => buildKeymap(keys), [keys]);
   const clock = nowFn ?? Date.now;
-  // A frame costs CPU: seconds matter while something is in flight or waiting; an idle
-  // relay only needs its ages refreshed (the uptime then shows whole minutes).
-  const busy = !!s.inflight || !!s.retry || s.queue_depth > 0 || !!s.held;
-  const tickMs = busy ? 1000 : IDLE_TICK_MS;
-  const now = useClock(nowFn, tickMs, Date.parse(s.started_at));
+  // A frame costs CPU: the clock ticks only when a figure on screen will change (ticks.ts).
+  const plan = useCallback((t: number) => nextChangeMs(s, t), [s]);
+  const now = useClock(clock, plan);
   const { stdout } = useStdout();
   const [help, setHelp] = useState(false);
   const [helpOffset, setHelpOffset] = useState(0);
@@ -122,7 +119,8 @@ export function App({
     banner: bannerRows(banner, width, width >= 140 ? 12 : 6),
   });
   const page = Math.max(1, lay.conversation - 2);
-  const helpHeight = lay.body + lay.banner;
+  // The help covers the panes and the banner, but not the queue and cost strip.
+  const helpHeight = Math.max(0, lay.body + lay.banner - STATS_STRIP_ROWS);
 
   const submit = (command: string) => prompt.send(command);
   const run = (a: Action) => {
@@ -170,7 +168,10 @@ export function App({
   };
 
   const body = help ? (
-    <HelpOverlay keymap={keymap} width={lay.width} height={helpHeight} offset={helpOffset} />
+    <>
+      <StatsStrip status={s} now={now} lay={lay} />
+      <HelpOverlay keymap={keymap} width={lay.width} height={helpHeight} offset={helpOffset} />
+    </>
   ) : (
     <Panes
       snap={snap}
@@ -188,7 +189,7 @@ export function App({
         handlers={handlers}
         onHelpArrow={(dir) => setHelpOffset((o) => Math.max(0, Math.min(helpMaxOffset(keymap, lay.width, helpHeight), o + dir)))}
       />
-      <Header status={s} now={now} width={lay.width} height={lay.header} title={title} coarse={tickMs === IDLE_TICK_MS} />
+      <Header status={s} now={now} width={lay.width} height={lay.header} title={title} />
       {notice && lay.notice ? <Notice text={notice} index={noticeAt} total={notices.length} dismiss={keymap.label.newest} /> : null}
       {banner && lay.banner > 0 && !help ? <Banner content={banner} width={lay.width} height={lay.banner} /> : null}
       {body}

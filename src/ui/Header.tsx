@@ -2,6 +2,7 @@ import { Box, Text } from 'ink';
 import React from 'react';
 import type { Status } from '../protocol/status.js';
 import { age, count, duration, reasonLabel, shortTopic, since } from './format.js';
+import { uptime } from './ticks.js';
 import { oneLine } from './wrap.js';
 
 export function stateLabel(s: Status): { text: string; color: string } {
@@ -37,17 +38,6 @@ function activity(s: Status, now: number): { text: string; color?: string; dim?:
   return { text: `idle · ${last}`, dim: true };
 }
 
-/**
- * Uptime. While idle the clock ticks every 10 s from the start, so it shows whole minutes
- * ("<1m" in the first one), which change exactly on a tick: never a stale figure, and an
- * idle TUI draws 6 frames a minute, not 60.
- */
-export function uptime(ms: number, coarse: boolean): string {
-  if (!coarse) return duration(ms);
-  if (ms < 60_000) return '<1m';
-  return duration(ms).replace(/(\d+m)\d{2}s$/, '$1');
-}
-
 /** State (colour and words), model, uptime, ntfy topic; then what the relay is doing right now. */
 export function Header({
   status: s,
@@ -55,14 +45,12 @@ export function Header({
   width,
   height,
   title,
-  coarse = false,
 }: {
   status: Status;
   now: number;
   width: number;
   height: number;
   title?: string;
-  coarse?: boolean;
 }) {
   const st = stateLabel(s);
   const act = activity(s, now);
@@ -75,7 +63,7 @@ export function Header({
         <Text bold color={st.color} inverse={s.state === 'needs_jc'}>
           {st.text}
         </Text>
-        <Text dimColor>{`  ${s.model} · up ${uptime(since(s.started_at, now), coarse)} · ntfy ${shortTopic(s.ntfy_topic)}`}</Text>
+        <Text dimColor>{`  ${s.model} · up ${uptime(since(s.started_at, now))} · ntfy ${shortTopic(s.ntfy_topic)}`}</Text>
       </Text>
       {height > 1 ? (
         <Text wrap="truncate-end" color={act.color} dimColor={act.dim}>

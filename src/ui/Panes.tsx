@@ -57,3 +57,22 @@ export function Panes({
     </Box>
   );
 }
+
+/** Rows the queue and cost strip takes above the help: each pane's title and first line. */
+export const STATS_STRIP_ROWS = 2;
+
+/**
+ * The queue and the spend while the help covers the panes: the README promises both on
+ * screen at every size, whatever is open.
+ */
+export function StatsStrip({ status, now, lay }: { status: RelaySnapshot['status']; now: number; lay: Layout }) {
+  const h = Math.min(STATS_STRIP_ROWS, lay.body + lay.banner);
+  if (h <= 0) return null;
+  return (
+    <Box flexDirection="row" height={h}>
+      <QueuePane status={status} now={now} width={lay.leftWidth} height={h} />
+      <Box width={1} />
+      <CostPane status={status} width={lay.width - lay.leftWidth - 1} height={h} />
+    </Box>
+  );
+}

@@ -123,3 +123,83 @@ export function wrap(text: string, first: number, rest = first): string[] {
   while (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
   return lines.length ? lines : [''];
 }
+
+/** A run of text in one style (the pane maps the tag to a colour). */
+export interface Span<T extends string = string> {
+  text: string;
+  tag: T;
+}
+
+interface Cell<T extends string> {
+  ch: string;
+  w: number;
+  tag: T;
+}
+
+/** Appends a cell to a row of spans, merging with the last span when the tag is the same. */
+function push<T extends string>(row: Span<T>[], ch: string, tag: T): void {
+  const last = row[row.length - 1];
+  if (last && last.tag === tag) last.text += ch;
+  else row.push({ text: ch, tag });
+}
+
+/**
+ * Word-wraps styled spans (already clean) into rows: the first at most `first` columns,
+ * the rest at most `rest`, measured by display columns (a wide character never straddles
+ * an edge). Nothing is dropped but the spaces where a row breaks: a word wider than a row
+ * is split across rows, a label wider than the row wraps like the text after it, and
+ * leading spaces (an indent) stay with the first word. Paragraph breaks are kept.
+ */
+export function wrapSpans<T extends string>(spans: readonly Span<T>[], first: number, rest = first): Span<T>[][] {
+  // Words as cells; a space ends a word, a newline a paragraph.
+  const paras: Cell<T>[][][] = [[]];
+  let word: Cell<T>[] | null = null;
+  let leading = true;
+  for (const s of spans) {
+    for (const ch of s.text) {
+      if (ch === '\n') {
+        paras.push([]);
+        word = null;
+        leading = false;
+      } else if (ch === ' ' && !leading) {
+        word = null;
+      } else {
+        if (!word) {
+          word = [];
+          paras[paras.length - 1].push(word);
+        }
+        word.push({ ch, w: charWidth(ch), tag: s.tag });
+        if (ch !== ' ') leading = false;
+      }
+    }
+  }
+  const rows: Span<T>[][] = [];
+  let row: Span<T>[] = [];
+  let rowW = 0;
+  let lastTag: T | null = null;
+  // At least 2 columns: the widest character must fit a row.
+  const limit = () => Math.max(2, rows.length === 0 ? first : rest);
+  const flush = () => {
+    rows.push(row);
+    row = [];
+    rowW = 0;
+  };
+  for (const para of paras) {
+    for (const cells of para) {
+      const ww = cells.reduce((a, c) => a + c.w, 0);
+      if (rowW > 0 && rowW + 1 + ww <= limit()) {
+        push(row, ' ', lastTag ?? cells[0].tag);
+        rowW += 1;
+      } else if (rowW > 0) flush();
+      for (const c of cells) {
+        if (rowW + c.w > limit() && rowW > 0) flush();
+        push(row, c.ch, c.tag);
+        rowW += c.w;
+        lastTag = c.tag;
+      }
+    }
+    flush();
+  }
+  while (rows.length > 1 && rows[rows.length - 1].length === 0) rows.pop();
+  return rows.length ? rows : [[]];
+}

@@ -88,3 +88,28 @@ describe('every size, every pause', () => {
     }
   }
 });
+
+describe('the help open, at every size', () => {
+  for (const [columns, rows] of SIZES) {
+    for (const name of ['running', 'needs_jc'] as const) {
+      it(`${columns}x${rows} ${name}: the queue and the cost line stay beside the help`, async () => {
+        r = renderSized(<App relay={realisticRelay(PAUSES[name])} onQuit={() => {}} now={() => NOW} />, { columns, rows });
+        await r.waitFor('Cost');
+        await r.type('?');
+        const f = plain(await r.waitFor('── Help'));
+        show(`${columns}x${rows} ${name} + help`, f);
+        const ls = lines(f);
+        expect(ls.length).toBeLessThanOrEqual(rows - 1);
+        for (const l of ls) expect(l.length).toBeLessThanOrEqual(columns);
+        expect(ls[0]).toMatch(/^relay-tui\s/);
+        expect(f).toContain('── Queue');
+        expect(f).toMatch(/2 queued/);
+        expect(f).toMatch(/total \$12\.35/);
+        // The help still has rows of its own, and the prompt is last.
+        const help = ls.findIndex((l) => l.startsWith('── Help'));
+        expect(ls.slice(help + 1).filter((l) => /^ {2}\S/.test(l)).length).toBeGreaterThan(0);
+        expect(ls.at(-1)).toMatch(/^› /);
+      });
+    }
+  }
+});

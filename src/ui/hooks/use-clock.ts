@@ -1,27 +1,20 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useReducer } from 'react';
 
 /**
- * The time, ticking every periodMs for uptime and ages: the only timer of an idle UI.
- * With `alignTo` the ticks fall on alignTo + k·periodMs, so a coarse clock that shows
- * whole minutes since alignTo changes its figure on the tick where it becomes true.
+ * The time for the figures on screen, re-rendering only when one of them will change:
+ * `nextChangeMs(now)` says when (ticks.ts), and is asked again after every render, so a
+ * new status re-plans at once. The only timer of an idle UI, and a single one.
  */
-export function useClock(now: () => number = Date.now, periodMs = 1000, alignTo?: number): number {
-  const [t, setT] = useState(now);
+export function useClock(now: () => number, nextChangeMs: (now: number) => number): number {
+  const [tick, bump] = useReducer((n: number) => n + 1, 0);
+  const t = now();
   useEffect(() => {
-    let timer: ReturnType<typeof setTimeout>;
-    const arm = () => {
-      const n = now();
-      const wait = alignTo === undefined ? periodMs : periodMs - ((((n - alignTo) % periodMs) + periodMs) % periodMs);
-      timer = setTimeout(
-        () => {
-          setT(now());
-          arm();
-        },
-        Math.max(1, wait),
-      );
-    };
-    arm();
+    const wait = nextChangeMs(t);
+    if (!Number.isFinite(wait)) return undefined;
+    // A few ms past the change: the timer and Date.now() are different clocks, and a tick
+    // that lands just before the figure turns would draw the same frame again.
+    const timer = setTimeout(bump, Math.min(wait + 5, 2 ** 31 - 1));
     return () => clearTimeout(timer);
-  }, [now, periodMs, alignTo]);
+  }, [t, tick, nextChangeMs]);
   return t;
 }

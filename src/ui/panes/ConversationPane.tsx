@@ -17,7 +17,7 @@ const ROLE_COLOR: Record<NonNullable<ConvLine['role']>, string> = {
 const NO_NOTES: ConversationNotes = { dispatches: [], outcomes: new Map() };
 
 /** The last turns and dispatches, newest at the bottom, wrapped to the pane; PgUp/PgDn scroll the whole history. */
-export function ConversationPane({
+function ConversationPaneRows({
   snap,
   scroll,
   width,
@@ -64,19 +64,46 @@ export function ConversationPane({
       ) : null}
       {win.lines.map((l) => (
         <Text key={l.key} wrap="truncate-end">
-          {l.prefix ? (
-            <Text color={l.role ? ROLE_COLOR[l.role] : undefined} bold={l.role !== 'stream'}>
-              {l.prefix}
-            </Text>
-          ) : null}
-          {l.mark ? (
-            <Text color={l.markColor} bold>
-              {l.mark}
-            </Text>
-          ) : null}
-          {l.text}
+          {l.parts.map((p, i) =>
+            p.tag === 'prefix' ? (
+              <Text key={i} color={l.role ? ROLE_COLOR[l.role] : undefined} bold={l.role !== 'stream'}>
+                {p.text}
+              </Text>
+            ) : p.tag === 'mark' ? (
+              <Text key={i} color={l.markColor} bold>
+                {p.text}
+              </Text>
+            ) : (
+              p.text
+            ),
+          )}
         </Text>
       ))}
     </Box>
   );
 }
+
+type ConversationProps = Parameters<typeof ConversationPaneRows>[0];
+
+/**
+ * Nothing in the pane depends on the clock: a tick of it (a few a minute when idle, one a
+ * second while ages count seconds) skips the pane's rows instead of re-rendering them.
+ */
+function sameConversation(a: ConversationProps, b: ConversationProps): boolean {
+  const ka = a.keys;
+  const kb = b.keys;
+  return (
+    a.snap === b.snap &&
+    a.width === b.width &&
+    a.height === b.height &&
+    a.notes === b.notes &&
+    a.scroll.offset === b.scroll.offset &&
+    a.scroll.entries === b.scroll.entries &&
+    a.scroll.newer === b.scroll.newer &&
+    a.scroll.full === b.scroll.full &&
+    a.scroll.clamp === b.scroll.clamp &&
+    (ka === kb || (!!ka && !!kb && ka.up === kb.up && ka.down === kb.down && ka.end === kb.end))
+  );
+}
+
+export const ConversationPane = React.memo(ConversationPaneRows, sameConversation);

@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import React from 'react';
 import type { Status } from '../../protocol/status.js';
-import { duration, since } from '../format.js';
+import { age } from '../format.js';
 import { oneLine } from '../wrap.js';
 import { PaneTitle } from './PaneTitle.js';
 
@@ -9,7 +9,8 @@ import { PaneTitle } from './PaneTitle.js';
 export function QueuePane({ status, now, width, height }: { status: Status; now: number; width: number; height: number }) {
   if (height <= 0) return null;
   const depth = status.queue_depth;
-  const oldest = status.queue_oldest_at ? duration(since(status.queue_oldest_at, now)) : null;
+  // An age, like every other (7s, 14m): a held session's queued envelopes must not need a frame a second.
+  const oldest = status.queue_oldest_at ? age(status.queue_oldest_at, now) : null;
   const rej = status.last_rejection;
   const lines = [
     <Text key="d" wrap="truncate-end">

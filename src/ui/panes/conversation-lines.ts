@@ -1,17 +1,17 @@
 import type { TailEntry } from '../../engine/api.js';
 import { clock, count, money } from '../format.js';
 import type { DispatchNote, HeldOutcome } from '../hooks/use-conversation-notes.js';
-import { clean, width as textWidth, wrap } from '../wrap.js';
+import { clean, wrapSpans, type Span } from '../wrap.js';
 
-/** One row of the conversation pane: a coloured speaker prefix (first row of a message) and text. */
+/** What a piece of a row is: the speaker label, a mark (held, dropped, truncated…), or the message. */
+export type ConvTag = 'prefix' | 'mark' | 'text';
+
+/** One row of the conversation pane: its pieces in order, coloured by their tag and the row's role. */
 export interface ConvLine {
   key: string;
-  prefix?: string;
   role?: 'session' | 'operator' | 'chat' | 'stream';
-  /** A mark after the prefix: held, dropped, truncated… */
-  mark?: string;
   markColor?: string;
-  text: string;
+  parts: Span<ConvTag>[];
 }
 
 /** A turn, or a direct dispatch by the operator, in the order they happened. */
@@ -31,7 +31,12 @@ export function stripEvidence(user: string): string {
   return at >= 0 && user.trimEnd().endsWith('</evidence>') ? user.slice(0, at) : user;
 }
 
-function message(
+/**
+ * A message as rows of exactly the pane's width or less: the label, the mark and the
+ * text wrap together (a long mark or a narrow pane moves the text down a row instead
+ * of letting the terminal cut it), continuation rows indented.
+ */
+export function message(
   keyBase: string,
   prefix: string,
   role: ConvLine['role'],
@@ -40,13 +45,16 @@ function message(
   mark?: { text: string; color: string },
 ): ConvLine[] {
   const body = clean(text).trim() || '(empty)';
-  const head = mark ? `${prefix}${mark.text} ` : prefix;
-  const rows = wrap(body, Math.max(8, w - textWidth(head)), Math.max(8, w - INDENT.length));
-  return rows.map((t, i) =>
-    i === 0
-      ? { key: `${keyBase}:0`, prefix, role, mark: mark ? `${mark.text} ` : undefined, markColor: mark?.color, text: t }
-      : { key: `${keyBase}:${i}`, text: INDENT + t },
-  );
+  const spans: Span<ConvTag>[] = [{ text: prefix, tag: 'prefix' }];
+  if (mark) spans.push({ text: `${mark.text} `, tag: 'mark' });
+  spans.push({ text: body, tag: 'text' });
+  const rows = wrapSpans(spans, Math.max(2, w), Math.max(2, w - INDENT.length));
+  return rows.map((parts, i) => ({
+    key: `${keyBase}:${i}`,
+    role,
+    markColor: mark?.color,
+    parts: i === 0 ? parts : [{ text: INDENT, tag: 'text' as const }, ...parts],
+  }));
 }
 
 /** The label of chat-Claude's reply: the same while it streams and once it is recorded. */
@@ -93,9 +101,8 @@ export function itemLines(i: ConvItem, w: number): ConvLine[] {
         stripEvidence(stripLabel(e.user)),
         w,
       ),
-      ...(e.evidence
-        ? wrap(clean(e.evidence), Math.max(8, w - INDENT.length)).map((t, k) => ({ key: `${e.seq}e:${k}`, text: INDENT + t }))
-        : []),
+      // What the turn did (its evidence), one line under the session's words.
+      ...(e.evidence ? message(`${e.seq}e`, INDENT, undefined, e.evidence, w) : []),
       ...message(`${e.seq}r`, replyPrefix(e.route, money(e.costUsd)), 'chat', e.reply, w, mark),
     ];
   }
