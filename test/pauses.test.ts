@@ -62,7 +62,7 @@ const table: Array<[string, Setup, Act, string, (p: Pauses) => void]> = [
   [
     'held needs_jc',
     (p) => p.hold(held, held.text),
-    (p) => p.resolveHeld('dropped', 'tui'),
+    (p) => p.resolveHeld('session-1', 'dropped', 'tui'),
     'running',
     (p) => expect(p.staleCode('abc123')).toMatch(/already over/),
   ],

@@ -6,6 +6,7 @@ import type { WatchFn } from '../../fs/watch.js';
 import { INPUT_FILE, sessionDispatchDir, sessionInputFile, sessionOutboxDir } from '../../protocol/root.js';
 import { isSessionId } from '../../protocol/session-id.js';
 import { describeFsError, RootFault, SessionFault } from '../../fs/faults.js';
+import { setAside, SUPERSEDED_DIR, type SetAsideReason } from './set-aside.js';
 
 /**
  * Delivery to dispatch/<session>/input.txt, one reply at a time.
@@ -274,6 +275,42 @@ export class Dispatcher {
     box.pending.push(name);
     box.ids.add(id);
     return true;
+  }
+
+  get supersededDir(): string {
+    return path.join(this.o.outboxDir, SUPERSEDED_DIR);
+  }
+
+  /**
+   * `@session: text`: every reply still waiting in the session's outbox (not yet on
+   * input.txt) but `keepId` moves to state/outbox/.superseded/ (set-aside.ts), so that the
+   * operator's message is the one reply in flight. Throws RootFault when the outbox fails.
+   */
+  supersede(session: string, keepId: string, why: Omit<SetAsideReason, 'kind' | 'name' | 'seq' | 'text' | 'session'>): SetAsideReason[] {
+    const box = this.ensure(session);
+    const out: SetAsideReason[] = [];
+    for (const name of [...box.pending]) {
+      const id = name.slice(name.indexOf('-') + 1, -4);
+      if (id === keepId) continue;
+      const from = path.join(this.outDir(session), name);
+      try {
+        let text = '';
+        try {
+          text = fs.readFileSync(from, 'utf8').slice(0, 2000);
+        } catch {
+          /* gone: setAside says so */
+        }
+        const seq = /^t(\d+)$/.exec(id);
+        const reason: SetAsideReason = { ...why, session, kind: 'reply', name, seq: seq ? Number(seq[1]) : null, text };
+        if (setAside(from, this.supersededDir, `${session}-${name}`, reason)) out.push(reason);
+      } catch (err) {
+        throw this.rootFault(from, err);
+      }
+      box.pending = box.pending.filter((n) => n !== name);
+      box.ids.delete(id);
+    }
+    if (out.length) this.o.onChange();
+    return out;
   }
 
   /**
