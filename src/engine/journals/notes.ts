@@ -45,7 +45,17 @@ export function noteFromAudit(e: AuditEntry, afterSeq: number): ConversationNote
     const m = SUPERSEDED_RE.exec(e.detail);
     if (!m) return null;
     const what = m[2] as 'envelope' | 'reply';
-    return { kind: 'superseded', id, at: e.at, afterSeq, session: m[1], what, seq: m[3] ? Number(m[3]) : null, text: e.text ?? '', source: e.source };
+    return {
+      kind: 'superseded',
+      id,
+      at: e.at,
+      afterSeq,
+      session: m[1],
+      what,
+      seq: m[3] ? Number(m[3]) : null,
+      text: e.text ?? '',
+      source: e.source,
+    };
   }
   if ((e.action === 'held-approved' || e.action === 'held-dropped') && e.detail) {
     const h = HELD_RE.exec(e.detail);

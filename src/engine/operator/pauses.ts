@@ -230,7 +230,7 @@ export class Pauses {
     if (!p) return null;
     this.passOnce(p.reason, p.session ?? '', 'relay');
     this.setPause(null, source);
-    return `the relay (${p.reason})`;
+    return `relay (${p.reason})`;
   }
 
   /** `/resume <session>`: that session's pause only. */
