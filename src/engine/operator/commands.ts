@@ -225,7 +225,7 @@ export class OperatorCommands {
       }
       const held = pauses.held();
       if (held.length && !arg)
-        r.message += `; still waiting: the held repl${held.length === 1 ? 'y' : 'ies'} for ${held.map((h) => h.session).join(', ')} (/approve or /drop)`;
+        r.message += `; still waiting: the reply for ${held.map((h) => h.session).join(', ')} is held (/approve or /drop it)`;
     } else if (!pick.none) {
       r = { ok: false, message: pick.message };
     } else if (arg && this.isKnown(arg)) {
