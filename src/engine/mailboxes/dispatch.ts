@@ -6,7 +6,7 @@ import type { WatchFn } from '../../fs/watch.js';
 import { INPUT_FILE, sessionDispatchDir, sessionInputFile, sessionOutboxDir } from '../../protocol/root.js';
 import { isSessionId } from '../../protocol/session-id.js';
 import { describeFsError, RootFault, SessionFault } from '../../fs/faults.js';
-import { setAside, SUPERSEDED_DIR, type SetAsideReason } from './set-aside.js';
+import { setAsideReply, SUPERSEDED_DIR, type ReplyWhy, type SetAsideReason } from './set-aside.js';
 
 /**
  * Delivery to dispatch/<session>/input.txt, one reply at a time.
@@ -282,32 +282,22 @@ export class Dispatcher {
   }
 
   /**
-   * `@session: text`: every reply still waiting in the session's outbox (not yet on
-   * input.txt) but `keepId` moves to state/outbox/.superseded/ (set-aside.ts), so that the
-   * operator's message is the one reply in flight. Throws RootFault when the outbox fails.
+   * `@session: text`: every reply still in the session's outbox (not on input.txt) but
+   * `keepId` is set aside (set-aside.ts): the operator's is then the one reply in flight.
    */
-  supersede(session: string, keepId: string, why: Omit<SetAsideReason, 'kind' | 'name' | 'seq' | 'text' | 'session'>): SetAsideReason[] {
+  supersede(session: string, keepId: string, why: ReplyWhy): SetAsideReason[] {
     const box = this.ensure(session);
     const out: SetAsideReason[] = [];
-    for (const name of [...box.pending]) {
-      const id = name.slice(name.indexOf('-') + 1, -4);
-      if (id === keepId) continue;
+    for (const name of box.pending.filter((n) => n.slice(n.indexOf('-') + 1, -4) !== keepId)) {
       const from = path.join(this.outDir(session), name);
       try {
-        let text = '';
-        try {
-          text = fs.readFileSync(from, 'utf8').slice(0, 2000);
-        } catch {
-          /* gone: setAside says so */
-        }
-        const seq = /^t(\d+)$/.exec(id);
-        const reason: SetAsideReason = { ...why, session, kind: 'reply', name, seq: seq ? Number(seq[1]) : null, text };
-        if (setAside(from, this.supersededDir, `${session}-${name}`, reason)) out.push(reason);
+        const r = setAsideReply(from, this.supersededDir, session, name, why);
+        if (r) out.push(r);
       } catch (err) {
         throw this.rootFault(from, err);
       }
       box.pending = box.pending.filter((n) => n !== name);
-      box.ids.delete(id);
+      box.ids.delete(name.slice(name.indexOf('-') + 1, -4));
     }
     if (out.length) this.o.onChange();
     return out;

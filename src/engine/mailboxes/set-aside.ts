@@ -66,6 +66,21 @@ export function setAside(from: string, toDir: string, name: string, reason: SetA
   return true;
 }
 
+export type ReplyWhy = Pick<SetAsideReason, 'input_id' | 'at'>;
+
+/** An outbox reply (state/outbox/<session>/NAME, id t<seq> for a turn's) set aside as <session>-NAME. */
+export function setAsideReply(from: string, toDir: string, session: string, name: string, why: ReplyWhy): SetAsideReason | null {
+  let text = '';
+  try {
+    text = fs.readFileSync(from, 'utf8').slice(0, 2000);
+  } catch {
+    /* gone: setAside says so */
+  }
+  const seq = /^t(\d+)$/.exec(name.slice(name.indexOf('-') + 1, -4));
+  const reason: SetAsideReason = { ...why, session, kind: 'reply', name, seq: seq ? Number(seq[1]) : null, text };
+  return setAside(from, toDir, `${session}-${name}`, reason) ? reason : null;
+}
+
 /** What earlier applications of this input already set aside (a re-apply after a crash reports them too). */
 export function setAsideBy(dir: string, inputId: string): SetAsideReason[] {
   let names: string[];
