@@ -101,4 +101,52 @@ describe('redirect and say, end to end', () => {
     expect(s.sessions['session-1'].state).toBe('asking');
     expect(s.sessions['session-2'].state).toBe('flowing');
   });
+
+  it('kill -9 with three items waiting: all survive the restart, each with its own ping and code; none is delivered twice', async () => {
+    h = await createHarness({
+      api: { respond },
+      config: {
+        sessions: [...SESSIONS, { id: 'session-3', description: 'three' }],
+        guardrails: { max_auto_turns: 1, repeat_threshold: 0 },
+      },
+    });
+    await h.startRelay();
+    h.enqueue('session-1', 'please ask one', '1.json');
+    h.enqueue('session-2', 'please ask two', '2.json');
+    h.enqueue('session-3', 'three first', '3a.json');
+    await receive('session-3', []);
+    h.enqueue('session-3', 'three second', '3b.json');
+    const before = await h.waitStatus((s) => s.waiting?.length === 3);
+    expect(before.waiting!.map((w) => `${w.session} ${w.kind}`).sort()).toEqual([
+      'session-1 question',
+      'session-2 question',
+      'session-3 paused',
+    ]);
+    // Each item pinged with its own one-time code (and its own buttons when replies are on).
+    for (const w of before.waiting!)
+      await h.ntfy.waitFor((m) => !!m.message?.includes(w.code!) || !!m.actions?.some((a) => a.body?.includes(w.code!)));
+    const child = h.relay!;
+    h.relay = undefined;
+    child.kill('SIGKILL');
+    await child.catch(() => {});
+    await h.startRelay();
+    const after = await h.waitStatus((s) => s.pid !== before.pid);
+    expect(after.waiting).toEqual(before.waiting);
+    const requests = h.api.requests.length;
+    const got = new Map<string, string[]>();
+    expect((await h.cli(['say', '--root', h.root, '/approve', 'session-2'])).exitCode).toBe(0);
+    expect((await h.cli(['say', '--root', h.root, '/drop', 'session-1'])).exitCode).toBe(0);
+    expect((await h.cli(['say', '--root', h.root, '/resume', 'session-3'])).exitCode).toBe(0);
+    got.set('session-2', [await h.waitFile(h.input('session-2'))]);
+    got.set('session-3', [await h.waitFile(h.input('session-3'))]);
+    await h.waitStatus((s) => s.waiting?.length === 0 && s.queue_depth === 0);
+    await h.stopRelay();
+    expect(got.get('session-2')).toEqual([expect.stringMatching(/^\[NEEDS-JC\] Which way/)]);
+    expect(fs.existsSync(h.input('session-1'))).toBe(false);
+    // Only session-3's resumed envelope was asked after the restart.
+    expect(h.api.requests.slice(requests).map((r) => r.lastUserText.split('\n')[1])).toEqual(['three second']);
+    console.log(
+      `after kill -9: session-1 received nothing (dropped), session-2 ${JSON.stringify(got.get('session-2'))}, session-3 ${JSON.stringify(got.get('session-3'))}`,
+    );
+  });
 });

@@ -269,7 +269,8 @@ export class Pauses {
     this.o.events.emit('log', { level: 'warn', message: `guardrail ${trip.reason}: ${trip.message}` });
     this.o.pings.pause(trip.scope === 'relay' ? relayPauseKey(info) : pauseKey(info, trip.session), {
       title: `relay-tui: ${trip.scope === 'session' ? `${trip.session} paused` : 'relay paused'} (${trip.reason})`,
-      message: trip.message,
+      // Its own one-time code, as each held reply's ping carries: several pauses can be open at once.
+      message: `${trip.message}\n\n/resume ${trip.scope === 'session' ? trip.session : 'relay'} at the relay (code ${info.code}).`,
       priority: 5,
       tags: ['octagonal_sign'],
       actions: this.o.pings.resumeButtons(info.code!),
