@@ -96,10 +96,11 @@ describe('redirect and say, end to end', () => {
     expect(one.exitCode).toBe(0);
     expect(one.stdout).toMatch(/approved: dispatched to session-2/);
     expect(await h.waitFile(h.input('session-2'))).toMatch(/^\[NEEDS-JC\] Which way/);
-    const s = h.status()!;
+    // status.json is rewritten a moment after the change: wait for it.
+    const s = await h.waitStatus((st) => st.sessions['session-2']?.state === 'flowing');
     expect(s.state).toBe('needs_jc');
     expect(s.sessions['session-1'].state).toBe('asking');
-    expect(s.sessions['session-2'].state).toBe('flowing');
+    expect(s.sessions['session-2'].decision_seq).toBe(1);
   });
 
   it('kill -9 with three items waiting: all survive the restart, each with its own ping and code; none is delivered twice', async () => {

@@ -228,6 +228,8 @@ export class OperatorCommands {
         r.message += `; still waiting: the reply for ${held.map((h) => h.session).join(', ')} is held (/approve or /drop it)`;
     } else if (!pick.none) {
       r = { ok: false, message: pick.message };
+    } else if (arg === 'relay') {
+      r = { ok: true, message: 'the relay is not paused' };
     } else if (arg && this.isKnown(arg)) {
       // `/resume session-2` for a session that is not paused is not an error.
       r = { ok: true, message: `${arg} is not paused` };
