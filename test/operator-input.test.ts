@@ -195,7 +195,11 @@ describe('dispatches and held-reply outcomes are data the views read, kept acros
     const live = relay.snapshot().notes;
     const shape = (ns: typeof live) =>
       ns.map((n) =>
-        n.kind === 'dispatch' ? `dispatch ${n.session} after ${n.afterSeq}: ${n.text}` : `${n.how} ${n.session} turn ${n.seq}`,
+        n.kind === 'dispatch'
+          ? `dispatch ${n.session} after ${n.afterSeq}: ${n.text}`
+          : n.kind === 'outcome'
+            ? `${n.how} ${n.session} turn ${n.seq}`
+            : `superseded ${n.what} ${n.session}`,
       );
     expect(shape(live)).toEqual([
       `dropped session-1 turn ${first}`,

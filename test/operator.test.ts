@@ -44,23 +44,23 @@ describe('commands', () => {
   });
 
   it('/approve and /drop take an optional code', () => {
-    expect(parse('/approve A1B2C3')).toEqual({ kind: 'approve', code: 'A1B2C3' });
-    expect(parse('/drop a1b2c3')).toEqual({ kind: 'drop', code: 'a1b2c3' });
-    expect(parse('/approve   X9  ')).toEqual({ kind: 'approve', code: 'X9' });
+    expect(parse('/approve A1B2C3')).toEqual({ kind: 'approve', target: 'A1B2C3' });
+    expect(parse('/drop a1b2c3')).toEqual({ kind: 'drop', target: 'a1b2c3' });
+    expect(parse('/approve   X9  ')).toEqual({ kind: 'approve', target: 'X9' });
   });
 
   it('/approve and /drop refuse more than one code', () => {
     const r = parse('/approve A1 B2');
     expect(r.kind).toBe('invalid');
-    expect(r.kind === 'invalid' && r.message).toMatch(/\/approve takes at most one code/);
+    expect(r.kind === 'invalid' && r.message).toMatch(/usage: \/approve \[SESSION\|CODE\]/);
     expect(parse('/drop A1 B2').kind).toBe('invalid');
   });
 
   it('/resume takes an optional code (like /approve), at most one', () => {
-    expect(parse('/resume 7F3A2C')).toEqual({ kind: 'resume', code: '7F3A2C' });
+    expect(parse('/resume 7F3A2C')).toEqual({ kind: 'resume', target: '7F3A2C' });
     const r = parse('/resume a b');
     expect(r.kind).toBe('invalid');
-    expect(r.kind === 'invalid' && r.message).toMatch(/\/resume takes at most one code/);
+    expect(r.kind === 'invalid' && r.message).toMatch(/usage: \/resume \[SESSION\|CODE\]/);
   });
 
   it('/pause and /quit take no arguments', () => {
@@ -183,7 +183,7 @@ describe('answers', () => {
   });
 
   it('a multi-line input whose first word is a command is the command, and extra lines are arguments', () => {
-    expect(parse('/approve\nA1B2')).toEqual({ kind: 'approve', code: 'A1B2' });
+    expect(parse('/approve\nA1B2')).toEqual({ kind: 'approve', target: 'A1B2' });
     expect(parse('/pause\nbecause').kind).toBe('invalid');
   });
 

@@ -62,12 +62,23 @@ const table: Array<[string, Setup, Act, string, (p: Pauses) => void]> = [
   [
     'held needs_jc',
     (p) => p.hold(held, held.text),
-    (p) => p.resolveHeld('dropped', 'tui'),
+    (p) => p.resolveHeld('session-1', 'dropped', 'tui'),
     'running',
     (p) => expect(p.staleCode('abc123')).toMatch(/already over/),
   ],
   ['held + /resume', (p) => p.hold(held, held.text), (p) => p.resumeAll('tui'), 'needs_jc', () => {}],
-  ['held approval', (p) => p.hold({ ...held, reason: 'approval' }, null), () => {}, 'paused', () => {}],
+  // on_question: hold_session (the default): a reply awaiting approval holds its session, not the relay.
+  [
+    'held approval',
+    (p) => p.hold({ ...held, reason: 'approval' }, null),
+    () => {},
+    'running',
+    (p) => {
+      expect(p.relayStopped()).toBe(false);
+      expect(p.sessionHeld('session-1')).toBe(true);
+      expect(p.sessionHeld('session-2')).toBe(false);
+    },
+  ],
   ['error (API)', (p) => p.apiError('turn', 'session-1', '400 invalid_request_error: bad'), (p) => p.resumeAll('tui'), 'running', () => {}],
   [
     'error with a refused input',
@@ -153,6 +164,65 @@ describe('pauses: transitions', () => {
       expect(again.control).toEqual(pauses.control);
     });
   }
+
+  it('on_question: hold_all: any held reply stops the relay as a whole, as before per-session holds', () => {
+    const { pauses, paths } = make();
+    const all = new Pauses({
+      file: paths.control,
+      root: paths.root,
+      now: () => 0,
+      lastSeq: 0,
+      audit: () => {},
+      events: new RelayEmitter(),
+      pings: new Pings({
+        notifier: null,
+        phone: null,
+        config: () => testConfig(),
+        interactive: false,
+        now: () => 0,
+        timers: new Timers(() => {}),
+        events: new RelayEmitter(),
+      }),
+      changed: () => {},
+      onQuestion: () => 'hold_all',
+    });
+    all.hold({ ...held, reason: 'approval' }, null);
+    expect(all.state()).toBe('paused');
+    expect(all.relayStopped()).toBe(true);
+    pauses.hold({ ...held, reason: 'approval' }, null);
+    expect(pauses.relayStopped()).toBe(false);
+  });
+
+  it('a control.json from before per-session holds (one held object, or null) loads as the map', () => {
+    const { paths } = make();
+    const old = { paused: null, held: { ...held }, session_pauses: {}, guard_seq: 3 };
+    fs.writeFileSync(paths.control, JSON.stringify(old));
+    const load = () =>
+      new Pauses({
+        file: paths.control,
+        root: paths.root,
+        now: () => 0,
+        lastSeq: 3,
+        audit: () => {},
+        events: new RelayEmitter(),
+        pings: new Pings({
+          notifier: null,
+          phone: null,
+          config: () => testConfig(),
+          interactive: false,
+          now: () => 0,
+          timers: new Timers(() => {}),
+          events: new RelayEmitter(),
+        }),
+        changed: () => {},
+      });
+    const p = load();
+    expect(p.control.held).toEqual({ [held.session]: held });
+    expect(p.state()).toBe('needs_jc');
+    fs.writeFileSync(paths.control, JSON.stringify({ ...old, held: null }));
+    expect(load().control.held).toEqual({});
+    expect(load().state()).toBe('running');
+  });
 
   it('a phone code resumes exactly the pause that carried it; a spent code says so', () => {
     const { pauses } = make();

@@ -27,10 +27,12 @@ The relay (relay-tui, --no-ui, --demo) creates a root on its first run; every ot
 command needs an existing root and says so when the folder is not one.
 
 Operator input (prompt line, state/jc_input.txt, relay-tui say):
-  @session-1: text   send text straight to a session (no API call)
-  plain text         a turn from you to chat-Claude; answers a [NEEDS-JC] pause
-  /approve /drop     dispatch or discard the held reply
-  /pause /resume     stop and restart taking envelopes (also after a guardrail or error)
+  @session-1: text   send text straight to a session (no API call); it supersedes what
+                     waited for that session (held reply, paused envelopes: never sent)
+  plain text         a turn from you to chat-Claude; answers the (oldest) asking session
+  /approve [SESSION] dispatch or discard that session's held reply; bare: the only one
+  /drop [SESSION]    (with several waiting, a bare command is refused with the list)
+  /pause /resume [SESSION]  stop and restart taking envelopes; SESSION: its pause only
   /budget USD        raise today's budget      /allow SESSION N   N more automatic turns
   /quit              leave the TUI
 `;
@@ -72,8 +74,10 @@ ${ROOT}
 
 Operator input from another shell, the same grammar as the TUI's prompt line:
   @session-1: text   straight to that session      plain text   a turn to chat-Claude
-  /approve /drop /pause /resume /budget USD /allow SESSION N
-Queued durably; a relay that is not running applies it when it starts.
+  /approve [SESSION] /drop [SESSION] /pause /resume [SESSION] /budget USD /allow SESSION N
+Queued durably; a relay that is not running applies it when it starts. A running relay's
+verdict is printed; exit 1 when it refused the command (unknown session, nothing to
+approve, several candidates: name one).
 Text that starts with a dash goes after --:  relay-tui say -- -1 is fine
 
 Options:

@@ -48,6 +48,11 @@ strict_sessions: false        # true: reject envelopes from sessions not listed 
 #   all       every reply waits for /approve (or the approve key)
 approval: needs_jc
 
+# What a held reply ([NEEDS-JC], or any reply under approval: all) holds:
+#   hold_session  that session only: its envelopes wait, every other session keeps flowing
+#   hold_all      the whole relay waits until the operator approves, drops or answers
+on_question: hold_session
+
 # Hard limits. Each pauses the relay (or just the session concerned) BEFORE the API call
 # that would cross it. /resume continues once; /budget N and /allow SESSION N raise them.
 guardrails:

@@ -21,7 +21,9 @@ Answer the session that spoke with a clear, actionable next instruction; your re
 delivered verbatim to that session as its next input.
 When a decision needs the human operator (money, credentials, irreversible actions, unclear
 requirements, or sessions that disagree), start your reply with [NEEDS-JC] followed by the
-question; the relay pauses until the operator answers.
+question; that session waits for the operator's answer. The question stays open while you
+go on answering the other sessions: their messages keep arriving, and the operator's answer
+comes later, labelled [operator].
 A session's message may be followed by an <evidence> block: what its turn did (files changed,
 commands and their exit status, test counts, tools denied), read from outside the session.
 Check the session's account against it; when they disagree (passing tests claimed beside a
@@ -54,6 +56,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   strict_sessions: z.boolean().default(false),
   approval: z.enum(['auto', 'needs_jc', 'all']).default('needs_jc'),
+  // A held reply holds its own session (the others flow); hold_all: the whole relay waits, as before issue 23.
+  on_question: z.enum(['hold_session', 'hold_all']).default('hold_session'),
   guardrails: z
     .strictObject({
       budget_usd_per_day: z.number().nonnegative().default(20),

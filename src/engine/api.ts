@@ -18,6 +18,11 @@ export interface SubmitResultLike {
   quit?: boolean;
 }
 
+/** What a caller adds to an operator input. */
+export interface SubmitOptionsLike {
+  target?: string;
+}
+
 /** One recorded turn as a scroll-back page carries it: the fields of the engine's record the UI reads. */
 export type HistoryTurn = RecordedTurnView;
 
@@ -33,7 +38,8 @@ export interface RelayLike {
   /** The same object until something changes (useSyncExternalStore's contract). */
   snapshot(): RelaySnapshot;
   subscribe(fn: () => void): () => void;
-  submit(text: string, source: OperatorSource): SubmitResultLike | Promise<SubmitResultLike>;
+  /** `opts.target`: the session of the TUI's selected inbox item (a bare /approve, /drop, /resume and plain text act on it). */
+  submit(text: string, source: OperatorSource, opts?: SubmitOptionsLike): SubmitResultLike | Promise<SubmitResultLike>;
   notePresence(): void;
   /** Up to `limit` turns older than seq `beforeSeq` (null: the newest): scroll-back a page at a time; reads files, so on demand only. */
   historyPage(q: { beforeSeq: number | null; limit: number }): HistoryPage | Promise<HistoryPage>;
@@ -46,5 +52,5 @@ export type { OperatorSource, RelaySnapshot, TailEntry };
 // (the front door: a lint rule keeps src/ui, src/host/tui and src/log to this file).
 export type { RelayEventName, RelayEvents, RelayEmitter } from './kernel/events.js';
 export type { ConversationNote } from './journals/notes.js';
-export type { Status } from '../protocol/status.js';
+export type { Status, WaitingItemStatus, SessionState } from '../protocol/status.js';
 export { tailEntry, recordedTurnView } from './view/tail-entry.js';

@@ -26,6 +26,8 @@ import { Committer, type CommitStep } from './turn/commit.js';
 import { NextTurn } from './turn/next.js';
 import { TurnRunner } from './turn/runner.js';
 import { FaultHandler } from './faults.js';
+import type { SupersedeStep } from './operator/supersede.js';
+import { operatorResultsDir } from './operator/verdicts.js';
 
 /**
  * Builds the relay's parts and wires them to each other, once, in the order they need
@@ -56,6 +58,8 @@ export interface RelayOptions {
   statusMinIntervalMs?: number;
   /** Fault injection for the crash tests: called after each numbered commit step. */
   afterCommitStep?: (step: number, name: CommitStep) => void;
+  /** Called after each durable step of a redirect's superseding: fault injection in the crash tests. */
+  afterSupersedeStep?: (step: number, name: SupersedeStep) => void;
 }
 
 /** What only the loop knows. */
@@ -123,7 +127,17 @@ export function assemble(o: RelayOptions, loop: LoopControl): Parts {
   const ledger = new Ledger(p.ledger);
   const auditLog = new AuditLog(p.audit);
   const pings = new Pings({ notifier: o.notifier, phone: o.phone ?? null, config: cfg, interactive: !!o.interactive, now, timers, events });
-  const pauses = new Pauses({ file: p.control, root: p.root, now, lastSeq: conversation.nextSeq() - 1, audit, events, pings, changed });
+  const pauses = new Pauses({
+    file: p.control,
+    root: p.root,
+    now,
+    lastSeq: conversation.nextSeq() - 1,
+    audit,
+    events,
+    pings,
+    changed,
+    onQuestion: () => config.on_question,
+  });
   // The rate window from the ledger (per session, as Guard.recordTurn counts it): a summary does not shorten it.
   const guard = (pauses.guard = new Guard(
     () => config.guardrails,
@@ -191,6 +205,11 @@ export function assemble(o: RelayOptions, loop: LoopControl): Parts {
   const operator = new OperatorInput({
     ...shared,
     inbox,
+    intake,
+    resultsDir: operatorResultsDir(p),
+    // Envelopes of turns recorded but not finished are the committer's to finish, not a redirect's to set aside.
+    ownedEnvelopes: () => committer.ownedEnvelopes(),
+    afterSupersedeStep: o.afterSupersedeStep,
     audit,
     stopping: () => loop.stopping(),
     kick: () => loop.kick(),

@@ -7,6 +7,8 @@ import type { Pings } from './operator/pings.js';
 import type { Clock } from './kernel/ports.js';
 import type { Store } from './view/publisher.js';
 import type { ViewState } from './view/view-state.js';
+import { heldList } from './operator/control.js';
+import { pruneVerdicts } from './operator/verdicts.js';
 
 /** The slow safety net for missed watcher events, the stuck-queue ping, and the date rolling over. */
 
@@ -23,10 +25,13 @@ export interface HousekeepingParts {
   view: ViewState;
   store: Store;
   kick: () => void;
+  /** state/operator-results/: verdicts older than 10 minutes go (verdicts.ts). */
+  resultsDir?: string;
 }
 
 export function housekeeping(p: HousekeepingParts): void {
   p.operator.hookNotices(p.hookNotices.readNew());
+  if (p.resultsDir) pruneVerdicts(p.resultsDir, p.now());
   p.intake.rescan();
   p.operator.drain();
   p.dispatcher.pumpAll();
@@ -42,7 +47,12 @@ export function housekeeping(p: HousekeepingParts): void {
         ? Object.keys(c.session_pauses).length
           ? 'sessions paused'
           : 'busy'
-        : `${state}: ${c.paused?.message ?? c.held?.session ?? ''}`;
+        : `${state}: ${
+            c.paused?.message ??
+            heldList(c)
+              .map((h) => h.session)
+              .join(', ')
+          }`;
     p.pings.notify({
       title: 'relay-tui: queue stuck',
       message: `${depth} envelope(s) waiting for ${Math.round((now - p.view.lastProgressAt) / 60_000)} min (${why})`,

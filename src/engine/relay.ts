@@ -5,7 +5,8 @@ import type { OperatorSource } from './kernel/source.js';
 import type { AuditEntry } from './journals/audit.js';
 import type { HistoryPageQuery, TurnPage } from './journals/history-page.js';
 import type { ConversationNote } from './journals/notes.js';
-import type { SubmitResult } from './operator/commands.js';
+import type { SubmitOptions, SubmitResult } from './operator/commands.js';
+import { operatorResultsDir } from './operator/verdicts.js';
 import type { RelaySnapshot } from './view/snapshot.js';
 import type { TurnInput, TurnOutcome } from './turn/turn-input.js';
 import { assemble, watchRoot, type Parts, type RelayOptions } from './assemble.js';
@@ -67,7 +68,11 @@ export class Relay {
     p.timers.run('start-up scan', () => (p.intake.rescan(), p.dispatcher.pumpAll()));
     this.ready = true;
     p.timers.run('operator input', () => p.operator.drain());
-    p.timers.every(this.o.maintenanceMs ?? 30_000, () => housekeeping({ ...p, kick: () => this.kick() }), 'maintenance');
+    p.timers.every(
+      this.o.maintenanceMs ?? 30_000,
+      () => housekeeping({ ...p, kick: () => this.kick(), resultsDir: operatorResultsDir(this.o.paths) }),
+      'maintenance',
+    );
     this.phoneSub = p.operator.startPhone();
     if (p.price.warning) p.log('warn', p.price.warning);
     if (p.conversation.badLines) p.log('warn', `${paths.conversation}: ${p.conversation.badLines} unreadable line(s) skipped`);
@@ -123,8 +128,8 @@ export class Relay {
     return this.p.pauses.state();
   }
   /** The one entry point for operator input, from every source. */
-  submit(text: string, source: OperatorSource): SubmitResult {
-    return this.p.operator.submit(text, source);
+  submit(text: string, source: OperatorSource, opts?: SubmitOptions): SubmitResult {
+    return this.p.operator.submit(text, source, opts);
   }
 
   // ---------------------------------------------------------------- the loop

@@ -8,6 +8,7 @@ import type { RootPaths } from './root.js';
  * same schema, so the three can never drift.
  */
 
+/** The relay as a whole (needs_jc: at least one question waits, even while other sessions flow). */
 export const relayStates = ['running', 'needs_jc', 'paused', 'error'] as const;
 export type RelayState = (typeof relayStates)[number];
 
@@ -51,6 +52,26 @@ export function isOperatorExempt(r: PauseReason): boolean {
 export const turnSources = ['envelope', 'operator', 'hook'] as const;
 export type TurnSource = (typeof turnSources)[number];
 
+/** One session's own state: flowing, or held by its question, its approval, or its pause. */
+export const sessionStates = ['flowing', 'asking', 'awaiting_approval', 'paused'] as const;
+export type SessionState = (typeof sessionStates)[number];
+
+/** One thing waiting for the operator (status.json `waiting`, oldest first). */
+export const waitingItemSchema = z.object({
+  /** '*' for a pause of the relay as a whole. */
+  session: z.string(),
+  kind: z.enum(['question', 'approval', 'paused', 'fault', 'error']),
+  reason: z.enum(pauseReasons).nullable(),
+  /** The question or the pause message, whole. */
+  text: z.string(),
+  since: z.string(),
+  /** The one-time code its phone ping carries. */
+  code: z.string().nullable(),
+  /** The held turn, for a question or an approval. */
+  turn: z.number().int().nullable(),
+});
+export type WaitingItemStatus = z.infer<typeof waitingItemSchema>;
+
 export const sessionStatusSchema = z.object({
   registered: z.boolean(),
   description: z.string().nullable(),
@@ -70,6 +91,13 @@ export const sessionStatusSchema = z.object({
   queued: z.number().int(),
   /** The machine a remote session reports from (its envelopes' `host`). */
   host: z.string().nullable().optional(),
+  /** Optional so a status.json from before per-session holds still reads. */
+  state: z.enum(sessionStates).optional(),
+  state_reason: z.enum(pauseReasons).nullable().optional(),
+  /** Rises on every operator decision about this session (approve, drop, answer, @redirect, resume). */
+  decision_seq: z.number().int().optional(),
+  /** The highest turn whose reply the operator's own message set aside: it will never be delivered. */
+  superseded_through: z.number().int().nullable().optional(),
 });
 export type SessionStatus = z.infer<typeof sessionStatusSchema>;
 
@@ -91,6 +119,9 @@ export const statusSchema = z.object({
   last_dispatch_at: z.string().nullable(),
   last_dispatch_session: z.string().nullable(),
   last_needs_jc_text: z.string().nullable(),
+  /** Everything waiting for the operator, oldest first. Optional: older files lack it. */
+  waiting: z.array(waitingItemSchema).optional(),
+  /** The oldest held reply (kept for readers from before per-session holds; `waiting` lists them all). */
   held: z
     .object({
       turn: z.number().int(),

@@ -164,9 +164,10 @@ for (const version of CC_VERSIONS) {
         expect(newestText(next)).toContain(`tok-r${i}`);
         expect(newestText(next)).toContain(FRAMING);
       }
-      // The chain cap (3 hook-delivered turns; /approve passes the held reply on, it is not new operator input) let Claude Code stop.
-      expect(s.counts.relay).toBe(3);
-      expect(ccReqs.length).toBe(4);
+      // Issue 23: /approve is the operator speaking to the session, so the chain starts again after the held
+      // turn: three more hook-delivered turns, then the chain cap (3) lets Claude Code stop.
+      expect(s.counts.relay).toBe(4);
+      expect(ccReqs.length).toBe(5);
       const ns = notices(s.h);
       expect(ns.filter((n) => n.kind === 'chain_cap')).toHaveLength(1);
       expect(ns.filter((n) => n.kind === 'prompt_typed')).toHaveLength(1);

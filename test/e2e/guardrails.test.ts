@@ -176,11 +176,17 @@ describe('guardrails (real CLI, fake API, fake ntfy)', () => {
     expect(audit().some((e) => e.action === 'allow' && e.text === '/allow session-1 2')).toBe(true);
     expect(audit().some((e) => e.action === 'session-resume' && e.detail === 'session-1: auto_turns')).toBe(true);
 
-    // Operator input to the session starts its run again.
+    // Operator input to the session starts its run again; what waited behind the pause is superseded (issue 23): never sent.
     await say('@session-1: carry on, I am watching');
-    const s3 = await h.waitStatus((s) => s.sessions['session-1'].turns === 6 && s.queue_depth === 0);
+    const s3 = await h.waitStatus((s) => s.sessions['session-1'].state === 'flowing' && s.queue_depth === 0);
     expect(s3.sessions['session-1'].paused_reason).toBeNull();
-    expect(s3.sessions['session-1'].auto_turns).toBe(1);
+    expect(s3.sessions['session-1'].auto_turns).toBe(0);
+    expect(s3.sessions['session-1'].turns).toBe(5);
+    expect(asked(envs[5].content)).toBe(false);
+    // Nobody acked here: the replies still waiting in its outbox were set aside too; only the operator's may wait.
+    const waitingReplies = fs.readdirSync(path.join(h.paths.outbox, 'session-1')).filter((n) => n.endsWith('.txt'));
+    expect(waitingReplies.every((n) => n.includes('-op-'))).toBe(true);
+    expect(audit().some((e) => e.action === 'superseded' && e.text === envs[5].content)).toBe(true);
   });
 
   it('the same exchange three times in a row trips loop before the third is sent; /resume lets it through once', async () => {
@@ -271,19 +277,24 @@ describe('guardrails (real CLI, fake API, fake ntfy)', () => {
     await h.startRelay();
     h.enqueue('session-1', 'Refactor done, tests green.');
     const s = await h.waitStatus((s) => s.held !== null);
-    expect(s.state).toBe('paused');
+    // Issue 23: the held reply holds its own session; the relay as a whole runs.
+    expect(s.state).toBe('running');
+    expect(s.sessions['session-1'].state).toBe('awaiting_approval');
     expect(s.pause_reason).toBe('approval');
     expect(s.held!.session).toBe('session-1');
     expect(s.held!.text).toMatch(/^Next, look at/);
     expect(fs.existsSync(h.input('session-1'))).toBe(false);
     await h.ntfy.waitFor((m) => !!m.title?.includes('awaits approval'));
-    // Nothing else is taken while the reply waits.
+    // Another session is taken meanwhile, and its reply is held in turn.
     h.enqueue('session-2', 'Meanwhile, over here.');
-    await h.waitStatus((s) => s.queue_depth === 1);
-    expect(h.api.requests).toHaveLength(1);
-    await say('/approve');
+    await h.waitStatus((s) => s.waiting?.length === 2);
+    expect(h.api.requests).toHaveLength(2);
+    // Two wait: a bare /approve names them and does nothing.
+    const bare = await say('/approve');
+    expect(bare.exitCode).toBe(1);
+    expect(bare.stderr).toMatch(/several wait: session-1 \(approval, .*session-2 \(approval/);
+    await say('/approve session-1');
     expect(await h.waitFile(h.input('session-1'))).toBe(s.held!.text);
-    // The next reply is held in turn.
     const s2 = await h.waitStatus((s) => s.held?.session === 'session-2');
     expect(s2.pause_reason).toBe('approval');
     expect(audit().some((e) => e.action === 'held-approved')).toBe(true);

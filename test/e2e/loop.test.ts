@@ -63,7 +63,7 @@ describe('relay loop (headless, real CLI, fake API)', () => {
       expect(s.sessions['session-1'], key).toHaveProperty(key);
   });
 
-  it('[NEEDS-JC] pauses, pings high, dispatches nothing and takes no further envelope; /approve sends it', async () => {
+  it('[NEEDS-JC] holds that session (pings high, dispatches nothing, takes no further envelope of it) while others flow; /approve sends it', async () => {
     h = await createHarness();
     await h.startRelay();
     h.enqueue('session-1', 'NEEDS-JC-PLEASE may I drop the users table?');
@@ -73,16 +73,18 @@ describe('relay loop (headless, real CLI, fake API)', () => {
     const ping = await h.ntfy.waitFor((m) => m.priority === 5);
     expect(ping.title).toContain('session-1');
     expect(fs.existsSync(h.input('session-1'))).toBe(false);
-    const second = h.enqueue('session-2', 'unrelated update');
-    await h.waitStatus((s) => s.queue_depth === 1);
-    expect(h.api.requests).toHaveLength(1);
+    // Issue 23: the question holds session-1 only. Its next envelope waits; session-2's flows meanwhile.
+    const second = h.enqueue('session-1', 'next step from the asking session');
+    h.enqueue('session-2', 'unrelated update');
+    await h.waitFile(h.input('session-2'));
+    await h.waitStatus((s) => s.queue_depth === 1 && s.sessions['session-1']?.state === 'asking');
+    expect(h.api.requests).toHaveLength(2);
     const r = await say('/approve');
     expect(r.exitCode).toBe(0);
     const delivered = await h.waitFile(h.input('session-1'));
     expect(delivered).toMatch(/^\[NEEDS-JC\]/);
-    // Resumed: the waiting envelope now flows.
+    // Resumed: session-1's waiting envelope now flows.
     await h.waitGone(path.join(h.paths.queue, second));
-    await h.waitFile(h.input('session-2'));
     const audit = fs.readFileSync(h.paths.audit, 'utf8');
     expect(audit).toMatch(/"source":"cli","action":"approve"/);
   });

@@ -130,7 +130,7 @@ export class FakeRelay implements RelayLike {
     return {
       turns,
       atTop: turns.length === all.length,
-      notes: (this.pageNotes ?? []).filter((n) => (n.kind === 'dispatch' ? n.afterSeq : n.seq) >= first),
+      notes: (this.pageNotes ?? []).filter((n) => (n.kind === 'outcome' ? n.seq : n.afterSeq) >= first),
     };
   }
   on<K extends RelayEventName>(name: K, fn: (p: RelayEvents[K]) => void): () => void {

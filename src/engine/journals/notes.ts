@@ -3,7 +3,8 @@ import { readJsonlBackward } from '../../fs/jsonl-tail.js';
 
 /**
  * What reached a session besides the turns: the operator's own dispatches
- * (`@session: text`) and what became of a held reply. Not API turns, so they are kept
+ * (`@session: text`), what became of a held reply, and what a dispatch superseded
+ * (an envelope or an undelivered reply set aside: never sent, never delivered). Not API turns, so they are kept
  * out of the conversation (the guard, the ledger and summarization count its records):
  * the audit log is their durable record, written as they happen; the views' notes are
  * rebuilt from it at start and paged from it on scroll-back.
@@ -11,12 +12,26 @@ import { readJsonlBackward } from '../../fs/jsonl-tail.js';
 
 export type ConversationNote =
   | { kind: 'dispatch'; id: string; at: string; afterSeq: number; session: string; text: string; source: string }
-  | { kind: 'outcome'; id: string; at: string; seq: number; how: 'approved' | 'dropped' | 'replaced'; session: string; source: string };
+  | { kind: 'outcome'; id: string; at: string; seq: number; how: 'approved' | 'dropped' | 'replaced'; session: string; source: string }
+  /** Shown as `[not sent: superseded by your message to SESSION]`. */
+  | {
+      kind: 'superseded';
+      id: string;
+      at: string;
+      afterSeq: number;
+      session: string;
+      what: 'envelope' | 'reply';
+      /** The turn of a set-aside reply. */
+      seq: number | null;
+      text: string;
+      source: string;
+    };
 
 export const NOTES_MAX = 200;
 
 const DISPATCH_RE = /^@([^\s:]+):\s*([\s\S]*)$/;
 const HELD_RE = /^(\S+) turn (\d+)(?:: ([\s\S]*))?$/;
+const SUPERSEDED_RE = /^(\S+) (envelope|reply) \S+(?: turn (\d+))?:/;
 
 /** The note an audit entry records, if any. `afterSeq`: the last turn when it happened. */
 export function noteFromAudit(e: AuditEntry, afterSeq: number): ConversationNote | null {
@@ -25,6 +40,22 @@ export function noteFromAudit(e: AuditEntry, afterSeq: number): ConversationNote
     const d = DISPATCH_RE.exec(e.text);
     if (!d) return null;
     return { kind: 'dispatch', id, at: e.at, afterSeq, session: d[1], text: d[2], source: e.source };
+  }
+  if (e.action === 'superseded' && e.detail) {
+    const m = SUPERSEDED_RE.exec(e.detail);
+    if (!m) return null;
+    const what = m[2] as 'envelope' | 'reply';
+    return {
+      kind: 'superseded',
+      id,
+      at: e.at,
+      afterSeq,
+      session: m[1],
+      what,
+      seq: m[3] ? Number(m[3]) : null,
+      text: e.text ?? '',
+      source: e.source,
+    };
   }
   if ((e.action === 'held-approved' || e.action === 'held-dropped') && e.detail) {
     const h = HELD_RE.exec(e.detail);

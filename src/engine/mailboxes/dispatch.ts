@@ -6,6 +6,7 @@ import type { WatchFn } from '../../fs/watch.js';
 import { INPUT_FILE, sessionDispatchDir, sessionInputFile, sessionOutboxDir } from '../../protocol/root.js';
 import { isSessionId } from '../../protocol/session-id.js';
 import { describeFsError, RootFault, SessionFault } from '../../fs/faults.js';
+import { setAsideReply, SUPERSEDED_DIR, type ReplyWhy, type SetAsideReason } from './set-aside.js';
 
 /**
  * Delivery to dispatch/<session>/input.txt, one reply at a time.
@@ -274,6 +275,32 @@ export class Dispatcher {
     box.pending.push(name);
     box.ids.add(id);
     return true;
+  }
+
+  get supersededDir(): string {
+    return path.join(this.o.outboxDir, SUPERSEDED_DIR);
+  }
+
+  /**
+   * `@session: text`: every reply still in the session's outbox (not on input.txt) but
+   * `keepId` is set aside (set-aside.ts): the operator's is then the one reply in flight.
+   */
+  supersede(session: string, keepId: string, why: ReplyWhy): SetAsideReason[] {
+    const box = this.ensure(session);
+    const out: SetAsideReason[] = [];
+    for (const name of box.pending.filter((n) => n.slice(n.indexOf('-') + 1, -4) !== keepId)) {
+      const from = path.join(this.outDir(session), name);
+      try {
+        const r = setAsideReply(from, this.supersededDir, session, name, why);
+        if (r) out.push(r);
+      } catch (err) {
+        throw this.rootFault(from, err);
+      }
+      box.pending = box.pending.filter((n) => n !== name);
+      box.ids.delete(name.slice(name.indexOf('-') + 1, -4));
+    }
+    if (out.length) this.o.onChange();
+    return out;
   }
 
   /**

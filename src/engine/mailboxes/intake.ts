@@ -5,6 +5,7 @@ import { ConfinementError, kindOf, describeKind, readFileConfined, TooLargeError
 import { fsyncDir, writeAtomic } from '../../fs/atomic.js';
 import { envelopeSchema, isCandidateName, type Envelope } from '../../protocol/envelope.js';
 import { describeFsError, RootFault } from '../../fs/faults.js';
+import { setAside, SUPERSEDED_DIR, type SetAsideReason } from './set-aside.js';
 
 /**
  * queue/: finds envelopes, keeps them in arrival order (mtime, then name), validates
@@ -215,6 +216,37 @@ export class Intake {
       if (!best || e.mtimeMs < best.mtimeMs || (e.mtimeMs === best.mtimeMs && e.name < best.name)) best = e;
     }
     return best;
+  }
+
+  /**
+   * `@session: text` replaced what this session had waiting: each of its envelopes, oldest
+   * first, moves to queue/.superseded/ with its reason (set-aside.ts), never to be sent.
+   * `skip`: envelopes a recorded turn still owns (commit.ts finishes those). Throws what
+   * the file system throws (the operator input is then applied again later).
+   */
+  supersede(session: string, why: Omit<SetAsideReason, 'kind' | 'name' | 'seq' | 'text' | 'session'>, skip: Set<string>): SetAsideReason[] {
+    const mine = [...this.entries.values()]
+      .filter((e) => e.session === session && !skip.has(e.name))
+      .sort((a, b) => a.mtimeMs - b.mtimeMs || (a.name < b.name ? -1 : 1));
+    const out: SetAsideReason[] = [];
+    for (const e of mine) {
+      const loaded = this.load(e);
+      const reason: SetAsideReason = {
+        ...why,
+        session,
+        kind: 'envelope',
+        name: e.name,
+        seq: null,
+        text: loaded?.envelope.content.slice(0, 2000) ?? '',
+      };
+      if (setAside(path.join(this.o.queueDir, e.name), this.supersededDir, e.name, reason)) out.push(reason);
+      this.entries.delete(e.name);
+    }
+    return out;
+  }
+
+  get supersededDir(): string {
+    return path.join(this.o.queueDir, SUPERSEDED_DIR);
   }
 
   forget(name: string): void {

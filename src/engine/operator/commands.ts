@@ -8,6 +8,9 @@ import type { OperatorSource } from '../kernel/source.js';
 import type { Guard } from '../limits/guard.js';
 import type { OperatorCommand } from './grammar.js';
 import type { Pauses } from './pauses.js';
+import type { Intake } from '../mailboxes/intake.js';
+import { supersede, type SupersedeParts } from './supersede.js';
+import { heldItems, pauseItems, pickItem } from './targets.js';
 
 /**
  * What each operator command does, one handler per command (the grammar is in
@@ -29,8 +32,9 @@ export interface OperatorTurn {
   route: string;
 }
 
-export interface CommandParts {
+export interface CommandParts extends Omit<SupersedeParts, 'intake'> {
   inbox: Inbox;
+  intake: Intake;
   pauses: Pauses;
   dispatcher: Dispatcher;
   guard: Guard;
@@ -40,11 +44,16 @@ export interface CommandParts {
   audit: (e: AuditEntry) => void;
 }
 
+/** What the caller adds to an input: the TUI's selected inbox item. */
+export interface SubmitOptions {
+  target?: string;
+}
+
 export function isRegistered(cfg: Config, session: string): boolean {
   return cfg.sessions.some((s) => s.id === session);
 }
 
-/** Where an answer goes when no held reply names a session. */
+/** Where an answer goes when nobody asks and nothing is selected. */
 function firstSession(cfg: Config): string {
   return cfg.sessions[0]?.id ?? 'session-1';
 }
@@ -58,7 +67,7 @@ export class OperatorCommands {
     private readonly done: (inputId: string) => void,
   ) {}
 
-  handle(cmd: OperatorCommand, item: InboxItem): [SubmitResult, string] {
+  handle(cmd: OperatorCommand, item: InboxItem, opts: SubmitOptions = {}): [SubmitResult, string] {
     switch (cmd.kind) {
       case 'invalid':
         return [{ ok: false, message: cmd.message }, 'invalid'];
@@ -71,15 +80,15 @@ export class OperatorCommands {
         return [r, r.ok ? 'dispatch' : 'dispatch-refused'];
       }
       case 'answer':
-        return [this.answer(cmd.text, item), 'answer'];
+        return [this.answer(cmd.text, item, opts.target), 'answer'];
       case 'approve':
-        return this.approve(cmd.code, item);
+        return this.approve(cmd.target, item, opts.target);
       case 'drop':
-        return this.drop(cmd.code, item);
+        return this.drop(cmd.target, item, opts.target);
       case 'pause':
         return [this.pause(item), 'pause'];
       case 'resume':
-        return [this.resume(cmd.code, item), 'resume'];
+        return this.resume(cmd.target, item, opts.target);
       case 'budget':
         return [this.budget(cmd.usd, item), 'budget'];
       case 'allow':
@@ -87,31 +96,40 @@ export class OperatorCommands {
     }
   }
 
+  private known(): string[] {
+    return [...new Set([...this.o.config().sessions.map((s) => s.id), ...this.o.dispatcher.sessions()])];
+  }
+
+  private isKnown(session: string): boolean {
+    return isRegistered(this.o.config(), session) || this.o.dispatcher.sessions().includes(session);
+  }
+
+  /** The refusal when `arg` names nothing that waits: a spent code, a session with nothing of that kind, or nothing known. */
+  private noMatch(arg: string | undefined, what: string): string {
+    if (!arg) return `nothing to ${what}`;
+    const stale = this.o.pauses.staleCode(arg);
+    if (stale) return stale;
+    if (this.isKnown(arg)) return `${arg} has nothing to ${what}`;
+    return `unknown session or code ${arg} (known sessions: ${this.known().join(', ') || 'none'})`;
+  }
+
+  /** The operator spoke about this session: its leash and hook chain restart, the session side learns of it. */
+  private operatorSpoke(session: string): void {
+    this.o.guard.operatorInput(session);
+    delete this.o.pauses.control.hook_chain[session];
+    this.o.pauses.decided(session);
+  }
+
   private dispatch(session: string, text: string, item: InboxItem): SubmitResult {
-    const { pauses, dispatcher, guard } = this.o;
-    const c = pauses.control;
+    const { dispatcher } = this.o;
     // A session that is neither in config.yaml nor has ever spoken is most likely a typo.
-    if (!isRegistered(this.o.config(), session) && !dispatcher.sessions().includes(session)) {
-      const ids = [...new Set([...this.o.config().sessions.map((s) => s.id), ...dispatcher.sessions()])];
+    if (!this.isKnown(session)) {
       return {
         ok: false,
-        message: `unknown session ${session} (known: ${ids.join(', ') || 'none'}); add it to config.yaml sessions to write to it first`,
+        message: `unknown session ${session} (known: ${this.known().join(', ') || 'none'}); add it to config.yaml sessions to write to it first`,
       };
     }
-    dispatcher.enqueue(session, text, `op-${item.id}`);
-    guard.operatorInput(session);
-    delete c.hook_chain[session];
-    const cleared: string[] = [];
-    if (c.held && c.held.session === session) {
-      pauses.resolveHeld('dropped', item.source, `superseded by @${session}`);
-      cleared.push(`held reply for ${session} dropped`);
-    }
-    if (pauses.clearSessionPause(session, item.source)) cleared.push(`${session} resumed`);
-    if (c.paused && c.paused.reason !== 'error' && !c.held) {
-      cleared.push(`relay resumed (was ${c.paused.reason})`);
-      pauses.setPause(null, item.source);
-    }
-    pauses.save();
+    const { cleared } = supersede(this.o, session, text, item);
     dispatcher.pump(session);
     const waiting = dispatcher.pending(session);
     const where =
@@ -119,14 +137,15 @@ export class OperatorCommands {
     return { ok: true, message: `dispatched to ${session}: ${where}${cleared.length ? `; ${cleared.join('; ')}` : ''}` };
   }
 
-  private answer(text: string, item: InboxItem): SubmitResult {
-    const { pauses, guard } = this.o;
+  private answer(text: string, item: InboxItem, selected: string | undefined): SubmitResult {
+    const { pauses } = this.o;
     const c = pauses.control;
-    const route = c.held?.session ?? firstSession(this.o.config());
-    if (c.held) pauses.resolveHeld('dropped', item.source, "replaced by the operator's answer");
+    const held = pauses.held();
+    const asking = held.find((h) => h.reason === 'needs_jc') ?? held[0];
+    const route = selected && this.isKnown(selected) ? selected : (asking?.session ?? firstSession(this.o.config()));
+    if (c.held[route]) pauses.resolveHeld(route, 'dropped', item.source, "replaced by the operator's answer");
     this.turns.push({ inputId: item.id, text, source: item.source, route });
-    guard.operatorInput(route);
-    delete c.hook_chain[route];
+    this.operatorSpoke(route);
     if (c.paused?.reason === 'needs_jc') pauses.setPause(null, item.source);
     // operatorInput just reset the counters behind these two pauses: the session's run starts again.
     const sp = c.session_pauses[route];
@@ -135,33 +154,33 @@ export class OperatorCommands {
     return { ok: true, message: `sent to chat-Claude; the reply goes to ${route}${resumed ? `; ${route} resumed` : ''}` };
   }
 
-  private approve(code: string | undefined, item: InboxItem): [SubmitResult, string] {
-    const { pauses, dispatcher, guard } = this.o;
-    const held = pauses.control.held;
-    if (!held) return [{ ok: false, message: pauses.staleCode(code) ?? 'nothing to approve' }, 'approve-none'];
-    if (code && code.toUpperCase() !== held.code)
-      return [{ ok: false, message: pauses.staleCode(code) ?? `code ${code} does not match the open pause` }, 'approve-stale'];
+  private approve(arg: string | undefined, item: InboxItem, selected: string | undefined): [SubmitResult, string] {
+    const { pauses, dispatcher } = this.o;
+    const pick = pickItem(heldItems(pauses.control), '/approve', arg, selected, this.o.now());
+    if (!pick.ok) return [{ ok: false, message: pick.none ? this.noMatch(arg, 'approve') : pick.message }, 'approve-refused'];
+    const held = pauses.control.held[pick.item.session];
     dispatcher.enqueue(held.session, held.text, `t${held.seq}`);
-    guard.operatorInput(held.session);
-    pauses.resolveHeld('approved', item.source);
+    this.operatorSpoke(held.session);
+    pauses.resolveHeld(held.session, 'approved', item.source);
     pauses.save();
     dispatcher.pump(held.session);
     return [{ ok: true, message: `approved: dispatched to ${held.session}` }, 'approve'];
   }
 
-  private drop(code: string | undefined, item: InboxItem): [SubmitResult, string] {
-    const { pauses, guard } = this.o;
+  private drop(arg: string | undefined, item: InboxItem, selected: string | undefined): [SubmitResult, string] {
+    const { pauses } = this.o;
     const c = pauses.control;
-    const held = c.held;
     const refused = c.paused?.reason === 'error' ? c.paused.input_id : undefined;
-    if (!held && refused && (!code || code.toUpperCase() === c.paused?.code)) return [this.dropRefusedInput(refused, item), 'drop-input'];
-    if (!held) return [{ ok: false, message: pauses.staleCode(code) ?? 'nothing to drop' }, 'drop-none'];
-    if (code && code.toUpperCase() !== held.code)
-      return [{ ok: false, message: pauses.staleCode(code) ?? `code ${code} does not match the open pause` }, 'drop-stale'];
-    guard.operatorInput(held.session);
-    pauses.resolveHeld('dropped', item.source);
+    const items = heldItems(c);
+    if (!items.length && refused && (!arg || arg.toUpperCase() === c.paused?.code))
+      return [this.dropRefusedInput(refused, item), 'drop-input'];
+    const pick = pickItem(items, '/drop', arg, selected, this.o.now());
+    if (!pick.ok) return [{ ok: false, message: pick.none ? this.noMatch(arg, 'drop') : pick.message }, 'drop-refused'];
+    const session = pick.item.session;
+    this.operatorSpoke(session);
+    pauses.resolveHeld(session, 'dropped', item.source);
     pauses.save();
-    return [{ ok: true, message: `dropped the held reply for ${held.session}` }, 'drop'];
+    return [{ ok: true, message: `dropped the held reply for ${session}` }, 'drop'];
   }
 
   /** An operator turn the API refused (400, 413) is not retried forever: /drop discards it. */
@@ -189,31 +208,43 @@ export class OperatorCommands {
     return { ok: true, message: 'paused: no envelope will be taken until /resume' };
   }
 
-  private resume(arg: string | undefined, item: InboxItem): SubmitResult {
+  private resume(arg: string | undefined, item: InboxItem, selected: string | undefined): [SubmitResult, string] {
     const { pauses } = this.o;
-    const held = pauses.control.held;
+    const items = pauseItems(pauses.control);
+    const pick = pickItem(items, '/resume', arg === 'relay' ? '*' : arg, selected, this.o.now());
     let r: SubmitResult;
-    if (arg && pauses.control.session_pauses[arg]) {
-      const what = pauses.resumeSession(arg, item.source);
-      r = { ok: true, message: `resumed ${what}` };
-    } else if (arg) {
-      r = pauses.resumeByCode(arg, item.source);
+    if (pick.ok) {
+      const it = pick.item;
+      if (it.session === '*') {
+        const what = pauses.resumeRelay(item.source);
+        r = { ok: true, message: `resumed ${what}` };
+      } else {
+        const what = pauses.resumeSession(it.session, item.source);
+        pauses.decided(it.session);
+        r = { ok: true, message: `resumed ${what}` };
+      }
+      const held = pauses.held();
+      if (held.length && !arg)
+        r.message += `; still waiting: the reply for ${held.map((h) => h.session).join(', ')} is held (/approve or /drop it)`;
+    } else if (!pick.none) {
+      r = { ok: false, message: pick.message };
+    } else if (arg === 'relay') {
+      r = { ok: true, message: 'the relay is not paused' };
+    } else if (arg && this.isKnown(arg)) {
       // `/resume session-2` for a session that is not paused is not an error.
-      if (!r.ok && (isRegistered(this.o.config(), arg) || this.o.dispatcher.sessions().includes(arg)))
-        r = { ok: true, message: `${arg} is not paused` };
+      r = { ok: true, message: `${arg} is not paused` };
+    } else if (arg) {
+      r = { ok: false, message: this.noMatch(arg, 'resume') };
     } else {
-      const what = pauses.resumeAll(item.source);
-      // Something resumed is a success even when a held reply still waits: the message says what stays.
-      if (held)
-        r = what.length
-          ? { ok: true, message: `resumed ${what.join(', ')}; still waiting: the reply for ${held.session} is held (/approve or /drop it)` }
-          : { ok: false, message: `nothing to resume: the reply for ${held.session} is held (/approve or /drop it)` };
-      else r = what.length ? { ok: true, message: `resumed ${what.join(', ')}` } : { ok: true, message: 'not paused' };
+      const held = pauses.held();
+      r = held.length
+        ? { ok: false, message: `nothing to resume: the reply for ${held.map((h) => h.session).join(', ')} is held (/approve or /drop it)` }
+        : { ok: true, message: 'not paused' };
     }
     pauses.save();
     // A reply whose delivery failed on a session fault waits in the outbox: try it again.
     this.o.dispatcher.pumpAll();
-    return r;
+    return [r, r.ok ? 'resume' : 'resume-refused'];
   }
 
   private budget(usd: number, item: InboxItem): SubmitResult {

@@ -38,7 +38,12 @@ export interface HeldReply {
 
 export interface Control {
   paused: PauseInfo | null;
-  held: HeldReply | null;
+  /** One held reply per session at most: an asking session takes no further envelope. */
+  held: Record<string, HeldReply>;
+  /** Per session: how many operator decisions (approve, drop, answer, redirect, resume) were about it. */
+  decision_seq: Record<string, number>;
+  /** Per session: the highest turn seq whose reply was set aside by the operator's own message. */
+  superseded_through: Record<string, number>;
   session_pauses: Record<string, PauseInfo>;
   guard: GuardState;
   hook_chain: Record<string, number>;
@@ -60,7 +65,9 @@ export interface Control {
 export function emptyControl(): Control {
   return {
     paused: null,
-    held: null,
+    held: {},
+    decision_seq: {},
+    superseded_through: {},
     session_pauses: {},
     guard: emptyGuardState(),
     hook_chain: {},
@@ -78,12 +85,13 @@ export function emptyControl(): Control {
  * existed was rewritten after every turn, so it already counts all of them.
  */
 export function loadControl(file: string, lastSeq = 0): Control {
-  const raw = readJson<Partial<Control>>(file);
+  const raw = readJson<Partial<Omit<Control, 'held'>> & { held?: unknown }>(file);
   const base = emptyControl();
   if (!raw) return base;
   return {
     ...base,
     ...raw,
+    held: migrateHeld(raw.held),
     guard: { ...base.guard, ...(raw.guard ?? {}) },
     guard_seq: typeof raw.guard_seq === 'number' ? raw.guard_seq : lastSeq,
   };
@@ -91,4 +99,20 @@ export function loadControl(file: string, lastSeq = 0): Control {
 
 export function saveControl(file: string, c: Control): void {
   writeAtomic(file, JSON.stringify(c), 0o600);
+}
+
+/**
+ * The version before per-session holds kept one held reply (or null) in `held`;
+ * it becomes the one entry of the map, keyed by its session.
+ */
+function migrateHeld(raw: unknown): Record<string, HeldReply> {
+  if (!raw || typeof raw !== 'object') return {};
+  const one = raw as Partial<HeldReply>;
+  if (typeof one.session === 'string' && typeof one.seq === 'number') return { [one.session]: one as HeldReply };
+  return { ...(raw as Record<string, HeldReply>) };
+}
+
+/** The held replies, oldest first. */
+export function heldList(c: Pick<Control, 'held'>): HeldReply[] {
+  return Object.values(c.held).sort((a, b) => a.seq - b.seq);
 }

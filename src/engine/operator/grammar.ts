@@ -9,10 +9,11 @@ import { SESSION_ID_RE } from '../../protocol/session-id.js';
 export type OperatorCommand =
   | { kind: 'dispatch'; session: string; text: string }
   | { kind: 'answer'; text: string }
-  | { kind: 'approve'; code?: string }
-  | { kind: 'drop'; code?: string }
+  /** `target`: a session id or a phone ping's one-time code; none: the one candidate (commands.ts). */
+  | { kind: 'approve'; target?: string }
+  | { kind: 'drop'; target?: string }
   | { kind: 'pause' }
-  | { kind: 'resume'; code?: string }
+  | { kind: 'resume'; target?: string }
   | { kind: 'quit' }
   | { kind: 'budget'; usd: number }
   | { kind: 'allow'; session: string; turns: number }
@@ -42,17 +43,15 @@ export function parseOperatorInput(raw: string): OperatorCommand {
     switch (cmd) {
       case '/approve':
       case '/drop':
-        if (args.length > 1) return { kind: 'invalid', message: `${cmd} takes at most one code` };
-        return args[0]
-          ? { kind: cmd === '/approve' ? 'approve' : 'drop', code: args[0] }
-          : { kind: cmd === '/approve' ? 'approve' : 'drop' };
-      case '/resume':
-        if (args.length > 1) return { kind: 'invalid', message: '/resume takes at most one code' };
-        return args[0] ? { kind: 'resume', code: args[0] } : { kind: 'resume' };
+      case '/resume': {
+        const kind = cmd.slice(1) as 'approve' | 'drop' | 'resume';
+        if (args.length > 1) return { kind: 'invalid', message: `usage: ${cmd} [SESSION|CODE] (one target at most)` };
+        return args[0] ? { kind, target: args[0] } : { kind };
+      }
       case '/pause':
       case '/quit':
         if (args.length) return { kind: 'invalid', message: `${cmd} takes no arguments` };
-        return { kind: cmd.slice(1) as 'pause' | 'resume' | 'quit' };
+        return { kind: cmd.slice(1) as 'pause' | 'quit' };
       case '/budget': {
         // Number('') is 0: a bare "/budget $" must not set today's budget to nothing.
         const amount = args[0]?.replace(/^\$/, '') ?? '';

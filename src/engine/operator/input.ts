@@ -4,7 +4,8 @@ import { inboxTag, type InboxItem } from '../mailboxes/inbox.js';
 import { formatNotice, type HookNotice } from '../../protocol/hook-notices.js';
 import { isGuardReason, isOperatorExempt } from '../../protocol/status.js';
 import type { OperatorSource } from '../kernel/source.js';
-import { isRegistered, OperatorCommands, type CommandParts, type OperatorTurn, type SubmitResult } from './commands.js';
+import { isRegistered, OperatorCommands, type CommandParts, type OperatorTurn, type SubmitOptions, type SubmitResult } from './commands.js';
+import { writeVerdict } from './verdicts.js';
 import { parseOperatorInput } from './grammar.js';
 import type { Pings } from './pings.js';
 
@@ -23,12 +24,16 @@ export interface OperatorInputOptions extends CommandParts {
   changed: (urgent?: boolean) => void;
   /** Applying an input threw (a fault): the relay pauses as for any fault. */
   fault: (err: unknown) => void;
+  /** state/operator-results/: each input's verdict, for `relay-tui say` (verdicts.ts). */
+  resultsDir?: string;
 }
 
 export class OperatorInput {
   /** Answers waiting for their turn, oldest first. */
   readonly turns: OperatorTurn[] = [];
   private readonly handled = new Set<string>();
+  /** What the caller added to an input not yet applied (the TUI's selected item). */
+  private readonly opts = new Map<string, SubmitOptions>();
   private readonly commands: OperatorCommands;
 
   constructor(private readonly o: OperatorInputOptions) {
@@ -39,8 +44,9 @@ export class OperatorInput {
     return isRegistered(this.o.config(), session);
   }
 
-  submit(text: string, source: OperatorSource): SubmitResult {
+  submit(text: string, source: OperatorSource, opts: SubmitOptions = {}): SubmitResult {
     const id = this.o.inbox.add(text, source);
+    if (opts.target) this.opts.set(id, opts);
     return this.drain().get(id) ?? { ok: true, message: 'queued' };
   }
 
@@ -102,6 +108,9 @@ export class OperatorInput {
         tags: [r.ok ? 'white_check_mark' : 'x'],
       });
     o.audit({ at: isoNow(this.o.now), source: item.source, action, text: item.text.trim(), detail: r.message, input_id: item.id });
+    this.opts.delete(item.id);
+    // Before the inbox file goes: a crash in between applies the input again and writes it again.
+    if (o.resultsDir) writeVerdict(o.resultsDir, item.id, r, isoNow(this.o.now));
     if (!this.turns.some((t) => t.inputId === item.id)) {
       o.inbox.remove(item.id);
       this.handled.delete(item.id);
@@ -125,7 +134,7 @@ export class OperatorInput {
         this.o.pauses.save();
       }
       // Anyone who learns the reply topic can publish to it: free text counts only as the answer to an open pause.
-      const open = c.held || c.paused || Object.keys(c.session_pauses).length;
+      const open = Object.keys(c.held).length || c.paused || Object.keys(c.session_pauses).length;
       if (cmd.kind === 'answer' && !open)
         return this.finish(
           item,
@@ -133,7 +142,7 @@ export class OperatorInput {
           'answer-refused',
         );
     }
-    const [result, action] = this.commands.handle(cmd, item);
+    const [result, action] = this.commands.handle(cmd, item, this.opts.get(item.id));
     return this.finish(item, result, action);
   }
 

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { basename, relative } from 'node:path';
 import type { AuditEntry } from '../journals/audit.js';
-import { loadControl, saveControl, type Control, type HeldReply, type PauseInfo } from './control.js';
+import { heldList, loadControl, saveControl, type Control, type HeldReply, type PauseInfo } from './control.js';
 import type { RelayEmitter } from '../kernel/events.js';
 import { classify, describeFsError, RootFault, SessionFault } from '../../fs/faults.js';
 import type { Guard, Trip } from '../limits/guard.js';
@@ -33,6 +33,8 @@ export interface PausesOptions {
   events: RelayEmitter;
   pings: Pings;
   changed: (urgent?: boolean) => void;
+  /** config.yaml on_question: whether a held reply holds its session only or the whole relay. */
+  onQuestion?: () => 'hold_session' | 'hold_all';
 }
 
 export function newCode(): string {
@@ -50,12 +52,40 @@ export class Pauses {
     this.control = loadControl(o.file, o.lastSeq);
   }
 
+  /** The relay as a whole: needs_jc while a question waits, even as other sessions flow. */
   state(): RelayState {
     const c = this.control;
-    if (c.held?.reason === 'needs_jc') return 'needs_jc';
+    const held = heldList(c);
+    if (held.some((h) => h.reason === 'needs_jc')) return 'needs_jc';
     if (c.paused?.reason === 'error') return 'error';
-    if (c.paused || c.held) return 'paused';
+    if (c.paused || this.holdsAll()) return 'paused';
     return 'running';
+  }
+
+  /** on_question: hold_all and a reply is held: no envelope of any session is taken. */
+  holdsAll(): boolean {
+    return (this.o.onQuestion?.() ?? 'hold_session') === 'hold_all' && heldList(this.control).length > 0;
+  }
+
+  /** No envelope may be taken by anyone: a relay-wide pause, or a held reply under hold_all. */
+  relayStopped(): boolean {
+    return !!this.control.paused || this.holdsAll();
+  }
+
+  /** Why this session takes no envelope now (its own hold or pause), or null when it flows. */
+  sessionHeld(session: string): boolean {
+    return !!this.control.held[session] || !!this.control.session_pauses[session];
+  }
+
+  /** The held replies, oldest first. */
+  held(): HeldReply[] {
+    return heldList(this.control);
+  }
+
+  /** The operator decided something about this session: the session side learns it from status.json. */
+  decided(session: string): void {
+    const d = this.control.decision_seq;
+    d[session] = (d[session] ?? 0) + 1;
   }
 
   /** Durable now; throws a RootFault when it cannot be (the change stays in memory). */
@@ -102,7 +132,7 @@ export class Pauses {
       text: p ? p.message : prev?.message,
       detail: p ? p.reason : prev?.reason,
     });
-    if (!p) this.o.pings.cancel();
+    if (!p && prev) this.o.pings.cancel(relayPauseKey(prev));
     this.o.events.emit('state:changed', { state: this.state(), reason: p?.reason ?? null, message: p?.message ?? null });
   }
 
@@ -131,16 +161,16 @@ export class Pauses {
   }
 
   hold(h: HeldReply, needsJcText: string | null): void {
-    this.control.held = h;
+    this.control.held[h.session] = h;
     if (needsJcText !== null) this.control.last_needs_jc_text = needsJcText;
   }
 
-  resolveHeld(how: 'approved' | 'dropped', source: Actor, why?: string): void {
-    const held = this.control.held;
+  resolveHeld(session: string, how: 'approved' | 'dropped', source: Actor, why?: string): void {
+    const held = this.control.held[session];
     if (!held) return;
-    this.control.held = null;
+    delete this.control.held[session];
     this.spend(held.code);
-    this.o.pings.cancel();
+    this.o.pings.cancel(`held:${held.seq}`);
     this.o.audit({
       at: isoNow(this.o.now),
       source,
@@ -153,8 +183,8 @@ export class Pauses {
 
   /** A reply was just held (commit step 4): audit, tell the views, ping with the one-time code's buttons. */
   announceHeld(r: { seq: number; route: string; reply: string }, reason: 'needs_jc' | 'approval'): void {
-    const held = this.control.held;
-    if (!held) return;
+    const held = this.control.held[r.route];
+    if (held?.seq !== r.seq) return;
     this.o.audit({
       at: isoNow(this.o.now),
       source: 'relay',
@@ -194,6 +224,15 @@ export class Pauses {
     return what;
   }
 
+  /** `/resume` of the relay-wide pause only (the sessions' own pauses stay). */
+  resumeRelay(source: Actor): string | null {
+    const p = this.control.paused;
+    if (!p) return null;
+    this.passOnce(p.reason, p.session ?? '', 'relay');
+    this.setPause(null, source);
+    return `relay (${p.reason})`;
+  }
+
   /** `/resume <session>`: that session's pause only. */
   resumeSession(session: string, source: Actor): string | null {
     const sp = this.control.session_pauses[session];
@@ -228,9 +267,10 @@ export class Pauses {
     else this.pauseSession(trip.session, info);
     this.save();
     this.o.events.emit('log', { level: 'warn', message: `guardrail ${trip.reason}: ${trip.message}` });
-    this.o.pings.pause(pauseKey(info, trip.session), {
+    this.o.pings.pause(trip.scope === 'relay' ? relayPauseKey(info) : pauseKey(info, trip.session), {
       title: `relay-tui: ${trip.scope === 'session' ? `${trip.session} paused` : 'relay paused'} (${trip.reason})`,
-      message: trip.message,
+      // Its own one-time code, as each held reply's ping carries: several pauses can be open at once.
+      message: `${trip.message}\n\n/resume ${trip.scope === 'session' ? trip.session : 'relay'} at the relay (code ${info.code}).`,
       priority: 5,
       tags: ['octagonal_sign'],
       actions: this.o.pings.resumeButtons(info.code!),
@@ -253,7 +293,7 @@ export class Pauses {
       'relay',
     );
     this.trySave();
-    this.o.pings.pause('error', {
+    this.o.pings.pause(relayPauseKey(this.control.paused!), {
       title: 'relay-tui: API error, relay paused',
       message: `${message}\nNothing was dropped. /resume to try again.${dropHint}`,
       priority: 5,
@@ -278,7 +318,7 @@ export class Pauses {
           { reason: 'error', message, at: isoNow(this.o.now), fault: 'root', code: newCode(), ...(f.path ? { path: f.path } : {}) },
           'relay',
         );
-        this.o.pings.pause('error', {
+        this.o.pings.pause(relayPauseKey(this.control.paused!), {
           title: 'relay-tui: relay paused (root fault)',
           message: `${message}\nNothing was dropped; the relay retries by itself, /resume retries now.`,
           priority: 5,
@@ -330,4 +370,9 @@ export function classifyIn(root: string, err: unknown): SessionFault | RootFault
 /** The key a pause's deferred ping goes by. */
 export function pauseKey(p: PauseInfo, session: string): string {
   return `guard:${p.reason}:${session}`;
+}
+
+/** The key a relay-wide pause's deferred ping goes by (its end cancels that ping only). */
+export function relayPauseKey(p: PauseInfo): string {
+  return p.reason === 'error' ? 'error' : `relay:${p.reason}`;
 }

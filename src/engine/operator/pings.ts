@@ -6,8 +6,9 @@ import type { Timers } from '../kernel/timers.js';
 /**
  * ntfy pings: best effort, never awaited by the loop. Headless always pings a pause;
  * the TUI pings only once the operator has been away (no keystroke) for
- * ntfy.away_after_s. One pause ping at a time waits for that; a pause that ends
- * takes its waiting ping with it.
+ * ntfy.away_after_s. Each waiting item (a held reply, a session's pause, the
+ * relay's pause) has its own deferred ping, keyed by that item; an item that ends takes
+ * its own waiting ping with it and no other.
  */
 
 export interface PingsOptions {
@@ -23,7 +24,7 @@ export interface PingsOptions {
 const DEFERRED = 'ping:deferred';
 
 export class Pings {
-  private deferred: { key: string; msg: NtfyMessage } | null = null;
+  private deferred = new Map<string, NtfyMessage>();
   private lastKeystrokeAt: number;
 
   constructor(private readonly o: PingsOptions) {
@@ -59,28 +60,28 @@ export class Pings {
   pause(key: string, msg: NtfyMessage): void {
     const c = this.o.config();
     if (!this.o.interactive || c.ntfy.always) return this.notify(msg);
-    this.deferred = { key, msg };
+    this.deferred.set(key, msg);
     this.check();
   }
 
   private check(): void {
-    const d = this.deferred;
-    if (!d) return;
+    if (!this.deferred.size) return;
     const awayMs = this.o.config().ntfy.away_after_s * 1000;
     const idle = this.o.now() - this.lastKeystrokeAt;
     if (idle >= awayMs) {
-      this.deferred = null;
-      this.notify(d.msg);
+      const due = [...this.deferred.values()];
+      this.deferred.clear();
+      for (const msg of due) this.notify(msg);
       return;
     }
     this.o.timers.after(awayMs - idle + 10, () => this.check(), { key: DEFERRED, replace: true });
   }
 
-  /** The pause this key names is over: its waiting ping is not sent. Without a key, any waiting ping. */
+  /** The item this key names is over: its waiting ping is not sent. Without a key, every waiting ping. */
   cancel(key?: string): void {
-    if (!this.deferred || (key !== undefined && this.deferred.key !== key)) return;
-    this.deferred = null;
-    this.o.timers.cancel(DEFERRED);
+    if (key === undefined) this.deferred.clear();
+    else this.deferred.delete(key);
+    if (!this.deferred.size) this.o.timers.cancel(DEFERRED);
   }
 
   private phoneOn(): PhoneReplies | null {

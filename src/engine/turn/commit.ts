@@ -154,6 +154,11 @@ export class Committer {
     for (const p of [...this.pending]) if (mayGo(p.record.route)) this.advance(p);
   }
 
+  /** queue/ files of recorded turns still waiting for a step: theirs to remove, nobody else's. */
+  ownedEnvelopes(): Set<string> {
+    return new Set(this.pending.flatMap((p) => (p.record.envelope ? [p.record.envelope.file] : [])));
+  }
+
   /** A turn stopped before its ledger line: no other call may reserve until it is settled. */
   blocksAll(): boolean {
     return this.pending.some((p) => p.next <= 2);
@@ -270,7 +275,7 @@ export class Committer {
       return [null, false];
     }
     const pauses = this.o.pauses;
-    if (pauses.control.held?.seq === r.seq) return [reason, false];
+    if (pauses.control.held[r.route]?.seq === r.seq) return [reason, false];
     pauses.hold({ seq: r.seq, session: r.route, text: r.reply, reason, at: r.at, code: newCode() }, reason === 'needs_jc' ? r.reply : null);
     pauses.save();
     return [reason, true];

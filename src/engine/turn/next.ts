@@ -10,7 +10,7 @@ import type { TurnInput } from './turn-input.js';
 /**
  * The one question the loop asks: what next? In order: finish a recorded turn a thrown
  * step left pending, then the operator's oldest answer, then the oldest envelope whose
- * session may go. null: nothing may go now (the loop waits for the next kick).
+ * session may go (not asking, not awaiting approval, not paused). null: nothing may go now (the loop waits for the next kick).
  */
 
 export interface NextTurnParts {
@@ -36,9 +36,10 @@ export class NextTurn {
       const user = `${labelFor('operator', { registered: true, re: op.route })}\n${op.text}`;
       return { session: 'operator', route: op.route, source: 'operator', user, automatic: false, inputId: op.inputId, guardText: op.text };
     }
-    if (pauses.state() !== 'running') return null;
+    // A held reply or a pause of one session holds that session only (on_question: hold_all, the relay).
+    if (pauses.relayStopped()) return null;
     for (;;) {
-      const e = intake.next((s) => !sp[s] && !busy.has(s));
+      const e = intake.next((s) => !pauses.sessionHeld(s) && !busy.has(s));
       if (!e) return null;
       const loaded = intake.load(e);
       if (!loaded) continue;

@@ -1,5 +1,6 @@
 import type { Config } from '../../config/schema.js';
-import type { Control } from '../operator/control.js';
+import { heldList, type Control } from '../operator/control.js';
+import { waitingItems } from '../operator/targets.js';
 import type { Conversation } from '../journals/conversation.js';
 import type { Dispatcher } from '../mailboxes/dispatch.js';
 import type { Guard } from '../limits/guard.js';
@@ -73,9 +74,12 @@ export function buildStatus(i: StatusInputs): Status {
       hook_chain: i.control.hook_chain[id] ?? 0,
       queued: i.intake.countFor(id),
       ...(i.hosts.has(id) ? { host: i.hosts.get(id) } : {}),
+      ...sessionState(i.control, id),
+      decision_seq: i.control.decision_seq[id] ?? 0,
+      superseded_through: i.control.superseded_through[id] ?? null,
     };
   }
-  const held = i.control.held;
+  const held = heldList(i.control)[0];
   const pause = i.control.paused;
   return {
     state: i.state,
@@ -96,6 +100,7 @@ export function buildStatus(i: StatusInputs): Status {
     last_dispatch_at: iso(i.lastDispatch?.at),
     last_dispatch_session: i.lastDispatch?.session ?? null,
     last_needs_jc_text: i.control.last_needs_jc_text,
+    waiting: waitingItems(i.control),
     held: held ? { turn: held.seq, session: held.session, text: held.text, reason: held.reason, at: held.at, code: held.code } : null,
     inflight: i.inflight,
     retry: i.retry,
@@ -115,4 +120,13 @@ export function buildStatus(i: StatusInputs): Status {
     ntfy_topic: i.topic,
     pid: process.pid,
   };
+}
+
+/** A held reply first (an asking session takes nothing else), then its pause. */
+function sessionState(c: Control, id: string): Pick<SessionStatus, 'state' | 'state_reason'> {
+  const h = c.held[id];
+  if (h) return { state: h.reason === 'needs_jc' ? 'asking' : 'awaiting_approval', state_reason: h.reason };
+  const sp = c.session_pauses[id];
+  if (sp) return { state: 'paused', state_reason: sp.reason };
+  return { state: 'flowing', state_reason: null };
 }

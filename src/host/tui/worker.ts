@@ -104,7 +104,7 @@ async function main(o: HostOpenOptions): Promise<void> {
       case 'submit': {
         let result;
         try {
-          result = relay.submit(m.text, m.source);
+          result = relay.submit(m.text, m.source, m.opts);
         } catch (err) {
           result = { ok: false, message: `failed: ${(err as Error)?.message ?? err}` };
         }

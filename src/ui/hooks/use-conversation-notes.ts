@@ -37,7 +37,7 @@ export function notesView(recent: readonly ConversationNote[], older: readonly C
   for (const n of byId.values()) {
     if (n.kind === 'dispatch')
       dispatches.push({ id: n.id, afterSeq: n.afterSeq, at: n.at, session: n.session, text: n.text, source: n.source });
-    else outcomes.set(n.seq, { how: n.how, session: n.session });
+    else if (n.kind === 'outcome') outcomes.set(n.seq, { how: n.how, session: n.session });
   }
   dispatches.sort((a, b) => a.afterSeq - b.afterSeq || (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   return { dispatches, outcomes };
