@@ -51,6 +51,27 @@ export function isOperatorExempt(r: PauseReason): boolean {
 export const turnSources = ['envelope', 'operator', 'hook'] as const;
 export type TurnSource = (typeof turnSources)[number];
 
+/** Where one session stands (issue 23): its envelopes flow, or a held reply or a pause holds it alone. */
+export const sessionStates = ['flowing', 'asking', 'awaiting_approval', 'paused'] as const;
+export type SessionState = (typeof sessionStates)[number];
+
+/** What an item of the operator's inbox waits for. */
+export const waitingKinds = ['question', 'approval', 'paused', 'fault', 'error'] as const;
+export type WaitingKind = (typeof waitingKinds)[number];
+
+/** One thing waiting for the operator (status.json `waiting`, oldest first); session '*' is a relay-wide pause. */
+export const waitingItemSchema = z.object({
+  session: z.string(),
+  kind: z.enum(waitingKinds),
+  reason: z.enum(pauseReasons).nullable(),
+  /** The question or the pause message, whole. */
+  text: z.string(),
+  since: z.string(),
+  code: z.string().nullable(),
+  turn: z.number().int().nullable(),
+});
+export type WaitingItem = z.infer<typeof waitingItemSchema>;
+
 export const sessionStatusSchema = z.object({
   registered: z.boolean(),
   description: z.string().nullable(),
@@ -70,6 +91,13 @@ export const sessionStatusSchema = z.object({
   queued: z.number().int(),
   /** The machine a remote session reports from (its envelopes' `host`). */
   host: z.string().nullable().optional(),
+  /** Issue 23's per-session state; optional until every writer fills it. */
+  state: z.enum(sessionStates).optional(),
+  state_reason: z.enum(pauseReasons).nullable().optional(),
+  /** Rises on every operator decision about this session (approve, drop, answer, redirect, resume). */
+  decision_seq: z.number().int().optional(),
+  /** The highest conversation seq of this session's turn whose reply was set aside, or null. */
+  superseded_through: z.number().int().nullable().optional(),
 });
 export type SessionStatus = z.infer<typeof sessionStatusSchema>;
 
@@ -91,6 +119,8 @@ export const statusSchema = z.object({
   last_dispatch_at: z.string().nullable(),
   last_dispatch_session: z.string().nullable(),
   last_needs_jc_text: z.string().nullable(),
+  /** The operator's inbox, oldest first (issue 23); absent from an engine that predates it. */
+  waiting: z.array(waitingItemSchema).optional(),
   held: z
     .object({
       turn: z.number().int(),
