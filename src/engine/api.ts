@@ -29,11 +29,16 @@ export interface HistoryPage {
   notes?: readonly ConversationNote[];
 }
 
+/** Issue 23: the session a bare /approve|/drop|/resume or plain text acts on (the TUI's selected inbox item). */
+export interface SubmitOptions {
+  target?: string;
+}
+
 export interface RelayLike {
   /** The same object until something changes (useSyncExternalStore's contract). */
   snapshot(): RelaySnapshot;
   subscribe(fn: () => void): () => void;
-  submit(text: string, source: OperatorSource): SubmitResultLike | Promise<SubmitResultLike>;
+  submit(text: string, source: OperatorSource, opts?: SubmitOptions): SubmitResultLike | Promise<SubmitResultLike>;
   notePresence(): void;
   /** Up to `limit` turns older than seq `beforeSeq` (null: the newest): scroll-back a page at a time; reads files, so on demand only. */
   historyPage(q: { beforeSeq: number | null; limit: number }): HistoryPage | Promise<HistoryPage>;

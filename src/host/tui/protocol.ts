@@ -4,6 +4,7 @@ import type {
   OperatorSource,
   RelayEventName,
   RelayEvents,
+  SubmitOptions,
   SubmitResultLike,
   TailEntry,
 } from '../../engine/api.js';
@@ -25,7 +26,7 @@ export interface HostOpenOptions {
 }
 
 export type ToWorker =
-  | { t: 'submit'; id: number; text: string; source: OperatorSource }
+  | { t: 'submit'; id: number; text: string; source: OperatorSource; opts?: SubmitOptions }
   | { t: 'presence' }
   | { t: 'history'; id: number; before: number | null; limit: number }
   | { t: 'stop' };

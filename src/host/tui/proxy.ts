@@ -7,6 +7,7 @@ import type {
   RelayEvents,
   RelayLike,
   RelaySnapshot,
+  SubmitOptions,
   SubmitResultLike,
   TailEntry,
 } from '../../engine/api.js';
@@ -123,12 +124,12 @@ export class RelayProxy implements RelayLike {
     return () => this.events.off(name, safe);
   }
 
-  submit(text: string, source: OperatorSource): Promise<SubmitResultLike> {
+  submit(text: string, source: OperatorSource, opts?: SubmitOptions): Promise<SubmitResultLike> {
     if (this.gone) return Promise.resolve({ ok: false, message: `the relay is not running (${this.gone})` });
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.submits.set(id, resolve);
-      this.port.postMessage({ t: 'submit', id, text, source });
+      this.port.postMessage(opts ? { t: 'submit', id, text, source, opts } : { t: 'submit', id, text, source });
     });
   }
 

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { failureOf } from '../../cli/exit-codes.js';
-import { recordedTurnView, type RelayEventName, type RelaySnapshot, type TailEntry } from '../../engine/api.js';
+import { recordedTurnView, type RelayEventName, type RelayLike, type RelaySnapshot, type TailEntry } from '../../engine/api.js';
 import { attachLog } from '../../log/sink.js';
 import { openRelay, type OpenedRelay } from '../open-relay.js';
 import { startMemLog } from './memlog.js';
@@ -104,7 +104,9 @@ async function main(o: HostOpenOptions): Promise<void> {
       case 'submit': {
         let result;
         try {
-          result = relay.submit(m.text, m.source);
+          // Through RelayLike's signature: the target reaches an engine that takes it (issue 23).
+          const submit: RelayLike['submit'] = relay.submit.bind(relay);
+          result = submit(m.text, m.source, m.opts) as ReturnType<typeof relay.submit>;
         } catch (err) {
           result = { ok: false, message: `failed: ${(err as Error)?.message ?? err}` };
         }
