@@ -100,10 +100,10 @@ describe('the App with rebound keys', () => {
     expect(relay.submits).toEqual([]);
     expect(promptText(r.lastFrame())).toBe('');
     await r.type(KEY.ctrl('o'));
-    expect(relay.submits).toEqual([{ text: '/approve', source: 'tui' }]);
+    expect(relay.submits).toEqual([{ text: '/approve session-1', source: 'tui' }]);
     await r.type('?');
     f = plain(await r.waitFor('── Help'));
-    expect(f).toMatch(/Ctrl\+O\s+approve the held reply/);
+    expect(f).toMatch(/Ctrl\+O\s+approve the selected item/);
   });
 
   it('help on F-less terminals: a rebound help key opens it, and "?" is typed text', async () => {

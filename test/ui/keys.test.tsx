@@ -29,13 +29,13 @@ function app(relay: FakeRelay, extra: { onQuit?: () => void; bell?: () => void }
 }
 
 describe('keyboard approval', () => {
-  it('Ctrl+Y approves the held reply in one keystroke, without typing a "y"', async () => {
+  it('Ctrl+Y approves the held reply in one keystroke, naming its session, without typing a "y"', async () => {
     const relay = new FakeRelay(held);
     relay.reply = () => ({ ok: true, message: 'approved: dispatched to session-1' });
     r = app(relay);
     await r.waitFor('NEEDS-JC');
     await r.type(KEY.ctrl('y'));
-    expect(relay.submits).toEqual([{ text: '/approve', source: 'tui' }]);
+    expect(relay.submits).toEqual([{ text: '/approve session-1', source: 'tui' }]);
     const f = await r.waitFor('approved: dispatched to session-1');
     expect(promptText(f)).toBe('');
   });
@@ -44,14 +44,14 @@ describe('keyboard approval', () => {
     const relay = new FakeRelay(held);
     r = app(relay);
     await r.type(KEY.ctrl('x'));
-    expect(relay.submits).toEqual([{ text: '/drop', source: 'tui' }]);
+    expect(relay.submits).toEqual([{ text: '/drop session-1', source: 'tui' }]);
   });
 
   it('works with text already in the prompt, which stays as typed', async () => {
     const relay = new FakeRelay(held);
     r = app(relay);
     await r.type('half an ans', KEY.ctrl('y'), 'wer');
-    expect(relay.submits).toEqual([{ text: '/approve', source: 'tui' }]);
+    expect(relay.submits).toEqual([{ text: '/approve session-1', source: 'tui' }]);
     expect(promptText(r.lastFrame())).toContain('half an answer');
   });
 
@@ -59,7 +59,7 @@ describe('keyboard approval', () => {
     const relay = new FakeRelay(held);
     r = app(relay);
     await r.type(KEY.ctrl('t'), 'yes', KEY.enter);
-    expect(relay.submits).toEqual([{ text: '@session-1: yes', source: 'tui' }]);
+    expect(relay.submits).toEqual([{ text: '@session-1: yes', source: 'tui', opts: { target: 'session-1' } }]);
   });
 
   it('Ctrl+T keeps an answer already typed', async () => {
@@ -69,11 +69,11 @@ describe('keyboard approval', () => {
     expect(promptText(r.lastFrame())).toBe('@session-1: yes, go');
   });
 
-  it('a plain answer goes to submit as text', async () => {
+  it('a plain answer goes to submit as text, aimed at the selected question', async () => {
     const relay = new FakeRelay(held);
     r = app(relay);
     await r.type('go ahead', KEY.enter);
-    expect(relay.submits).toEqual([{ text: 'go ahead', source: 'tui' }]);
+    expect(relay.submits).toEqual([{ text: 'go ahead', source: 'tui', opts: { target: 'session-1' } }]);
   });
 
   it('Ctrl+P pauses when running and resumes when paused', async () => {
