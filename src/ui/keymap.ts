@@ -211,6 +211,18 @@ export function helpLines(km: Keymap): HelpLine[] {
     ...helpRows(km).map((b) => ({ kind: 'key' as const, left: b.keys, right: b.label })),
     { kind: 'head', left: 'Prompt line', right: '' },
     ...GRAMMAR.map(([g, what]) => ({ kind: 'grammar' as const, left: g, right: what })),
+    { kind: 'head', left: 'Inbox (under the header while anything waits for you)', right: '' },
+    ...inboxHelp(km).map(([g, what]) => ({ kind: 'grammar' as const, left: g, right: what })),
+  ];
+}
+
+function inboxHelp(km: Keymap): Array<[string, string]> {
+  const K = km.label;
+  return [
+    ['a row', 'one waiting item, oldest first: who, what (question, approval, paused, fault), how long, the start of its text'],
+    ['▸ selected', `the oldest, until ${km.inbox.next} moves it; ${K.approve} ${K.drop} ${K.reply} and a typed answer act on it by name`],
+    [`${km.inbox.more}`, `the rest of its text, a page at a time (${K.scroll_up}/${K.scroll_down} too when the conversation is hidden)`],
+    ['a pause', `${K.approve} resumes it (/resume SESSION); @SESSION: text redirects it`],
   ];
 }
 

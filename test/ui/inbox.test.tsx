@@ -51,7 +51,10 @@ function relayWith(waiting: WaitingItem[]): FakeRelay {
     sessions: {
       'session-1': session({ state: waiting.includes(ASK1) ? 'asking' : 'flowing' }),
       'session-2': session({ state: waiting.includes(ASK2) ? 'asking' : 'flowing' }),
-      'session-3': session({ state: waiting.includes(LOOP3) ? 'paused' : 'flowing', paused_reason: waiting.includes(LOOP3) ? 'loop' : null }),
+      'session-3': session({
+        state: waiting.includes(LOOP3) ? 'paused' : 'flowing',
+        paused_reason: waiting.includes(LOOP3) ? 'loop' : null,
+      }),
     },
   });
 }
@@ -236,6 +239,22 @@ describe('the selected question, whole', () => {
       f = plain(r.lastFrame());
     }
     expect(f).toContain('The integration suite fails');
+  });
+});
+
+describe('help', () => {
+  it('? describes the inbox and its keys (scrolled to its end at 60x15)', async () => {
+    r = app(relayWith([]), 60, 15);
+    await r.type('?');
+    let seen = plain(await r.waitFor('── Help'));
+    for (let page = 0; page < 20; page++) {
+      await r.type(KEY.pageDown);
+      seen += plain(r.lastFrame());
+    }
+    expect(seen).toMatch(/Ctrl\+N\s+select the next waiting item/);
+    expect(seen).toMatch(/Ctrl\+D\s+page the selected question/);
+    expect(seen).toContain('Inbox (under the header');
+    expect(seen).toMatch(/one waiting item, oldest first/);
   });
 });
 
