@@ -13,7 +13,7 @@ import {
   planInbox,
   RELAY_WIDE,
   selectedIndex,
-} from './inbox.js';
+} from './inbox-items.js';
 import { HelpOverlay, helpMaxOffset } from './HelpOverlay.js';
 import { KeyBindings, type KeyHandlers } from './KeyBindings.js';
 import { buildKeymap, type Action } from './keymap.js';

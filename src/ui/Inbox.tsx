@@ -1,6 +1,7 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import { INBOX_INDENT, itemColor, itemRow, type InboxItem, type InboxPlan } from './inbox.js';
+import type { WaitingItem } from '../protocol/status.js';
+import { INBOX_INDENT, itemColor, itemRow, type InboxPlan } from './inbox-items.js';
 
 /**
  * The operator's inbox, where the pause banner was: every waiting item on a row
@@ -14,7 +15,7 @@ export function Inbox({
   height,
   now,
 }: {
-  items: readonly InboxItem[];
+  items: readonly WaitingItem[];
   plan: InboxPlan;
   width: number;
   height: number;

@@ -4,12 +4,11 @@ import { DEFAULT_KEYMAP, type Keymap } from './keymap.js';
 import { clean, oneLine, truncate, width as textWidth, wrap } from './wrap.js';
 
 /**
- * The operator's inbox as the TUI reads it (pure, so it is tested directly): the items
+ * The operator's inbox as the TUI reads it (status.json `waiting`; not the engine's
+ * mailboxes/inbox.ts, which is operator input on its way in) (pure, so it is tested directly): the items
  * that wait, oldest first, what each is called on screen, which command each key sends
  * for the selected one, and how many rows the pane would like.
  */
-
-export type InboxItem = WaitingItem;
 
 /** session '*' is the relay as a whole (the day budget, /pause, an API error). */
 export const RELAY_WIDE = '*';
@@ -19,9 +18,9 @@ export const RELAY_WIDE = '*';
  * items rebuilt from what it does write (the held reply, the relay's pause, each
  * session's guard), so the inbox reads the same either way.
  */
-export function inboxItems(s: Status): InboxItem[] {
+export function inboxItems(s: Status): WaitingItem[] {
   if (s.waiting) return s.waiting;
-  const items: InboxItem[] = [];
+  const items: WaitingItem[] = [];
   const h = s.held;
   if (h)
     items.push({
@@ -60,23 +59,23 @@ export function inboxItems(s: Status): InboxItem[] {
 }
 
 /** An item's identity across snapshots (a session has at most one item of a kind). */
-export const itemKey = (i: InboxItem) => `${i.session}|${i.kind}`;
+export const itemKey = (i: WaitingItem) => `${i.session}|${i.kind}`;
 
 /** The selected item: the one chosen while it still waits, else the oldest. */
-export function selectedIndex(items: readonly InboxItem[], key: string | null): number {
+export function selectedIndex(items: readonly WaitingItem[], key: string | null): number {
   if (!items.length) return -1;
   const at = key === null ? -1 : items.findIndex((i) => itemKey(i) === key);
   return at >= 0 ? at : 0;
 }
 
-const holdsReply = (i: InboxItem) => i.kind === 'question' || i.kind === 'approval';
+const holdsReply = (i: WaitingItem) => i.kind === 'question' || i.kind === 'approval';
 
-export function itemColor(i: InboxItem): 'red' | 'yellow' {
+export function itemColor(i: WaitingItem): 'red' | 'yellow' {
   return i.kind === 'question' || i.kind === 'fault' || i.kind === 'error' ? 'red' : 'yellow';
 }
 
 /** Who and what, as one phrase: "session-2 asks you", "relay paused (daily budget)". */
-export function itemWhat(i: InboxItem): string {
+export function itemWhat(i: WaitingItem): string {
   if (i.session === RELAY_WIDE) {
     if (i.kind === 'error') return '✖ API ERROR: the relay is paused, nothing was dropped';
     return i.reason === 'operator' ? '❚❚ PAUSED by you: no envelope is taken' : `❚❚ PAUSED (${reasonLabel(i.reason)}): every session waits`;
@@ -97,36 +96,36 @@ export function itemWhat(i: InboxItem): string {
 }
 
 /** The question or message, whole, without the marker that made it a question. */
-export function itemBody(i: InboxItem): string {
+export function itemBody(i: WaitingItem): string {
   return clean(i.text).replace('[NEEDS-JC]', '').trim();
 }
 
 /** One row of the list: what, how long it has waited, the start of the text; cut to the width. */
-export function itemRow(i: InboxItem, now: number, w: number): string {
+export function itemRow(i: WaitingItem, now: number, w: number): string {
   const head = `${itemWhat(i)} · ${age(i.since, now)}${i.turn !== null ? ` · turn ${i.turn}` : ''}`;
   const body = oneLine(itemBody(i));
   return truncate(body ? `${head} · ${body}` : head, w);
 }
 
 /** The command each key sends for the selected item; a string starting with ✗ is a refusal to show instead. */
-export function approveCommand(i: InboxItem): string {
+export function approveCommand(i: WaitingItem): string {
   if (i.session === RELAY_WIDE) return '/resume';
   return holdsReply(i) ? `/approve ${i.session}` : `/resume ${i.session}`;
 }
 
-export function dropCommand(i: InboxItem): string | { refused: string } {
+export function dropCommand(i: WaitingItem): string | { refused: string } {
   if (holdsReply(i)) return `/drop ${i.session}`;
   const who = i.session === RELAY_WIDE ? 'the relay' : i.session;
   return { refused: `nothing is held for ${who} to drop: it is paused (${reasonLabel(i.reason)}); approve resumes it` };
 }
 
 /** The session a plain-text answer goes to while this item is selected (none for the relay as a whole). */
-export function answerTarget(i: InboxItem | undefined): string | undefined {
+export function answerTarget(i: WaitingItem | undefined): string | undefined {
   return i && i.session !== RELAY_WIDE ? i.session : undefined;
 }
 
 /** The keys that act on this item, most useful first (a narrow pane keeps the first). */
-export function itemKeys(i: InboxItem, km: Keymap = DEFAULT_KEYMAP): string[] {
+export function itemKeys(i: WaitingItem, km: Keymap = DEFAULT_KEYMAP): string[] {
   const K = km.label;
   if (i.session === RELAY_WIDE) {
     const extra = i.reason === 'budget_day' ? ["/budget USD raises today's budget"] : [];
@@ -148,13 +147,13 @@ export function itemKeys(i: InboxItem, km: Keymap = DEFAULT_KEYMAP): string[] {
 export const INBOX_INDENT = '│ ';
 
 /** Rows the body of the selected item takes at this width, whole. */
-export function bodyLines(i: InboxItem, w: number): string[] {
+export function bodyLines(i: WaitingItem, w: number): string[] {
   const body = itemBody(i);
   return body ? wrap(body, Math.max(8, w - INBOX_INDENT.length)) : [];
 }
 
 /** Rows the inbox would like: the list, the whole body (up to maxBody) and the keys. */
-export function inboxRows(items: readonly InboxItem[], sel: number, w: number, maxBody: number, km: Keymap = DEFAULT_KEYMAP): number {
+export function inboxRows(items: readonly WaitingItem[], sel: number, w: number, maxBody: number, km: Keymap = DEFAULT_KEYMAP): number {
   if (!items.length) return 0;
   const i = items[Math.max(0, sel)];
   const keys = keyLines(navKeys(items.length, sel, 0, 0, 0, km).concat(itemKeys(i, km)), w - INBOX_INDENT.length);
@@ -170,7 +169,7 @@ export function navKeys(count: number, sel: number, offset: number, shown: numbe
 }
 
 export interface InboxPlan {
-  item: InboxItem;
+  item: WaitingItem;
   sel: number;
   /** Indices of the items listed (a window around the selected one when few rows are left). */
   listed: number[];
@@ -190,7 +189,7 @@ export interface InboxPlan {
  * `offset` (clamped), so a question of any length can be read to its end.
  */
 export function planInbox(
-  items: readonly InboxItem[],
+  items: readonly WaitingItem[],
   selIn: number,
   offsetIn: number,
   w: number,
