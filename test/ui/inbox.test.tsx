@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { WaitingItem } from '../../src/protocol/status.js';
 import { App } from '../../src/ui/App.js';
 import { inboxItems, planInbox } from '../../src/ui/inbox-items.js';
-import { FakeRelay, NOW, iso, session, status } from './fake-relay.js';
+import { FakeRelay, NOW, iso, session, status, turn } from './fake-relay.js';
 import { KEY, lines, plain, promptText, renderSized, type Rendered } from './harness.js';
 
 /**
@@ -239,6 +239,39 @@ describe('the selected question, whole', () => {
       f = plain(r.lastFrame());
     }
     expect(f).toContain('The integration suite fails');
+  });
+});
+
+describe('several questions at once elsewhere on screen', () => {
+  it('the bell rings for each new question, also while another still waits; never twice for one', async () => {
+    const relay = relayWith([ASK2]);
+    let bells = 0;
+    r = renderSized(<App relay={relay} onQuit={() => {}} now={() => NOW} bell={() => bells++} />, { columns: 80, rows: 24 });
+    await r.waitFor('asks you');
+    expect(bells).toBe(1);
+    relay.update({ queue_depth: 2 });
+    await r.waitFor('2 queued');
+    expect(bells).toBe(1);
+    relay.update({ waiting: [ASK2, ASK1] });
+    await r.waitFor('session-1 asks you');
+    expect(bells).toBe(2);
+    relay.update({ waiting: [ASK1] });
+    await r.waitFor(/^(?![\s\S]*session-2 asks you)/);
+    expect(bells).toBe(2);
+  });
+
+  it('every asking session is marked in the Sessions pane and its held turn in the conversation', async () => {
+    const relay = relayWith([ASK2, ASK1]);
+    relay.update(
+      {},
+      { tail: [turn(14, 'session-2', 'fails', '[NEEDS-JC] which option?'), turn(15, 'session-1', 'docs', '[NEEDS-JC] ship?')] },
+    );
+    r = app(relay, 120, 40);
+    const f = plain(await r.waitFor('asks you'));
+    const ls = lines(f);
+    expect(ls.find((l) => l.startsWith('session-1 '))).toContain('◀ asks you');
+    expect(ls.find((l) => l.startsWith('session-2 '))).toContain('◀ asks you');
+    expect(f.match(/\[held: awaiting you\]/g)).toHaveLength(2);
   });
 });
 
