@@ -92,9 +92,12 @@ export function App({
   const items = useMemo(() => inboxItems(s), [s]);
   // The selection follows an item (not a row number) while it waits; else the oldest.
   const [selKey, setSelKey] = useState<string | null>(null);
-  const [bodyOffset, setBodyOffset] = useState(0);
   const sel = selectedIndex(items, selKey);
   const selected = sel >= 0 ? items[sel] : undefined;
+  // How far the selected item's text is paged; another item (chosen, or the next oldest) starts at its top.
+  const [paged, setPaged] = useState({ key: '', offset: 0 });
+  const bodyOffset = selected && paged.key === itemKey(selected) ? paged.offset : 0;
+  const setBodyOffset = (offset: number) => setPaged({ key: selected ? itemKey(selected) : '', offset });
   const selectedRef = useRef(selected);
   selectedRef.current = selected;
   const stateKey = `${s.state}|${s.pause_reason ?? ''}|${items.map(itemKey).join(',')}`;
@@ -164,7 +167,6 @@ export function App({
         return show({ ok: false, message: 'no session waits; @session: text writes to any session (Tab completes)' });
       case 'inbox-next':
         if (items.length < 2) return show({ ok: false, message: items.length ? 'only one item waits' : 'nothing waits for you' });
-        setBodyOffset(0);
         return setSelKey(itemKey(items[(sel + 1) % items.length]));
       case 'inbox-more':
         if (!plan) return show({ ok: false, message: 'nothing waits for you' });

@@ -4,10 +4,10 @@ import { DEFAULT_KEYMAP, type Keymap } from './keymap.js';
 import { clean, oneLine, truncate, width as textWidth, wrap } from './wrap.js';
 
 /**
- * The operator's inbox as the TUI reads it (status.json `waiting`; not the engine's
- * mailboxes/inbox.ts, which is operator input on its way in) (pure, so it is tested directly): the items
- * that wait, oldest first, what each is called on screen, which command each key sends
- * for the selected one, and how many rows the pane would like.
+ * The operator's inbox as the TUI reads it, from status.json's `waiting` (not the engine's
+ * mailboxes/inbox.ts, which is operator input on its way in). Pure, so it is tested
+ * directly: the items that wait, oldest first, what each is called on screen, which
+ * command each key sends for the selected one, and how many rows the pane would like.
  */
 
 /** session '*' is the relay as a whole (the day budget, /pause, an API error). */

@@ -220,6 +220,17 @@ describe('the selected question, whole', () => {
     });
   }
 
+  it('when the paged item is resolved, the next one shows from its top', async () => {
+    const other = item({ session: 'session-1', kind: 'question', text: `[NEEDS-JC] SESSION-ONE-START ${LONG}`, since: iso(10_000) });
+    const relay = relayWith([ASK2, other]);
+    r = app(relay, 60, 15);
+    await r.waitFor('asks you');
+    await r.type(KEY.ctrl('d'), KEY.ctrl('d'));
+    expect(plain(r.lastFrame())).not.toContain('The integration suite fails on');
+    relay.update({ waiting: [other] });
+    expect(plain(await r.waitFor(/▲ session-1 asks you/))).toContain('│ SESSION-ONE-START');
+  });
+
   it('60x15: PgDn and PgUp page the question, as the conversation is not on screen', async () => {
     const relay = relayWith([ASK2]);
     r = app(relay, 60, 15);
