@@ -108,13 +108,18 @@ export function itemRow(i: WaitingItem, now: number, w: number): string {
 }
 
 /** The command each key sends for the selected item; a string starting with ✗ is a refusal to show instead. */
-export function approveCommand(i: WaitingItem): string {
-  if (i.session === RELAY_WIDE) return '/resume';
+/**
+ * `named`: the engine speaks issue 23's grammar (it writes status.waiting), so the command
+ * names its session. An engine from before holds one reply at most and reads an argument
+ * as a ping code: the bare command is the one it understands, and is unambiguous there.
+ */
+export function approveCommand(i: WaitingItem, named = true): string {
+  if (i.session === RELAY_WIDE || !named) return holdsReply(i) ? '/approve' : '/resume';
   return holdsReply(i) ? `/approve ${i.session}` : `/resume ${i.session}`;
 }
 
-export function dropCommand(i: WaitingItem): string | { refused: string } {
-  if (holdsReply(i)) return `/drop ${i.session}`;
+export function dropCommand(i: WaitingItem, named = true): string | { refused: string } {
+  if (holdsReply(i)) return named ? `/drop ${i.session}` : '/drop';
   const who = i.session === RELAY_WIDE ? 'the relay' : i.session;
   return { refused: `nothing is held for ${who} to drop: it is paused (${reasonLabel(i.reason)}); approve resumes it` };
 }

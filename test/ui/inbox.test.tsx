@@ -302,6 +302,21 @@ describe('help', () => {
   });
 });
 
+describe('an engine from before issue 23 (no status.waiting)', () => {
+  it('gets the bare commands it understands: it holds one reply at most and reads an argument as a ping code', async () => {
+    const relay = new FakeRelay({
+      state: 'needs_jc',
+      held: { turn: 3, session: 'session-1', text: '[NEEDS-JC] ok?', reason: 'needs_jc', at: iso(10_000), code: 'C0DE' },
+      sessions: { 'session-1': session(), 'session-2': session({ paused_reason: 'loop', last_activity_at: iso(50_000) }) },
+    });
+    r = app(relay);
+    await r.waitFor('asks you');
+    // The oldest is session-2's pause; Ctrl+N selects the question.
+    await r.type(KEY.ctrl('y'), KEY.ctrl('n'), KEY.ctrl('y'), KEY.ctrl('x'));
+    expect(relay.submits.map((x) => x.text)).toEqual(['/resume', '/approve', '/drop']);
+  });
+});
+
 describe('inboxItems and planInbox', () => {
   it('status.waiting is the inbox as given; an engine without it is read from held and the pauses, oldest first', () => {
     expect(inboxItems(status({ waiting: THREE }))).toEqual(THREE);

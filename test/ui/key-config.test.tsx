@@ -100,7 +100,7 @@ describe('the App with rebound keys', () => {
     expect(relay.submits).toEqual([]);
     expect(promptText(r.lastFrame())).toBe('');
     await r.type(KEY.ctrl('o'));
-    expect(relay.submits).toEqual([{ text: '/approve session-1', source: 'tui' }]);
+    expect(relay.submits).toEqual([{ text: '/approve', source: 'tui' }]);
     await r.type('?');
     f = plain(await r.waitFor('── Help'));
     expect(f).toMatch(/Ctrl\+O\s+approve the selected item/);

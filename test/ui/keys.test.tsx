@@ -29,13 +29,14 @@ function app(relay: FakeRelay, extra: { onQuit?: () => void; bell?: () => void }
 }
 
 describe('keyboard approval', () => {
-  it('Ctrl+Y approves the held reply in one keystroke, naming its session, without typing a "y"', async () => {
+  // These snapshots carry no `waiting` (an engine from before issue 23): the bare commands it understands.
+  it('Ctrl+Y approves the held reply in one keystroke, without typing a "y"', async () => {
     const relay = new FakeRelay(held);
     relay.reply = () => ({ ok: true, message: 'approved: dispatched to session-1' });
     r = app(relay);
     await r.waitFor('NEEDS-JC');
     await r.type(KEY.ctrl('y'));
-    expect(relay.submits).toEqual([{ text: '/approve session-1', source: 'tui' }]);
+    expect(relay.submits).toEqual([{ text: '/approve', source: 'tui' }]);
     const f = await r.waitFor('approved: dispatched to session-1');
     expect(promptText(f)).toBe('');
   });
@@ -44,14 +45,14 @@ describe('keyboard approval', () => {
     const relay = new FakeRelay(held);
     r = app(relay);
     await r.type(KEY.ctrl('x'));
-    expect(relay.submits).toEqual([{ text: '/drop session-1', source: 'tui' }]);
+    expect(relay.submits).toEqual([{ text: '/drop', source: 'tui' }]);
   });
 
   it('works with text already in the prompt, which stays as typed', async () => {
     const relay = new FakeRelay(held);
     r = app(relay);
     await r.type('half an ans', KEY.ctrl('y'), 'wer');
-    expect(relay.submits).toEqual([{ text: '/approve session-1', source: 'tui' }]);
+    expect(relay.submits).toEqual([{ text: '/approve', source: 'tui' }]);
     expect(promptText(r.lastFrame())).toContain('half an answer');
   });
 
