@@ -34,6 +34,11 @@ export interface HistoryPage {
   notes?: readonly ConversationNote[];
 }
 
+/** Issue 23: the session a bare /approve|/drop|/resume or plain text acts on (the TUI's selected inbox item). */
+export interface SubmitOptions {
+  target?: string;
+}
+
 export interface RelayLike {
   /** The same object until something changes (useSyncExternalStore's contract). */
   snapshot(): RelaySnapshot;

@@ -71,6 +71,8 @@ export const waitingItemSchema = z.object({
   turn: z.number().int().nullable(),
 });
 export type WaitingItemStatus = z.infer<typeof waitingItemSchema>;
+/** The same item as the views name it. */
+export type WaitingItem = WaitingItemStatus;
 
 export const sessionStatusSchema = z.object({
   registered: z.boolean(),

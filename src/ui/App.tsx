@@ -1,9 +1,19 @@
 import { Box, useStdout } from 'ink';
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { DEFAULT_KEYS, tmuxPrefixClashes } from '../config/keys.js';
-import { Banner } from './Banner.js';
-import { bannerContent, bannerRows } from './banner-content.js';
 import { Header } from './Header.js';
+import { Inbox } from './Inbox.js';
+import {
+  answerTarget,
+  approveCommand,
+  dropCommand,
+  inboxItems,
+  inboxRows,
+  itemKey,
+  planInbox,
+  RELAY_WIDE,
+  selectedIndex,
+} from './inbox-items.js';
 import { HelpOverlay, helpMaxOffset } from './HelpOverlay.js';
 import { KeyBindings, type KeyHandlers } from './KeyBindings.js';
 import { buildKeymap, type Action } from './keymap.js';
@@ -71,12 +81,23 @@ export function App({
   const keymap = useMemo(() => buildKeymap(keys), [keys]);
   const clock = nowFn ?? Date.now;
   // A frame costs CPU: the clock ticks only when a figure on screen will change (ticks.ts).
-  const plan = useCallback((t: number) => nextChangeMs(s, t), [s]);
-  const now = useClock(clock, plan);
+  const tickPlan = useCallback((t: number) => nextChangeMs(s, t), [s]);
+  const now = useClock(clock, tickPlan);
   const { stdout } = useStdout();
   const [help, setHelp] = useState(false);
   const [helpOffset, setHelpOffset] = useState(0);
-  const stateKey = `${s.state}|${s.pause_reason ?? ''}|${s.held?.turn ?? ''}`;
+  const items = useMemo(() => inboxItems(s), [s]);
+  // The selection follows an item (not a row number) while it waits; else the oldest.
+  const [selKey, setSelKey] = useState<string | null>(null);
+  const sel = selectedIndex(items, selKey);
+  const selected = sel >= 0 ? items[sel] : undefined;
+  // How far the selected item's text is paged; another item (chosen, or the next oldest) starts at its top.
+  const [paged, setPaged] = useState({ key: '', offset: 0 });
+  const bodyOffset = selected && paged.key === itemKey(selected) ? paged.offset : 0;
+  const setBodyOffset = (offset: number) => setPaged({ key: selected ? itemKey(selected) : '', offset });
+  const selectedRef = useRef(selected);
+  selectedRef.current = selected;
+  const stateKey = `${s.state}|${s.pause_reason ?? ''}|${items.map(itemKey).join(',')}`;
   const { result, show } = useResult(stateKey, clock);
   const quitRequested = useRef(false);
   const [quitting, setQuitting] = useState(false);
@@ -105,10 +126,11 @@ export function App({
   const scroll = useScrollback(relay, snap.tail, (message) => show({ ok: false, message }));
   const notes = useConversationNotes(snap.notes, scroll.notes);
   const sessionIds = useMemo(() => Object.keys(s.sessions), [s.sessions]);
-  const prompt = usePrompt({ relay, sessionIds, onResult: show, onQuit: quit });
+  const target = useCallback(() => answerTarget(selectedRef.current), []);
+  const prompt = usePrompt({ relay, sessionIds, onResult: show, onQuit: quit, target });
 
   const width = Math.max(20, columns || 80);
-  const banner = bannerContent(s, now, keymap);
+  const maxBody = width >= 140 ? 12 : 6;
   const lay = computeLayout({
     rows,
     columns,
@@ -116,25 +138,39 @@ export function App({
     prompt: prompt.value ? promptRows(prompt.value, prompt.cursor, width).length : 1,
     result: resultHeight(result, width),
     notice: !!notice,
-    banner: bannerRows(banner, width, width >= 140 ? 12 : 6),
+    banner: inboxRows(items, sel, width, maxBody, keymap),
   });
+  const plan = planInbox(items, sel, bodyOffset, lay.width, lay.banner, keymap);
   const page = Math.max(1, lay.conversation - 2);
   // The help covers the panes and the banner, but not the queue and cost strip.
   const helpHeight = Math.max(0, lay.body + lay.banner - STATS_STRIP_ROWS);
 
   const submit = (command: string) => prompt.send(command);
+  const relayPaused = items.some((i) => i.session === RELAY_WIDE) || (!s.waiting && s.state !== 'running' && !!s.pause_reason);
+  // An engine that writes `waiting` takes targeted commands; one from before, the bare ones.
+  const named = !!s.waiting;
   const run = (a: Action) => {
     switch (a) {
       case 'approve':
-        return submit('/approve');
-      case 'drop':
-        return submit('/drop');
+        // The selected item, named: never the engine's guess (a bare /approve is refused when several wait).
+        return submit(selected ? approveCommand(selected, named) : '/approve');
+      case 'drop': {
+        const c = selected ? dropCommand(selected, named) : '/drop';
+        return typeof c === 'string' ? submit(c) : show({ ok: false, message: c.refused });
+      }
       case 'toggle-pause':
-        return submit(s.state === 'running' && !s.pause_reason ? '/pause' : '/resume');
+        return submit(relayPaused ? '/resume' : '/pause');
       case 'reply-session':
         // Keeps what was typed: "@session: " goes in front (or replaces another @session:).
-        if (s.held) return prompt.set(`@${s.held.session}: ${prompt.current().replace(/^@[^\s:]*:\s*/, '')}`);
-        return show({ ok: false, message: 'nothing is held; @session: text writes to any session (Tab completes)' });
+        if (selected && selected.session !== RELAY_WIDE)
+          return prompt.set(`@${selected.session}: ${prompt.current().replace(/^@[^\s:]*:\s*/, '')}`);
+        return show({ ok: false, message: 'no session waits; @session: text writes to any session (Tab completes)' });
+      case 'inbox-next':
+        if (items.length < 2) return show({ ok: false, message: items.length ? 'only one item waits' : 'nothing waits for you' });
+        return setSelKey(itemKey(items[(sel + 1) % items.length]));
+      case 'inbox-more':
+        if (!plan) return show({ ok: false, message: 'nothing waits for you' });
+        return setBodyOffset(plan.nextOffset);
       case 'clear-prompt':
         return prompt.set('');
       case 'help':
@@ -144,9 +180,12 @@ export function App({
         return setHelp(false);
       case 'scroll-up':
         if (help) return setHelpOffset((o) => Math.max(0, o - Math.max(1, helpHeight - 2)));
+        // With no conversation on screen (a small terminal during a pause), PgUp pages the question.
+        if (plan && lay.conversation === 0) return setBodyOffset(plan.prevOffset);
         return scroll.up(page);
       case 'scroll-down':
         if (help) return setHelpOffset((o) => Math.min(helpMaxOffset(keymap, lay.width, helpHeight), o + Math.max(1, helpHeight - 2)));
+        if (plan && lay.conversation === 0) return setBodyOffset(Math.max(plan.offset, plan.nextOffset));
         return scroll.down(page);
       case 'scroll-end':
         if (scroll.offset > 0) return scroll.toEnd();
@@ -191,10 +230,16 @@ export function App({
       />
       <Header status={s} now={now} width={lay.width} height={lay.header} title={title} />
       {notice && lay.notice ? <Notice text={notice} index={noticeAt} total={notices.length} dismiss={keymap.label.newest} /> : null}
-      {banner && lay.banner > 0 && !help ? <Banner content={banner} width={lay.width} height={lay.banner} /> : null}
+      {plan && !help ? <Inbox items={items} plan={plan} width={lay.width} height={lay.banner} now={now} /> : null}
       {body}
       <ResultLine result={result} width={lay.width} rows={lay.result} hint={hintText(keymap.label)} />
-      <PromptLine prompt={prompt} focus={!help} rows={lay.prompt} width={lay.width} />
+      <PromptLine
+        prompt={prompt}
+        focus={!help}
+        rows={lay.prompt}
+        width={lay.width}
+        placeholder={selected?.kind === 'question' ? `answer ${selected.session}, @session: text, or /command  (? help)` : undefined}
+      />
     </Box>
   );
 }

@@ -19,6 +19,8 @@ export type Action =
   | 'scroll-down'
   | 'scroll-end'
   | 'clear-prompt'
+  | 'inbox-next'
+  | 'inbox-more'
   | 'quit'
   | 'history-prev'
   | 'history-next'
@@ -42,9 +44,9 @@ export interface Binding {
 }
 
 const LABELS: Record<KeyAction, string> = {
-  approve: 'approve the held reply: dispatch it as it is (= /approve)',
-  drop: 'drop the held reply and resume (= /drop)',
-  reply: 'answer the asking session directly: fills "@session: "',
+  approve: 'approve the selected item (= /approve SESSION), or resume its pause',
+  drop: "drop the selected item's held reply (= /drop SESSION)",
+  reply: 'write to the selected session directly: fills "@session: "',
   pause: 'pause / resume taking envelopes (= /pause, /resume)',
   clear: 'clear the prompt line',
   help: 'open / close this help',
@@ -53,6 +55,16 @@ const LABELS: Record<KeyAction, string> = {
   scroll_down: 'scroll the conversation forward',
   newest: 'back to the newest turn; closes help; dismisses a warning',
 };
+
+/**
+ * The inbox's keys: Ctrl+N (next) and Ctrl+D (down the question). Neither is a tmux
+ * prefix, a default binding, nor one of the prompt's readline keys (Ctrl+A/E/W/K).
+ */
+const inboxKey = (raw: string) => {
+  const spec = parseKeySpec(raw) as KeySpec;
+  return { spec, label: keyLabel(spec) };
+};
+const INBOX_KEYS = { next: inboxKey('ctrl+n'), more: inboxKey('ctrl+d') };
 
 /** Does a keypress (as Ink reports it) match a spec? */
 export function matches(s: KeySpec, input: string, key: Key): boolean {
@@ -83,6 +95,8 @@ export interface Keymap {
   bindings: Binding[];
   /** On-screen label per configurable action ("Ctrl+Y"). */
   label: Record<KeyAction, string>;
+  /** The inbox's own keys (fixed; a `keys:` entry on the same key takes precedence). */
+  inbox: { next: string; more: string };
   /** The app-wide binding for a keypress, or null (prompt keys are resolved by resolvePrompt). */
   resolve: (input: string, key: Key, ctx: KeyContext) => Action | null;
   resolvePrompt: (input: string, key: Key) => Action | null;
@@ -125,6 +139,19 @@ export function buildKeymap(config: Record<string, string> = {}): Keymap {
       match: when('help', (c) => !c.helpOpen),
     },
     { action: 'quit', keys: label.quit, label: LABELS.quit, match: when('quit') },
+    // After the configurable keys, so a `keys:` entry bound to the same key wins.
+    {
+      action: 'inbox-next',
+      keys: INBOX_KEYS.next.label,
+      label: 'select the next waiting item (the keys above act on it)',
+      match: (i, k, c) => !c.helpOpen && matches(INBOX_KEYS.next.spec, i, k),
+    },
+    {
+      action: 'inbox-more',
+      keys: INBOX_KEYS.more.label,
+      label: 'page the selected question to its end (PgUp/PgDn at small sizes)',
+      match: (i, k, c) => !c.helpOpen && matches(INBOX_KEYS.more.spec, i, k),
+    },
     {
       action: 'history-prev',
       keys: 'Up / Down',
@@ -151,6 +178,7 @@ export function buildKeymap(config: Record<string, string> = {}): Keymap {
   return {
     bindings,
     label,
+    inbox: { next: INBOX_KEYS.next.label, more: INBOX_KEYS.more.label },
     resolve: (input, key, ctx) => {
       for (const b of bindings) if (!b.prompt && b.match(input, key, ctx)) return b.action;
       return null;
@@ -183,14 +211,26 @@ export function helpLines(km: Keymap): HelpLine[] {
     ...helpRows(km).map((b) => ({ kind: 'key' as const, left: b.keys, right: b.label })),
     { kind: 'head', left: 'Prompt line', right: '' },
     ...GRAMMAR.map(([g, what]) => ({ kind: 'grammar' as const, left: g, right: what })),
+    { kind: 'head', left: 'Inbox (under the header while anything waits for you)', right: '' },
+    ...inboxHelp(km).map(([g, what]) => ({ kind: 'grammar' as const, left: g, right: what })),
+  ];
+}
+
+function inboxHelp(km: Keymap): Array<[string, string]> {
+  const K = km.label;
+  return [
+    ['a row', 'one waiting item, oldest first: who, what (question, approval, paused, fault), how long, the start of its text'],
+    ['▸ selected', `the oldest, until ${km.inbox.next} moves it; ${K.approve} ${K.drop} ${K.reply} and a typed answer act on it by name`],
+    [`${km.inbox.more}`, `the rest of its text, a page at a time (${K.scroll_up}/${K.scroll_down} too when the conversation is hidden)`],
+    ['a pause', `${K.approve} resumes it (/resume SESSION); @SESSION: text redirects it`],
   ];
 }
 
 export const GRAMMAR: Array<[string, string]> = [
-  ['text + Enter', 'answer chat-Claude; its reply goes to the asking session'],
+  ['text + Enter', 'answer the selected question (else: talk to chat-Claude)'],
   ['@session-1: text', 'write text straight to that session (no API call)'],
-  ['/approve  /drop', 'dispatch or discard the held reply'],
-  ['/pause  /resume', 'stop / restart taking envelopes; /resume ends any pause'],
+  ['/approve  /drop [S]', "dispatch or discard session S's held reply"],
+  ['/pause  /resume [S]', 'stop / restart taking envelopes; /resume S: one session'],
   ['/budget USD', "set today's budget"],
   ['/allow SESSION N', 'N more automatic turns for a session'],
   ['/quit', 'shut down gracefully'],

@@ -6,7 +6,8 @@
  *
  * What is always on screen, at any size down to 60x15 and also during a pause: the
  * header, the cost line (the Cost pane's first line), the result line and the prompt.
- * What gives way first: the conversation, then the banner's body, then the Sessions
+ * What gives way first: the conversation, then the inbox's body (the "banner" rows:
+ * the waiting items, the selected question, its keys), then the Sessions
  * pane's column heads.
  */
 

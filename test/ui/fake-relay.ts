@@ -2,7 +2,15 @@ import type { RelayEventName, RelayEvents } from '../../src/engine/kernel/events
 import type { OperatorSource } from '../../src/engine/kernel/source.js';
 import type { SessionStatus, Status } from '../../src/protocol/status.js';
 import type { ConversationNote } from '../../src/engine/journals/notes.js';
-import type { HistoryPage, HistoryTurn, RelayLike, RelaySnapshot, SubmitResultLike, TailEntry } from '../../src/engine/api.js';
+import type {
+  HistoryPage,
+  HistoryTurn,
+  RelayLike,
+  RelaySnapshot,
+  SubmitOptions,
+  SubmitResultLike,
+  TailEntry,
+} from '../../src/engine/api.js';
 
 export const NOW = Date.parse('2026-05-02T15:30:00Z');
 export const iso = (msAgo: number) => new Date(NOW - msAgo).toISOString();
@@ -83,7 +91,8 @@ type Listener = (p: unknown) => void;
 /** A RelayLike over a snapshot the test mutates; submit() calls are recorded. */
 export class FakeRelay implements RelayLike {
   snap: RelaySnapshot;
-  submits: Array<{ text: string; source: OperatorSource }> = [];
+  /** What submit() received; `opts` only when the caller gave options (a plain answer's target). */
+  submits: Array<{ text: string; source: OperatorSource; opts?: SubmitOptions }> = [];
   presence = 0;
   stopped = 0;
   historyCalls = 0;
@@ -113,8 +122,8 @@ export class FakeRelay implements RelayLike {
     for (const fn of this.listeners) fn();
   }
 
-  submit(text: string, source: OperatorSource): SubmitResultLike {
-    this.submits.push({ text, source });
+  submit(text: string, source: OperatorSource, opts?: SubmitOptions): SubmitResultLike {
+    this.submits.push(opts ? { text, source, opts } : { text, source });
     return this.reply(text);
   }
   notePresence(): void {

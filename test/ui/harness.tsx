@@ -152,5 +152,6 @@ export function promptText(frame: string): string {
       .filter((l) => l.startsWith('› '))
       .pop() ?? '';
   const text = row.slice(2);
-  return text.startsWith('answer chat-Claude') ? '' : text.trimEnd();
+  // The placeholder names the selected question's session ("answer session-1, …").
+  return /^answer \S+, @session:/.test(text) ? '' : text.trimEnd();
 }

@@ -86,7 +86,7 @@ describe('pause banners in the App', () => {
         code: 'A1B2C3',
       },
     });
-    expect(f).toContain('▲ session-1 asks you · NEEDS-JC (turn 12, 2m ago)');
+    expect(f).toContain('▲ session-1 asks you · 2m · turn 12 · session-1 asks whether');
     expect(f).toContain('session-1 asks whether a breaking change');
     expect(f).toContain('Ctrl+Y approve → session-1');
     expect(f).toContain('Ctrl+X drop');
@@ -105,7 +105,7 @@ describe('pause banners in the App', () => {
 
   it('guardrail: the reason sentence and the keys', () => {
     const f = app({ state: 'paused', pause_reason: 'budget_day', pause_message: "today's spend $20.10 reached the daily budget $20.00" });
-    expect(f).toContain('❚❚ PAUSED · daily budget');
+    expect(f).toContain('❚❚ PAUSED (daily budget): every session waits');
     expect(f).toContain("today's spend $20.10 reached the daily budget $20.00");
     expect(f).toContain('/resume');
     expect(f).toContain('/budget USD');
@@ -113,7 +113,7 @@ describe('pause banners in the App', () => {
 
   it('error: the API message and /resume', () => {
     const f = app({ state: 'error', pause_reason: 'error', pause_message: 'API error (turn for session-1): 401 invalid x-api-key' });
-    expect(f).toContain('✖ ERROR · the relay is paused, nothing was dropped');
+    expect(f).toContain('✖ API ERROR: the relay is paused, nothing was dropped');
     expect(f).toContain('401 invalid x-api-key');
     expect(f).toContain('/resume');
   });

@@ -103,7 +103,7 @@ describe('the App with rebound keys', () => {
     expect(relay.submits).toEqual([{ text: '/approve', source: 'tui' }]);
     await r.type('?');
     f = plain(await r.waitFor('── Help'));
-    expect(f).toMatch(/Ctrl\+O\s+approve the held reply/);
+    expect(f).toMatch(/Ctrl\+O\s+approve the selected item/);
   });
 
   it('help on F-less terminals: a rebound help key opens it, and "?" is typed text', async () => {

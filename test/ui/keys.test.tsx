@@ -29,6 +29,7 @@ function app(relay: FakeRelay, extra: { onQuit?: () => void; bell?: () => void }
 }
 
 describe('keyboard approval', () => {
+  // These snapshots carry no `waiting` (an engine from before issue 23): the bare commands it understands.
   it('Ctrl+Y approves the held reply in one keystroke, without typing a "y"', async () => {
     const relay = new FakeRelay(held);
     relay.reply = () => ({ ok: true, message: 'approved: dispatched to session-1' });
@@ -59,7 +60,7 @@ describe('keyboard approval', () => {
     const relay = new FakeRelay(held);
     r = app(relay);
     await r.type(KEY.ctrl('t'), 'yes', KEY.enter);
-    expect(relay.submits).toEqual([{ text: '@session-1: yes', source: 'tui' }]);
+    expect(relay.submits).toEqual([{ text: '@session-1: yes', source: 'tui', opts: { target: 'session-1' } }]);
   });
 
   it('Ctrl+T keeps an answer already typed', async () => {
@@ -69,11 +70,11 @@ describe('keyboard approval', () => {
     expect(promptText(r.lastFrame())).toBe('@session-1: yes, go');
   });
 
-  it('a plain answer goes to submit as text', async () => {
+  it('a plain answer goes to submit as text, aimed at the selected question', async () => {
     const relay = new FakeRelay(held);
     r = app(relay);
     await r.type('go ahead', KEY.enter);
-    expect(relay.submits).toEqual([{ text: 'go ahead', source: 'tui' }]);
+    expect(relay.submits).toEqual([{ text: 'go ahead', source: 'tui', opts: { target: 'session-1' } }]);
   });
 
   it('Ctrl+P pauses when running and resumes when paused', async () => {
@@ -107,9 +108,16 @@ describe('help and quit', () => {
     r = app(relay);
     await r.type('?');
     let f = plain(await r.waitFor('Help'));
-    for (const b of helpRows(DEFAULT_KEYMAP)) expect(f).toContain(b.keys);
-    expect(f).toContain('@session-1: text');
     expect(promptText(f)).toBe('');
+    // The help scrolls (the inbox section made it longer than one page): every key is on some page.
+    let seen = f;
+    for (let i = 0; i < 6 && /rows \d+–(\d+) of (\d+)/.exec(f) && !/rows \d+–(\d+) of \1\b/.test(f); i++) {
+      await r.type(KEY.pageDown);
+      f = plain(r.lastFrame());
+      seen += '\n' + f;
+    }
+    for (const b of helpRows(DEFAULT_KEYMAP)) expect(seen).toContain(b.keys);
+    expect(seen).toContain('@session-1: text');
     await r.type(KEY.esc);
     f = plain(await r.waitFor('Conversation'));
     expect(f).not.toContain('── Help');

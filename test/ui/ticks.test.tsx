@@ -115,7 +115,7 @@ describe('an idle TUI holding a question', () => {
     expect(frames).toBeLessThanOrEqual(60);
     expect(frames).toBeGreaterThan(0);
     const f = lines(r.lastFrame()).join('\n');
-    expect(f).toContain('NEEDS-JC (turn 7, 11m ago)');
+    expect(f).toContain('▲ session-1 asks you · 11m · turn 7');
     expect(f).toMatch(/1 queued · oldest 11m/);
     expect(f).toContain('up 1h12m'); // started 1h02m05s before
   });

@@ -2,21 +2,32 @@ import { useEffect, useRef } from 'react';
 import type { Status } from '../../protocol/status.js';
 
 /**
- * Rings the terminal bell once when a NEEDS-JC pause begins (tmux marks the window).
- * A pause is identified by its held turn, so a re-render never rings twice.
+ * Rings the terminal bell once for each question that starts waiting (tmux marks the
+ * window). A question is identified by its session and turn, so a re-render never
+ * rings twice, and a second session asking while the first still waits rings again.
  */
 export function useBell(status: Status, ring: () => void): void {
-  const rung = useRef<string | null>(null);
-  const held = status.state === 'needs_jc' && status.held ? `${status.held.turn}:${status.held.code}` : null;
+  const rung = useRef<Set<string>>(new Set());
+  const asks = questionKeys(status);
   useEffect(() => {
-    if (held && rung.current !== held) {
-      rung.current = held;
-      try {
-        ring();
-      } catch {
-        /* a bell is not worth a crash */
-      }
+    const now = new Set(asks ? asks.split('\n') : []);
+    const fresh = [...now].some((k) => !rung.current.has(k));
+    rung.current = now;
+    if (!fresh) return;
+    try {
+      ring();
+    } catch {
+      /* a bell is not worth a crash */
     }
-    if (!held) rung.current = null;
-  }, [held, ring]);
+  }, [asks, ring]);
+}
+
+/** The questions waiting now, one key per line (a string, so the effect runs only when they change). */
+function questionKeys(s: Status): string {
+  if (s.waiting)
+    return s.waiting
+      .filter((i) => i.kind === 'question')
+      .map((i) => `${i.session}:${i.turn ?? i.since}`)
+      .join('\n');
+  return s.state === 'needs_jc' && s.held ? `${s.held.session}:${s.held.turn}` : '';
 }

@@ -1,7 +1,7 @@
 import type { Key } from 'ink';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import { completeSession, type Cycle } from '../complete.js';
-import type { RelayLike, SubmitResultLike } from '../../engine/api.js';
+import type { RelayLike, SubmitOptionsLike, SubmitResultLike } from '../../engine/api.js';
 import type { ResultInfo } from './use-operator-results.js';
 
 /**
@@ -18,8 +18,8 @@ export interface PromptController {
   set: (next: string) => void;
   /** An editing key (text, Backspace, arrows, Enter, Up/Down, Tab). False: not the prompt's. */
   edit: (input: string, key: Key, paste?: boolean) => boolean;
-  /** A command from a key (Ctrl+Y → /approve): sent and reported, the prompt's text kept. */
-  send: (command: string) => void;
+  /** A command from a key (Ctrl+Y → /approve session-2): sent and reported, the prompt's text kept. */
+  send: (command: string, opts?: SubmitOptionsLike) => void;
   /** The text now, even before React re-rendered. */
   current: () => string;
   recall: (dir: -1 | 1) => void;
@@ -32,6 +32,8 @@ export interface PromptOptions {
   sessionIds: string[];
   onResult: (r: ResultInfo) => void;
   onQuit: () => void;
+  /** The session plain text answers: the selected inbox item's (read at Enter, not at render). */
+  target?: () => string | undefined;
   historyMax?: number;
 }
 
@@ -100,7 +102,7 @@ export function usePrompt(o: PromptOptions): PromptController {
   }, [set]);
 
   /** To the engine, and its answer to the result line (the engine thread answers a little later). */
-  const send = useCallback((input: string) => {
+  const send = useCallback((input: string, sendOpts?: SubmitOptionsLike) => {
     const { relay } = opts.current;
     const report = (r: SubmitResultLike) => {
       opts.current.onResult({ ok: r.ok, message: r.message || (r.ok ? 'done' : 'failed'), input });
@@ -108,7 +110,7 @@ export function usePrompt(o: PromptOptions): PromptController {
     };
     const failed = (err: unknown) => report({ ok: false, message: `failed: ${(err as Error)?.message ?? err}` });
     try {
-      const r = relay.submit(input, 'tui');
+      const r = sendOpts ? relay.submit(input, 'tui', sendOpts) : relay.submit(input, 'tui');
       if (isThenable(r)) r.then(report, failed);
       else report(r);
     } catch (err) {
@@ -130,7 +132,8 @@ export function usePrompt(o: PromptOptions): PromptController {
       if (h[h.length - 1] !== input) h.push(input);
       if (h.length > historyMax) h.splice(0, h.length - historyMax);
       set('');
-      send(input);
+      const target = opts.current.target?.();
+      send(input, target ? { target } : undefined);
     },
     [set, send],
   );

@@ -33,10 +33,11 @@ function ConversationPaneRows({
   keys?: { up: string; down: string; end: string };
 }) {
   const s = snap.status;
-  const heldSeq = s.held?.turn ?? null;
+  // A string key, so the memo holds while the same replies stay held.
+  const heldKey = heldTurns(s).join(',');
   const items = useMemo(
-    () => mergeItems(scroll.entries, notes.dispatches, notes.outcomes, heldSeq),
-    [scroll.entries, notes.dispatches, notes.outcomes, notes.outcomes.size, heldSeq],
+    () => mergeItems(scroll.entries, notes.dispatches, notes.outcomes, new Set(heldKey ? heldKey.split(',').map(Number) : [])),
+    [scroll.entries, notes.dispatches, notes.outcomes, notes.outcomes.size, heldKey],
   );
   if (height <= 0) return null;
   const rows = height - 1;
@@ -81,6 +82,14 @@ function ConversationPaneRows({
       ))}
     </Box>
   );
+}
+
+/** The turns whose replies wait for the operator: every held item of status.waiting, or the one `held`. */
+function heldTurns(s: RelaySnapshot['status']): number[] {
+  const fromInbox = (s.waiting ?? [])
+    .filter((i) => (i.kind === 'question' || i.kind === 'approval') && i.turn !== null)
+    .map((i) => i.turn!);
+  return s.held && !fromInbox.includes(s.held.turn) ? [...fromInbox, s.held.turn] : fromInbox;
 }
 
 type ConversationProps = Parameters<typeof ConversationPaneRows>[0];

@@ -120,7 +120,8 @@ export function mergeItems(
   entries: readonly TailEntry[],
   dispatches: readonly DispatchNote[],
   outcomes: ReadonlyMap<number, HeldOutcome>,
-  heldSeq: number | null,
+  /** The turns whose replies are held (several when several sessions ask). */
+  heldSeqs: ReadonlySet<number>,
 ): ConvItem[] {
   const out: ConvItem[] = [];
   const first = entries.length ? entries[0].seq : Infinity;
@@ -129,7 +130,7 @@ export function mergeItems(
   while (d < dispatches.length && dispatches[d].afterSeq < first - 1 && entries.length) d++;
   for (const e of entries) {
     while (d < dispatches.length && dispatches[d].afterSeq < e.seq) out.push({ kind: 'dispatch', n: dispatches[d++] });
-    out.push({ kind: 'turn', e, outcome: outcomes.get(e.seq), held: heldSeq === e.seq });
+    out.push({ kind: 'turn', e, outcome: outcomes.get(e.seq), held: heldSeqs.has(e.seq) });
   }
   while (d < dispatches.length) out.push({ kind: 'dispatch', n: dispatches[d++] });
   return out;

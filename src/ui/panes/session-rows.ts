@@ -19,7 +19,12 @@ function weight(r: SessionRow): number {
  * many were left out. When rows must be left out, the ones needing attention stay.
  */
 export function pickSessions(status: Status, capacity: number): { rows: SessionRow[]; hidden: SessionRow[] } {
-  const all = Object.entries(status.sessions).map(([id, s]) => ({ id, s, held: status.held?.session === id }));
+  // Several sessions can ask at once (issue 23): each one's own state says so; held is the oldest.
+  const all = Object.entries(status.sessions).map(([id, s]) => ({
+    id,
+    s,
+    held: status.held?.session === id || s.state === 'asking' || s.state === 'awaiting_approval',
+  }));
   if (all.length <= capacity) return { rows: all, hidden: [] };
   // One line for "+N more", unless that would leave no room for a row (the pane's title says it then).
   const keep = capacity <= 2 ? capacity : capacity - 1;
