@@ -51,6 +51,9 @@ export function isOperatorExempt(r: PauseReason): boolean {
 export const turnSources = ['envelope', 'operator', 'hook'] as const;
 export type TurnSource = (typeof turnSources)[number];
 
+export const sessionStates = ['flowing', 'asking', 'awaiting_approval', 'paused'] as const;
+export type SessionState = (typeof sessionStates)[number];
+
 export const sessionStatusSchema = z.object({
   registered: z.boolean(),
   description: z.string().nullable(),
@@ -70,6 +73,17 @@ export const sessionStatusSchema = z.object({
   queued: z.number().int(),
   /** The machine a remote session reports from (its envelopes' `host`). */
   host: z.string().nullable().optional(),
+  /*
+   * Issue 23's per-session state (/tmp/house/inbox-design.md). Optional here so that the
+   * hooks read them when the relay writes them and go on without them from an older relay.
+   */
+  /** flowing, asking (a held [NEEDS-JC] reply), awaiting_approval, paused (a guard or a fault). */
+  state: z.enum(sessionStates).optional(),
+  state_reason: z.enum(pauseReasons).nullable().optional(),
+  /** Goes up on every operator decision about this session (approve, drop, answer, redirect, resume); durable. */
+  decision_seq: z.number().int().optional(),
+  /** The highest conversation seq of this session's turns whose reply was set aside as superseded. */
+  superseded_through: z.number().int().nullable().optional(),
 });
 export type SessionStatus = z.infer<typeof sessionStatusSchema>;
 
