@@ -111,7 +111,27 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
     return out.say(
       `no relay is running on ${p.root}; this turn was not sent for review (start it with: relay-tui --no-ui --root ${p.root}).`,
     );
+  const me = procId(process.pid) ?? { pid: process.pid, start: 0 };
+  const cc = findClaudeCode();
+  // Up from the start, not only while waiting: the late-reply waiter of this same Stop leaves
+  // input.txt to this hook, where it would otherwise claim a reply already there (wait.ts).
+  const unmark = markStopWaiting(p, session, { owner: me, ...(cc ? { cc } : {}), at: new Date().toISOString() });
+  try {
+    await stopTurn(o, out, input, p, session, me, cc);
+  } finally {
+    unmark();
+  }
+}
 
+async function stopTurn(
+  o: HookOptions,
+  out: HookOutput,
+  input: Record<string, unknown>,
+  p: RootPaths,
+  session: string,
+  me: ProcId,
+  cc: ProcId | undefined,
+): Promise<void> {
   const config = await loadRootConfig(p, out);
   const { enqueueEnvelope } = await import('../../protocol/envelope.js');
   const chainCap = effectiveMaxChain(config.hooks.max_chain);
@@ -165,8 +185,6 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
 
   if (!message) return out.say('the turn ended without any assistant text to send; letting Claude Code stop.');
 
-  const me = procId(process.pid) ?? { pid: process.pid, start: 0 };
-  const cc = findClaudeCode();
   const who = { owner: me, ...(cc ? { cc } : {}), via: 'stop' as const };
   // A wake the waiter handed to this Claude Code while it was busy, still queued there: this
   // turn takes the reply now, and the queued prompt is blocked when it comes (claim.ts queuedWake).
@@ -206,13 +224,7 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
   const startedAt = Date.now();
   // Read before the marker goes up: a decision seen after that is one made while this hook waits.
   const before = await readSessionView(p, session);
-  const unmark = markStopWaiting(p, session, { owner: me, ...(cc ? { cc } : {}), at: new Date().toISOString() });
-  let outcome: Awaited<ReturnType<typeof waitForReview>>;
-  try {
-    outcome = await waitForReview(p, session, timeoutS * 1000, who, cc, before);
-  } finally {
-    unmark();
-  }
+  const outcome = await waitForReview(p, session, timeoutS * 1000, who, cc, before);
   recordWait(p, session, {
     at: new Date(startedAt).toISOString(),
     waited_ms: Date.now() - startedAt,

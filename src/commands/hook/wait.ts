@@ -49,6 +49,12 @@ export const HANDED_OVER = 2;
 /** Claude Code kills a hook at its `timeout`; hook install sets that to this, the waiter ends a minute before. */
 export const WAITER_TIMEOUT_S = 86_400;
 const LIVENESS_TICK_MS = 2000;
+/**
+ * Claude Code starts this waiter and the windowed Stop hook together; a reply already in
+ * input.txt at the Stop is the Stop hook's to take. The waiter leaves it alone this long,
+ * so that the Stop hook, slower to start (it loads the config), has put up its marker.
+ */
+const STOP_HOOK_START_MS = 3000;
 
 const NONCE_RE = /\[relay-tui delivery ([0-9a-f]{12})\]/;
 
@@ -171,6 +177,7 @@ function next(t: Turn, ac: AbortController): Step {
     return 'gone';
   }
   if (turnOver(t)) return 'over';
+  if (Date.now() - t.t0 < STOP_HOOK_START_MS) return undefined; // the tick looks again
   // A windowed Stop hook still waiting gets it first; a claim in flight is someone else's.
   if (stopHookWaiting(t.p, t.session) || claimHeld(t.p, t.session)) return undefined;
   const got = claimReply(t.p, t.session, { owner: t.me, cc: t.cc, via: 'wake' });
