@@ -11,7 +11,7 @@ import {
   fromClaudeCode,
   IN_CI,
   isClaudeCode,
-  newestText,
+  lastUserJson,
   poll,
   seedClaudeJson,
   TmuxClaude,
@@ -102,11 +102,11 @@ async function startTmux(bin: string, project: string, env: Record<string, strin
   return t;
 }
 
-/** The tok-… tokens of the newest user text of each Claude Code call: what the session received, in order. */
-const received = (reqs: FakeRequest[]) => reqs.map((r) => (newestText(r).match(/tok-[a-z0-9-]+/g) ?? []).join('+') || '(typed)');
+/** The tok-… tokens of the newest user message of each Claude Code call: what the session received, in order. */
+const received = (reqs: FakeRequest[]) => reqs.map((r) => (lastUserJson(r).match(/tok-[a-z0-9-]+/g) ?? []).join('+') || '(typed)');
 
-/** How many of the calls' newest user text carries `token`. */
-const callsWith = (reqs: FakeRequest[], token: string) => reqs.filter((r) => newestText(r).includes(token)).length;
+/** How many of the calls' newest user message carries `token`. */
+const callsWith = (reqs: FakeRequest[], token: string) => reqs.filter((r) => lastUserJson(r).includes(token)).length;
 
 for (const version of CC_VERSIONS) {
   const bin = ccBinary(version);
@@ -125,14 +125,14 @@ for (const version of CC_VERSIONS) {
       const s = await setUp(
         version,
         (r, n) => {
-          const t = newestText(r);
+          const t = lastUserJson(r);
           if (t.includes('tok-after')) return { text: 'All done with step 5.' };
           if (t.includes('tok-redirect')) return { text: 'Did step 5 (the redirect).' };
           if (t.includes('tok-stale')) return { text: 'Handled an old review.' };
           return { text: `Did step ${n} (alpha-${n}).` };
         },
         (r, n) => {
-          const t = newestText(r);
+          const t = lastUserJson(r);
           if (t.includes('All done with step 5')) return { text: '[NEEDS-JC] Step 5 is done; anything else? tok-end' };
           if (t.includes('Did step 5')) return { text: 'Good: wrap up step 5. tok-after' };
           // What the relay sends after the redirect that is not the redirected turn's: the paused message.
@@ -157,13 +157,13 @@ for (const version of CC_VERSIONS) {
       const said = await s.h.cli(['say', '@session-1: Good. Now do step 5 and report. tok-redirect']);
       expect(said.exitCode, said.stderr).toBe(0);
       const took = await poll(
-        () => s.ccRequests().find((r) => r.receivedAt >= redirectAt && newestText(r).includes('tok-redirect')),
+        () => s.ccRequests().find((r) => r.receivedAt >= redirectAt && lastUserJson(r).includes('tok-redirect')),
         60_000,
         () => `the redirect never reached Claude Code; pane:\n${tmux.pane()}`,
       );
       // The session goes on after the redirect: the redirected turn's review reaches it (then the leash holds it again).
       await poll(
-        () => (s.ccRequests().some((r) => newestText(r).includes('tok-after')) ? true : undefined),
+        () => (s.ccRequests().some((r) => lastUserJson(r).includes('tok-after')) ? true : undefined),
         100_000,
         () =>
           `the session never got past the redirect; waits: ${JSON.stringify(readWaits(s.h.paths, 'session-1'))}; claim: ${read(path.join(s.h.paths.state, 'hooks', 'session-1.claim.json'))}; pane:\n${tmux.pane()}`,

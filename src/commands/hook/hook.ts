@@ -113,11 +113,13 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
     );
   const me = procId(process.pid) ?? { pid: process.pid, start: 0 };
   const cc = findClaudeCode();
+  // Read before the marker goes up: a decision seen after that is one made while this hook waits.
+  const before = await readSessionView(p, session);
   // Up from the start, not only while waiting: the late-reply waiter of this same Stop leaves
   // input.txt to this hook, where it would otherwise claim a reply already there (wait.ts).
   const unmark = markStopWaiting(p, session, { owner: me, ...(cc ? { cc } : {}), at: new Date().toISOString() });
   try {
-    await stopTurn(o, out, input, p, session, me, cc);
+    await stopTurn(o, out, input, p, session, { me, cc, before });
   } finally {
     unmark();
   }
@@ -129,8 +131,7 @@ async function stopTurn(
   input: Record<string, unknown>,
   p: RootPaths,
   session: string,
-  me: ProcId,
-  cc: ProcId | undefined,
+  { me, cc, before }: { me: ProcId; cc: ProcId | undefined; before: SessionView | undefined },
 ): Promise<void> {
   const config = await loadRootConfig(p, out);
   const { enqueueEnvelope } = await import('../../protocol/envelope.js');
@@ -222,8 +223,6 @@ async function stopTurn(
 
   const timeoutS = o.timeoutS ?? DEFAULT_STOP_TIMEOUT_S;
   const startedAt = Date.now();
-  // Read before the marker goes up: a decision seen after that is one made while this hook waits.
-  const before = await readSessionView(p, session);
   const outcome = await waitForReview(p, session, timeoutS * 1000, who, cc, before);
   recordWait(p, session, {
     at: new Date(startedAt).toISOString(),
