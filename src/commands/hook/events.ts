@@ -1,8 +1,10 @@
+import path from 'node:path';
 import { lockHolder } from '../../fs/lock.js';
 import { clipLine } from '../../text.js';
 import { markWakeTurn, startNewChain } from './chain.js';
 import { ackClaim, deliveryState, queuedWake, releaseClaim, revokeClaim } from './claim.js';
 import { findClaudeCode } from './proc.js';
+import { describeToolUse, lastToolUseFromFile } from './text.js';
 import { checkSessionId, isSessionId } from '../../protocol/session-id.js';
 import { HookOutput, type HookOptions, openRoot, parseInput, readStdin, str, tellOperator } from './io.js';
 import { deliveryNonce } from './wait.js';
@@ -98,4 +100,36 @@ export async function stopFailureHook(o: HookOptions, out: HookOutput): Promise<
     !relayUp,
   );
   out.say(`this turn ended on ${f.why}; the operator was told.`);
+}
+
+// ------------------------------------------------------------------ hook notify
+
+const NOTIFY_PRIORITY: Record<string, number> = { permission_prompt: 4, elicitation_dialog: 4, idle_prompt: 3 };
+
+/** Notification: "needs your permission", "waiting for input" — shown, and pinged to the operator. */
+export async function notifyHook(o: HookOptions, out: HookOutput): Promise<void> {
+  const input = parseInput(await readStdin());
+  if (!input) return out.say('no Notification-hook JSON on stdin.');
+  let message = str(input.message)?.trim();
+  if (!message) return out.say('the notification had no message.');
+  const session = o.session && isSessionId(o.session) ? o.session : path.basename(str(input.cwd) ?? process.cwd()) || 'claude-code';
+  const type = str(input.notification_type);
+  // Not something waiting on the operator.
+  if (type === 'auth_success') return;
+  // Claude Code's message names no tool: the transcript's last tool call does.
+  if (type === 'permission_prompt' && str(input.transcript_path)) {
+    const tool = lastToolUseFromFile(str(input.transcript_path)!);
+    if (tool) message = `${message}: ${describeToolUse(tool)}`;
+  }
+  const title = str(input.title)?.trim() || 'Claude Code';
+  const p = openRoot(o.root);
+  await tellOperator(p, {
+    at: new Date().toISOString(),
+    kind: 'notification',
+    session,
+    title,
+    message: type ? `${message} (${type})` : message,
+    priority: NOTIFY_PRIORITY[type ?? ''] ?? 3,
+  });
+  if (!lockHolder(p.lock)) out.say(`no relay is running on ${p.root}; the notification went to ntfy only.`);
 }

@@ -1,15 +1,14 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { readDotenv } from '../../config/env.js';
 import type { Config } from '../../config/schema.js';
 import { lockHolder } from '../../fs/lock.js';
 import type { Evidence } from '../../protocol/evidence.js';
 import type { RootPaths } from '../../protocol/root.js';
-import { checkSessionId, isSessionId } from '../../protocol/session-id.js';
+import { checkSessionId } from '../../protocol/session-id.js';
 import { chainCount, markContinued, readRecord, readRelayChain, writeRecord } from './chain.js';
 import { ackClaim, claimReply, markStopWaiting, queuedWake, releaseClaim, revokeClaim, sessionDir, type Claimed } from './claim.js';
 import { decidedNothingComing, heldNote, readSessionView, type SessionView } from './decision.js';
-import { promptHook, stopFailureHook } from './events.js';
+import { notifyHook, promptHook, stopFailureHook } from './events.js';
 import {
   effectiveMaxChain,
   HookOutput,
@@ -22,7 +21,7 @@ import {
   tellOperator,
 } from './io.js';
 import { findClaudeCode, isLive, procId, type ProcId } from './proc.js';
-import { describeToolUse, fitEnvelopeContent, lastAssistantTextFromFile, lastToolUseFromFile, replyReason } from './text.js';
+import { fitEnvelopeContent, lastAssistantTextFromFile, replyReason } from './text.js';
 import { recordWait } from './waits.js';
 import { waitUntil } from './watch.js';
 
@@ -384,35 +383,4 @@ async function waitForReview(
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
   }
-}
-
-// ------------------------------------------------------------------ hook notify
-
-const NOTIFY_PRIORITY: Record<string, number> = { permission_prompt: 4, elicitation_dialog: 4, idle_prompt: 3 };
-
-async function notifyHook(o: HookOptions, out: HookOutput): Promise<void> {
-  const input = parseInput(await readStdin());
-  if (!input) return out.say('no Notification-hook JSON on stdin.');
-  let message = str(input.message)?.trim();
-  if (!message) return out.say('the notification had no message.');
-  const session = o.session && isSessionId(o.session) ? o.session : path.basename(str(input.cwd) ?? process.cwd()) || 'claude-code';
-  const type = str(input.notification_type);
-  // Not something waiting on the operator.
-  if (type === 'auth_success') return;
-  // Claude Code's message names no tool: the transcript's last tool call does.
-  if (type === 'permission_prompt' && str(input.transcript_path)) {
-    const tool = lastToolUseFromFile(str(input.transcript_path)!);
-    if (tool) message = `${message}: ${describeToolUse(tool)}`;
-  }
-  const title = str(input.title)?.trim() || 'Claude Code';
-  const p = openRoot(o.root);
-  await tellOperator(p, {
-    at: new Date().toISOString(),
-    kind: 'notification',
-    session,
-    title,
-    message: type ? `${message} (${type})` : message,
-    priority: NOTIFY_PRIORITY[type ?? ''] ?? 3,
-  });
-  if (!lockHolder(p.lock)) out.say(`no relay is running on ${p.root}; the notification went to ntfy only.`);
 }
