@@ -18,6 +18,8 @@ export interface SessionRecord {
   chain_base: number;
   last_prompt?: 'typed' | 'wake';
   prompt_at?: string;
+  /** When a Stop hook last handed a reply over: the turn went on, so no idle time followed that Stop. */
+  continued_at?: string;
   at?: string;
 }
 
@@ -31,7 +33,22 @@ export function readRecord(p: RootPaths, session: string): SessionRecord {
     chain_base: typeof r?.chain_base === 'number' && Number.isFinite(r.chain_base) ? r.chain_base : 0,
     ...(r?.last_prompt === 'typed' || r?.last_prompt === 'wake' ? { last_prompt: r.last_prompt } : {}),
     ...(typeof r?.prompt_at === 'string' ? { prompt_at: r.prompt_at } : {}),
+    ...(typeof r?.continued_at === 'string' ? { continued_at: r.continued_at } : {}),
   };
+}
+
+/**
+ * When the session last did something that ends the idle time after a Stop: a prompt
+ * (typed, or a wake) or a Stop hook's hand-over. A late-reply waiter started before it
+ * serves a turn that is over. 0 when nothing is known.
+ */
+export function lastActivityMs(rec: SessionRecord): number {
+  const t = (s: string | undefined) => (s ? Date.parse(s) || 0 : 0);
+  return Math.max(t(rec.prompt_at), t(rec.continued_at));
+}
+
+export function markContinued(p: RootPaths, session: string): void {
+  writeRecord(p, session, { ...readRecord(p, session), continued_at: new Date().toISOString() });
 }
 
 /** Best effort: without a record the count is the relay's own, stricter, never looser. */

@@ -156,6 +156,67 @@ export function releaseClaim(p: RootPaths, session: string, nonce: string): void
   fs.rmSync(claimRecordPath(p, session), { force: true });
 }
 
+// ------------------------------------------------------------------ wakes that never came
+
+/**
+ * The waiter's hand-over is an exit 2 that Claude Code turns into the session's next
+ * prompt, and it does so only when the session is idle: handed over while Claude Code is
+ * busy with another turn, it queues. The claim stays until the woken prompt's
+ * UserPromptSubmit hook acks it, so a Stop hook of that busy turn found it held and
+ * waited behind it for its whole window (issue 23: a Stop hook waiting 540 s behind a
+ * claim of a turn that no longer existed).
+ *
+ * A wake claim of this same Claude Code whose waiter has exited, seen by a hook of a
+ * *new* turn (a Stop, a typed prompt), is such a queued wake: had the woken prompt run,
+ * its prompt hook would have acked it. That hook revokes it: the claim is released (the
+ * reply goes to the turn at hand) and its nonce is remembered, so that when Claude Code
+ * gets to the queued prompt, the prompt hook blocks it instead of handing the same reply
+ * over twice.
+ */
+export function queuedWake(p: RootPaths, session: string, cc: ProcId | undefined): ClaimRecord | undefined {
+  if (!cc) return undefined;
+  const rec = readClaim(p, session);
+  if (!rec || rec.via !== 'wake' || !rec.cc) return undefined;
+  if (rec.cc.pid !== cc.pid || rec.cc.start !== cc.start) return undefined;
+  if (isLive(rec.owner)) return undefined; // the waiter is still between its claim and its exit
+  const claimSt = fs.lstatSync(claimPath(p, session), { throwIfNoEntry: false });
+  return claimSt?.isFile() && claimSt.ino === rec.ino ? rec : undefined;
+}
+
+const revokedPath = (p: RootPaths, s: string) => path.join(hooksDir(p), `${s}.revoked.json`);
+const REVOKED_KEEP = 32;
+
+/** Releases the claim and remembers its nonce as set aside (see queuedWake). */
+export function revokeClaim(p: RootPaths, session: string, nonce: string): void {
+  const list = readRevoked(p, session).filter((n) => n !== nonce);
+  list.push(nonce);
+  fs.mkdirSync(hooksDir(p), { recursive: true, mode: 0o700 });
+  writeAtomic(revokedPath(p, session), JSON.stringify(list.slice(-REVOKED_KEEP)) + '\n', 0o600);
+  releaseClaim(p, session, nonce);
+}
+
+function readRevoked(p: RootPaths, session: string): string[] {
+  const r = readJson<unknown>(revokedPath(p, session));
+  return Array.isArray(r) ? r.filter((n): n is string => typeof n === 'string') : [];
+}
+
+export function isRevoked(p: RootPaths, session: string, nonce: string): boolean {
+  return readRevoked(p, session).includes(nonce);
+}
+
+/**
+ * What a woken prompt carrying `nonce` delivers: 'current' (its claim stands, the reply is
+ * still in input.txt), 'withdrawn' (revoked, or the relay took the reply back from
+ * input.txt: it must not reach the model), or 'unknown' (no such claim; left alone, as
+ * before).
+ */
+export function deliveryState(p: RootPaths, session: string, nonce: string): 'current' | 'withdrawn' | 'unknown' {
+  if (isRevoked(p, session, nonce)) return 'withdrawn';
+  const rec = readClaim(p, session);
+  if (!rec || rec.nonce !== nonce) return 'unknown';
+  return regularIno(inputPath(p, session)) === rec.ino ? 'current' : 'withdrawn';
+}
+
 // ------------------------------------------------------------------ who is waiting
 
 /**
@@ -180,21 +241,33 @@ function liveHolder(file: string, needCc: boolean): Holder | undefined {
   return h;
 }
 
-/** Takes the lock when nobody live holds it (a holder whose Claude Code is gone counts as gone). */
-export function takeHolderLock(file: string, me: Holder): (() => void) | undefined {
+/**
+ * Takes the lock when nobody live holds it (a holder whose Claude Code is gone counts as
+ * gone), or when `outdated` says the live holder serves something that is over: the lock
+ * is then rewritten with `me`, and the old holder, which checks `holdsLock`, stands down.
+ */
+export function takeHolderLock(file: string, me: Holder, outdated?: (h: Holder) => boolean): (() => void) | undefined {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const body = JSON.stringify(me) + '\n';
+  const release = () => {
+    if (holdsLock(file, me)) fs.rmSync(file, { force: true });
+  };
   for (let attempt = 0; attempt < 2; attempt++) {
-    if (writeAtomicExclusive(file, body, 0o600)) {
-      return () => {
-        const h = readJson<Holder>(file);
-        if (h?.owner?.pid === me.owner.pid && h.owner.start === me.owner.start) fs.rmSync(file, { force: true });
-      };
+    if (writeAtomicExclusive(file, body, 0o600)) return release;
+    const live = liveHolder(file, true);
+    if (live && !outdated?.(live)) return undefined;
+    if (live) {
+      writeAtomic(file, body, 0o600);
+      return release;
     }
-    if (liveHolder(file, true)) return undefined;
     fs.rmSync(file, { force: true });
   }
   return undefined;
+}
+
+export function holdsLock(file: string, me: Holder): boolean {
+  const h = readJson<Holder>(file);
+  return h?.owner?.pid === me.owner.pid && h.owner.start === me.owner.start && h.at === me.at;
 }
 
 /** The windowed Stop hook says it is waiting; any number of them may say so, the last one wins the file. */

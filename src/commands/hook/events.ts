@@ -1,7 +1,10 @@
+import path from 'node:path';
 import { lockHolder } from '../../fs/lock.js';
 import { clipLine } from '../../text.js';
 import { markWakeTurn, startNewChain } from './chain.js';
-import { ackClaim } from './claim.js';
+import { ackClaim, deliveryState, queuedWake, releaseClaim, revokeClaim } from './claim.js';
+import { findClaudeCode } from './proc.js';
+import { describeToolUse, lastToolUseFromFile } from './text.js';
 import { checkSessionId, isSessionId } from '../../protocol/session-id.js';
 import { HookOutput, type HookOptions, openRoot, parseInput, readStdin, str, tellOperator } from './io.js';
 import { deliveryNonce } from './wait.js';
@@ -15,10 +18,15 @@ import { deliveryNonce } from './wait.js';
  *             of hook-delivered turns goes on.
  *   typed  -> the operator spoke: the chain starts again, and the relay is told
  *             (notice prompt_typed) so it resets the session's automatic-turn leash.
+ *             A wake queued in this Claude Code and not yet run is revoked (claim.ts
+ *             queuedWake): its reply goes to this turn's Stop hook instead.
+ *   a woken prompt whose delivery was revoked or taken back by the relay is blocked
+ *             ({"decision":"block"}): the reply went to the session another way, or was
+ *             superseded, and must not reach the model (again).
  *
- * It prints nothing: whatever a UserPromptSubmit hook prints is added to the prompt.
+ * It prints nothing else: whatever a UserPromptSubmit hook prints is added to the prompt.
  */
-export async function promptHook(o: HookOptions, _out: HookOutput): Promise<void> {
+export async function promptHook(o: HookOptions, out: HookOutput): Promise<void> {
   const input = parseInput(await readStdin());
   const session = o.session;
   if (!session || !input) return;
@@ -27,10 +35,20 @@ export async function promptHook(o: HookOptions, _out: HookOutput): Promise<void
   const p = openRoot(o.root);
   const nonce = deliveryNonce(prompt);
   if (nonce !== undefined) {
+    if (deliveryState(p, session, nonce) === 'withdrawn') {
+      releaseClaim(p, session, nonce);
+      out.set({
+        decision: 'block',
+        reason: `relay-tui: this late delivery (${nonce}) was set aside: the session already had that reply another way, or the operator superseded it. Nothing to do.`,
+      });
+      return;
+    }
     if (!ackClaim(p, session, nonce)) process.stderr.write(`relay-tui hook: delivery ${nonce} was already confirmed or is unknown\n`);
     markWakeTurn(p, session);
     return;
   }
+  const queued = queuedWake(p, session, findClaudeCode());
+  if (queued) revokeClaim(p, session, queued.nonce);
   await startNewChain(p, session, 'typed');
   await tellOperator(
     p,
@@ -82,4 +100,36 @@ export async function stopFailureHook(o: HookOptions, out: HookOutput): Promise<
     !relayUp,
   );
   out.say(`this turn ended on ${f.why}; the operator was told.`);
+}
+
+// ------------------------------------------------------------------ hook notify
+
+const NOTIFY_PRIORITY: Record<string, number> = { permission_prompt: 4, elicitation_dialog: 4, idle_prompt: 3 };
+
+/** Notification: "needs your permission", "waiting for input" — shown, and pinged to the operator. */
+export async function notifyHook(o: HookOptions, out: HookOutput): Promise<void> {
+  const input = parseInput(await readStdin());
+  if (!input) return out.say('no Notification-hook JSON on stdin.');
+  let message = str(input.message)?.trim();
+  if (!message) return out.say('the notification had no message.');
+  const session = o.session && isSessionId(o.session) ? o.session : path.basename(str(input.cwd) ?? process.cwd()) || 'claude-code';
+  const type = str(input.notification_type);
+  // Not something waiting on the operator.
+  if (type === 'auth_success') return;
+  // Claude Code's message names no tool: the transcript's last tool call does.
+  if (type === 'permission_prompt' && str(input.transcript_path)) {
+    const tool = lastToolUseFromFile(str(input.transcript_path)!);
+    if (tool) message = `${message}: ${describeToolUse(tool)}`;
+  }
+  const title = str(input.title)?.trim() || 'Claude Code';
+  const p = openRoot(o.root);
+  await tellOperator(p, {
+    at: new Date().toISOString(),
+    kind: 'notification',
+    session,
+    title,
+    message: type ? `${message} (${type})` : message,
+    priority: NOTIFY_PRIORITY[type ?? ''] ?? 3,
+  });
+  if (!lockHolder(p.lock)) out.say(`no relay is running on ${p.root}; the notification went to ntfy only.`);
 }

@@ -1,14 +1,14 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { readDotenv } from '../../config/env.js';
 import type { Config } from '../../config/schema.js';
 import { lockHolder } from '../../fs/lock.js';
 import type { Evidence } from '../../protocol/evidence.js';
 import type { RootPaths } from '../../protocol/root.js';
-import { checkSessionId, isSessionId } from '../../protocol/session-id.js';
-import { chainCount, readRecord, readRelayChain, writeRecord } from './chain.js';
-import { ackClaim, claimReply, markStopWaiting, releaseClaim, sessionDir, type Claimed } from './claim.js';
-import { promptHook, stopFailureHook } from './events.js';
+import { checkSessionId } from '../../protocol/session-id.js';
+import { chainCount, markContinued, readRecord, readRelayChain, writeRecord } from './chain.js';
+import { ackClaim, claimReply, markStopWaiting, queuedWake, releaseClaim, revokeClaim, sessionDir, type Claimed } from './claim.js';
+import { decidedNothingComing, heldNote, readSessionView, type SessionView } from './decision.js';
+import { notifyHook, promptHook, stopFailureHook } from './events.js';
 import {
   effectiveMaxChain,
   HookOutput,
@@ -21,7 +21,8 @@ import {
   tellOperator,
 } from './io.js';
 import { findClaudeCode, isLive, procId, type ProcId } from './proc.js';
-import { describeToolUse, fitEnvelopeContent, lastAssistantTextFromFile, lastToolUseFromFile, replyReason } from './text.js';
+import { fitEnvelopeContent, lastAssistantTextFromFile, replyReason } from './text.js';
+import { recordWait } from './waits.js';
 import { waitUntil } from './watch.js';
 
 /**
@@ -47,6 +48,8 @@ export const DEFAULT_STOP_TIMEOUT_S = 540;
 /** While waiting, a relay that has been gone this long means: give up and let the session stop. */
 const RELAY_DOWN_GRACE_MS = 10_000;
 const LIVENESS_CHECK_MS = 1000;
+/** The operator decided and nothing of the session is on its way: looked at twice this far apart before standing down. */
+const DECIDED_GRACE_MS = 1500;
 
 const USAGE = `usage: relay-tui hook stop --session ID [--root DIR] [--timeout S]      (Claude Code Stop hook; JSON on stdin)
        relay-tui hook prompt --session ID [--root DIR]                  (UserPromptSubmit hook)
@@ -107,7 +110,28 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
     return out.say(
       `no relay is running on ${p.root}; this turn was not sent for review (start it with: relay-tui --no-ui --root ${p.root}).`,
     );
+  const me = procId(process.pid) ?? { pid: process.pid, start: 0 };
+  const cc = findClaudeCode();
+  // Read before the marker goes up: a decision seen after that is one made while this hook waits.
+  const before = await readSessionView(p, session);
+  // Up from the start, not only while waiting: the late-reply waiter of this same Stop leaves
+  // input.txt to this hook, where it would otherwise claim a reply already there (wait.ts).
+  const unmark = markStopWaiting(p, session, { owner: me, ...(cc ? { cc } : {}), at: new Date().toISOString() });
+  try {
+    await stopTurn(o, out, input, p, session, { me, cc, before });
+  } finally {
+    unmark();
+  }
+}
 
+async function stopTurn(
+  o: HookOptions,
+  out: HookOutput,
+  input: Record<string, unknown>,
+  p: RootPaths,
+  session: string,
+  { me, cc, before }: { me: ProcId; cc: ProcId | undefined; before: SessionView | undefined },
+): Promise<void> {
   const config = await loadRootConfig(p, out);
   const { enqueueEnvelope } = await import('../../protocol/envelope.js');
   const chainCap = effectiveMaxChain(config.hooks.max_chain);
@@ -161,9 +185,11 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
 
   if (!message) return out.say('the turn ended without any assistant text to send; letting Claude Code stop.');
 
-  const me = procId(process.pid) ?? { pid: process.pid, start: 0 };
-  const cc = findClaudeCode();
   const who = { owner: me, ...(cc ? { cc } : {}), via: 'stop' as const };
+  // A wake the waiter handed to this Claude Code while it was busy, still queued there: this
+  // turn takes the reply now, and the queued prompt is blocked when it comes (claim.ts queuedWake).
+  const queued = queuedWake(p, session, cc);
+  if (queued) revokeClaim(p, session, queued.nonce);
   // A reply that came after an earlier window closed and that no waiter handed over (none
   // installed, or it died). The relay writes the next reply only once this one is acked,
   // so it goes to the session now, and the review of this message follows it.
@@ -184,6 +210,7 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
     sendError = err;
   }
   if (earlier) {
+    recordWait(p, session, { at: new Date().toISOString(), waited_ms: 0, outcome: 'earlier-reply', pid: process.pid });
     out.say(
       sendError
         ? `this message could not be sent for review: ${(sendError as Error).message}.`
@@ -194,13 +221,15 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
   if (sendError) throw sendError;
 
   const timeoutS = o.timeoutS ?? DEFAULT_STOP_TIMEOUT_S;
-  const unmark = markStopWaiting(p, session, { owner: me, ...(cc ? { cc } : {}), at: new Date().toISOString() });
-  let outcome: Awaited<ReturnType<typeof waitForReview>>;
-  try {
-    outcome = await waitForReview(p, session, timeoutS * 1000, who, cc);
-  } finally {
-    unmark();
-  }
+  const startedAt = Date.now();
+  const outcome = await waitForReview(p, session, timeoutS * 1000, who, cc, before);
+  recordWait(p, session, {
+    at: new Date(startedAt).toISOString(),
+    waited_ms: Date.now() - startedAt,
+    outcome: outcome.claimed ? 'reply' : (outcome.why ?? 'timeout'),
+    pid: process.pid,
+    ...(outcome.revoked ? { revoked_wakes: outcome.revoked } : {}),
+  });
   const where = `dispatch/${session}/input.txt`;
   if (!outcome.claimed) {
     if (outcome.why === 'relay-down')
@@ -209,10 +238,16 @@ async function stopHook(o: HookOptions, out: HookOutput): Promise<void> {
       );
     else if (outcome.why === 'claude-gone') out.say('Claude Code went away while the hook waited; the reply stays for the next session.');
     else if (outcome.why === 'signal') out.say(`interrupted; the reply will wait in ${where}.`);
-    else
+    else if (outcome.why === 'decided')
+      out.say('the operator decided about this session and no reply to this message is coming; letting Claude Code stop.');
+    else {
+      const held = heldNote(outcome.view, session);
       out.say(
-        `no review within ${timeoutS} s; letting Claude Code stop. The reply will wake this session when it comes (or: relay-tui recv --session ${session}).`,
+        held
+          ? `no review within ${timeoutS} s: ${held} Letting Claude Code stop; the reply will wake this session when it comes.`
+          : `no review within ${timeoutS} s; letting Claude Code stop. The reply will wake this session when it comes (or: relay-tui recv --session ${session}).`,
       );
+    }
   }
   if (outcome.claimed) deliver(p, session, out, [outcome.claimed]);
 }
@@ -252,6 +287,8 @@ function deliver(p: RootPaths, session: string, out: HookOutput, claims: Claimed
   const reply = claims.map((c) => c.text).join('\n\n');
   const { reason, file } = replyReason(reply, { session, root: p.root, repliesDir: p.replies, late });
   out.set({ decision: 'block', reason });
+  // The turn goes on: a late-reply waiter started at this Stop has no idle time to serve (wait.ts).
+  markContinued(p, session);
   const what = late ? 'an earlier reply from the reviewer relay was waiting' : 'the reviewer relay replied';
   out.say(
     file
@@ -262,10 +299,15 @@ function deliver(p: RootPaths, session: string, out: HookOutput, claims: Claimed
   for (const c of claims) (ok ? ackClaim : releaseClaim)(p, session, c.record.nonce);
 }
 
+type WaitEnd = 'timeout' | 'relay-down' | 'signal' | 'claude-gone' | 'decided';
+
 /**
  * Waits for the reply and claims it; gives up when the relay has been gone for
  * RELAY_DOWN_GRACE_MS (a restart within the grace is fine), when Claude Code died
- * (the hook outlived it: the reply must stay for whoever comes next), or on a signal.
+ * (the hook outlived it: the reply must stay for whoever comes next), on a signal, or
+ * when the operator decided about the session and nothing of it is on its way (a drop:
+ * the reply will never come). Never behind a wake queued in its own Claude Code: that
+ * claim is revoked and the reply taken (claim.ts queuedWake).
  */
 async function waitForReview(
   p: RootPaths,
@@ -273,10 +315,31 @@ async function waitForReview(
   timeoutMs: number,
   who: Parameters<typeof claimReply>[2],
   cc: ProcId | undefined,
-): Promise<{ claimed?: Claimed; why?: 'timeout' | 'relay-down' | 'signal' | 'claude-gone' }> {
+  before: SessionView | undefined,
+): Promise<{ claimed?: Claimed; why?: WaitEnd; view?: SessionView; revoked?: number }> {
   const ac = new AbortController();
-  let why: 'relay-down' | 'signal' | 'claude-gone' | undefined;
+  let why: WaitEnd | undefined;
   let downSince: number | undefined;
+  let view = before;
+  const baseSeq = view?.decisionSeq;
+  let decidedSince: number | undefined;
+  let revoked = 0;
+  let looking = false;
+  const lookAtRelay = async () => {
+    if (looking) return;
+    looking = true;
+    try {
+      view = (await readSessionView(p, session)) ?? view;
+      if (!decidedNothingComing(view, baseSeq)) decidedSince = undefined;
+      else if (decidedSince === undefined) decidedSince = Date.now();
+      else if (Date.now() - decidedSince >= DECIDED_GRACE_MS && !ac.signal.aborted) {
+        why = 'decided';
+        ac.abort();
+      }
+    } finally {
+      looking = false;
+    }
+  };
   const check = setInterval(() => {
     if (cc && !isLive(cc)) {
       why = 'claude-gone';
@@ -284,6 +347,7 @@ async function waitForReview(
     }
     if (lockHolder(p.lock)) {
       downSince = undefined;
+      void lookAtRelay();
       return;
     }
     downSince ??= Date.now();
@@ -301,47 +365,22 @@ async function waitForReview(
   process.once('SIGHUP', onSignal);
   try {
     fs.mkdirSync(sessionDir(p, session), { recursive: true });
-    const claimed = await waitUntil([sessionDir(p, session)], () => (cc && !isLive(cc) ? undefined : claimReply(p, session, who)), {
-      timeoutMs,
-      tickMs: 5000,
-      signal: ac.signal,
-    });
-    return claimed ? { claimed } : { why: why ?? 'timeout' };
+    const look = () => {
+      if (cc && !isLive(cc)) return undefined;
+      const queued = queuedWake(p, session, cc);
+      if (queued) {
+        revokeClaim(p, session, queued.nonce);
+        revoked++;
+      }
+      return claimReply(p, session, who);
+    };
+    const claimed = await waitUntil([sessionDir(p, session)], look, { timeoutMs, tickMs: 5000, signal: ac.signal });
+    const extra = { ...(view ? { view } : {}), ...(revoked ? { revoked } : {}) };
+    return claimed ? { claimed, ...extra } : { why: why ?? 'timeout', ...extra };
   } finally {
     clearInterval(check);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onSignal);
   }
-}
-
-// ------------------------------------------------------------------ hook notify
-
-const NOTIFY_PRIORITY: Record<string, number> = { permission_prompt: 4, elicitation_dialog: 4, idle_prompt: 3 };
-
-async function notifyHook(o: HookOptions, out: HookOutput): Promise<void> {
-  const input = parseInput(await readStdin());
-  if (!input) return out.say('no Notification-hook JSON on stdin.');
-  let message = str(input.message)?.trim();
-  if (!message) return out.say('the notification had no message.');
-  const session = o.session && isSessionId(o.session) ? o.session : path.basename(str(input.cwd) ?? process.cwd()) || 'claude-code';
-  const type = str(input.notification_type);
-  // Not something waiting on the operator.
-  if (type === 'auth_success') return;
-  // Claude Code's message names no tool: the transcript's last tool call does.
-  if (type === 'permission_prompt' && str(input.transcript_path)) {
-    const tool = lastToolUseFromFile(str(input.transcript_path)!);
-    if (tool) message = `${message}: ${describeToolUse(tool)}`;
-  }
-  const title = str(input.title)?.trim() || 'Claude Code';
-  const p = openRoot(o.root);
-  await tellOperator(p, {
-    at: new Date().toISOString(),
-    kind: 'notification',
-    session,
-    title,
-    message: type ? `${message} (${type})` : message,
-    priority: NOTIFY_PRIORITY[type ?? ''] ?? 3,
-  });
-  if (!lockHolder(p.lock)) out.say(`no relay is running on ${p.root}; the notification went to ntfy only.`);
 }

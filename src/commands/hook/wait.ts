@@ -1,6 +1,18 @@
 import { parseArgs } from 'node:util';
 import type { RootPaths } from '../../protocol/root.js';
-import { claimHeld, claimReply, hooksDir, releaseClaim, sessionDir, stopHookWaiting, takeHolderLock, waiterLockPath } from './claim.js';
+import { lastActivityMs, readRecord } from './chain.js';
+import {
+  claimHeld,
+  claimReply,
+  holdsLock,
+  hooksDir,
+  releaseClaim,
+  sessionDir,
+  stopHookWaiting,
+  takeHolderLock,
+  waiterLockPath,
+  type Holder,
+} from './claim.js';
 import { isSessionId } from '../../protocol/session-id.js';
 import { openRoot, parseInput, readStdin } from './io.js';
 import { cmdline, findClaudeCode, isLive, isPrintModeWithoutStreamInput, procId, type ProcId } from './proc.js';
@@ -24,6 +36,12 @@ import { waitUntil } from './watch.js';
  *     UserPromptSubmit hook, whose prompt carries the nonce, acks it. A claim whose
  *     Claude Code dies first is dropped by the next hook, and the reply goes out again;
  *   - it leaves the reply to a windowed Stop hook that is still waiting for it;
+ *   - it serves only the idle time right after its own Stop: once the session has done
+ *     anything since (a prompt, typed or woken; a Stop hook's hand-over that continued the
+ *     turn), its turn is over and it stands down, releasing a claim it just made. A reply
+ *     handed over while Claude Code is busy would only queue behind that turn (and the
+ *     next Stop hook would find it claimed); the next Stop starts a waiter of its own,
+ *     which takes over the lock from one whose turn is over;
  *   - in plain `claude -p` (which never wakes from it, and would wait) it does not start.
  */
 
@@ -31,6 +49,12 @@ export const HANDED_OVER = 2;
 /** Claude Code kills a hook at its `timeout`; hook install sets that to this, the waiter ends a minute before. */
 export const WAITER_TIMEOUT_S = 86_400;
 const LIVENESS_TICK_MS = 2000;
+/**
+ * Claude Code starts this waiter and the windowed Stop hook together; a reply already in
+ * input.txt at the Stop is the Stop hook's to take. The waiter leaves it alone this long,
+ * so that the Stop hook, slower to start (it loads the config), has put up its marker.
+ */
+const STOP_HOOK_START_MS = 3000;
 
 const NONCE_RE = /\[relay-tui delivery ([0-9a-f]{12})\]/;
 
@@ -44,6 +68,8 @@ export interface WaiterOptions {
   timeoutS?: number;
   /** For tests: the Claude Code process to bind to, instead of the ancestry's. */
   cc?: ProcId;
+  /** For tests: when its Stop happened (ms); by default this process's start. */
+  startedAt?: number;
 }
 
 export async function runWaiterCli(argv: string[]): Promise<number> {
@@ -85,20 +111,30 @@ export async function runWaiter(o: WaiterOptions): Promise<number> {
   if (!o.cc && isPrintModeWithoutStreamInput(cmdline(cc.pid))) return note('claude -p does not wake from a background hook; not waiting');
   const p = openRoot(o.root);
   const me = procId(process.pid) ?? { pid: process.pid, start: 0 };
-  const release = takeHolderLock(waiterLockPath(p, o.session), { owner: me, cc, at: new Date().toISOString() });
+  // Claude Code spawned this hook at its Stop: the process's start is the Stop's time, near enough.
+  const t0 = o.startedAt ?? Date.now() - process.uptime() * 1000;
+  const holder: Holder = { owner: me, cc, at: new Date(t0).toISOString() };
+  const lock = waiterLockPath(p, o.session);
+  // A live waiter started before the session's last activity serves a turn that is over: this one takes over.
+  const outdated = (h: Holder) => {
+    const at = Date.parse(h.at) || 0;
+    return at < t0 && lastActivityMs(readRecord(p, o.session)) > at;
+  };
+  const release = takeHolderLock(lock, holder, outdated);
   if (!release) return 0; // another waiter serves this session
   const ac = new AbortController();
   const onSignal = () => ac.abort();
   for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(s, onSignal);
   try {
     const timeoutMs = Math.max(1, (o.timeoutS ?? WAITER_TIMEOUT_S - 60) * 1000);
-    const got = await waitUntil([sessionDir(p, o.session), hooksDir(p)], () => next(p, o.session, me, cc, ac), {
+    const state: Turn = { p, session: o.session, me, cc, t0, lock, holder };
+    const got = await waitUntil([sessionDir(p, o.session), hooksDir(p)], () => next(state, ac), {
       timeoutMs,
       tickMs: LIVENESS_TICK_MS,
       signal: ac.signal,
     });
-    if (!got || got === 'gone') return 0;
-    if (!isLive(cc)) {
+    if (!got || got === 'gone' || got === 'over') return 0;
+    if (!isLive(cc) || turnOver(state)) {
       releaseClaim(p, o.session, got.record.nonce);
       return 0;
     }
@@ -117,14 +153,38 @@ export async function runWaiter(o: WaiterOptions): Promise<number> {
   }
 }
 
-type Step = ReturnType<typeof claimReply> | 'gone';
+type Step = ReturnType<typeof claimReply> | 'gone' | 'over';
 
-function next(p: RootPaths, session: string, me: ProcId, cc: ProcId, ac: AbortController): Step {
-  if (!isLive(cc)) {
+interface Turn {
+  p: RootPaths;
+  session: string;
+  me: ProcId;
+  cc: ProcId;
+  /** When its Stop happened. */
+  t0: number;
+  lock: string;
+  holder: Holder;
+}
+
+/** The session did something since this waiter's Stop, or a newer waiter took the lock. */
+function turnOver(t: Turn): boolean {
+  return !holdsLock(t.lock, t.holder) || lastActivityMs(readRecord(t.p, t.session)) > t.t0;
+}
+
+function next(t: Turn, ac: AbortController): Step {
+  if (!isLive(t.cc)) {
     ac.abort();
     return 'gone';
   }
+  if (turnOver(t)) return 'over';
+  if (Date.now() - t.t0 < STOP_HOOK_START_MS) return undefined; // the tick looks again
   // A windowed Stop hook still waiting gets it first; a claim in flight is someone else's.
-  if (stopHookWaiting(p, session) || claimHeld(p, session)) return undefined;
-  return claimReply(p, session, { owner: me, cc, via: 'wake' });
+  if (stopHookWaiting(t.p, t.session) || claimHeld(t.p, t.session)) return undefined;
+  const got = claimReply(t.p, t.session, { owner: t.me, cc: t.cc, via: 'wake' });
+  // The turn may have ended between the look and the claim: the claim goes back at once.
+  if (got && turnOver(t)) {
+    releaseClaim(t.p, t.session, got.record.nonce);
+    return 'over';
+  }
+  return got;
 }
