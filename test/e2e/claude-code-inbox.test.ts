@@ -27,7 +27,7 @@ import { createHarness, type Harness } from '../helpers/harness.js';
  * (tok-…) tell which reply reached which Claude Code call.
  *
  * Parts that need the engine's side of issue 23 (superseding in the relay, per-session
- * holds) check for it in status.json (sessions[id].decision_seq) or are skipped, saying why.
+ * holds) check for it in status.json (sessions[id].decision_seq).
  */
 
 let h: Harness | undefined;
