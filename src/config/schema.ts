@@ -25,7 +25,13 @@ question; the relay pauses until the operator answers.
 A session's message may be followed by an <evidence> block: what its turn did (files changed,
 commands and their exit status, test counts, tools denied), read from outside the session.
 Check the session's account against it; when they disagree (passing tests claimed beside a
-failing run, files changed outside the task), say so and ask the session before moving on.`;
+failing run, files changed outside the task), say so and ask the session before moving on.
+When several sessions are waiting, one message may carry one envelope from each, every one
+after a line <<<from SESSION CODE>>>. Then answer each session in its own section: a line
+<<<reply SESSION CODE>>> exactly as given (same session, same code), then your reply to that
+session alone; one section per session, nothing before the first. Each section is delivered
+only to its session, so never address one session inside another's section; [NEEDS-JC] goes
+at the start of the section that needs the operator.`;
 
 export const DEFAULT_SUMMARIZATION_PROMPT = `Summarize the conversation so far for your own future use: for each session, what it
 is working on, decisions made, open questions and the last instruction it was given. Keep
@@ -100,6 +106,8 @@ export const configSchema = z.strictObject({
       idle_timeout_s: z.number().positive().default(60),
     })
     .prefault({}),
+  // Several sessions waiting at the start of a turn: one call for all of them (src/engine/turn/batch.ts), or 'off'.
+  batch: z.union([z.literal('off'), z.strictObject({ max_sessions: z.number().int().min(2).max(16) })]).default({ max_sessions: 8 }),
   cache: z
     .strictObject({
       // auto: 5-minute or 1-hour breakpoints per call, whichever the recent gaps between turns make cheaper (src/pricing/cache-lifetime.ts).

@@ -4,6 +4,7 @@ import { fsyncDir, JsonlAppender, readJsonl, repairJsonlTail, writeAtomic } from
 import type { ChatMessage, ChatRequest } from '../../adapters/anthropic.js';
 import { readHistoryPage, type HistoryPageQuery, type TurnPage } from './history-page.js';
 import type { ConversationRecord, SummaryRecord, TurnRecord } from './records.js';
+import { batchAnswer, batchMessage } from './batch-form.js';
 import { minCacheableTokens, planLayout, type CacheTtl, type Layout } from '../../pricing/cache-rules.js';
 
 export interface RequestCacheOptions {
@@ -106,9 +107,20 @@ export class Conversation {
       out.push({ role: 'user', content: `[relay] Summary of the conversation before this point:\n\n${this.summary.text}` });
       out.push({ role: 'assistant', content: 'Understood. I will continue from this summary.' });
     }
-    for (const t of this.turns) {
-      out.push({ role: 'user', content: t.user });
-      out.push({ role: 'assistant', content: t.reply });
+    for (let i = 0; i < this.turns.length;) {
+      const t = this.turns[i];
+      const b = t.batch;
+      if (!b) {
+        out.push({ role: 'user', content: t.user }, { role: 'assistant', content: t.reply });
+        i++;
+        continue;
+      }
+      // The sections of one batched call were one exchange: rendered back as the one message and answer they were.
+      let j = i;
+      while (j < this.turns.length && this.turns[j].batch?.call === b.call) j++;
+      const group = this.turns.slice(i, j);
+      out.push({ role: 'user', content: batchMessage(group, b.code) }, { role: 'assistant', content: batchAnswer(group, b.code) });
+      i = j;
     }
     return out;
   }
