@@ -5,6 +5,7 @@
 // relay placed, how much of the prompt is new since the previous call, and how much of
 // what was written had been in the previous prompt already (a rewrite).
 import type { CacheTtlSetting } from '../src/pricing/cache-lifetime.js';
+import { answerBatch } from '../src/demo/fake-api-batch.js';
 import type { Usage } from '../src/pricing/prices.js';
 import { promptBlocks, type PromptBlock } from '../src/demo/fake-api-prompt.js';
 import { billedCalls, DEFAULT_MODEL, dollarsOf, openBenchRelay, takeReplies, type Dollars } from './bill.js';
@@ -87,16 +88,19 @@ export async function measureDay(o: DayOptions, label = 'today'): Promise<DayRes
       system_prompt: script.systemPrompt,
       history: { cap_tokens: o.capTokens ?? 150_000, keep_recent: o.keepRecent ?? 10 },
       cache: { ttl: o.ttl ?? 'auto' },
-      ...(o.batch ? { batch: { max_sessions: 8 } } : {}),
+      batch: o.batch ? { max_sessions: 8 } : 'off',
     },
     fake: {
       now: () => simNow,
       latency: { clock: 'simulated', seed: 3, advance: (ms) => void (simNow += ms) },
       respond: (req) => {
         const summary = req.lastUserText.startsWith('[relay]');
-        const m = TAG_RE.exec(req.lastUserText);
+        const one = (text: string) => {
+          const m = TAG_RE.exec(text);
+          return m ? script.turns[Number(m[1])].reply : 'ok';
+        };
         seen.push({ body: req.body, at: simNow, summary });
-        return { text: summary ? script.summaryText : m ? script.turns[Number(m[1])].reply : 'ok' };
+        return { text: summary ? script.summaryText : (answerBatch(req.lastUserText, (p) => one(p.text)) ?? one(req.lastUserText)) };
       },
     },
   });

@@ -14,6 +14,8 @@ export interface RequestCacheOptions {
   writeEnd?: boolean;
   /** Override of the model's minimum cacheable prefix (cache-rules.ts). */
   minTokens?: number;
+  /** Nothing of the history is in the cache (a summary after a long gap): place no breakpoint on it. */
+  cold?: boolean;
 }
 
 /** What the request's breakpoints promise: sizes are estimates until the API's usage comes back. */
@@ -142,7 +144,7 @@ export class Conversation {
     const blockTokens = [...(systemBlocks ? [est(base.system)] : []), ...messages.map((m) => est(m.content))];
     // The last call wrote through the last turn's user message, unless a summary has replaced that prefix since.
     const last = this.lastTurn;
-    const fresh = last && (!this.summary || last.seq > this.summary.seq);
+    const fresh = last && (!this.summary || last.seq > this.summary.seq) && !opts.cold;
     const cachedThrough = fresh && messages.length >= 3 ? systemBlocks + messages.length - 3 : undefined;
     const minTokens = opts.minTokens ?? minCacheableTokens(base.model);
     const writeEnd = opts.writeEnd ?? true;

@@ -10,7 +10,7 @@ import { isoNow, type ChatClient, type ChatRequest, type Clock } from '../kernel
 import type { PriceLookup } from '../../pricing/prices.js';
 import type { LiveCall } from '../view/live-call.js';
 import type { Committer } from './commit.js';
-import { needsSummary, projectCost, requestBase, summaryPrompt } from './projection.js';
+import { coldHistory, needsSummary, projectCost, requestBase, summaryPrompt } from './projection.js';
 import { isBatch, type BatchInput, type TurnInput, type TurnOutcome } from './turn-input.js';
 import { batchConfig } from './batch.js';
 
@@ -75,7 +75,7 @@ export class TurnRunner {
    * lifetime the setting allows is assumed. Otherwise the choice is made now and kept.
    */
   private cacheWrite1h(userText: string, now: number, cfg: Config): boolean {
-    if (needsSummary(this.o.conversation, cfg)) return cfg.cache.ttl !== '5m' || this.ttl.last === '1h';
+    if (needsSummary(this.o.conversation, cfg, now)) return cfg.cache.ttl !== '5m' || this.ttl.last === '1h';
     let chosen = '5m' as CacheTtl;
     this.o.conversation.request(userText, requestBase(cfg), {
       ttl: (s) => (chosen = this.ttl.choose(now, s.prefixTokens, s.addedTokens, s.minTokens).ttl),
@@ -107,14 +107,18 @@ export class TurnRunner {
     o.ledger.reserve({ at: isoNow(this.o.now), day: localDay(o.now()), session: t.route, projectedUsd });
     let planned = this.planned?.text === input.user ? this.planned.ttl : undefined;
     this.planned = null;
-    if (needsSummary(o.conversation, cfg)) {
-      planned = undefined;
+    if (needsSummary(o.conversation, cfg, o.now())) {
+      // After a summary the turn keeps the lifetime the turns had: choosing again would see the
+      // whole new prefix as added tokens and bet on 5 minutes, lost at the next longer gap.
+      planned = this.ttl.last;
       // It only reads the prefix the turns cached, at their lifetime; it is not a gap between turns (not recorded).
-      const req = o.conversation.request(summaryPrompt(cfg), requestBase(o.config(), 'summary'), { ttl: this.ttl.last, writeEnd: false });
+      // After a long gap nothing is cached: no breakpoint on the history, or it would be written for nothing.
+      const cold = coldHistory(o.conversation, cfg, o.now());
+      const req = o.conversation.request(summaryPrompt(cfg), requestBase(o.config(), 'summary'), { ttl: this.ttl.last, writeEnd: false, cold });
       o.events.emit('turn:started', { session: t.route, kind: 'summary', source: 'operator' });
       o.events.emit('log', {
         level: 'info',
-        message: `conversation at ${o.conversation.historyTokens} tokens (cap ${cfg.history.cap_tokens}): summarizing`,
+        message: `conversation at ${o.conversation.historyTokens} tokens (cap ${cfg.history.cap_tokens})${cold ? ', its cache expired' : ''}: summarizing`,
       });
       const s = await this.call('summary', t.route, req);
       if (s.kind !== 'answered') return s;
