@@ -114,7 +114,11 @@ export class TurnRunner {
       // It only reads the prefix the turns cached, at their lifetime; it is not a gap between turns (not recorded).
       // After a long gap nothing is cached: no breakpoint on the history, or it would be written for nothing.
       const cold = coldHistory(o.conversation, cfg, o.now());
-      const req = o.conversation.request(summaryPrompt(cfg), requestBase(o.config(), 'summary'), { ttl: this.ttl.last, writeEnd: false, cold });
+      const req = o.conversation.request(summaryPrompt(cfg), requestBase(o.config(), 'summary'), {
+        ttl: this.ttl.last,
+        writeEnd: false,
+        cold,
+      });
       o.events.emit('turn:started', { session: t.route, kind: 'summary', source: 'operator' });
       o.events.emit('log', {
         level: 'info',
