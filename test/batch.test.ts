@@ -9,7 +9,7 @@ import { Ledger } from '../src/engine/journals/ledger.js';
 import { Relay } from '../src/engine/relay.js';
 import { costOf, lookupPrice } from '../src/pricing/prices.js';
 import type { RootPaths } from '../src/protocol/root.js';
-import { ackAll, enqueue, queueNames, tempRoot, testConfig, until } from './helpers/inproc.js';
+import { ackAll, enqueue, lastUser, openRelay, queueNames, scriptedChat, tempRoot, testConfig, until } from './helpers/inproc.js';
 
 /**
  * One call for every waiting session (issue 24, item 3): the real SDK against the fake
@@ -214,5 +214,42 @@ describe('the batch form', () => {
     expect(ok(`<<<reply a ${code}>>>\nfor a\n<<<reply z ${code}>>>\nfor z`)).toMatch(/z, which was not/);
     expect(ok(`<<<reply a ${code}>>>\nfor a\n<<<reply b>>>\nfor b`)).toMatch(/malformed marker/);
     expect(ok('no sections at all')).toMatch(/before the first|no section/);
+  });
+});
+
+describe('batching and the limits', () => {
+  it('a batch a limit would stop goes one by one: the others are answered, the limit trips for its session alone', async () => {
+    const paths = tempRoot();
+    cleanups.push(() => fs.rmSync(paths.root, { recursive: true, force: true }));
+    const chat = scriptedChat();
+    // session-2 has used its one automatic turn; session-1 has not.
+    const config = testConfig({ batch: { max_sessions: 8 }, guardrails: { max_auto_turns: 1 } });
+    const relay = openRelay(paths, { chat, config });
+    cleanups.push(() => relay.stop());
+    const got = new Map<string, string[]>();
+    await relay.start();
+    enqueue(paths, 'first.json', { session_id: 'session-2', content: 'two: first' });
+    await until(
+      () => (got.get('session-2')?.length ?? 0) === 1,
+      'the first reply',
+      15_000,
+      () => ackAll(paths, got),
+    );
+    await relay.stop();
+    enqueue(paths, 'a.json', { session_id: 'session-1', content: 'one: ready' }, Date.now() - 2000);
+    enqueue(paths, 'b.json', { session_id: 'session-2', content: 'two: again' }, Date.now() - 1000);
+    const again = openRelay(paths, { chat, config });
+    cleanups.push(() => again.stop());
+    await again.start();
+    await until(
+      () => (got.get('session-1')?.length ?? 0) === 1 && again.snapshot().status.sessions['session-2']?.paused_reason === 'auto_turns',
+      'session-1 answered, session-2 stopped by its leash',
+      15_000,
+      () => ackAll(paths, got),
+    );
+    // No batch was sent: session-1 went alone, session-2's envelope waits in queue/.
+    expect(chat.requests.map(lastUser)).toEqual([expect.stringMatching(/two: first$/), expect.stringMatching(/one: ready$/)]);
+    expect(queueNames(paths)).toEqual(['b.json']);
+    expect(got.get('session-1')).toEqual([expect.stringMatching(/one: ready$/)]);
   });
 });
