@@ -89,10 +89,10 @@ api:
   outer_retries: 5            # then the relay's own retries, with longer backoff, shown in the UI
   timeout_s: 600
 
-# Sessions waiting at the start of a turn go to chat-Claude in one call, one envelope each, at most
-# max_sessions, and each gets its own section of the answer; 'off' asks one envelope a call.
-batch:
-  max_sessions: 8
+# {max_sessions: 8}: sessions waiting at the start of a turn go to chat-Claude in one call, one
+# envelope each, each answered in its own section; cheaper on bursts, slower for most of a burst's
+# sessions (the replies are written one after another). off: one envelope a call.
+batch: off
 
 # Prompt-cache lifetime of the breakpoints: auto (per call, whichever of 5 minutes and 1 hour
 # the recent gaps between turns make cheaper), 5m, or 1h.

@@ -106,8 +106,10 @@ export const configSchema = z.strictObject({
       idle_timeout_s: z.number().positive().default(60),
     })
     .prefault({}),
-  // Several sessions waiting at the start of a turn: one call for all of them (src/engine/turn/batch.ts), or 'off'.
-  batch: z.union([z.literal('off'), z.strictObject({ max_sessions: z.number().int().min(2).max(16) })]).default({ max_sessions: 8 }),
+  // Several sessions waiting at the start of a turn: one call for all of them (src/engine/turn/batch.ts).
+  // Off by default: cheaper on bursts, but chat-Claude writes the replies one after another, so most
+  // sessions of a burst wait longer than one by one (BENCHMARKS.md rows 9-10, README).
+  batch: z.union([z.literal('off'), z.strictObject({ max_sessions: z.number().int().min(2).max(16) })]).default('off'),
   cache: z
     .strictObject({
       // auto: 5-minute or 1-hour breakpoints per call, whichever the recent gaps between turns make cheaper (src/pricing/cache-lifetime.ts).
