@@ -86,7 +86,7 @@ export async function measureDay(o: DayOptions, label = 'today'): Promise<DayRes
     config: {
       model,
       system_prompt: script.systemPrompt,
-      history: { cap_tokens: o.capTokens ?? 150_000, keep_recent: o.keepRecent ?? 10 },
+      history: { cap_tokens: o.capTokens ?? 60_000, keep_recent: o.keepRecent ?? 4 },
       cache: { ttl: o.ttl ?? 'auto' },
       batch: o.batch ? { max_sessions: 8 } : 'off',
     },
@@ -105,7 +105,9 @@ export async function measureDay(o: DayOptions, label = 'today'): Promise<DayRes
     },
   });
   b.fake.onRequest(() => void b.fake.requests.splice(0));
-  log(`day: ${label}: ${script.turns.length} turns, ${model}, ttl ${o.ttl ?? 'auto'}, cap ${o.capTokens ?? 150_000} (simulated clock)`);
+  log(
+    `day: ${label}: ${script.turns.length} turns, ${model}, ttl ${o.ttl ?? 'auto'}, cap ${o.capTokens ?? 60_000}, keep ${o.keepRecent ?? 4} (simulated clock)`,
+  );
   let taken: (s: string) => void = () => {};
   const off = takeReplies(b, (s) => taken(s));
   try {
@@ -202,15 +204,16 @@ export async function measureDay(o: DayOptions, label = 'today'): Promise<DayRes
 /** The levers of issue 24 item 4 that need no engine change, each a day of its own, run side by side (simulated clock). */
 export const CONFIG_LEVERS: Array<{ label: string; o: DayOptions }> = [
   { label: 'cache.ttl 1h always', o: { ttl: '1h' } },
-  { label: 'history.cap_tokens 80,000', o: { capTokens: 80_000 } },
-  { label: 'history.cap_tokens 60,000', o: { capTokens: 60_000 } },
-  { label: 'history.cap_tokens 40,000', o: { capTokens: 40_000 } },
-  { label: 'history.cap_tokens 60,000 and keep_recent 4', o: { capTokens: 60_000, keepRecent: 4 } },
+  // The defaults before issue 24 (cap 150,000, keep 10), and the caps around today's 60,000.
+  { label: 'the old defaults: history.cap_tokens 150,000, keep_recent 10', o: { capTokens: 150_000, keepRecent: 10 } },
+  { label: 'history.cap_tokens 80,000 (keep_recent 4)', o: { capTokens: 80_000 } },
+  { label: 'history.cap_tokens 40,000 (keep_recent 4)', o: { capTokens: 40_000 } },
+  { label: 'keep_recent 10 (cap 60,000)', o: { keepRecent: 10 } },
 ];
 
 export async function measureDays(o: { base?: string; batch?: boolean }): Promise<{ today: DayResult; levers: DayResult[] }> {
   const [today, ...levers] = await Promise.all([
-    measureDay({ base: o.base, batch: o.batch }, o.batch ? 'batch on' : 'today (cache.ttl auto, cap 150,000)'),
+    measureDay({ base: o.base, batch: o.batch }, o.batch ? 'batch on' : 'today (cache.ttl auto, cap 60,000, keep 4)'),
     ...CONFIG_LEVERS.map((l) => measureDay({ ...l.o, base: o.base, batch: o.batch }, l.label)),
   ]);
   return { today, levers };

@@ -48,7 +48,7 @@ export interface WaitRun {
 
 const configFor = (batch: boolean) => ({
   model: DEFAULT_MODEL,
-  history: { cap_tokens: 150_000, keep_recent: 10 },
+  history: { cap_tokens: 60_000, keep_recent: 4 },
   batch: batch ? { max_sessions: 8 } : 'off',
 });
 

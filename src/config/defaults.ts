@@ -32,8 +32,8 @@ sessions:
     description: first session
 
 history:
-  cap_tokens: 150000          # summarize when the conversation (per the API's usage figures) passes this
-  keep_recent: 10             # turns kept verbatim after a summary
+  cap_tokens: 60000           # summarize when the conversation (per the API's usage figures) passes this
+  keep_recent: 4              # turns kept verbatim after a summary
   summarization_prompt: |-
 ${block(DEFAULT_SUMMARIZATION_PROMPT, '    ')}
 

@@ -25,13 +25,7 @@ question; the relay pauses until the operator answers.
 A session's message may be followed by an <evidence> block: what its turn did (files changed,
 commands and their exit status, test counts, tools denied), read from outside the session.
 Check the session's account against it; when they disagree (passing tests claimed beside a
-failing run, files changed outside the task), say so and ask the session before moving on.
-When several sessions are waiting, one message may carry one envelope from each, every one
-after a line <<<from SESSION CODE>>>. Then answer each session in its own section: a line
-<<<reply SESSION CODE>>> exactly as given (same session, same code), then your reply to that
-session alone; one section per session, nothing before the first. Each section is delivered
-only to its session, so never address one session inside another's section; [NEEDS-JC] goes
-at the start of the section that needs the operator.`;
+failing run, files changed outside the task), say so and ask the session before moving on.`;
 
 export const DEFAULT_SUMMARIZATION_PROMPT = `Summarize the conversation so far for your own future use: for each session, what it
 is working on, decisions made, open questions and the last instruction it was given. Keep
@@ -46,8 +40,8 @@ export const configSchema = z.strictObject({
     .default([{ id: 'session-1', description: 'first session' }]),
   history: z
     .strictObject({
-      cap_tokens: z.number().int().positive().default(150_000),
-      keep_recent: z.number().int().nonnegative().default(10),
+      cap_tokens: z.number().int().positive().default(60_000),
+      keep_recent: z.number().int().nonnegative().default(4),
       summarization_prompt: z.string().min(1).default(DEFAULT_SUMMARIZATION_PROMPT),
     })
     .prefault({}),

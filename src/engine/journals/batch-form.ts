@@ -26,9 +26,13 @@ export const replyLine = (route: string, code: string) => `<<<reply ${route} ${c
 export function batchMessage(sections: BatchSection[], code: string): string {
   const routes = sections.map((s) => s.route).join(', ');
   // Not '[relay] ': that prefix marks the relay's own requests (a summary) to whoever reads the wire.
+  // The form is explained here, where it is used, not in the system prompt: a batch is opt-in, and
+  // the prompt's size decides whether it is cached at all (the model's minimum).
   const head =
-    `[relay: ${sections.length} sessions waiting (${routes})] One message from each follows. ` +
-    `Answer each in its own section, a line ${replyLine('SESSION', code)} then your reply to that session alone.`;
+    `[relay: ${sections.length} sessions waiting (${routes})] One message from each follows, each after its line ${fromLine('SESSION', code)}. ` +
+    `Answer every session in its own section: a line ${replyLine('SESSION', code)} exactly as shown (that session's id, this code), ` +
+    `then your reply to that session alone. One section per session, nothing before the first; each section is delivered only ` +
+    `to its session, so never address one session inside another's section. [NEEDS-JC] goes at the start of the section that needs the operator.`;
   return [head, ...sections.map((s) => `${fromLine(s.route, code)}\n${s.user}`)].join('\n\n');
 }
 
