@@ -37,7 +37,7 @@ export function sessionWaitRows(runs: WaitRun[]): WaitRow[] {
     const w50 = pct(r.waitsMs, 50);
     out.push({
       n: '9a',
-      figure: `↳ relay overhead (wait − the fake's modelled time), ${r.script}: p50`,
+      figure: `↳ relay overhead (wait − the fake's modelled time), ${r.script} (${r.batch ? 'batched' : 'one-by-one'}): p50`,
       value: `${o50.toFixed(1)} ms = ${((100 * o50) / w50).toFixed(2)}% of the p50 wait (the fake's timers: ${pct(r.fakeLateMs, 50).toFixed(1)} ms late a call at p50, not counted)`,
       target: '≤ 1% of the wait at p50',
       ok: o50 <= 0.01 * w50,
