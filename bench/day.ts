@@ -5,6 +5,7 @@
 // relay placed, how much of the prompt is new since the previous call, and how much of
 // what was written had been in the previous prompt already (a rewrite).
 import type { CacheTtlSetting } from '../src/pricing/cache-lifetime.js';
+import { answerBatch } from '../src/demo/fake-api-batch.js';
 import type { Usage } from '../src/pricing/prices.js';
 import { promptBlocks, type PromptBlock } from '../src/demo/fake-api-prompt.js';
 import { billedCalls, DEFAULT_MODEL, dollarsOf, openBenchRelay, takeReplies, type Dollars } from './bill.js';
@@ -85,23 +86,28 @@ export async function measureDay(o: DayOptions, label = 'today'): Promise<DayRes
     config: {
       model,
       system_prompt: script.systemPrompt,
-      history: { cap_tokens: o.capTokens ?? 150_000, keep_recent: o.keepRecent ?? 10 },
+      history: { cap_tokens: o.capTokens ?? 60_000, keep_recent: o.keepRecent ?? 4 },
       cache: { ttl: o.ttl ?? 'auto' },
-      ...(o.batch ? { batch: { max_sessions: 8 } } : {}),
+      batch: o.batch ? { max_sessions: 8 } : 'off',
     },
     fake: {
       now: () => simNow,
       latency: { clock: 'simulated', seed: 3, advance: (ms) => void (simNow += ms) },
       respond: (req) => {
         const summary = req.lastUserText.startsWith('[relay]');
-        const m = TAG_RE.exec(req.lastUserText);
+        const one = (text: string) => {
+          const m = TAG_RE.exec(text);
+          return m ? script.turns[Number(m[1])].reply : 'ok';
+        };
         seen.push({ body: req.body, at: simNow, summary });
-        return { text: summary ? script.summaryText : m ? script.turns[Number(m[1])].reply : 'ok' };
+        return { text: summary ? script.summaryText : (answerBatch(req.lastUserText, (p) => one(p.text)) ?? one(req.lastUserText)) };
       },
     },
   });
   b.fake.onRequest(() => void b.fake.requests.splice(0));
-  log(`day: ${label}: ${script.turns.length} turns, ${model}, ttl ${o.ttl ?? 'auto'}, cap ${o.capTokens ?? 150_000} (simulated clock)`);
+  log(
+    `day: ${label}: ${script.turns.length} turns, ${model}, ttl ${o.ttl ?? 'auto'}, cap ${o.capTokens ?? 60_000}, keep ${o.keepRecent ?? 4} (simulated clock)`,
+  );
   let taken: (s: string) => void = () => {};
   const off = takeReplies(b, (s) => taken(s));
   try {
@@ -198,15 +204,16 @@ export async function measureDay(o: DayOptions, label = 'today'): Promise<DayRes
 /** The levers of issue 24 item 4 that need no engine change, each a day of its own, run side by side (simulated clock). */
 export const CONFIG_LEVERS: Array<{ label: string; o: DayOptions }> = [
   { label: 'cache.ttl 1h always', o: { ttl: '1h' } },
-  { label: 'history.cap_tokens 80,000', o: { capTokens: 80_000 } },
-  { label: 'history.cap_tokens 60,000', o: { capTokens: 60_000 } },
-  { label: 'history.cap_tokens 40,000', o: { capTokens: 40_000 } },
-  { label: 'history.cap_tokens 60,000 and keep_recent 4', o: { capTokens: 60_000, keepRecent: 4 } },
+  // The defaults before issue 24 (cap 150,000, keep 10), and the caps around today's 60,000.
+  { label: 'the old defaults: history.cap_tokens 150,000, keep_recent 10', o: { capTokens: 150_000, keepRecent: 10 } },
+  { label: 'history.cap_tokens 80,000 (keep_recent 4)', o: { capTokens: 80_000 } },
+  { label: 'history.cap_tokens 40,000 (keep_recent 4)', o: { capTokens: 40_000 } },
+  { label: 'keep_recent 10 (cap 60,000)', o: { keepRecent: 10 } },
 ];
 
 export async function measureDays(o: { base?: string; batch?: boolean }): Promise<{ today: DayResult; levers: DayResult[] }> {
   const [today, ...levers] = await Promise.all([
-    measureDay({ base: o.base, batch: o.batch }, o.batch ? 'batch on' : 'today (cache.ttl auto, cap 150,000)'),
+    measureDay({ base: o.base, batch: o.batch }, o.batch ? 'batch on' : 'today (cache.ttl auto, cap 60,000, keep 4)'),
     ...CONFIG_LEVERS.map((l) => measureDay({ ...l.o, base: o.base, batch: o.batch }, l.label)),
   ]);
   return { today, levers };

@@ -1,6 +1,7 @@
 // The fakes every phase needs: the Messages API and ntfy on 127.0.0.1, started in
 // the bench process, and the .env that points a relay root at them.
 import { startFakeApi, type FakeApi, type FakeApiOptions } from '../src/demo/fake-api.js';
+import { answerBatch } from '../src/demo/fake-api-batch.js';
 import { startFakeNtfy, type FakeNtfy } from '../src/demo/fake-ntfy.js';
 
 export interface Fakes {
@@ -21,8 +22,12 @@ export function quickResponder(): NonNullable<FakeApiOptions['respond']> {
         text: 'Summary: the sessions reported progress on their tasks; every update was reviewed and acknowledged; no decision is pending.',
       };
     }
-    const m = TAG_RE.exec(req.lastUserText);
-    return { text: `Reviewed update ${m ? m[1] : ''}. Carry on with the next step and report back when the tests pass.` };
+    const one = (text: string) => {
+      const m = TAG_RE.exec(text);
+      return `Reviewed update ${m ? m[1] : ''}. Carry on with the next step and report back when the tests pass.`;
+    };
+    // A batched call (the relay's default when several sessions wait): one section per session.
+    return { text: answerBatch(req.lastUserText, (p) => one(p.text)) ?? one(req.lastUserText) };
   };
 }
 

@@ -1,7 +1,8 @@
-// `node .bench/bench/session-wait-run.js [scale] [batch]`: only the session-wait and
-// supervised-day rows of the bench (9-11), printed, for work on latency, caching or batching
-// without the whole `npm run bench`. `batch` turns the relay's batching on (issue 24 item 3,
-// once its config key exists); `day` skips the real-clock runs.
+// `node .bench/bench/session-wait-run.js [scale] [batch|both] [day]`: only the session-wait
+// and supervised-day rows of the bench (9-11), printed, for work on latency, caching or
+// batching without the whole `npm run bench`. Without an argument one envelope a call;
+// `batch` the relay's batching (issue 24 item 3); `both` the two, with the rows comparing
+// them, as `npm run bench` does. `day` skips the real-clock runs.
 import fs from 'node:fs';
 import { measureDays } from './day.js';
 import { dayRows, leverRows, sessionWaitRows } from './report-wait.js';
@@ -22,12 +23,21 @@ function tmpfs(): string | undefined {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const scale = Number(args.find((a) => /^[\d.]+$/.test(a)) ?? WAIT_SCALE);
+  const both = args.includes('both');
   const batch = args.includes('batch');
+  const modes = both ? [false, true] : [batch];
   const runs: WaitRun[] = [];
   if (!args.includes('day'))
-    for (const [n, rounds] of WAIT_SCRIPTS) runs.push(await measureSessionWait(burstScript(n, rounds), { scale, batch }));
-  const day = await measureDays({ batch, base: tmpfs() });
-  const rows = [...sessionWaitRows(runs), ...dayRows(day.today), ...leverRows(day.today, day.levers)];
+    for (const b of modes)
+      for (const [n, rounds] of WAIT_SCRIPTS) runs.push(await measureSessionWait(burstScript(n, rounds), { scale, batch: b }));
+  const day = await measureDays({ batch: batch && !both, base: tmpfs() });
+  const batched = both ? (await measureDays({ batch: true, base: tmpfs() })).today : undefined;
+  const rows = [
+    ...sessionWaitRows(runs),
+    ...dayRows(day.today),
+    ...leverRows(day.today, day.levers),
+    ...(batched ? dayRows(batched).map((w) => ({ ...w, figure: `batch on: ${w.figure}` })) : []),
+  ];
   process.stdout.write(
     rows
       .map((r) => `| ${r.n} | ${r.figure} | ${r.value} | ${r.target} | ${r.ok === undefined ? '—' : r.ok ? '**yes**' : '**NO**'} |`)

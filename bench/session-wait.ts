@@ -8,8 +8,9 @@
 //           loopback HTTP, the SDK and the fake's timers being late included;
 //   dollars the same script again on the simulated clock, unscaled (rounds minutes apart,
 //           every call advancing the clock by its modelled time), billed from the ledger.
-// `batch` turns on the relay's batching (issue 24 item 3) once its config key exists.
+// `batch` turns on the relay's batching (issue 24 item 3); without it the roots say `batch: off`.
 import type { FakeRequest } from '../src/demo/fake-api.js';
+import { answerBatch } from '../src/demo/fake-api-batch.js';
 import { DEFAULT_MODEL, dollarsOf, billedCalls, openBenchRelay, takeReplies, type Dollars } from './bill.js';
 import type { BurstScript } from './session-wait-scripts.js';
 import { TAG_RE } from './fakes.js';
@@ -18,7 +19,7 @@ import { log, now, sleep, writeEnvelope } from './util.js';
 export interface WaitOptions {
   /** Multiplies every modelled time on the real clock (0.1: a 10 s call takes 1 s). */
   scale: number;
-  /** Relay batching (issue 24 item 3): sets `batch` in the bench root's config; off leaves the key out. */
+  /** Relay batching (issue 24 item 3): `batch: {max_sessions: 8}` in the bench root's config, else `batch: off`. */
   batch: boolean;
   seed?: number;
   base?: string;
@@ -47,16 +48,19 @@ export interface WaitRun {
 
 const configFor = (batch: boolean) => ({
   model: DEFAULT_MODEL,
-  history: { cap_tokens: 150_000, keep_recent: 10 },
-  ...(batch ? { batch: { max_sessions: 8 } } : {}),
+  history: { cap_tokens: 60_000, keep_recent: 4 },
+  batch: batch ? { max_sessions: 8 } : 'off',
 });
 
 function responder(script: BurstScript) {
   const replies = script.rounds.flatMap((r) => r.turns.map((t) => t.reply));
   return (req: FakeRequest) => {
     if (req.lastUserText.startsWith('[relay]')) return { text: 'Summary: every session reported progress; nothing is pending.' };
-    const m = TAG_RE.exec(req.lastUserText);
-    return { text: m ? replies[Number(m[1])] : 'Carry on.' };
+    const one = (text: string) => {
+      const m = TAG_RE.exec(text);
+      return m ? replies[Number(m[1])] : 'Carry on.';
+    };
+    return { text: answerBatch(req.lastUserText, (p) => one(p.text)) ?? one(req.lastUserText) };
   };
 }
 

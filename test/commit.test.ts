@@ -30,7 +30,29 @@ function seed(paths: RootPaths): void {
   ENVELOPES.forEach(([name, session, content], i) => enqueue(paths, name, { session_id: session, content }, t0 + i * 1000));
 }
 
-describe('commit: a crash after each step, then a restart', () => {
+// One by one: three calls. Batched: a.json and b.json (two sessions waiting) in one call,
+// committed as two records step by step, then c.json alone.
+const MODES = [
+  ['one by one', 'off'],
+  ['batched', { max_sessions: 8 }],
+] as const;
+
+/** What the ledger holds after the restart: billed lines, and calls counted at their projection. */
+function ledgerAfter(batched: boolean, record: 1 | 2, step: number): { turns: number; unsettled: number } {
+  if (!batched) return step === 1 ? { turns: 2, unsettled: 1 } : { turns: 3, unsettled: 0 };
+  // Batched: a.json's line does not settle the call's reservation, b.json's (the last) does.
+  if (record === 2) return step === 1 ? { turns: 1, unsettled: 1 } : { turns: 3, unsettled: 0 };
+  // The crash after a.json's step 1 or 2: b.json's ledger line was never written; its reply,
+  // recorded or not (then asked again with c.json), is billed by the reservation counted whole.
+  return step <= 2 ? { turns: 2, unsettled: 1 } : { turns: 3, unsettled: 0 };
+}
+
+const CASES = MODES.flatMap(([mode, batch]) =>
+  (batch === 'off' ? ([2] as const) : ([1, 2] as const)).map((record) => ({ mode, batch, record })),
+);
+
+describe.each(CASES)('commit ($mode, crash in record $record of 2): a crash after each step, then a restart', ({ batch, record }) => {
+  const config = testConfig({ batch });
   for (let step = 1; step <= COMMIT_STEPS.length; step++) {
     it(`after step ${step} (${COMMIT_STEPS[step - 1]})`, async () => {
       const paths = tempRoot();
@@ -38,13 +60,14 @@ describe('commit: a crash after each step, then a restart', () => {
       seed(paths);
       const chat = scriptedChat();
       const got = new Map<string, string[]>();
-      let commits = 0;
-      // The second turn (b.json, session-2) crashes right after `step`.
+      let seen = 0;
+      // The record-th record (a.json or b.json) crashes right after `step`. Batched, the two
+      // go through the steps together: every step before `step` is done for both.
       const crashing = openRelay(paths, {
         chat,
+        config,
         afterCommitStep: (n) => {
-          if (n === 1) commits++;
-          if (commits === 2 && n === step) throw new Error(`injected crash after step ${n}`);
+          if (n === step && ++seen === record) throw new Error(`injected crash after step ${n}`);
         },
       });
       await crashing.start();
@@ -57,8 +80,9 @@ describe('commit: a crash after each step, then a restart', () => {
       await crashing.stop();
       // The crash stopped the loop before c.json.
       expect(chat.requests.map(lastUser).some((u) => u.includes('second from one'))).toBe(false);
+      if (batch !== 'off') expect(chat.requests).toHaveLength(1);
 
-      const relay: Relay = openRelay(paths, { chat });
+      const relay: Relay = openRelay(paths, { chat, config });
       await relay.start();
       await until(
         () =>
@@ -78,24 +102,30 @@ describe('commit: a crash after each step, then a restart', () => {
       expect(got.get('session-2')).toEqual(['reply: [session-2]\nfirst from two']);
       // The crashed turn's reply was recorded (step >= 1): never asked again.
       const asked = chat.requests.map(lastUser);
+      // Batched, a crash after a.json's first step left b.json unrecorded: it is asked again (with c.json).
+      const again = batch !== 'off' && record === 1 && step === 1;
       for (const [, , content] of ENVELOPES)
         expect(
-          asked.filter((u) => u.endsWith(content)),
+          asked.filter((u) => u.includes(content)),
           content,
-        ).toHaveLength(1);
+        ).toHaveLength(again && content === 'first from two' ? 2 : 1);
+      expect(asked).toHaveLength(batch === 'off' ? 3 : 2);
       expect(status.state).toBe('running');
       // Guard counters: each automatic turn counted exactly once.
       expect(status.sessions['session-1'].auto_turns).toBe(2);
       expect(status.sessions['session-2'].auto_turns).toBe(1);
       // Ledger: each billed call once, either settled or (crash between steps 1 and 2) at its projected cost.
       const ledger = new Ledger(paths.ledger, { readOnly: true });
-      expect(ledger.total.turns + ledger.unsettled.length).toBe(3);
-      expect(ledger.unsettled.length).toBe(step === 1 ? 1 : 0);
+      const want = ledgerAfter(batch !== 'off', record, step);
+      expect(ledger.unsettled.length).toBe(want.unsettled);
+      expect(ledger.total.turns).toBe(want.turns);
       const history = relay.historyPage({ beforeSeq: null, limit: Number.MAX_SAFE_INTEGER }).turns;
       expect(history.map((t) => t.seq)).toEqual([1, 2, 3]);
     });
   }
+});
 
+describe('commit: order', () => {
   it('start-up takes envelopes oldest first (mtime, then name), whatever order the directory lists them in', async () => {
     const paths = tempRoot();
     roots.push(paths.root);
@@ -105,7 +135,7 @@ describe('commit: a crash after each step, then a restart', () => {
     enqueue(paths, 'a-tie.json', { session_id: 'session-2', content: 'tie-a' }, t0 + 10_000);
     enqueue(paths, 'b-tie.json', { session_id: 'session-2', content: 'tie-b' }, t0 + 10_000);
     const chat = scriptedChat();
-    const relay = openRelay(paths, { chat, config: testConfig({ guardrails: { max_auto_turns: 0, repeat_threshold: 0 } }) });
+    const relay = openRelay(paths, { chat, config: testConfig({ batch: 'off', guardrails: { max_auto_turns: 0, repeat_threshold: 0 } }) });
     const got = new Map<string, string[]>();
     await relay.start();
     await until(

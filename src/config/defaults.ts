@@ -32,8 +32,8 @@ sessions:
     description: first session
 
 history:
-  cap_tokens: 150000          # summarize when the conversation (per the API's usage figures) passes this
-  keep_recent: 10             # turns kept verbatim after a summary
+  cap_tokens: 60000           # summarize when the conversation (per the API's usage figures) passes this
+  keep_recent: 4              # turns kept verbatim after a summary
   summarization_prompt: |-
 ${block(DEFAULT_SUMMARIZATION_PROMPT, '    ')}
 
@@ -99,6 +99,11 @@ api:
 chat:
   backend: api
   claude_path: claude         # backend claude-code: the CLI, a path or a name on PATH
+
+# {max_sessions: 8}: sessions waiting at the start of a turn go to chat-Claude in one call, one
+# envelope each, each answered in its own section; cheaper on bursts, slower for most of a burst's
+# sessions (the replies are written one after another). off: one envelope a call.
+batch: off
 
 # Prompt-cache lifetime of the breakpoints: auto (per call, whichever of 5 minutes and 1 hour
 # the recent gaps between turns make cheaper), 5m, or 1h.

@@ -42,8 +42,8 @@ export const configSchema = z.strictObject({
     .default([{ id: 'session-1', description: 'first session' }]),
   history: z
     .strictObject({
-      cap_tokens: z.number().int().positive().default(150_000),
-      keep_recent: z.number().int().nonnegative().default(10),
+      cap_tokens: z.number().int().positive().default(60_000),
+      keep_recent: z.number().int().nonnegative().default(4),
       summarization_prompt: z.string().min(1).default(DEFAULT_SUMMARIZATION_PROMPT),
     })
     .prefault({}),
@@ -112,6 +112,10 @@ export const configSchema = z.strictObject({
       claude_path: z.string().min(1).default('claude'),
     })
     .prefault({}),
+  // Several sessions waiting at the start of a turn: one call for all of them (src/engine/turn/batch.ts).
+  // Off by default: cheaper on bursts, but chat-Claude writes the replies one after another, so most
+  // sessions of a burst wait longer than one by one (BENCHMARKS.md rows 9-10, README).
+  batch: z.union([z.literal('off'), z.strictObject({ max_sessions: z.number().int().min(2).max(16) })]).default('off'),
   cache: z
     .strictObject({
       // auto: 5-minute or 1-hour breakpoints per call, whichever the recent gaps between turns make cheaper (src/pricing/cache-lifetime.ts).

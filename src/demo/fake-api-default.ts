@@ -2,6 +2,7 @@
 // Deterministic (depends only on the request stream) so demo runs and
 // benchmarks are reproducible.
 import { allUserTexts, lastUserText } from './fake-api-wire.js';
+import { answerBatch } from './fake-api-batch.js';
 
 const LABEL_AT_LINE_START = /^\s*\[([^\]\n]{1,64})\]/m;
 
@@ -11,10 +12,13 @@ function sessionLabel(text: string): string | undefined {
 
 export function createDefaultResponder(): (body: any) => string {
   const seen = new Map<string, number>();
-  return (body) => {
+  const respond = (body: any): string => {
     const text = lastUserText(body);
-    const label = sessionLabel(text);
-
+    // Several sessions in one message: one section each, in the relay's form.
+    const batch = answerBatch(text, (p) => one(body, p.text, sessionLabel(p.text)));
+    return batch ?? one(body, text, sessionLabel(text));
+  };
+  const one = (body: any, text: string, label: string | undefined): string => {
     // Checked before NEEDS-JC: a summary request may quote a transcript that contains the marker.
     if (/summar/i.test(text)) {
       const labels = new Set<string>();
@@ -41,4 +45,5 @@ export function createDefaultResponder(): (body: any) => string {
     const whose = label ? `${label}'s` : 'the';
     return `Reviewed ${whose} update (#${k}). Carry on with the next step.`;
   };
+  return respond;
 }

@@ -24,6 +24,7 @@ import { ViewState } from './view/view-state.js';
 import { summaryCommitted, turnCommitted } from './turn/after-turn.js';
 import { Committer, type CommitStep } from './turn/commit.js';
 import { NextTurn } from './turn/next.js';
+import { Batcher } from './turn/batch.js';
 import { TurnRunner } from './turn/runner.js';
 import { FaultHandler } from './faults.js';
 import type { SupersedeStep } from './operator/supersede.js';
@@ -89,6 +90,7 @@ export interface Parts {
   committer: Committer;
   turns: TurnRunner;
   nextTurn: NextTurn;
+  batcher: Batcher;
   view: ViewState;
   store: Store;
   hookNotices: HookNoticeReader;
@@ -244,7 +246,8 @@ export function assemble(o: RelayOptions, loop: LoopControl): Parts {
     changed,
     touched: () => store.invalidate(),
   });
-  const nextTurn = new NextTurn({ committer, pauses, operator, intake, dispatcher });
+  const batcher = new Batcher({ ...shared, price: () => price, conversation, committer, log });
+  const nextTurn = new NextTurn({ committer, pauses, operator, intake, dispatcher, batcher });
   const view: ViewState = new ViewState({
     ...shared,
     startedAt: now(),
@@ -297,6 +300,7 @@ export function assemble(o: RelayOptions, loop: LoopControl): Parts {
     committer,
     turns,
     nextTurn,
+    batcher,
     view,
     store,
     hookNotices,

@@ -8,7 +8,7 @@ import type { ConversationNote } from './journals/notes.js';
 import type { SubmitOptions, SubmitResult } from './operator/commands.js';
 import { operatorResultsDir } from './operator/verdicts.js';
 import type { RelaySnapshot } from './view/snapshot.js';
-import type { TurnInput, TurnOutcome } from './turn/turn-input.js';
+import { isBatch, type BatchInput, type TurnInput, type TurnOutcome } from './turn/turn-input.js';
 import { assemble, watchRoot, type Parts, type RelayOptions } from './assemble.js';
 import { housekeeping } from './housekeeping.js';
 
@@ -152,10 +152,12 @@ export class Relay {
       this.again = false;
       while (!this.stopping) {
         let outcome: TurnOutcome | null = null;
-        let turn: TurnInput | null = null;
+        let turn: TurnInput | BatchInput | null = null;
         try {
           turn = this.p.nextTurn.next();
           if (turn) outcome = await this.p.turns.run(turn);
+          // A batch a limit would stop goes one by one, starting with its first turn, through the usual checks.
+          if (turn && isBatch(turn) && outcome?.kind === 'unbatch') outcome = await this.p.turns.run((turn = turn.turns[0]));
         } catch (err) {
           this.p.fault(err, 'turn');
         }
@@ -165,12 +167,17 @@ export class Relay {
   }
 
   /** Returns false when the loop should stop taking turns. */
-  private settle(turn: TurnInput, outcome: TurnOutcome): boolean {
+  private settle(input: TurnInput | BatchInput, outcome: TurnOutcome): boolean {
     const p = this.p;
+    const turn = isBatch(input) ? input.turns[0] : input;
     try {
       switch (outcome.kind) {
         case 'answered':
-          p.committer.commit(turn, outcome.result);
+          if (isBatch(input)) p.batcher.commit(input, outcome.result);
+          else {
+            p.batcher.tookAlone(input);
+            p.committer.commit(input, outcome.result);
+          }
           p.faults.healthy();
           return true;
         case 'tripped':
@@ -180,6 +187,7 @@ export class Relay {
           p.pauses.apiError(outcome.call, turn.session, outcome.error.message, turn.inputId);
           return false;
         case 'aborted':
+        case 'unbatch':
           return false;
       }
     } catch (err) {

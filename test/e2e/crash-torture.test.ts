@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../bench/random.js';
+import { answerBatch } from '../../src/demo/fake-api-batch.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
 /**
@@ -26,14 +27,28 @@ afterEach(async () => {
 
 const markerOf = (text: string) => /msg (\S+) #(\d+)/.exec(text);
 
-describe('crash torture', () => {
+const markersOf = (text: string) => [...text.matchAll(/msg (\S+) #(\d+)/g)].map((m) => m[0]);
+
+// One by one, and batched (every waiting session in one call, answered in sections that a kill can cut between).
+describe.each([
+  ['one by one', 'off'],
+  ['batched', { max_sessions: 8 }],
+] as const)('crash torture (%s)', (mode, batch) => {
   it(`${SESSIONS.length * PER_SESSION} envelopes, ${KILLS} kill -9s, restarts: 0 lost, 0 duplicated, 0 misrouted, order kept`, async () => {
     const rnd = seededRandom(SEED);
     // The fake's delay for its n-th request, known in advance so a kill can be aimed just after the answer.
     const delays = Array.from({ length: 5000 }, () => (rnd() < 0.3 ? 0 : Math.floor(rnd() * 40)));
     h = await createHarness({
-      api: { respond: (req) => ({ text: `ACK ${markerOf(req.lastUserText)?.[0] ?? 'none'}`, delayMs: delays[req.n] ?? 0 }) },
+      api: {
+        respond: (req) => ({
+          text:
+            answerBatch(req.lastUserText, (p) => `ACK ${markerOf(p.text)?.[0] ?? 'none'}`) ??
+            `ACK ${markerOf(req.lastUserText)?.[0] ?? 'none'}`,
+          delayMs: delays[req.n] ?? 0,
+        }),
+      },
       config: {
+        batch,
         sessions: SESSIONS.map((id) => ({ id })),
         guardrails: {
           max_auto_turns: 0,
@@ -151,9 +166,11 @@ describe('crash torture', () => {
       for (let i = 1; i < nums.length; i++) if (nums[i] < nums[i - 1]) outOfOrder++;
     }
     const asked = new Map<string, number>();
+    let batches = 0;
     for (const r of harness.api.requests) {
-      const m = markerOf(r.lastUserText)?.[0];
-      if (m) asked.set(m, (asked.get(m) ?? 0) + 1);
+      const ms = markersOf(r.lastUserText);
+      if (ms.length > 1) batches++;
+      for (const m of ms) asked.set(m, (asked.get(m) ?? 0) + 1);
     }
     const repeated = [...asked.values()].reduce((n, c) => n + c - 1, 0);
     // Recorded once each, however often asked.
@@ -166,7 +183,7 @@ describe('crash torture', () => {
     const sorted = [...recoveries].sort((a, b) => a - b);
     const p50 = sorted[Math.floor(sorted.length / 2)];
     process.stdout.write(
-      `crash torture (seed ${SEED}): ${total} envelopes, ${kills} kills (${aimed} aimed just after an answer), ${recoveries.length} starts; ` +
+      `crash torture, ${mode} (seed ${SEED}): ${total} envelopes, ${batches} batched calls, ${kills} kills (${aimed} aimed just after an answer), ${recoveries.length} starts; ` +
         `lost ${lost}, duplicated ${duplicated}, misrouted ${misrouted}, out of order ${outOfOrder}; ` +
         `API calls ${harness.api.requests.length}, repeated ${repeated}; recovery (spawn to up) p50 ${p50} ms, max ${sorted[sorted.length - 1]} ms\n`,
     );
@@ -178,7 +195,9 @@ describe('crash torture', () => {
     expect(fs.readdirSync(paths.rejected)).toEqual([]);
     expect([...recorded.values()].every((c) => c === 1)).toBe(true);
     expect(recorded.size).toBe(total);
-    // Only a call cut off by a kill can be asked again: at most one per kill.
-    expect(repeated).toBeLessThanOrEqual(kills);
-  }, 90_000);
+    // Only a call cut off by a kill can be asked again: at most one per kill (a batch's envelopes each).
+    expect(repeated).toBeLessThanOrEqual(batch === 'off' ? kills : kills * SESSIONS.length);
+    if (batch === 'off') expect(batches).toBe(0);
+    else expect(batches).toBeGreaterThan(0);
+  }, 180_000);
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { configSchema, type Config } from '../../src/config/schema.js';
 import type { ChatClient, ChatRequest, ChatResult } from '../../src/engine/kernel/ports.js';
 import { Relay, type RelayOptions } from '../../src/engine/relay.js';
+import { answerBatch } from '../../src/demo/fake-api-batch.js';
 import { ensureLayout, rootPaths, type RootPaths } from '../../src/protocol/root.js';
 
 /**
@@ -28,7 +29,7 @@ export interface ScriptedChat extends ChatClient {
   requests: ChatRequest[];
 }
 
-/** Replies `reply: <last user text>` unless `answer` says otherwise (it may throw, or return a promise). */
+/** Replies `reply: <last user text>` (per session for a batch) unless `answer` says otherwise (it may throw, or return a promise). */
 export function scriptedChat(
   answer?: (req: ChatRequest, n: number, signal?: AbortSignal) => Partial<ChatResult> | Promise<Partial<ChatResult>>,
 ): ScriptedChat {
@@ -39,7 +40,8 @@ export function scriptedChat(
       requests.push(req);
       const over = answer ? await answer(req, requests.length, opts?.signal) : {};
       return {
-        text: `reply: ${lastUser(req)}`,
+        // A batched message gets one section per session, each `reply: <its message>`.
+        text: answerBatch(lastUser(req), (p) => `reply: ${p.text}`) ?? `reply: ${lastUser(req)}`,
         usage: { input_tokens: 100, output_tokens: 10, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
         stopReason: 'end_turn',
         model: 'claude-test',

@@ -4,6 +4,7 @@ import { fsyncDir, JsonlAppender, readJsonl, repairJsonlTail, writeAtomic } from
 import type { ChatMessage, ChatRequest } from '../../adapters/anthropic.js';
 import { readHistoryPage, type HistoryPageQuery, type TurnPage } from './history-page.js';
 import type { ConversationRecord, SummaryRecord, TurnRecord } from './records.js';
+import { batchAnswer, batchMessage } from './batch-form.js';
 import { minCacheableTokens, planLayout, type CacheTtl, type Layout } from '../../pricing/cache-rules.js';
 
 export interface RequestCacheOptions {
@@ -13,6 +14,8 @@ export interface RequestCacheOptions {
   writeEnd?: boolean;
   /** Override of the model's minimum cacheable prefix (cache-rules.ts). */
   minTokens?: number;
+  /** Nothing of the history is in the cache (a summary after a long gap): place no breakpoint on it. */
+  cold?: boolean;
 }
 
 /** What the request's breakpoints promise: sizes are estimates until the API's usage comes back. */
@@ -106,9 +109,20 @@ export class Conversation {
       out.push({ role: 'user', content: `[relay] Summary of the conversation before this point:\n\n${this.summary.text}` });
       out.push({ role: 'assistant', content: 'Understood. I will continue from this summary.' });
     }
-    for (const t of this.turns) {
-      out.push({ role: 'user', content: t.user });
-      out.push({ role: 'assistant', content: t.reply });
+    for (let i = 0; i < this.turns.length;) {
+      const t = this.turns[i];
+      const b = t.batch;
+      if (!b) {
+        out.push({ role: 'user', content: t.user }, { role: 'assistant', content: t.reply });
+        i++;
+        continue;
+      }
+      // The sections of one batched call were one exchange: rendered back as the one message and answer they were.
+      let j = i;
+      while (j < this.turns.length && this.turns[j].batch?.call === b.call) j++;
+      const group = this.turns.slice(i, j);
+      out.push({ role: 'user', content: batchMessage(group, b.code) }, { role: 'assistant', content: batchAnswer(group, b.code) });
+      i = j;
     }
     return out;
   }
@@ -130,7 +144,7 @@ export class Conversation {
     const blockTokens = [...(systemBlocks ? [est(base.system)] : []), ...messages.map((m) => est(m.content))];
     // The last call wrote through the last turn's user message, unless a summary has replaced that prefix since.
     const last = this.lastTurn;
-    const fresh = last && (!this.summary || last.seq > this.summary.seq);
+    const fresh = last && (!this.summary || last.seq > this.summary.seq) && !opts.cold;
     const cachedThrough = fresh && messages.length >= 3 ? systemBlocks + messages.length - 3 : undefined;
     const minTokens = opts.minTokens ?? minCacheableTokens(base.model);
     const writeEnd = opts.writeEnd ?? true;

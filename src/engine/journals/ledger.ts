@@ -41,6 +41,8 @@ export interface LedgerEntry {
   reserve?: string;
   /** The price entry the call was billed at (prices.ts priceEntryName), e.g. `claude-haiku-5-5 >100k`. */
   price_entry?: string;
+  /** One session's share of a batched call: the seq of the call's first record (turn/batch.ts). */
+  batch?: number;
 }
 
 /** A call about to be made, at its projected (upper-bound) cost. */
@@ -296,8 +298,16 @@ export class Ledger {
    * reservation's flush, or close(), makes it durable; so it is on disk before the
    * next call can be billed. A line that settles nothing is flushed at once.
    */
-  record(e: LedgerEntry): void {
+  record(e: LedgerEntry, opts: { settles?: boolean } = {}): void {
     const priced = e.price_entry || !e.model ? e : { ...e, price_entry: inferPriceEntry(e) };
+    // A batch's sections but the last (settles: false) count on the reservation's day and leave it open:
+    // a crash before the last line counts the whole call at its projection as well, never less.
+    if (opts.settles === false) {
+      const entry = this.open ? { ...priced, day: this.open.day } : priced;
+      this.write(entry);
+      this.absorb(entry);
+      return;
+    }
     const entry =
       priced.kind === 'turn' && this.open && !priced.reserve ? { ...priced, day: this.open.day, reserve: this.open.id } : priced;
     this.write(entry, entry.kind === 'turn' && !!entry.reserve);

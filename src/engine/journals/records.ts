@@ -31,6 +31,12 @@ export interface TurnRecord {
   host?: string;
   /** One line of what the turn did; the whole digest is in `user`. */
   evidence?: string;
+  /**
+   * One section of a batched call (batch-form.ts): `call` is the seq of the call's first
+   * record, `code` its marker code, `of` how many sessions the call carried. usage and
+   * cost_usd are this section's share of the call (turn/batch.ts says how it is split).
+   */
+  batch?: { call: number; code: string; of: number };
 }
 
 export interface SummaryRecord {

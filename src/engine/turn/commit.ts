@@ -98,6 +98,8 @@ interface Pending {
   held: Held;
   newlyHeld: boolean;
   recovered: boolean;
+  /** Its ledger line settles the call's reservation: false for a batch's sections but the last. */
+  settles?: boolean;
 }
 
 /** The unlabelled text a turn was guarded on: what follows the label line. */
@@ -121,12 +123,19 @@ export class Committer {
   }
 
   commit(t: TurnInput, result: ChatResult): TurnRecord {
+    const record = this.recordOf(t, result, this.o.conversation.nextSeq());
+    this.commitAll([{ record, automatic: t.automatic }]);
+    return record;
+  }
+
+  /** The record of a one-envelope turn; a batch's sections are made from it (batch.ts). */
+  recordOf(t: TurnInput, result: ChatResult, seq: number): TurnRecord {
     const { usage } = result;
     const cfg = this.o.config();
     const cost = costOf(usage, this.o.price().price);
-    const record: TurnRecord = {
+    return {
       t: 'turn',
-      seq: this.o.conversation.nextSeq(),
+      seq,
       at: isoNow(this.o.now),
       session: t.session,
       route: t.route,
@@ -143,10 +152,33 @@ export class Committer {
       ...(t.host ? { host: t.host } : {}),
       ...(t.evidence ? { evidence: t.evidence } : {}),
     };
-    const p: Pending = { record, automatic: t.automatic, next: 1, warnings: [], held: null, newlyHeld: false, recovered: false };
-    this.pending.push(p);
-    this.advance(p);
-    return record;
+  }
+
+  /**
+   * Records of one call through the steps, in step order across them: every record's
+   * conversation line before any ledger line, and so on (a batch, batch.ts, commits its
+   * sections so: a crash loses no section whose line was written, and the call's
+   * reservation stays open until the last ledger line, so spend is never under-counted).
+   */
+  commitAll(records: Array<{ record: TurnRecord; automatic: boolean }>): void {
+    const ps: Pending[] = records.map(({ record, automatic }, i) => ({
+      record,
+      automatic,
+      next: 1,
+      warnings: [],
+      held: null,
+      newlyHeld: false,
+      recovered: false,
+      settles: i === records.length - 1,
+    }));
+    this.pending.push(...ps);
+    for (let step = 1; step <= COMMIT_STEPS.length; step++)
+      for (const p of ps) {
+        this.run(step, p);
+        p.next = step + 1;
+        this.o.afterStep?.(step, COMMIT_STEPS[step - 1]);
+      }
+    for (const p of ps) this.finished(p);
   }
 
   /** Finishes turns a thrown step left pending (oldest first) whose route may go now. */
@@ -195,6 +227,10 @@ export class Committer {
       p.next = step + 1;
       this.o.afterStep?.(step, COMMIT_STEPS[step - 1]);
     }
+    this.finished(p);
+  }
+
+  private finished(p: Pending): void {
     this.pending = this.pending.filter((x) => x !== p);
     this.o.committed(p.record, { held: p.held, newlyHeld: p.newlyHeld, warnings: p.warnings, recovered: p.recovered });
   }
@@ -206,17 +242,21 @@ export class Committer {
         this.o.conversation.append(r);
         return;
       case 'ledger':
-        this.o.ledger.record({
-          at: r.at,
-          day: localDay(this.o.now()),
-          session: r.route,
-          kind: 'turn',
-          model: r.model,
-          usage: r.usage,
-          cost_usd: r.cost_usd,
-          seq: r.seq,
-          price_entry: priceEntryName(this.o.price(), r.usage),
-        });
+        this.o.ledger.record(
+          {
+            at: r.at,
+            day: localDay(this.o.now()),
+            session: r.route,
+            kind: 'turn',
+            model: r.model,
+            usage: r.usage,
+            cost_usd: r.cost_usd,
+            seq: r.seq,
+            price_entry: priceEntryName(this.o.price(), r.usage),
+            ...(r.batch ? { batch: r.batch.call } : {}),
+          },
+          { settles: p.settles ?? true },
+        );
         return;
       case 'counters':
         p.warnings = this.count(this.o.guard, r);

@@ -5,12 +5,14 @@ import type { Intake } from '../mailboxes/intake.js';
 import type { OperatorInput } from '../operator/input.js';
 import type { Pauses } from '../operator/pauses.js';
 import type { Committer } from './commit.js';
-import type { TurnInput } from './turn-input.js';
+import type { Batcher } from './batch.js';
+import type { BatchInput, TurnInput } from './turn-input.js';
 
 /**
  * The one question the loop asks: what next? In order: finish a recorded turn a thrown
  * step left pending, then the operator's oldest answer, then the oldest envelope whose
- * session may go (not asking, not awaiting approval, not paused). null: nothing may go now (the loop waits for the next kick).
+ * session may go (not asking, not awaiting approval, not paused; with one from each other
+ * session that may, batched). null: nothing may go now (the loop waits for the next kick).
  */
 
 export interface NextTurnParts {
@@ -19,13 +21,14 @@ export interface NextTurnParts {
   operator: OperatorInput;
   intake: Intake;
   dispatcher: Dispatcher;
+  batcher?: Batcher;
 }
 
 export class NextTurn {
   constructor(private readonly p: NextTurnParts) {}
 
-  next(): TurnInput | null {
-    const { committer, pauses, operator, intake } = this.p;
+  next(): TurnInput | BatchInput | null {
+    const { committer, pauses, operator } = this.p;
     const sp = pauses.control.session_pauses;
     const erred = () => pauses.control.paused?.reason === 'error';
     committer.finishPending((route) => !sp[route] && !erred());
@@ -38,8 +41,17 @@ export class NextTurn {
     }
     // A held reply or a pause of one session holds that session only (on_question: hold_all, the relay).
     if (pauses.relayStopped()) return null;
+    const may = (s: string) => !pauses.sessionHeld(s) && !busy.has(s);
+    const first = this.envelopeTurn(may);
+    // Other sessions waiting too: one call for all (batch.ts).
+    return first && this.p.batcher ? this.p.batcher.gather(first, (taken) => this.envelopeTurn((s) => may(s) && !taken.has(s))) : first;
+  }
+
+  /** The oldest envelope whose session `may` go, as a turn. */
+  private envelopeTurn(may: (session: string) => boolean): TurnInput | null {
+    const { operator, intake } = this.p;
     for (;;) {
-      const e = intake.next((s) => !pauses.sessionHeld(s) && !busy.has(s));
+      const e = intake.next(may);
       if (!e) return null;
       const loaded = intake.load(e);
       if (!loaded) continue;

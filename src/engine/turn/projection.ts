@@ -1,6 +1,7 @@
 import type { Config } from '../../config/schema.js';
 import type { PriceLookup } from '../../pricing/prices.js';
 import { projectTurnCost } from '../../pricing/projection.js';
+import { TTL_MS } from '../../pricing/cache-rules.js';
 import type { Conversation } from '../journals/conversation.js';
 
 /**
@@ -19,9 +20,26 @@ export function summaryPrompt(cfg: Config): string {
   return `[relay] ${cfg.history.summarization_prompt}`;
 }
 
-export function needsSummary(c: Conversation, cfg: Config): boolean {
+export function needsSummary(c: Conversation, cfg: Config, now?: number): boolean {
   // Summarizing only helps when there are turns beyond keep_recent to fold away.
-  return c.historyTokens > cfg.history.cap_tokens && c.turnCount > cfg.history.keep_recent;
+  if (c.turnCount <= cfg.history.keep_recent) return false;
+  return c.historyTokens > cfg.history.cap_tokens || (now !== undefined && coldHistory(c, cfg, now));
+}
+
+/** A history this large is worth summarizing when nothing of it can still be cached (docs/bench.md). */
+export const COLD_SUMMARY_MIN_TOKENS = 30_000;
+
+/**
+ * Every cache entry of the history has expired (the last turn is more than the longest
+ * lifetime ago) and the history is large: the next turn would write all of it again, at
+ * the dearer rate. Summarizing first reads it once, uncached, at the plain input rate,
+ * and every later call reads the short prefix. Past twice the size of a summary and its
+ * kept turns this is cheaper (bench/day.ts: −$1.53 a day at cap 150,000).
+ */
+export function coldHistory(c: Conversation, cfg: Config, now: number): boolean {
+  const last = c.lastTurn;
+  if (!last || now - Date.parse(last.at) <= TTL_MS['1h']) return false;
+  return c.historyTokens > Math.min(COLD_SUMMARY_MIN_TOKENS, cfg.history.cap_tokens / 2);
 }
 
 /** Projected cost of the next call (and of the summary it may need first), before it is made: an upper bound, see pricing/projection.ts. */
@@ -48,7 +66,7 @@ export function projectCost(
     now: o.now,
     cacheWrite1h: o.cacheWrite1h,
     // The same condition as the runner's: this turn summarizes first, and the check must cover both calls.
-    summary: needsSummary(c, config)
+    summary: needsSummary(c, config, o.now)
       ? {
           promptBytes: Buffer.byteLength(summaryPrompt(config)),
           maxTokens: requestBase(config, 'summary').max_tokens,

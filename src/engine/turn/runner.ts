@@ -10,8 +10,9 @@ import { isoNow, type ChatClient, type ChatRequest, type Clock } from '../kernel
 import type { PriceLookup } from '../../pricing/prices.js';
 import type { LiveCall } from '../view/live-call.js';
 import type { Committer } from './commit.js';
-import { needsSummary, projectCost, requestBase, summaryPrompt } from './projection.js';
-import type { TurnInput, TurnOutcome } from './turn-input.js';
+import { coldHistory, needsSummary, projectCost, requestBase, summaryPrompt } from './projection.js';
+import { isBatch, type BatchInput, type TurnInput, type TurnOutcome } from './turn-input.js';
+import { batchConfig } from './batch.js';
 
 /**
  * One turn up to the reply: projection -> guard -> reservation -> summary (when the
@@ -56,13 +57,14 @@ export class TurnRunner {
   }
 
   /** Projected cost of the next call for this text (and of a summary it needs first): an upper bound, see projection.ts. */
-  project(userText: string): number {
+  project(userText: string, sessions = 1): number {
     const o = this.o;
     const now = o.now();
+    const config = batchConfig(o.config(), sessions);
     // 1-hour cache writes cost more: the projection prices the lifetime the call will use.
-    const cacheWrite1h = this.cacheWrite1h(userText, now);
+    const cacheWrite1h = this.cacheWrite1h(userText, now, config);
     return projectCost(
-      { conversation: o.conversation, config: o.config(), price: o.price(), warmSince: o.live.lastCallAt, now, cacheWrite1h },
+      { conversation: o.conversation, config, price: o.price(), warmSince: o.live.lastCallAt, now, cacheWrite1h },
       userText,
     );
   }
@@ -72,9 +74,8 @@ export class TurnRunner {
    * for the projection. Before a summary the turn's prompt is not known yet: any
    * lifetime the setting allows is assumed. Otherwise the choice is made now and kept.
    */
-  private cacheWrite1h(userText: string, now: number): boolean {
-    const cfg = this.o.config();
-    if (needsSummary(this.o.conversation, cfg)) return cfg.cache.ttl !== '5m' || this.ttl.last === '1h';
+  private cacheWrite1h(userText: string, now: number, cfg: Config): boolean {
+    if (needsSummary(this.o.conversation, cfg, now)) return cfg.cache.ttl !== '5m' || this.ttl.last === '1h';
     let chosen = '5m' as CacheTtl;
     this.o.conversation.request(userText, requestBase(cfg), {
       ttl: (s) => (chosen = this.ttl.choose(now, s.prefixTokens, s.addedTokens, s.minTokens).ttl),
@@ -83,36 +84,56 @@ export class TurnRunner {
     return chosen === '1h';
   }
 
-  async run(t: TurnInput): Promise<TurnOutcome> {
+  async run(input: TurnInput | BatchInput): Promise<TurnOutcome> {
     const o = this.o;
-    const cfg = o.config();
-    const projectedUsd = this.project(t.user);
-    const passes = o.guard.state.pass_once.length;
-    const trip = o.guard.check({ session: t.route, projectedUsd, automatic: t.automatic, text: t.guardText });
-    if (trip) return { kind: 'tripped', trip };
-    if (o.guard.state.pass_once.length !== passes) o.passSpent();
+    const batch = isBatch(input) ? input : null;
+    const t = batch ? batch.turns[0] : (input as TurnInput);
+    const cfg = batchConfig(o.config(), batch?.turns.length ?? 1);
+    const projectedUsd = this.project(input.user, batch?.turns.length ?? 1);
+    if (batch) {
+      // Every session's limits against the whole call's projection. A batch that any limit
+      // (or an operator's one-time pass, which belongs to one turn) would stop is not sent:
+      // its turns go one by one, where the limits trip and the passes apply as always.
+      if (o.guard.state.pass_once.length) return { kind: 'unbatch' };
+      for (const x of batch.turns)
+        if (o.guard.check({ session: x.route, projectedUsd, automatic: x.automatic, text: x.guardText })) return { kind: 'unbatch' };
+    } else {
+      const passes = o.guard.state.pass_once.length;
+      const trip = o.guard.check({ session: t.route, projectedUsd, automatic: t.automatic, text: t.guardText });
+      if (trip) return { kind: 'tripped', trip };
+      if (o.guard.state.pass_once.length !== passes) o.passSpent();
+    }
     // Durable before the call: a kill -9 mid-call still counts it (at this projection) on the next start.
     o.ledger.reserve({ at: isoNow(this.o.now), day: localDay(o.now()), session: t.route, projectedUsd });
-    let planned = this.planned?.text === t.user ? this.planned.ttl : undefined;
+    let planned = this.planned?.text === input.user ? this.planned.ttl : undefined;
     this.planned = null;
-    if (needsSummary(o.conversation, cfg)) {
-      planned = undefined;
+    if (needsSummary(o.conversation, cfg, o.now())) {
+      // After a summary the turn keeps the lifetime the turns had: choosing again would see the
+      // whole new prefix as added tokens and bet on 5 minutes, lost at the next longer gap.
+      planned = this.ttl.last;
       // It only reads the prefix the turns cached, at their lifetime; it is not a gap between turns (not recorded).
-      const req = o.conversation.request(summaryPrompt(cfg), requestBase(cfg, 'summary'), { ttl: this.ttl.last, writeEnd: false });
+      // After a long gap nothing is cached: no breakpoint on the history, or it would be written for nothing.
+      const cold = coldHistory(o.conversation, cfg, o.now());
+      const req = o.conversation.request(summaryPrompt(cfg), requestBase(o.config(), 'summary'), {
+        ttl: this.ttl.last,
+        writeEnd: false,
+        cold,
+      });
       o.events.emit('turn:started', { session: t.route, kind: 'summary', source: 'operator' });
       o.events.emit('log', {
         level: 'info',
-        message: `conversation at ${o.conversation.historyTokens} tokens (cap ${cfg.history.cap_tokens}): summarizing`,
+        message: `conversation at ${o.conversation.historyTokens} tokens (cap ${cfg.history.cap_tokens})${cold ? ', its cache expired' : ''}: summarizing`,
       });
       const s = await this.call('summary', t.route, req);
       if (s.kind !== 'answered') return s;
       o.committer.commitSummary(s.result);
     }
     let chosen = '5m' as CacheTtl;
-    const req = o.conversation.request(t.user, requestBase(cfg), {
+    const req = o.conversation.request(input.user, requestBase(cfg), {
       ttl: (s) => (chosen = planned ?? this.ttl.choose(o.now(), s.prefixTokens, s.addedTokens, s.minTokens).ttl),
     });
-    o.events.emit('turn:started', { session: t.session, kind: 'turn', source: t.source, file: t.envelope?.file });
+    for (const x of batch?.turns ?? [t])
+      o.events.emit('turn:started', { session: x.session, kind: 'turn', source: x.source, file: x.envelope?.file });
     return this.call('turn', t.session, req, chosen, t.route);
   }
 

@@ -25,10 +25,22 @@ export interface TurnInput {
   evidence?: string;
 }
 
+/** Several sessions' envelopes in one call (batch.ts): `user` is the one message sent, `code` its markers' code. */
+export interface BatchInput {
+  kind: 'batch';
+  turns: TurnInput[];
+  code: string;
+  user: string;
+}
+
+export const isBatch = (t: TurnInput | BatchInput): t is BatchInput => 'kind' in t && t.kind === 'batch';
+
 export type TurnOutcome =
   | { kind: 'answered'; result: ChatResult }
   | { kind: 'tripped'; trip: Trip }
   /** Refused by the API or out of retries: not billed, its reservation released. */
   | { kind: 'refused'; call: 'turn' | 'summary'; error: ChatFailure }
   /** Stopped (shutdown). */
-  | { kind: 'aborted' };
+  | { kind: 'aborted' }
+  /** A batch some limit would stop: nothing reserved or spent; its first turn goes alone, through the usual checks. */
+  | { kind: 'unbatch' };
