@@ -6,7 +6,11 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claimRecordPath, hooksDir, waiterLockPath } from '../src/commands/hook/claim.js';
 import { HANDED_OVER } from '../src/commands/hook/wait.js';
+import type { Relay } from '../src/engine/relay.js';
+import type { WatchFn } from '../src/fs/watch.js';
+import { watchDir } from '../src/fs/watch.js';
 import { rootPaths } from '../src/protocol/root.js';
+import { enqueue, lastUser, openRelay, scriptedChat, tempRoot, type ScriptedChat } from './helpers/inproc.js';
 import { findClaudeCode, isLive, procId, cmdline } from '../src/commands/hook/proc.js';
 import { isAlive } from '../src/fs/lock.js';
 import { parsePsLine, procSource, readProc } from '../src/fs/process-table.js';
@@ -177,6 +181,67 @@ function watchUntil(dir: string, done: () => boolean): Promise<void> {
       resolve();
     };
     const w = fs.watch(dir, check);
+    check();
+  });
+}
+
+describe('a watch that gives no file names (FSEvents, kqueue)', () => {
+  it('the relay still takes envelopes, sees acks and operator input, from rescans alone', async () => {
+    process.env.RELAY_TUI_WATCH_NAMES = 'off';
+    const paths = tempRoot();
+    const names: Array<string | null> = [];
+    const watch: WatchFn = (dir, fn, onError) =>
+      watchDir(
+        dir,
+        (name) => {
+          names.push(name);
+          fn(name);
+        },
+        onError,
+      );
+    const chat = scriptedChat();
+    // No maintenance sweep and no fault retry within the test: only the watches can wake it.
+    const relay = openRelay(paths, { chat, watch });
+    await relay.start();
+    try {
+      enqueue(paths, 'a.json', { session_id: 'session-1', content: 'first' });
+      const input = path.join(paths.dispatch, 'session-1', 'input.txt');
+      await watchUntil(path.join(paths.dispatch, 'session-1'), () => fs.existsSync(input));
+      expect(fs.readFileSync(input, 'utf8')).toContain('reply: ');
+      // The second reply waits in the outbox until the session takes the first (an ack seen by rescan).
+      enqueue(paths, 'b.json', { session_id: 'session-1', content: 'second' });
+      await untilRequests(relay, chat, 2);
+      const first = fs.readFileSync(input, 'utf8');
+      fs.unlinkSync(input);
+      await watchUntil(path.join(paths.dispatch, 'session-1'), () => fs.existsSync(input) && fs.readFileSync(input, 'utf8') !== first);
+      expect(fs.readFileSync(input, 'utf8')).toContain('second');
+      // The operator's file in state/ is found without its name.
+      fs.writeFileSync(path.join(paths.state, '.jc.tmp'), 'operator asks: status?\n');
+      fs.renameSync(path.join(paths.state, '.jc.tmp'), paths.jcInput);
+      await untilRequests(relay, chat, 3);
+      expect(lastUser(chat.requests[2])).toContain('operator asks: status?');
+    } finally {
+      await relay.stop();
+      delete process.env.RELAY_TUI_WATCH_NAMES;
+      fs.rmSync(paths.root, { recursive: true, force: true });
+    }
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.every((n) => n === null)).toBe(true);
+    // Nameless events in state/ once fed the relay its own status writes back (1,240 events for
+    // these three turns, each one rereading the operator's files): the few dozen of real work now.
+    expect(names.length).toBeLessThan(300);
+  });
+});
+
+/** The relay's own event tells when another turn completed. */
+function untilRequests(relay: Relay, chat: ScriptedChat, n: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (chat.requests.length < n) return;
+      off();
+      resolve();
+    };
+    const off = relay.on('turn:completed', check);
     check();
   });
 }
