@@ -154,6 +154,8 @@ describe('the late-reply waiter without /proc', () => {
     const out = JSON.parse((await cc).stdout) as { status: number; stderr: string };
     expect(out.status).toBe(HANDED_OVER);
     expect(out.stderr).toContain('late answer: ship it');
+    // What the woken session reads is the reply and nothing else the entry point printed.
+    expect(out.stderr).not.toMatch(/unrecognized flag|warning/i);
 
     // Claude Code killed while its waiter waits: the waiter (now init's child) sees it gone and exits 0.
     fs.rmSync(claimRecordPath(p, 's1'), { force: true });
