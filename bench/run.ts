@@ -116,11 +116,16 @@ async function main(): Promise<number> {
       dayBatched,
     };
     const { markdown, verdicts } = render(results);
-    // The ssh section is written by .bench/bench/ssh.js (it needs an sshd): kept as it was.
+    // The ssh section is written by .bench/bench/ssh.js (it needs an sshd), the waiter's by
+    // .bench/bench/waiter.js: kept as they were.
     const out = path.join(REPO, 'BENCHMARKS.md');
     const before = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
-    const ssh = /<!-- ssh-bench:start -->[\s\S]*<!-- ssh-bench:end -->/.exec(before)?.[0];
-    fs.writeFileSync(out, ssh && !markdown.includes('ssh-bench:start') ? `${markdown.trimEnd()}\n\n${ssh}\n` : markdown);
+    let text = markdown;
+    for (const name of ['ssh-bench', 'waiter-bench']) {
+      const kept = new RegExp(`<!-- ${name}:start -->[\\s\\S]*<!-- ${name}:end -->`).exec(before)?.[0];
+      if (kept && !text.includes(`${name}:start`)) text = `${text.trimEnd()}\n\n${kept}\n`;
+    }
+    fs.writeFileSync(out, text);
     log(`wrote BENCHMARKS.md: ${verdicts.filter((v) => v.ok).length} of ${verdicts.length} targets met`);
     for (const v of verdicts) log(`  ${v.ok ? 'met   ' : 'MISSED'} ${v.figure}`);
     return 0;

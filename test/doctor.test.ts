@@ -326,6 +326,10 @@ describe('relay-tui doctor', () => {
     expect(out[0].fix).toContain('sysctl fs.inotify.max_user_watches=');
     expect(out[1].level).toBe('ok');
     expect(checkInotify(path.join(tmp, 'absent'))).toHaveLength(1);
+    // On macOS there is no /proc and no inotify: no warning about limits that do not exist there.
+    expect(checkInotify(path.join(tmp, 'absent'), 'darwin')).toEqual([
+      expect.objectContaining({ level: 'ok', text: expect.stringContaining('does not use inotify') }),
+    ]);
   });
 });
 

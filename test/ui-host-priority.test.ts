@@ -28,3 +28,30 @@ describe.runIf(process.platform === 'linux')('yieldToView', () => {
     expect(os.getPriority(process.pid)).toBe(before);
   });
 });
+
+describe('yieldToView where it cannot (macOS: no per-thread nice, no /proc)', () => {
+  it('changes no priority and says so with null', async () => {
+    const before = os.getPriority(process.pid);
+    const w = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       const os = require('node:os');
+       import(${JSON.stringify(BUILT)}).then(
+         (m) => parentPort.postMessage({
+           darwin: m.yieldToView(7, { platform: 'darwin' }),
+           noProc: m.yieldToView(7, { threadSelf: '/nonexistent/thread-self' }),
+           nice: os.getPriority(),
+         }),
+         (e) => parentPort.postMessage({ error: String(e) }),
+       );`,
+      { eval: true },
+    );
+    const r = await new Promise<{ darwin: number | null; noProc: number | null; nice: number; error?: string }>((res) =>
+      w.once('message', res),
+    );
+    await w.terminate();
+    expect(r.error).toBeUndefined();
+    expect(r).toMatchObject({ darwin: null, noProc: null });
+    expect(r.nice).toBe(before);
+    expect(os.getPriority(process.pid)).toBe(before);
+  });
+});

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { writeAtomic } from '../fs/atomic.js';
-import { watchDir } from '../fs/watch.js';
+import { changedFiles, watchDir } from '../fs/watch.js';
 import type { Config } from '../config/schema.js';
 import type { RootPaths } from '../protocol/root.js';
 import { HOOK_NOTICES_NAME, HookNoticeReader } from '../protocol/hook-notices.js';
@@ -320,11 +320,14 @@ export function watchRoot(
   h: { queue(name: string | null): void; operatorInput(): void; hookNotices(): void },
 ): Array<() => void> {
   const guarded = (dir: string, fn: (name: string | null) => void) => watch(dir, (n) => run(`watch ${dir}`, () => fn(n)), warn);
+  // A nameless event (macOS, some filesystems) in state/ is most often the relay's own status write.
+  const stateChanged = changedFiles(p.state, [path.basename(p.jcInput), HOOK_NOTICES_NAME]);
   return [
     guarded(p.queue, (name) => h.queue(name)),
     guarded(p.state, (name) => {
-      if (name === null || name === path.basename(p.jcInput)) h.operatorInput();
-      if (name === null || name === HOOK_NOTICES_NAME) h.hookNotices();
+      const names = name === null ? stateChanged() : [name];
+      if (names.includes(path.basename(p.jcInput))) h.operatorInput();
+      if (names.includes(HOOK_NOTICES_NAME)) h.hookNotices();
     }),
     guarded(p.operatorInbox, () => h.operatorInput()),
   ];

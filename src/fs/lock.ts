@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import { readJson, unlinkDurable, writeAtomicExclusive } from './atomic.js';
+import { commandLine } from './process-table.js';
 
 /**
  * One relay per root. The lock is a pid file created with link(2), which fails
@@ -31,13 +31,10 @@ export function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-  // After a reboot the pid may belong to an unrelated program; only a node process can be a relay.
-  try {
-    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return /node|relay/i.test(cmd);
-  } catch {
-    return true;
-  }
+  // After a reboot the pid may belong to an unrelated program; only a node process can be a
+  // relay. /proc where there is one, `ps` elsewhere (process-table.ts); unreadable: assume it is.
+  const cmd = commandLine(pid);
+  return cmd.length === 0 || /node|relay/i.test(cmd.join(' '));
 }
 
 export function readLock(file: string): LockInfo | undefined {

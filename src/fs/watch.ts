@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 
 /**
  * A directory watcher that reports the changed name (inotify gives it on Linux),
@@ -6,6 +7,10 @@ import fs from 'node:fs';
  * inotify instance or watch limit reached, a filesystem without events), it says so
  * through onError and falls back to asking for a rescan every FALLBACK_MS: slower,
  * but a relay that cannot watch must not go deaf.
+ *
+ * macOS (FSEvents, kqueue) and some filesystems may give no name, so every caller
+ * handles null as "look at everything". RELAY_TUI_WATCH_NAMES=off withholds the names
+ * on Linux too, so the suite runs that path (test/platform-fallbacks.test.ts).
  */
 export type WatchFn = (dir: string, onChange: (name: string | null) => void, onError?: (message: string) => void) => () => void;
 
@@ -30,7 +35,8 @@ export const watchDir: WatchFn = (dir, onChange, onError) => {
       onError?.(`not watching ${dir}: it is not a real directory`);
       return () => {};
     }
-    watcher = fs.watch(dir, { persistent: true }, (_event, name) => onChange(name ? String(name) : null));
+    const names = process.env.RELAY_TUI_WATCH_NAMES !== 'off';
+    watcher = fs.watch(dir, { persistent: true }, (_event, name) => onChange(names && name ? String(name) : null));
     watcher.on('error', degrade);
   } catch (err) {
     degrade(err);
@@ -40,3 +46,28 @@ export const watchDir: WatchFn = (dir, onChange, onError) => {
     if (poll) clearInterval(poll);
   };
 };
+
+/**
+ * For a directory watched for a few of its files only, where the watch may give no name:
+ * which of `names` changed (inode, size, mtime) since the last look. Without it, every
+ * nameless event in a busy directory (state/ holds status.json, which the relay itself
+ * rewrites) would read every file and feed the relay its own writes back.
+ */
+export function changedFiles(dir: string, names: string[]): () => string[] {
+  const sig = (name: string): string => {
+    try {
+      const st = fs.lstatSync(path.join(dir, name), { bigint: true });
+      return `${st.ino}:${st.size}:${st.mtimeNs}`;
+    } catch {
+      return '-';
+    }
+  };
+  const last = new Map(names.map((n) => [n, sig(n)]));
+  return () =>
+    names.filter((n) => {
+      const now = sig(n);
+      if (now === last.get(n)) return false;
+      last.set(n, now);
+      return true;
+    });
+}

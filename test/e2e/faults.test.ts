@@ -86,7 +86,10 @@ function expectNoKeyAnywhere(root: string, output: string): void {
  */
 async function startRelayUnprivileged(hh: Harness): Promise<void> {
   if (!fs.existsSync(hh.paths.config)) hh.writeConfig({});
-  child = execa('setpriv', ['--inh-caps=-all', '--bounding-set=-all', 'node', CLI, '--no-ui', '--root', hh.root], {
+  // Only root needs its override dropped (setpriv is Linux's); any other user runs the CLI as it is (macOS).
+  const argv = ['node', CLI, '--no-ui', '--root', hh.root];
+  const [cmd, ...args] = process.getuid?.() === 0 ? ['setpriv', '--inh-caps=-all', '--bounding-set=-all', ...argv] : argv;
+  child = execa(cmd, args, {
     env: hh.env,
     extendEnv: true,
     reject: false,

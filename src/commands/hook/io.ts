@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import { createPublisher } from '../../adapters/ntfy.js';
-import { mergeEnv, readDotenv } from '../../config/env.js';
 import { stopHookBlockCap } from '../../config/claude-code-cap.js';
 import type { Config } from '../../config/schema.js';
 import { appendNotice, type HookNotice } from '../../protocol/hook-notices.js';
@@ -137,7 +135,16 @@ export function effectiveMaxChain(
   return { max: Math.max(0, max), cap, clamped: max < configured };
 }
 
-function ntfyFor(p: RootPaths) {
+/**
+ * Imported when a hook pings, not at start: the .env reader (dotenv, node:crypto) and the
+ * ntfy client cost the late-reply waiter, which imports this file and idles for hours,
+ * ~5 MB of its RSS (BENCHMARKS.md row 12).
+ */
+async function ntfyFor(p: RootPaths) {
+  const [{ createPublisher }, { mergeEnv, readDotenv }] = await Promise.all([
+    import('../../adapters/ntfy.js'),
+    import('../../config/env.js'),
+  ]);
   const env = mergeEnv(readDotenv(p.env), process.env);
   if (!env.NTFY_TOPIC) return null;
   return createPublisher({ server: env.NTFY_SERVER ?? 'https://ntfy.sh', topic: env.NTFY_TOPIC, token: env.NTFY_TOKEN, timeoutMs: 3000 });
@@ -149,9 +156,9 @@ const TAGS: Partial<Record<HookNotice['kind'], string>> = { chain_cap: 'octagona
 export async function tellOperator(p: RootPaths, n: HookNotice, ping = true): Promise<void> {
   if (!appendNotice(p, n)) process.stderr.write(`relay-tui hook: could not record the notice in ${p.state}\n`);
   if (!ping) return;
-  let publisher: ReturnType<typeof ntfyFor>;
+  let publisher: Awaited<ReturnType<typeof ntfyFor>>;
   try {
-    publisher = ntfyFor(p);
+    publisher = await ntfyFor(p);
   } catch {
     publisher = null;
   }

@@ -1,4 +1,4 @@
-import fs from 'node:fs';
+import { commandLine, readProc } from '../../fs/process-table.js';
 
 /**
  * Which Claude Code a hook belongs to, and whether it is still there.
@@ -14,46 +14,16 @@ import fs from 'node:fs';
 
 export interface ProcId {
   pid: number;
-  /** Start time in clock ticks since boot (/proc/PID/stat field 22); 0 where /proc is missing. */
+  /** Start time (src/fs/process-table.ts: /proc's clock ticks, or `ps`'s seconds); 0 where unknown. */
   start: number;
 }
 
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'busybox', 'fish']);
 
-function statFields(pid: number): string[] | undefined {
-  try {
-    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm is in parentheses and may hold spaces or parentheses itself: split after the last ')'.
-    const close = text.lastIndexOf(')');
-    const comm = text.slice(text.indexOf('(') + 1, close);
-    return [
-      String(pid),
-      comm,
-      ...text
-        .slice(close + 2)
-        .trim()
-        .split(' '),
-    ];
-  } catch {
-    return undefined;
-  }
-}
-
 export function procId(pid: number): ProcId | undefined {
-  const f = statFields(pid);
-  if (f) {
-    // A zombie is dead for our purposes.
-    if (f[2] === 'Z' || f[2] === 'X') return undefined;
-    return { pid, start: Number(f[21]) || 0 };
-  }
-  if (fs.existsSync('/proc/self/stat')) return undefined;
-  // No /proc (macOS): signal 0 tells whether the pid exists; pid reuse goes unnoticed.
-  try {
-    process.kill(pid, 0);
-    return { pid, start: 0 };
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? { pid, start: 0 } : undefined;
-  }
+  const info = readProc(pid);
+  // A zombie is dead for our purposes.
+  return info && !info.zombie ? { pid, start: info.start } : undefined;
 }
 
 export function isLive(id: ProcId | undefined): boolean {
@@ -62,41 +32,26 @@ export function isLive(id: ProcId | undefined): boolean {
   return !!now && (id.start === 0 || now.start === 0 || now.start === id.start);
 }
 
-function parentOf(pid: number): number | undefined {
-  const f = statFields(pid);
-  const ppid = f ? Number(f[3]) : NaN;
-  return Number.isInteger(ppid) && ppid > 0 ? ppid : undefined;
-}
-
-function commOf(pid: number): string | undefined {
-  return statFields(pid)?.[1];
-}
-
 /**
  * The Claude Code process this hook runs under: the first ancestor that is not a
  * shell. Undefined when the hook was started by init (already orphaned) or the
- * ancestry cannot be read.
+ * ancestry cannot be read. Where nothing names the processes (no /proc and no ps),
+ * the parent is taken as it is.
  */
 export function findClaudeCode(startPid = process.ppid): ProcId | undefined {
   let pid: number | undefined = startPid;
   for (let depth = 0; pid !== undefined && pid > 1 && depth < 6; depth++) {
-    const comm = commOf(pid);
-    if (comm === undefined) return fs.existsSync('/proc/self/stat') ? undefined : procId(pid);
-    if (!SHELLS.has(comm)) return procId(pid);
-    pid = parentOf(pid);
+    const info = readProc(pid);
+    if (!info || info.zombie) return undefined;
+    if (info.comm === '') return { pid, start: info.start };
+    if (!SHELLS.has(info.comm)) return { pid, start: info.start };
+    pid = info.ppid > 0 ? info.ppid : undefined;
   }
   return undefined;
 }
 
 export function cmdline(pid: number): string[] {
-  try {
-    return fs
-      .readFileSync(`/proc/${pid}/cmdline`, 'utf8')
-      .split('\0')
-      .filter((s, i, a) => s !== '' || i < a.length - 1);
-  } catch {
-    return [];
-  }
+  return commandLine(pid);
 }
 
 /**

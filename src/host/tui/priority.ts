@@ -12,10 +12,18 @@ export const ENGINE_NICE = 5;
  * when not allowed, the thread keeps its priority. Measured: bench/tui.ts (echo
  * under load) and BENCHMARKS.md.
  */
-export function yieldToView(nice = ENGINE_NICE): number | null {
-  if (process.platform !== 'linux') return null;
+export function yieldToView(nice = ENGINE_NICE, o: { platform?: NodeJS.Platform; threadSelf?: string } = {}): number | null {
+  // macOS has no per-thread nice (setpriority with a pid would lower the view too) and no
+  // /proc: the engine thread keeps its priority there. The parameters let the suite take
+  // that path on Linux (test/ui-host-priority.test.ts).
+  if ((o.platform ?? process.platform) !== 'linux') return null;
   try {
-    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+    const tid = Number(
+      fs
+        .readlinkSync(o.threadSelf ?? '/proc/thread-self')
+        .split('/')
+        .pop(),
+    );
     if (!Number.isInteger(tid) || tid <= 0 || tid === process.pid) return null;
     os.setPriority(tid, Math.max(os.getPriority(tid), nice));
     return tid;
