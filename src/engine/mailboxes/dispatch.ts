@@ -6,6 +6,7 @@ import type { WatchFn } from '../../fs/watch.js';
 import { INPUT_FILE, sessionDispatchDir, sessionInputFile, sessionOutboxDir } from '../../protocol/root.js';
 import { isSessionId } from '../../protocol/session-id.js';
 import { describeFsError, RootFault, SessionFault } from '../../fs/faults.js';
+import { causeDirs } from './fault-watch.js';
 
 /**
  * Delivery to dispatch/<session>/input.txt, one reply at a time.
@@ -54,6 +55,8 @@ interface SessionBox {
   awaitingSince: number | null;
   unwatch: (() => void) | null;
   fault: SessionFault | null;
+  /** While faulted: watches on what caused it, so the fault ends the moment it is fixed. */
+  healing: { key: string; stop: Array<() => void> } | null;
 }
 
 const ID_RE = /^[A-Za-z0-9_.-]+$/;
@@ -130,7 +133,39 @@ export class Dispatcher {
       box.unwatch();
       box.unwatch = null;
     }
+    this.watchCause(fault.session, box);
     if (fresh) this.o.onChange();
+  }
+
+  /** While faulted, the relay watches what caused it (fault-watch.ts): a fix retries at once. */
+  private watchCause(session: string, box: SessionBox): void {
+    if (this.closed) return;
+    const dirs = causeDirs(this.o.dispatchDir, this.sessionDir(session));
+    const key = dirs.join('\0');
+    // Re-watching the same directories from their own callback would spin (a degraded watch reports at once).
+    if (box.healing?.key === key) return;
+    this.stopWatchingCause(box);
+    box.healing = { key, stop: dirs.map((d) => this.o.watch(d, () => this.heal(session), this.o.onWatchError)) };
+  }
+
+  private stopWatchingCause(box: SessionBox): void {
+    for (const u of box.healing?.stop ?? []) u();
+    box.healing = null;
+  }
+
+  /** From a watch on the fault's cause: must not throw. Fixed: the fault ends and what waits goes out. */
+  private heal(session: string): void {
+    const box = this.boxes.get(session);
+    if (!box?.fault || this.closed) return;
+    try {
+      // Still faulted: setFault re-aims the watches if the cause moved (a link replaced by a directory holding a FIFO).
+      if (this.revalidate(session, box)) return;
+      this.pump(session);
+    } catch (err) {
+      const f = err instanceof SessionFault || err instanceof RootFault ? err : this.sessionFault(session, this.sessionDir(session), err);
+      if (f instanceof SessionFault) this.setFault(box, f);
+      this.report(f);
+    }
   }
 
   private report(fault: SessionFault | RootFault): void {
@@ -138,6 +173,14 @@ export class Dispatcher {
       this.o.onFault?.(fault);
     } catch {
       /* a listener's problem must not become the dispatcher's */
+    }
+  }
+
+  private recovered(session: string): void {
+    try {
+      this.o.onRecovered?.(session);
+    } catch {
+      /* as above */
     }
   }
 
@@ -155,11 +198,8 @@ export class Dispatcher {
     }
     if (box.fault) {
       box.fault = null;
-      try {
-        this.o.onRecovered?.(session);
-      } catch {
-        /* as above */
-      }
+      this.stopWatchingCause(box);
+      this.recovered(session);
       this.o.onChange();
     }
     if (!box.unwatch && !this.closed) {
@@ -202,10 +242,13 @@ export class Dispatcher {
       awaitingSince: null,
       unwatch: null,
       fault: null,
+      healing: null,
     };
     this.boxes.set(session, box);
     const f = this.revalidate(session, box);
     if (f) this.report(f);
+    // A fault pause recorded by an earlier run whose cause is gone now: it ends here.
+    else this.recovered(session);
     return box;
   }
 
@@ -363,6 +406,7 @@ export class Dispatcher {
     for (const box of this.boxes.values()) {
       box.unwatch?.();
       box.unwatch = null;
+      this.stopWatchingCause(box);
     }
   }
 }
