@@ -255,7 +255,8 @@ export function createAnthropicChat(opts: AnthropicChatOptions): ChatClient {
           .join('');
         return {
           text,
-          usage: normaliseUsage(msg.usage as Parameters<typeof normaliseUsage>[0]),
+          // No split in the usage: the writes are priced at the lifetime this request asked for.
+          usage: normaliseUsage(msg.usage as Parameters<typeof normaliseUsage>[0], req.cacheTtl ?? '5m'),
           stopReason: msg.stop_reason ?? null,
           model: msg.model,
           requestId: (stream as { request_id?: string | null }).request_id ?? null,
