@@ -219,6 +219,23 @@ describe('a root is created on purpose', () => {
     expect(fs.statSync(path.join(root, 'state')).isDirectory()).toBe(true);
     expect((await run(['status', '--root', root], { cwd: dir })).stderr).not.toContain('not a relay root');
   });
+
+  it('the first run in an empty folder says it made a root there and that sessions: is the next thing to edit, then how to set the key', async () => {
+    const here = fs.realpathSync(dir);
+    const r = await run(['--no-ui'], { cwd: here, env: { ANTHROPIC_API_KEY: '' } });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`Created a new relay root in ${here} `);
+    expect(r.stderr).toContain(`Next: list your Claude Code sessions under sessions: in ${path.join(here, 'config.yaml')}`);
+    expect(r.stderr).toContain('ANTHROPIC_API_KEY is not set');
+    expect(r.stderr).toContain(path.join(here, '.env'));
+    expect(r.stderr).toContain('relay-tui --demo');
+    expect(fs.readFileSync(path.join(here, 'config.yaml'), 'utf8')).toMatch(/^sessions:/m);
+    // The second run made nothing: it says only what is still missing.
+    const again = await run(['--no-ui'], { cwd: here, env: { ANTHROPIC_API_KEY: '' } });
+    expect(again.code).toBe(4);
+    expect(again.stderr).not.toContain('Created');
+    expect(again.stderr).toContain('ANTHROPIC_API_KEY is not set');
+  });
 });
 
 describe('status while calls fail', () => {
