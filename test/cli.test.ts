@@ -262,4 +262,35 @@ describe('status while calls fail', () => {
     const json = JSON.parse((await h.cli(['status', '--json', '--root', h.root])).stdout);
     expect(json.retry.attempt).toBe(1);
   });
+
+  it("shows the SDK's own retries inside one call (api.max_retries), not just running", async () => {
+    // The relay's outer retries are off: any retry shown is the SDK's, waiting out the 120 s retry-after.
+    h = await createHarness({
+      api: { respond: () => ({ status: 529, errorType: 'overloaded_error', message: 'Overloaded', retryAfterS: 120 }) },
+      config: { api: { max_retries: 2, outer_retries: 0, timeout_s: 600 } },
+    });
+    await h.startRelay();
+    h.enqueue('session-1', 'Tests pass.');
+    const s = await h.waitStatus((st) => !!st.retry);
+    expect(s.state).toBe('running');
+    expect(s.retry).toMatchObject({ attempt: 1, of: 2 });
+    expect(s.retry!.message).toMatch(/^529 overloaded_error: Overloaded \(the SDK's own retry\)$/);
+    expect(Date.parse(s.retry!.next_at) - Date.parse(s.updated_at)).toBeGreaterThan(60_000);
+    expect(h.api.requests).toHaveLength(1);
+    const r = await h.cli(['status', '--root', h.root]);
+    expect(r.stdout).toMatch(/^state: running, but API calls are failing$/m);
+  });
+
+  it('a clean stop (SIGTERM) leaves status.json saying stopped, and status says so', async () => {
+    h = await createHarness();
+    await h.startRelay();
+    h.enqueue('session-1', 'Tests pass.');
+    await h.waitFile(h.input('session-1'));
+    expect(h.status()!.state).toBe('running');
+    await h.stopRelay();
+    expect(h.status()!.state).toBe('stopped');
+    const r = await h.cli(['status', '--root', h.root]);
+    expect(r.stdout).toMatch(/^state: stopped cleanly$/m);
+    expect(fs.readFileSync(h.paths.log, 'utf8')).toMatch(/SIGTERM: finishing the write in hand and stopping[\s\S]*stopped/);
+  });
 });

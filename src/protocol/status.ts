@@ -8,7 +8,8 @@ import type { RootPaths } from './root.js';
  * same schema, so the three can never drift.
  */
 
-export const relayStates = ['running', 'needs_jc', 'paused', 'error'] as const;
+/** `stopped`: written last by a clean stop (a status.json left saying `running` is a relay that died). */
+export const relayStates = ['running', 'needs_jc', 'paused', 'error', 'stopped'] as const;
 export type RelayState = (typeof relayStates)[number];
 
 export const pauseReasons = [

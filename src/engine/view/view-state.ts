@@ -48,6 +48,8 @@ export class ViewState {
   lastTurnTruncated = false;
   /** When the queue last moved: the stuck-queue ping counts from here. */
   lastProgressAt: number;
+  /** A clean stop finished: the last snapshot says `stopped`. */
+  stopped = false;
 
   constructor(private readonly p: ViewParts) {
     this.lastProgressAt = p.now();
@@ -87,7 +89,7 @@ export class ViewState {
   snapshot(): RelaySnapshot {
     const p = this.p;
     const status = buildStatus({
-      state: p.pauses.state(),
+      state: this.stopped ? 'stopped' : p.pauses.state(),
       control: p.pauses.control,
       config: p.config(),
       startedAt: p.startedAt,
