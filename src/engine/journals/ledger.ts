@@ -149,6 +149,8 @@ export class Ledger {
   readonly inFlight: Reservation[] = [];
   /** Reservations released: requests that never reached the API (or were refused), counting zero. */
   released = 0;
+  /** Per session, its newest billed turn (ms): a restart rebuilds each session's last activity from it. */
+  private lastTurn = new Map<string, number>();
   /** The most recent turns (and interrupted calls), oldest first: the rate limit's window survives a restart. */
   private recent: Array<{ session: string; at: number }> = [];
 
@@ -217,6 +219,10 @@ export class Ledger {
     if (e.kind !== 'summary') {
       this.recent.push({ session: e.session, at: Date.parse(e.at) });
       if (this.recent.length > RECENT_MAX * 2) this.recent = this.recent.slice(-RECENT_MAX);
+    }
+    if (e.kind === 'turn') {
+      const at = Date.parse(e.at);
+      if (at > (this.lastTurn.get(e.session) ?? -Infinity)) this.lastTurn.set(e.session, at);
     }
     add(this.total, e);
     const get = (m: Map<string, Totals>, k: string) => m.get(k) ?? (m.set(k, zero()), m.get(k)!);
@@ -311,6 +317,11 @@ export class Ledger {
 
   sessionDay(session: string, day: string): Totals {
     return this.bySessionDay.get(`${day}\u0000${session}`) ?? zero();
+  }
+
+  /** Each session's newest billed turn (ms since the epoch). */
+  lastTurns(): ReadonlyMap<string, number> {
+    return this.lastTurn;
   }
 
   session(session: string): Totals {
