@@ -71,6 +71,8 @@ export const sessionStatusSchema = z.object({
   queued: z.number().int(),
   /** The machine a remote session reports from (its envelopes' `host`). */
   host: z.string().nullable().optional(),
+  /** Of cost_usd: calls a crash (or a stop mid-request) cut short, counted at their projected cost. */
+  cut_short_usd: z.number().optional(),
 });
 export type SessionStatus = z.infer<typeof sessionStatusSchema>;
 
@@ -128,6 +130,11 @@ export const statusSchema = z.object({
   /** The last turn's reply was cut by max_tokens (delivered, marked). */
   last_turn_truncated: z.boolean().optional(),
   budget_usd_per_day: z.number(),
+  /**
+   * Of total_cost_usd: calls cut short by a crash (or stopped mid-request by a clean stop)
+   * whose bill nobody saw, counted at their projected (upper-bound) cost. null: none.
+   */
+  cut_short: z.object({ calls: z.number().int(), usd: z.number(), crashed_calls: z.number().int() }).nullable().optional(),
   ntfy_topic: z.string().nullable(),
   pid: z.number().int(),
 });

@@ -209,6 +209,18 @@ export class Ledger {
     this.appender = opts.readOnly ? null : new JsonlAppender(file);
   }
 
+  /** Per session: the calls counted at their projected cost (crashes and interrupted requests) and that cost. */
+  unsettledBySession(): Map<string, { calls: number; usd: number }> {
+    const out = new Map<string, { calls: number; usd: number }>();
+    for (const r of this.unsettled) {
+      const t = out.get(r.session) ?? { calls: 0, usd: 0 };
+      t.calls++;
+      t.usd += r.projected_usd;
+      out.set(r.session, t);
+    }
+    return out;
+  }
+
   /** Calls counted at their projected cost because nobody knows what they were billed: crashes and interrupted requests. */
   get unsettled(): Reservation[] {
     return [...this.crashed, ...this.interrupted];
