@@ -6,7 +6,7 @@ import type { WatchFn } from '../../fs/watch.js';
 import { INPUT_FILE, sessionDispatchDir, sessionInputFile, sessionOutboxDir } from '../../protocol/root.js';
 import { isSessionId } from '../../protocol/session-id.js';
 import { describeFsError, RootFault, SessionFault } from '../../fs/faults.js';
-import { causeDirs } from './fault-watch.js';
+import { CauseWatch, causeDirs } from './fault-watch.js';
 
 /**
  * Delivery to dispatch/<session>/input.txt, one reply at a time.
@@ -56,7 +56,16 @@ interface SessionBox {
   unwatch: (() => void) | null;
   fault: SessionFault | null;
   /** While faulted: watches on what caused it, so the fault ends the moment it is fixed. */
-  healing: { key: string; stop: Array<() => void> } | null;
+  healing: CauseWatch;
+}
+
+/** A listener's problem must not become the dispatcher's. */
+function quietly(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    /* nothing to add: the listener reports its own trouble */
+  }
 }
 
 const ID_RE = /^[A-Za-z0-9_.-]+$/;
@@ -139,49 +148,29 @@ export class Dispatcher {
 
   /** While faulted, the relay watches what caused it (fault-watch.ts): a fix retries at once. */
   private watchCause(session: string, box: SessionBox): void {
-    if (this.closed) return;
-    const dirs = causeDirs(this.o.dispatchDir, this.sessionDir(session));
-    const key = dirs.join('\0');
-    // Re-watching the same directories from their own callback would spin (a degraded watch reports at once).
-    if (box.healing?.key === key) return;
-    this.stopWatchingCause(box);
-    box.healing = { key, stop: dirs.map((d) => this.o.watch(d, () => this.heal(session), this.o.onWatchError)) };
+    if (!this.closed) box.healing.aim(causeDirs(this.o.dispatchDir, this.sessionDir(session)), () => this.heal(session));
   }
 
-  private stopWatchingCause(box: SessionBox): void {
-    for (const u of box.healing?.stop ?? []) u();
-    box.healing = null;
-  }
-
-  /** From a watch on the fault's cause: must not throw. Fixed: the fault ends and what waits goes out. */
+  /** From a watch on the cause (must not throw): fixed, what waits goes out; not yet, setFault re-aims the watches. */
   private heal(session: string): void {
     const box = this.boxes.get(session);
     if (!box?.fault || this.closed) return;
     try {
-      // Still faulted: setFault re-aims the watches if the cause moved (a link replaced by a directory holding a FIFO).
-      if (this.revalidate(session, box)) return;
-      this.pump(session);
+      if (!this.revalidate(session, box)) this.pump(session);
     } catch (err) {
-      const f = err instanceof SessionFault || err instanceof RootFault ? err : this.sessionFault(session, this.sessionDir(session), err);
-      if (f instanceof SessionFault) this.setFault(box, f);
-      this.report(f);
+      this.contain(session, box, this.sessionDir(session), err);
     }
+  }
+
+  /** A fault caught where nothing may throw (a watcher): recorded and reported. */
+  private contain(session: string, box: SessionBox, where: string, err: unknown): void {
+    const f = err instanceof SessionFault || err instanceof RootFault ? err : this.sessionFault(session, where, err);
+    if (f instanceof SessionFault) this.setFault(box, f);
+    this.report(f);
   }
 
   private report(fault: SessionFault | RootFault): void {
-    try {
-      this.o.onFault?.(fault);
-    } catch {
-      /* a listener's problem must not become the dispatcher's */
-    }
-  }
-
-  private recovered(session: string): void {
-    try {
-      this.o.onRecovered?.(session);
-    } catch {
-      /* as above */
-    }
+    quietly(() => this.o.onFault?.(fault));
   }
 
   /** Validates the session's directory and (re)starts the ack watch; records a fault instead of throwing. */
@@ -198,8 +187,8 @@ export class Dispatcher {
     }
     if (box.fault) {
       box.fault = null;
-      this.stopWatchingCause(box);
-      this.recovered(session);
+      box.healing.stop();
+      quietly(() => this.o.onRecovered?.(session));
       this.o.onChange();
     }
     if (!box.unwatch && !this.closed) {
@@ -242,13 +231,13 @@ export class Dispatcher {
       awaitingSince: null,
       unwatch: null,
       fault: null,
-      healing: null,
+      healing: new CauseWatch(this.o.watch, this.o.onWatchError),
     };
     this.boxes.set(session, box);
     const f = this.revalidate(session, box);
     if (f) this.report(f);
     // A fault pause recorded by an earlier run whose cause is gone now: it ends here.
-    else this.recovered(session);
+    else quietly(() => this.o.onRecovered?.(session));
     return box;
   }
 
@@ -395,9 +384,7 @@ export class Dispatcher {
         this.o.onChange();
       }
     } catch (err) {
-      const f = err instanceof SessionFault || err instanceof RootFault ? err : this.sessionFault(session, this.inputFile(session), err);
-      if (f instanceof SessionFault) this.setFault(box, f);
-      this.report(f);
+      this.contain(session, box, this.inputFile(session), err);
     }
   }
 
@@ -406,7 +393,7 @@ export class Dispatcher {
     for (const box of this.boxes.values()) {
       box.unwatch?.();
       box.unwatch = null;
-      this.stopWatchingCause(box);
+      box.healing.stop();
     }
   }
 }

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import type { WatchFn } from '../../fs/watch.js';
 
 /**
  * Where a session's fault gets fixed, so the relay can watch it and end the fault the
@@ -23,5 +24,31 @@ function watchable(dir: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The watches on one session's fault's cause; aimed again only when the directories change. */
+export class CauseWatch {
+  private key: string | null = null;
+  private stops: Array<() => void> = [];
+
+  constructor(
+    private readonly watch: WatchFn,
+    private readonly onError?: (message: string) => void,
+  ) {}
+
+  aim(dirs: string[], onChange: () => void): void {
+    const key = dirs.join('\0');
+    // Re-watching the same directories from their own callback would spin (a degraded watch reports at once).
+    if (key === this.key) return;
+    this.stop();
+    this.key = key;
+    this.stops = dirs.map((d) => this.watch(d, onChange, this.onError));
+  }
+
+  stop(): void {
+    for (const u of this.stops) u();
+    this.stops = [];
+    this.key = null;
   }
 }
