@@ -157,5 +157,10 @@ describe('the usage split by lifetime is priced at each rate', () => {
     // Without a split every write is billed at the 5-minute rate, as the API does by default.
     const { cache_creation: _split, ...noSplit } = raw;
     expect(costOf(normaliseUsage(noSplit), OPUS)).toBeCloseTo((100 * 5 + 200 * 25) / M + 3 * 6.25 + 0.5, 9);
+    // Without a split but with the lifetime the request asked for: every write at that lifetime's rate, marked inferred.
+    const inferred = normaliseUsage(noSplit, '1h');
+    expect(inferred.cache_split_inferred).toBe('1h');
+    expect(costOf(inferred, OPUS)).toBeCloseTo((100 * 5 + 200 * 25) / M + 3 * 10 + 0.5, 9);
+    expect(normaliseUsage(raw, '1h').cache_split_inferred).toBeUndefined();
   });
 });

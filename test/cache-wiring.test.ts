@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAnthropicChat } from '../src/adapters/anthropic.js';
-import { startFakeApi, type FakeApi } from '../src/demo/fake-api.js';
+import { startFakeApi, type FakeApi, type FakeApiOptions } from '../src/demo/fake-api.js';
+import { BUILTIN_PRICES } from '../src/pricing/prices.js';
 import { Relay } from '../src/engine/relay.js';
 import type { RootPaths } from '../src/protocol/root.js';
 import { enqueue, tempRoot, testConfig } from './helpers/inproc.js';
@@ -19,9 +20,14 @@ afterEach(async () => {
 // Far past every model's minimum cacheable prefix, so each request has breakpoints.
 const SYSTEM = 'You supervise several coding sessions and answer each one briefly. '.repeat(600);
 
-async function drive(ttl: 'auto' | '5m' | '1h', gapsMs: number[], extra = ''): Promise<{ ttls: string[][]; paths: RootPaths }> {
+async function drive(
+  ttl: 'auto' | '5m' | '1h',
+  gapsMs: number[],
+  extra = '',
+  fakeOpts: FakeApiOptions = {},
+): Promise<{ ttls: string[][]; paths: RootPaths; fake: FakeApi }> {
   const clock = { now: Date.parse('2026-05-04T09:00:00Z') };
-  const fake: FakeApi = await startFakeApi({ now: () => clock.now, respond: (req) => ({ text: `ok ${req.n}` }) });
+  const fake: FakeApi = await startFakeApi({ now: () => clock.now, respond: (req) => ({ text: `ok ${req.n}` }), ...fakeOpts });
   cleanups.push(() => fake.close());
   const paths = tempRoot();
   cleanups.push(() => fs.rmSync(paths.root, { recursive: true, force: true }));
@@ -57,7 +63,7 @@ async function drive(ttl: 'auto' | '5m' | '1h', gapsMs: number[], extra = ''): P
     ];
     return blocks.filter((b: any) => b.cache_control).map((b: any) => b.cache_control.ttl ?? '5m');
   });
-  return { ttls, paths };
+  return { ttls, paths, fake };
 }
 
 describe('cache lifetime wiring', () => {
@@ -84,5 +90,38 @@ describe('cache lifetime wiring', () => {
       .map((l) => JSON.parse(l))
       .filter((l) => l.kind === 'turn');
     expect(billed.some((l) => (l.usage.cache_creation?.ephemeral_1h_input_tokens ?? 0) > 0)).toBe(true);
+  });
+
+  it('usage without the 5m/1h split (a gateway): 1-hour writes are priced at the 1-hour rate, and the ledger line says the split was inferred', async () => {
+    const run = await drive('1h', [60_000], '', { omitCacheSplit: true });
+    expect(run.fake.totals().cacheWrite).toBeGreaterThan(0);
+    const billed = fs
+      .readFileSync(run.paths.ledger, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.kind === 'turn');
+    expect(billed).toHaveLength(2);
+    const p = BUILTIN_PRICES['claude-opus-5-5'];
+    const M = 1_000_000;
+    let written = 0;
+    for (const l of billed) {
+      const u = l.usage;
+      written += u.cache_creation_input_tokens;
+      if (u.cache_creation_input_tokens === 0) continue;
+      expect(u.cache_split_inferred).toBe('1h');
+      expect(u.cache_creation).toEqual({ ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: u.cache_creation_input_tokens });
+      const at1h =
+        (u.input_tokens * p.input +
+          u.output_tokens * p.output +
+          u.cache_creation_input_tokens * p.cache_write_1h! +
+          u.cache_read_input_tokens * p.cache_read) /
+        M;
+      expect(l.cost_usd).toBeCloseTo(at1h, 9);
+      // What it showed before: every write at the 5-minute rate, less than the API bills for a 1-hour write.
+      const at5m = at1h - (u.cache_creation_input_tokens * (p.cache_write_1h! - p.cache_write)) / M;
+      expect(l.cost_usd).toBeGreaterThan(at5m);
+    }
+    expect(written).toBe(run.fake.totals().cacheWrite);
   });
 });

@@ -219,6 +219,23 @@ describe('a root is created on purpose', () => {
     expect(fs.statSync(path.join(root, 'state')).isDirectory()).toBe(true);
     expect((await run(['status', '--root', root], { cwd: dir })).stderr).not.toContain('not a relay root');
   });
+
+  it('the first run in an empty folder says it made a root there and that sessions: is the next thing to edit, then how to set the key', async () => {
+    const here = fs.realpathSync(dir);
+    const r = await run(['--no-ui'], { cwd: here, env: { ANTHROPIC_API_KEY: '' } });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`Created a new relay root in ${here} `);
+    expect(r.stderr).toContain(`Next: list your Claude Code sessions under sessions: in ${path.join(here, 'config.yaml')}`);
+    expect(r.stderr).toContain('ANTHROPIC_API_KEY is not set');
+    expect(r.stderr).toContain(path.join(here, '.env'));
+    expect(r.stderr).toContain('relay-tui --demo');
+    expect(fs.readFileSync(path.join(here, 'config.yaml'), 'utf8')).toMatch(/^sessions:/m);
+    // The second run made nothing: it says only what is still missing.
+    const again = await run(['--no-ui'], { cwd: here, env: { ANTHROPIC_API_KEY: '' } });
+    expect(again.code).toBe(4);
+    expect(again.stderr).not.toContain('Created');
+    expect(again.stderr).toContain('ANTHROPIC_API_KEY is not set');
+  });
 });
 
 describe('status while calls fail', () => {
@@ -244,5 +261,36 @@ describe('status while calls fail', () => {
     expect(r.stdout).toMatch(/^retrying the API call: attempt 1 of 3 failed \(.*Overloaded.*\); next try at \d\d:\d\d:\d\d$/m);
     const json = JSON.parse((await h.cli(['status', '--json', '--root', h.root])).stdout);
     expect(json.retry.attempt).toBe(1);
+  });
+
+  it("shows the SDK's own retries inside one call (api.max_retries), not just running", async () => {
+    // The relay's outer retries are off: any retry shown is the SDK's, waiting out the 120 s retry-after.
+    h = await createHarness({
+      api: { respond: () => ({ status: 529, errorType: 'overloaded_error', message: 'Overloaded', retryAfterS: 120 }) },
+      config: { api: { max_retries: 2, outer_retries: 0, timeout_s: 600 } },
+    });
+    await h.startRelay();
+    h.enqueue('session-1', 'Tests pass.');
+    const s = await h.waitStatus((st) => !!st.retry);
+    expect(s.state).toBe('running');
+    expect(s.retry).toMatchObject({ attempt: 1, of: 2 });
+    expect(s.retry!.message).toMatch(/^529 overloaded_error: Overloaded \(the SDK's own retry\)$/);
+    expect(Date.parse(s.retry!.next_at) - Date.parse(s.updated_at)).toBeGreaterThan(60_000);
+    expect(h.api.requests).toHaveLength(1);
+    const r = await h.cli(['status', '--root', h.root]);
+    expect(r.stdout).toMatch(/^state: running, but API calls are failing$/m);
+  });
+
+  it('a clean stop (SIGTERM) leaves status.json saying stopped, and status says so', async () => {
+    h = await createHarness();
+    await h.startRelay();
+    h.enqueue('session-1', 'Tests pass.');
+    await h.waitFile(h.input('session-1'));
+    expect(h.status()!.state).toBe('running');
+    await h.stopRelay();
+    expect(h.status()!.state).toBe('stopped');
+    const r = await h.cli(['status', '--root', h.root]);
+    expect(r.stdout).toMatch(/^state: stopped cleanly$/m);
+    expect(fs.readFileSync(h.paths.log, 'utf8')).toMatch(/SIGTERM: finishing the write in hand and stopping[\s\S]*stopped/);
   });
 });

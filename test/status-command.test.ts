@@ -55,13 +55,14 @@ describe('status command', () => {
     const down = capture(() => statusCommand(paths, false));
     expect(down.code).toBe(0);
     expect(down.out).toMatch(/^relay NOT running on /m);
-    expect(down.out).toMatch(/^state when it stopped: running$/m);
+    // A clean stop wrote its own last line: stopped, not the running it was (issue 25).
+    expect(down.out).toMatch(/^state: stopped cleanly$/m);
     // kill -9 leaves the lock behind with a pid that is gone: still history, not a live state.
     const child = spawnSync(process.execPath, ['-e', '']);
     acquireLock(paths.lock, child.pid!);
     const killed = capture(() => statusCommand(paths, false));
     expect(killed.out).toMatch(/^relay NOT running on /m);
-    expect(killed.out).toMatch(/^state when it stopped: running$/m);
+    expect(killed.out).toMatch(/^state: stopped cleanly$/m);
   });
 
   it('a status.json the schema rejects: one line naming the file and the key, exit 1', async () => {

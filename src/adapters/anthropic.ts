@@ -1,5 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { normaliseUsage, type Usage } from '../pricing/prices.js';
+import { watchSdkRetries, type SdkRetry } from './sdk-retries.js';
 import { routeSdkNotices } from './sdk-warnings.js';
 
 /**
@@ -70,6 +71,8 @@ export class ChatError extends Error {
 export interface ChatCallOptions {
   onText?: (delta: string) => void;
   signal?: AbortSignal;
+  /** The SDK is about to retry this call itself (sdk-retries.ts). */
+  onRetry?: (r: SdkRetry) => void;
 }
 
 export interface ChatClient {
@@ -215,6 +218,7 @@ export function createAnthropicChat(opts: AnthropicChatOptions): ChatClient {
   const base = (opts.baseURL ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
   const idleMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_MS;
   routeSdkNotices(opts.onNotice);
+  const retries = watchSdkRetries(opts.maxRetries);
   return {
     async complete(req, callOpts = {}) {
       const ac = new AbortController();
@@ -222,6 +226,7 @@ export function createAnthropicChat(opts: AnthropicChatOptions): ChatClient {
       let deadline: NodeJS.Timeout | undefined;
       let idle: NodeJS.Timeout | undefined;
       const outer = callOpts.signal;
+      const endRetries = retries.begin(callOpts.onRetry);
       const onOuter = () => ac.abort();
       const bump = () => {
         clearTimeout(idle);
@@ -236,6 +241,7 @@ export function createAnthropicChat(opts: AnthropicChatOptions): ChatClient {
           baseURL: opts.baseURL,
           maxRetries: opts.maxRetries,
           timeout: opts.timeoutMs,
+          fetch: retries.fetch,
         });
         if (outer?.aborted) throw new ChatError('request aborted before it was sent', false, undefined, 'aborted', undefined, false);
         outer?.addEventListener('abort', onOuter, { once: true });
@@ -255,7 +261,8 @@ export function createAnthropicChat(opts: AnthropicChatOptions): ChatClient {
           .join('');
         return {
           text,
-          usage: normaliseUsage(msg.usage as Parameters<typeof normaliseUsage>[0]),
+          // No split in the usage: the writes are priced at the lifetime this request asked for.
+          usage: normaliseUsage(msg.usage as Parameters<typeof normaliseUsage>[0], req.cacheTtl ?? '5m'),
           stopReason: msg.stop_reason ?? null,
           model: msg.model,
           requestId: (stream as { request_id?: string | null }).request_id ?? null,
@@ -279,6 +286,7 @@ export function createAnthropicChat(opts: AnthropicChatOptions): ChatClient {
         }
         throw toChatError(err, base);
       } finally {
+        endRetries();
         clearTimeout(deadline);
         clearTimeout(idle);
         outer?.removeEventListener('abort', onOuter);

@@ -20,9 +20,12 @@ function clock(iso: string): string {
  * relay is up, but nothing gets through. Say so in the state word itself.
  */
 function stateLine(status: Status, up: boolean): string {
+  const pause = `${status.pause_reason ? ` (${status.pause_reason})` : ''}${status.pause_message ? `: ${oneLine(status.pause_message)}` : ''}`;
+  // The last line a clean stop wrote; a pause it had still holds when the relay starts again.
+  if (status.state === 'stopped') return `state: stopped cleanly${pause ? `; paused${pause}` : ''}`;
   const word = status.state === 'running' && status.retry ? 'running, but API calls are failing' : status.state;
-  // A stopped relay's file still says what it was doing when it stopped; say that it is history.
-  return `${up ? 'state' : 'state when it stopped'}: ${word}${status.pause_reason ? ` (${status.pause_reason})` : ''}${status.pause_message ? `: ${oneLine(status.pause_message)}` : ''}`;
+  // A relay that died left its file saying what it was doing: say that it is history.
+  return `${up ? 'state' : 'state when it stopped'}: ${word}${pause}`;
 }
 
 /** Works with the relay down: reads the last snapshot and says whether anyone is writing it. */

@@ -20,9 +20,20 @@ export class ConfigError extends Error {
 export class MissingKeyError extends Error {
   /** Its row in the error table (src/cli/exit-codes.ts): exit code and message. */
   readonly kind = 'missing-key';
-  constructor(readonly envFile: string) {
+  /**
+   * `created`: this run made the root (a first run in an empty folder): the message says
+   * so, where, and what to edit next, so the first thing a new user reads is not only the key.
+   */
+  constructor(
+    readonly envFile: string,
+    readonly created?: { root: string; configFile: string },
+  ) {
+    const first = created
+      ? `Created a new relay root in ${created.root} (config.yaml, queue/, dispatch/, state/, logs/).\n` +
+        `  Next: list your Claude Code sessions under sessions: in ${created.configFile}.\n`
+      : '';
     super(
-      `ANTHROPIC_API_KEY is not set.\n` +
+      `${first}ANTHROPIC_API_KEY is not set.\n` +
         `  Put it in ${envFile} (ANTHROPIC_API_KEY=sk-ant-...) or export it in your shell.\n` +
         `  To try relay-tui without a key: relay-tui --demo`,
     );

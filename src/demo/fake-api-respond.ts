@@ -22,6 +22,8 @@ export interface WriterContext {
   timers: Set<NodeJS.Timeout>;
   /** When set, a text reply with no delay of its own takes the model's time (fake-api-latency.ts). */
   latency?: LatencyModel;
+  /** Leave out usage.cache_creation (the 5m/1h split), as gateways and older APIs do. */
+  omitCacheSplit?: boolean;
 }
 
 // Reverse of errorTypeForStatus, for a midStreamError scripted on a non-streaming request.
@@ -43,12 +45,12 @@ function chunk(text: string, size: number): string[] {
   return out;
 }
 
-function usageBody(u: CacheUsage, outputTokens: number) {
+function usageBody(u: CacheUsage, outputTokens: number, omitSplit = false) {
   return {
     input_tokens: u.input_tokens,
     cache_creation_input_tokens: u.cache_creation_input_tokens,
     cache_read_input_tokens: u.cache_read_input_tokens,
-    cache_creation: u.cache_creation,
+    ...(omitSplit ? {} : { cache_creation: u.cache_creation }),
     output_tokens: outputTokens,
     service_tier: 'standard',
   };
@@ -85,7 +87,7 @@ export function createReplyWriter(ctx: WriterContext) {
       content: [],
       stop_reason: null,
       stop_sequence: null,
-      usage: usageBody(s.usage, 1),
+      usage: usageBody(s.usage, 1, ctx.omitCacheSplit),
     };
     res.write(sseEvent('message_start', { type: 'message_start', message }));
     res.write(sseEvent('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }));
@@ -135,7 +137,7 @@ export function createReplyWriter(ctx: WriterContext) {
         content: [{ type: 'text', text }],
         stop_reason: stopReason,
         stop_sequence: null,
-        usage: usageBody(usage, outputTokens),
+        usage: usageBody(usage, outputTokens, ctx.omitCacheSplit),
       };
       sendJson(res, 200, JSON.stringify(message), { 'request-id': makeId('req') });
       return;
@@ -196,7 +198,7 @@ export function createReplyWriter(ctx: WriterContext) {
         content,
         stop_reason: 'tool_use',
         stop_sequence: null,
-        usage: usageBody(usage, outputTokens),
+        usage: usageBody(usage, outputTokens, ctx.omitCacheSplit),
       };
       sendJson(res, 200, JSON.stringify(message), { 'request-id': makeId('req') });
       return;

@@ -40,6 +40,8 @@ export interface FakeApiOptions {
   models?: string[];
   /** Answer as slowly as the real API (fake-api-latency.ts); default: at once. */
   latency?: LatencyOptions | LatencyModel;
+  /** Usage without the 5m/1h split of cache writes (gateways, proxies, older APIs). */
+  omitCacheSplit?: boolean;
 }
 
 /** Token sums over every billed reply; `requests` counts all /v1/messages requests, errors included. */
@@ -107,6 +109,7 @@ export async function startFakeApi(opts: FakeApiOptions = {}): Promise<FakeApi> 
     sleep,
     timers,
     isClosed: () => closed,
+    omitCacheSplit: opts.omitCacheSplit,
     latency: opts.latency === undefined ? undefined : opts.latency instanceof LatencyModel ? opts.latency : new LatencyModel(opts.latency),
     bill(usage, outputTokens) {
       totals.input += usage.input_tokens;

@@ -103,7 +103,9 @@ export class Relay {
     // The counters of the turns since the last save: a clean stop needs no replay.
     p.pauses.trySave();
     p.audit({ at: isoNow(p.now), source: 'relay', action: 'stop' });
-    p.store.flush();
+    // The last status.json says so: one left saying `running` is a relay that died.
+    p.view.stopped = true;
+    p.store.changed(true);
     p.store.close();
     for (const c of [p.conversation, p.ledger, p.auditLog]) p.timers.run('close', () => c.close());
   }

@@ -51,11 +51,14 @@ export function openPaths(root?: string): RootPaths {
 
 export async function openRelay(o: OpenOptions): Promise<OpenedRelay> {
   const paths = openPaths(o.root);
-  const { config, warnings } = loadConfig(o.configFile ?? paths.config);
+  const configFile = o.configFile ?? paths.config;
+  const { config, warnings, seeded } = loadConfig(configFile);
+  // A config.yaml seeded just now: this run made the root, and the user should hear where and what to edit next.
+  const created = seeded ? { root: paths.root, configFile } : undefined;
   const retiring = lifecycleWarning(config.model, localDay(Date.now()));
   if (retiring) warnings.push(retiring);
   const env: RelayEnv = { ...mergeEnv(readDotenv(paths.env), o.realEnv ?? process.env), ...o.envOverrides };
-  if (!o.chat && !env.ANTHROPIC_API_KEY) throw new MissingKeyError(paths.env);
+  if (!o.chat && !env.ANTHROPIC_API_KEY) throw new MissingKeyError(paths.env, created);
   const lock = acquireLock(paths.lock);
   try {
     const { topic, replyTopic } = ensureTopics(paths.env, env);
@@ -85,6 +88,11 @@ export async function openRelay(o: OpenOptions): Promise<OpenedRelay> {
     // Said once, here: no view listens yet, so the relay's events keep them until the
     // first one attaches (RelayEmitter's backlog) and no host repeats them.
     for (const message of warnings) relay.events.emit('log', { level: 'warn', message });
+    if (created)
+      relay.events.emit('log', {
+        level: 'info',
+        message: `created a new relay root in ${created.root}; next: list your Claude Code sessions under sessions: in ${created.configFile}`,
+      });
     let closed: Promise<void> | undefined;
     return {
       relay,

@@ -22,6 +22,11 @@ export interface Usage {
   cache_read_input_tokens: number;
   /** The API's split of cache_creation_input_tokens by cache lifetime, when it reports one. */
   cache_creation?: { ephemeral_5m_input_tokens: number; ephemeral_1h_input_tokens: number };
+  /**
+   * The API gave no split: every write was put at this lifetime, the one the request
+   * asked for (normaliseUsage). Kept in the ledger line, so a reader knows the split is ours.
+   */
+  cache_split_inferred?: '5m' | '1h';
 }
 
 export interface PriceLookup {
@@ -170,7 +175,7 @@ export function ratesFor(price: Price, prompt: number): { rates: Price | PriceTi
 
 export function costOf(usage: Usage, price: Price): number {
   const { rates } = ratesFor(price, promptTokens(usage));
-  // Without a split, every cache write is priced at the 5-minute rate (what the API bills by default).
+  // Without a split (one inferred by normaliseUsage or none at all), every write is priced at the 5-minute rate.
   const w1h = usage.cache_creation?.ephemeral_1h_input_tokens ?? 0;
   const w5m = usage.cache_creation_input_tokens - w1h;
   const write1h = rates.cache_write_1h ?? rates.input * 2;
@@ -200,7 +205,13 @@ type RawUsage = Partial<Record<Exclude<keyof Usage, 'cache_creation'>, number | 
   cache_creation?: { ephemeral_5m_input_tokens?: number | null; ephemeral_1h_input_tokens?: number | null } | null;
 };
 
-export function normaliseUsage(u: RawUsage | undefined): Usage {
+/**
+ * The API's usage as the ledger keeps it. `asked` is the cache lifetime the request's
+ * breakpoints asked for (one per request): when the usage has no 5m/1h split (gateways,
+ * proxies, some providers, older APIs), every write is put at that lifetime and marked
+ * inferred, so a 1-hour write is never priced at the cheaper 5-minute rate.
+ */
+export function normaliseUsage(u: RawUsage | undefined, asked?: '5m' | '1h'): Usage {
   const out: Usage = {
     input_tokens: u?.input_tokens ?? 0,
     output_tokens: u?.output_tokens ?? 0,
@@ -212,6 +223,10 @@ export function normaliseUsage(u: RawUsage | undefined): Usage {
       ephemeral_5m_input_tokens: u.cache_creation.ephemeral_5m_input_tokens ?? 0,
       ephemeral_1h_input_tokens: u.cache_creation.ephemeral_1h_input_tokens ?? 0,
     };
+  } else if (asked && out.cache_creation_input_tokens > 0) {
+    const w = out.cache_creation_input_tokens;
+    out.cache_creation = { ephemeral_5m_input_tokens: asked === '5m' ? w : 0, ephemeral_1h_input_tokens: asked === '1h' ? w : 0 };
+    out.cache_split_inferred = asked;
   }
   return out;
 }

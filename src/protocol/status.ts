@@ -8,8 +8,9 @@ import type { RootPaths } from './root.js';
  * same schema, so the three can never drift.
  */
 
-/** The relay as a whole (needs_jc: at least one question waits, even while other sessions flow). */
-export const relayStates = ['running', 'needs_jc', 'paused', 'error'] as const;
+/** The relay as a whole (needs_jc: at least one question waits, even while other sessions flow);
+ * `stopped`: written last by a clean stop (a status.json left saying `running` is a relay that died). */
+export const relayStates = ['running', 'needs_jc', 'paused', 'error', 'stopped'] as const;
 export type RelayState = (typeof relayStates)[number];
 
 export const pauseReasons = [
@@ -100,6 +101,8 @@ export const sessionStatusSchema = z.object({
   decision_seq: z.number().int().optional(),
   /** The highest turn whose reply the operator's own message set aside: it will never be delivered. */
   superseded_through: z.number().int().nullable().optional(),
+  /** Of cost_usd: calls a crash (or a stop mid-request) cut short, counted at their projected cost. */
+  cut_short_usd: z.number().optional(),
 });
 export type SessionStatus = z.infer<typeof sessionStatusSchema>;
 
@@ -160,6 +163,11 @@ export const statusSchema = z.object({
   /** The last turn's reply was cut by max_tokens (delivered, marked). */
   last_turn_truncated: z.boolean().optional(),
   budget_usd_per_day: z.number(),
+  /**
+   * Of total_cost_usd: calls cut short by a crash (or stopped mid-request by a clean stop)
+   * whose bill nobody saw, counted at their projected (upper-bound) cost. null: none.
+   */
+  cut_short: z.object({ calls: z.number().int(), usd: z.number(), crashed_calls: z.number().int() }).nullable().optional(),
   ntfy_topic: z.string().nullable(),
   pid: z.number().int(),
 });

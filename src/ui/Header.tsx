@@ -15,6 +15,8 @@ export function stateLabel(s: Status): { text: string; color: string } {
       return { text: `❚❚ PAUSED: ${reasonLabel(s.pause_reason)}`, color: 'yellow' };
     case 'error':
       return { text: `✖ ERROR: ${oneLine(s.pause_message ?? s.last_error ?? 'API error')}`, color: 'red' };
+    case 'stopped':
+      return { text: '■ STOPPED', color: 'gray' };
   }
 }
 

@@ -242,7 +242,7 @@ describe('the relay, with hostile files in its root', () => {
     expectNoKeyAnywhere(h.root, out);
   }, 90_000);
 
-  it('dispatch/<session> as a link out of the root: that session is paused naming it, nothing is written outside, its envelope waits', async () => {
+  it('dispatch/<session> as a link out of the root, another mode 000: each paused naming it, nothing written outside; each fix ends its pause by itself', async () => {
     h = await createHarness();
     const away = fs.mkdtempSync(path.join(outside, 'dispatch-'));
     fs.mkdirSync(h.paths.dispatch, { recursive: true });
@@ -267,6 +267,16 @@ describe('the relay, with hostile files in its root', () => {
     expect(fs.readdirSync(away)).toEqual([]);
     expect(child!.exitCode).toBeNull();
     expect(fs.lstatSync(path.join(h.paths.dispatch, 'session-2')).isSymbolicLink()).toBe(true);
+    // Each session fixes its own fault, nobody types /resume: the relay sees the fix and the waiting envelopes go.
+    h.enqueue('session-3', 'reply to me once I can be read');
+    fs.unlinkSync(path.join(h.paths.dispatch, 'session-2'));
+    fs.mkdirSync(path.join(h.paths.dispatch, 'session-2'));
+    fs.chmodSync(path.join(h.paths.dispatch, 'session-3'), 0o755);
+    expect(await h.waitFile(h.input('session-2'))).toMatch(/session-2/);
+    expect(await h.waitFile(h.input('session-3'))).toMatch(/session-3/);
+    const healed = await h.waitStatus((s) => s.queue_depth === 0);
+    expect(healed.sessions['session-2'].paused_reason).toBeNull();
+    expect(healed.sessions['session-3'].paused_reason).toBeNull();
     expect(await stopRelay()).toBe(0);
     expect(fs.readdirSync(away)).toEqual([]);
     expectNoKeyAnywhere(h.root, out);

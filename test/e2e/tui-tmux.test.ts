@@ -131,6 +131,17 @@ describe.skipIf(!hasTmux)('TUI in a real tmux pane', () => {
     await waitScreen((s) => /EXIT=0/.test(s));
     await expectSaneTerminal();
     expect(fs.existsSync(h.paths.lock)).toBe(false);
+    // The quit is in the log, as --no-ui's SIGINT is.
+    expect(fs.readFileSync(h.paths.log, 'utf8')).toMatch(/quit: finishing the write in hand and stopping[\s\S]*\bstopped\b/);
+
+    // Restarted: the last dispatch and each session's last activity come back from the record, not "no dispatch yet" and "—".
+    await h.startRelay();
+    const st = await h.waitStatus((x) => x.pid === h!.relay?.pid);
+    expect(st.last_dispatch_session).toBe('session-2');
+    expect(st.last_dispatch_at).not.toBeNull();
+    expect(st.sessions['session-1'].last_activity_at).not.toBeNull();
+    expect(st.sessions['session-2'].last_activity_at).not.toBeNull();
+    await h.stopRelay();
   }, 120_000);
 
   it('at 60x15 a pause keeps who asks, the question, queue, cost, a session row and the prompt; SIGTERM stops it cleanly', async () => {
@@ -157,6 +168,15 @@ describe.skipIf(!hasTmux)('TUI in a real tmux pane', () => {
     await waitScreen((s) => /EXIT=0/.test(s));
     await expectSaneTerminal();
     expect(fs.existsSync(h.paths.lock)).toBe(false);
+    // The TUI's stop is in the log, SIGTERM as much as /quit.
+    expect(fs.readFileSync(h.paths.log, 'utf8')).toMatch(/quit: finishing the write in hand and stopping[\s\S]*\bstopped\b/);
+
+    // Restarted: session-2 was active (its question), but its reply is held, not dispatched: the record says no dispatch yet.
+    await h.startRelay();
+    const st = await h.waitStatus((x) => x.pid === h!.relay?.pid);
+    expect(st.sessions['session-2'].last_activity_at).not.toBeNull();
+    expect(st.last_dispatch_session).toBeNull();
+    await h.stopRelay();
   }, 120_000);
 
   it('start-up errors keep their messages and exit codes: lock held 3, bad keys: 4, no API key 4', async () => {

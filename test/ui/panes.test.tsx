@@ -85,6 +85,21 @@ describe('SessionsPane', () => {
   });
 });
 
+describe('SessionsPane and a crash', () => {
+  it("a session's cost that counts a call cut short by a crash is marked *", () => {
+    const st = status({
+      sessions: {
+        'session-3': session({ turns: 2, cost_usd: 0.0941, cut_short_usd: 0.0848, last_activity_at: iso(60_000) }),
+        'session-1': session({ turns: 3, cost_usd: 0.006, last_activity_at: iso(60_000) }),
+      },
+    });
+    r = renderSized(<SessionsPane status={st} now={NOW} width={80} height={5} />);
+    const f = plain(r.lastFrame());
+    expect(f).toMatch(/session-3\s+0\s+0\s+—\s+2\s+\$0\.094\*/);
+    expect(f).toMatch(/session-1\s+0\s+0\s+—\s+3\s+\$0\.0060\s/);
+  });
+});
+
 describe('CostPane', () => {
   it('says which price entry the last call was billed at, in its title: at every height', () => {
     const st = status({ price_entry: 'claude-haiku-5-5 >100k' });
@@ -111,6 +126,18 @@ describe('CostPane', () => {
     expect(ls[2]).toMatch(/budget [█░]+ 78% of \$20\.00\/day/);
     expect(ls[3]).toContain('cache read 12.3M · write 1.10M · hit 91%');
     expect(ls[4]).toContain('tokens in 120k · out 340k · history 118k');
+  });
+
+  it('a total that counts calls cut short by a crash is marked, and the line under it says how much of it and why', () => {
+    const st = status({ total_cost_usd: 0.0941, cut_short: { calls: 1, usd: 0.0848, crashed_calls: 1 } });
+    r = renderSized(<CostPane status={st} width={80} height={5} />);
+    const ls = lines(plain(r.lastFrame()));
+    expect(ls[1]).toMatch(/^total \$0\.094\* · today/);
+    expect(ls[2]).toBe('* incl. $0.085 for 1 call cut short by a crash (at projected cost)');
+    // None cut short: no mark, no line.
+    r.unmount();
+    r = renderSized(<CostPane status={status({ total_cost_usd: 0.0941, cut_short: null })} width={80} height={5} />);
+    expect(plain(r.lastFrame())).not.toMatch(/\*|cut short/);
   });
 
   it('no budget, nothing spent yet', () => {

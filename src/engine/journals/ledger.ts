@@ -151,6 +151,8 @@ export class Ledger {
   readonly inFlight: Reservation[] = [];
   /** Reservations released: requests that never reached the API (or were refused), counting zero. */
   released = 0;
+  /** Per session, its newest billed turn (ms): a restart rebuilds each session's last activity from it. */
+  private lastTurn = new Map<string, number>();
   /** The most recent turns (and interrupted calls), oldest first: the rate limit's window survives a restart. */
   private recent: Array<{ session: string; at: number }> = [];
 
@@ -209,6 +211,18 @@ export class Ledger {
     this.appender = opts.readOnly ? null : new JsonlAppender(file);
   }
 
+  /** Per session: the calls counted at their projected cost (crashes and interrupted requests) and that cost. */
+  unsettledBySession(): Map<string, { calls: number; usd: number }> {
+    const out = new Map<string, { calls: number; usd: number }>();
+    for (const r of this.unsettled) {
+      const t = out.get(r.session) ?? { calls: 0, usd: 0 };
+      t.calls++;
+      t.usd += r.projected_usd;
+      out.set(r.session, t);
+    }
+    return out;
+  }
+
   /** Calls counted at their projected cost because nobody knows what they were billed: crashes and interrupted requests. */
   get unsettled(): Reservation[] {
     return [...this.crashed, ...this.interrupted];
@@ -219,6 +233,10 @@ export class Ledger {
     if (e.kind !== 'summary') {
       this.recent.push({ session: e.session, at: Date.parse(e.at) });
       if (this.recent.length > RECENT_MAX * 2) this.recent = this.recent.slice(-RECENT_MAX);
+    }
+    if (e.kind === 'turn') {
+      const at = Date.parse(e.at);
+      if (at > (this.lastTurn.get(e.session) ?? -Infinity)) this.lastTurn.set(e.session, at);
     }
     add(this.total, e);
     const get = (m: Map<string, Totals>, k: string) => m.get(k) ?? (m.set(k, zero()), m.get(k)!);
@@ -321,6 +339,11 @@ export class Ledger {
 
   sessionDay(session: string, day: string): Totals {
     return this.bySessionDay.get(`${day}\u0000${session}`) ?? zero();
+  }
+
+  /** Each session's newest billed turn (ms since the epoch). */
+  lastTurns(): ReadonlyMap<string, number> {
+    return this.lastTurn;
   }
 
   session(session: string): Totals {

@@ -4,8 +4,9 @@ import { checkDir, checkDirWritable, ConfinementError, ensureDir, kindOf } from 
 import { fsyncDir, writeAtomicExclusive } from '../../fs/atomic.js';
 import type { WatchFn } from '../../fs/watch.js';
 import { INPUT_FILE, sessionDispatchDir, sessionInputFile, sessionOutboxDir } from '../../protocol/root.js';
-import { isSessionId } from '../../protocol/session-id.js';
-import { describeFsError, RootFault, SessionFault } from '../../fs/faults.js';
+import { RootFault, SessionFault } from '../../fs/faults.js';
+import { outboxId, rootFaultOf, sessionFaultOf, sessionsOnDisk } from './dispatch-files.js';
+import { CauseWatch, causeDirs } from './fault-watch.js';
 import { setAsideReply, SUPERSEDED_DIR, type ReplyWhy, type SetAsideReason } from './set-aside.js';
 
 /**
@@ -55,10 +56,20 @@ interface SessionBox {
   awaitingSince: number | null;
   unwatch: (() => void) | null;
   fault: SessionFault | null;
+  /** While faulted: watches on what caused it, so the fault ends the moment it is fixed. */
+  healing: CauseWatch;
+}
+
+/** A listener's problem must not become the dispatcher's. */
+function quietly(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    /* nothing to add: the listener reports its own trouble */
+  }
 }
 
 const ID_RE = /^[A-Za-z0-9_.-]+$/;
-const DISK_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO']);
 
 export class Dispatcher {
   private boxes = new Map<string, SessionBox>();
@@ -80,23 +91,6 @@ export class Dispatcher {
     return sessionOutboxDir({ outbox: this.o.outboxDir }, session);
   }
 
-  private sessionFault(session: string, where: string, err: unknown): SessionFault | RootFault {
-    if (err instanceof SessionFault || err instanceof RootFault) return err;
-    const code = (err as NodeJS.ErrnoException)?.code;
-    if (code && DISK_CODES.has(code)) return new RootFault(where, describeFsError(err, where), code);
-    const message = err instanceof ConfinementError ? err.message : describeFsError(err, where);
-    return new SessionFault(session, where, message, code);
-  }
-
-  private rootFault(where: string, err: unknown): RootFault {
-    if (err instanceof RootFault) return err;
-    return new RootFault(
-      where,
-      err instanceof ConfinementError ? err.message : describeFsError(err, where),
-      (err as NodeJS.ErrnoException)?.code,
-    );
-  }
-
   /** dispatch/ and dispatch/<session>/ are real directories this process can use; creates the latter. */
   private checkSessionDir(session: string): void {
     const dir = this.sessionDir(session);
@@ -106,7 +100,7 @@ export class Dispatcher {
       ensureDir(dir);
       checkDirWritable(dir);
     } catch (err) {
-      throw this.sessionFault(session, dir, err);
+      throw sessionFaultOf(session, dir, err);
     }
   }
 
@@ -118,9 +112,9 @@ export class Dispatcher {
       st = fs.lstatSync(file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
-      throw this.sessionFault(session, file, err);
+      throw sessionFaultOf(session, file, err);
     }
-    if (!st.isFile()) throw this.sessionFault(session, file, new ConfinementError(file, kindOf(st), 'file'));
+    if (!st.isFile()) throw sessionFaultOf(session, file, new ConfinementError(file, kindOf(st), 'file'));
     return 'present';
   }
 
@@ -131,15 +125,35 @@ export class Dispatcher {
       box.unwatch();
       box.unwatch = null;
     }
+    this.watchCause(fault.session, box);
     if (fresh) this.o.onChange();
   }
 
-  private report(fault: SessionFault | RootFault): void {
+  /** While faulted, the relay watches what caused it (fault-watch.ts): a fix retries at once. */
+  private watchCause(session: string, box: SessionBox): void {
+    if (!this.closed) box.healing.aim(causeDirs(this.o.dispatchDir, this.sessionDir(session)), () => this.heal(session));
+  }
+
+  /** From a watch on the cause (must not throw): fixed, what waits goes out; not yet, setFault re-aims the watches. */
+  private heal(session: string): void {
+    const box = this.boxes.get(session);
+    if (!box?.fault || this.closed) return;
     try {
-      this.o.onFault?.(fault);
-    } catch {
-      /* a listener's problem must not become the dispatcher's */
+      if (!this.revalidate(session, box)) this.pump(session);
+    } catch (err) {
+      this.contain(session, box, this.sessionDir(session), err);
     }
+  }
+
+  /** A fault caught where nothing may throw (a watcher): recorded and reported. */
+  private contain(session: string, box: SessionBox, where: string, err: unknown): void {
+    const f = err instanceof SessionFault || err instanceof RootFault ? err : sessionFaultOf(session, where, err);
+    if (f instanceof SessionFault) this.setFault(box, f);
+    this.report(f);
+  }
+
+  private report(fault: SessionFault | RootFault): void {
+    quietly(() => this.o.onFault?.(fault));
   }
 
   /** Validates the session's directory and (re)starts the ack watch; records a fault instead of throwing. */
@@ -149,18 +163,15 @@ export class Dispatcher {
       const state = this.inputState(session);
       if (state === 'present' && box.awaitingSince === null) box.awaitingSince = this.mtimeOrNow(this.inputFile(session));
     } catch (err) {
-      const f = this.sessionFault(session, this.sessionDir(session), err);
+      const f = sessionFaultOf(session, this.sessionDir(session), err);
       if (f instanceof RootFault) throw f;
       this.setFault(box, f);
       return f;
     }
     if (box.fault) {
       box.fault = null;
-      try {
-        this.o.onRecovered?.(session);
-      } catch {
-        /* as above */
-      }
+      box.healing.stop();
+      quietly(() => this.o.onRecovered?.(session));
       this.o.onChange();
     }
     if (!box.unwatch && !this.closed) {
@@ -194,19 +205,22 @@ export class Dispatcher {
         .filter((n) => n.endsWith('.txt') && !n.startsWith('.'))
         .sort();
     } catch (err) {
-      throw this.rootFault(odir, err);
+      throw rootFaultOf(odir, err);
     }
     for (const n of pending) this.stamp = Math.max(this.stamp, Number(n.split('-')[0]) || 0);
     box = {
       pending,
-      ids: new Set(pending.map((n) => n.slice(n.indexOf('-') + 1, -4))),
+      ids: new Set(pending.map((n) => outboxId(n))),
       awaitingSince: null,
       unwatch: null,
       fault: null,
+      healing: new CauseWatch(this.o.watch, this.o.onWatchError),
     };
     this.boxes.set(session, box);
     const f = this.revalidate(session, box);
     if (f) this.report(f);
+    // A fault pause recorded by an earlier run whose cause is gone now: it ends here.
+    else quietly(() => this.o.onRecovered?.(session));
     return box;
   }
 
@@ -233,17 +247,7 @@ export class Dispatcher {
 
   /** Sessions with an outbox on disk from an earlier run (links and files there are not sessions). */
   knownOnDisk(): string[] {
-    const out = new Set<string>();
-    for (const dir of [this.o.outboxDir, this.o.dispatchDir]) {
-      try {
-        for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
-          if ((d.isDirectory() || d.isSymbolicLink()) && isSessionId(d.name)) out.add(d.name);
-        }
-      } catch {
-        /* not created yet, or unreadable: ensure() on a registered session reports it */
-      }
-    }
-    return [...out];
+    return sessionsOnDisk([this.o.outboxDir, this.o.dispatchDir]);
   }
 
   pending(session: string): number {
@@ -270,7 +274,7 @@ export class Dispatcher {
     try {
       writeAtomicExclusive(file, text, 0o644);
     } catch (err) {
-      throw this.rootFault(file, err);
+      throw rootFaultOf(file, err);
     }
     box.pending.push(name);
     box.ids.add(id);
@@ -288,16 +292,16 @@ export class Dispatcher {
   supersede(session: string, keepId: string, why: ReplyWhy): SetAsideReason[] {
     const box = this.ensure(session);
     const out: SetAsideReason[] = [];
-    for (const name of box.pending.filter((n) => n.slice(n.indexOf('-') + 1, -4) !== keepId)) {
+    for (const name of box.pending.filter((n) => outboxId(n) !== keepId)) {
       const from = path.join(this.outDir(session), name);
       try {
         const r = setAsideReply(from, this.supersededDir, session, name, why);
         if (r) out.push(r);
       } catch (err) {
-        throw this.rootFault(from, err);
+        throw rootFaultOf(from, err);
       }
       box.pending = box.pending.filter((n) => n !== name);
-      box.ids.delete(name.slice(name.indexOf('-') + 1, -4));
+      box.ids.delete(outboxId(name));
     }
     if (out.length) this.o.onChange();
     return out;
@@ -325,7 +329,7 @@ export class Dispatcher {
     try {
       chars = fs.lstatSync(from).size;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw this.rootFault(from, err);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw rootFaultOf(from, err);
       // Already delivered by a run that died before updating memory: skip it.
       box.pending.shift();
       return this.pump(session);
@@ -334,12 +338,12 @@ export class Dispatcher {
       fs.renameSync(from, target);
       fsyncDir(path.dirname(target));
     } catch (err) {
-      const f = this.sessionFault(session, target, err);
+      const f = sessionFaultOf(session, target, err);
       if (f instanceof SessionFault) this.setFault(box, f);
       throw f;
     }
     box.pending.shift();
-    box.ids.delete(name.slice(name.indexOf('-') + 1, -4));
+    box.ids.delete(outboxId(name));
     box.awaitingSince = this.o.now();
     this.o.onWritten(session, chars);
     this.o.onChange();
@@ -353,7 +357,7 @@ export class Dispatcher {
         this.refreshAwaiting(s);
         this.pump(s);
       } catch (err) {
-        this.report(err instanceof SessionFault || err instanceof RootFault ? err : this.sessionFault(s, this.sessionDir(s), err));
+        this.report(err instanceof SessionFault || err instanceof RootFault ? err : sessionFaultOf(s, this.sessionDir(s), err));
       }
     }
   }
@@ -379,9 +383,7 @@ export class Dispatcher {
         this.o.onChange();
       }
     } catch (err) {
-      const f = err instanceof SessionFault || err instanceof RootFault ? err : this.sessionFault(session, this.inputFile(session), err);
-      if (f instanceof SessionFault) this.setFault(box, f);
-      this.report(f);
+      this.contain(session, box, this.inputFile(session), err);
     }
   }
 
@@ -390,6 +392,7 @@ export class Dispatcher {
     for (const box of this.boxes.values()) {
       box.unwatch?.();
       box.unwatch = null;
+      box.healing.stop();
     }
   }
 }

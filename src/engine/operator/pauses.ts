@@ -344,11 +344,11 @@ export class Pauses {
       this.pauseSession(f.session, info);
       this.o.events.emit('log', {
         level: 'warn',
-        message: `${f.session} paused: ${message}; the other sessions flow. Fix it, then /resume ${f.session}`,
+        message: `${f.session} paused: ${message}; the other sessions flow; it resumes by itself once that is fixed`,
       });
       this.o.pings.pause(pauseKey(info, f.session), {
         title: `relay-tui: ${f.session} paused (fault)`,
-        message: `${message}\n/resume ${f.session} retries.`,
+        message: `${message}\nIt resumes by itself once that is fixed.`,
         priority: 5,
         tags: ['warning'],
         actions: this.o.pings.resumeButtons(info.code!),

@@ -21,6 +21,8 @@ export interface CallOptions {
   onText: (delta: string) => void;
   onAttempt: (attempt: number) => void;
   onRetry: (info: RetryInfo) => void;
+  /** The SDK retries inside one attempt (max_retries): shown like the relay's own. */
+  onSdkRetry?: (info: RetryInfo) => void;
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   random?: () => number;
 }
@@ -48,7 +50,7 @@ export async function callWithRetries(chat: ChatClient, req: ChatRequest, o: Cal
   for (let attempt = 0; ; attempt++) {
     o.onAttempt(attempt);
     try {
-      const result = await chat.complete(req, { onText: o.onText, signal: o.signal });
+      const result = await chat.complete(req, { onText: o.onText, signal: o.signal, onRetry: o.onSdkRetry });
       return { ok: true, result };
     } catch (raw) {
       const error = asChatFailure(raw);

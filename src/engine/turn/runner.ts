@@ -159,10 +159,22 @@ export class TurnRunner {
           o.changed();
         },
         onText: (delta) => {
+          // Text flows: whatever retry was shown is over.
+          if (live.retry) {
+            live.retry = null;
+            o.changed();
+          }
           live.streamText = (live.streamText + delta).slice(-STREAM_KEEP);
           if (live.inflight) live.inflight = { ...live.inflight, chars: live.inflight.chars + delta.length };
           o.events.emit('turn:delta', { session, chars: live.inflight?.chars ?? 0 });
           o.touched();
+        },
+        // Inside one attempt the SDK retries by itself (api.max_retries): the same display, said to be the SDK's.
+        onSdkRetry: (info) => {
+          const message = `${info.message} (the SDK's own retry)`;
+          live.retry = { attempt: info.attempt, of: info.of, message, next_at: new Date(o.now() + info.delayMs).toISOString() };
+          o.events.emit('turn:retry', { ...info, message });
+          o.changed(true);
         },
         onRetry: (info) => {
           live.retry = {

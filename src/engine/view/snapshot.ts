@@ -46,6 +46,13 @@ export interface StatusInputs {
   topic: string | null;
 }
 
+/** What the totals count at a projected cost because a crash or a stop cut the call short. */
+function cutShort(ledger: Ledger): Status['cut_short'] {
+  const all = ledger.unsettled;
+  if (!all.length) return null;
+  return { calls: all.length, usd: all.reduce((n, r) => n + r.projected_usd, 0), crashed_calls: ledger.crashed.length };
+}
+
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 
 export function buildStatus(i: StatusInputs): Status {
@@ -54,6 +61,7 @@ export function buildStatus(i: StatusInputs): Status {
   const ids = new Set<string>([...registered.keys(), ...i.dispatcher.sessions(), ...i.intake.sessions()]);
   ids.delete('relay');
   const sessions: Record<string, SessionStatus> = {};
+  const cut = i.ledger.unsettledBySession();
   for (const id of ids) {
     const total = i.ledger.session(id);
     const awaiting = i.dispatcher.awaitingSince(id);
@@ -77,6 +85,7 @@ export function buildStatus(i: StatusInputs): Status {
       ...sessionState(i.control, id),
       decision_seq: i.control.decision_seq[id] ?? 0,
       superseded_through: i.control.superseded_through[id] ?? null,
+      ...(cut.has(id) ? { cut_short_usd: cut.get(id)!.usd } : {}),
     };
   }
   const held = heldList(i.control)[0];
@@ -117,6 +126,7 @@ export function buildStatus(i: StatusInputs): Status {
     last_turn_cost_usd: i.lastTurnCost,
     last_turn_truncated: i.lastTurnTruncated,
     budget_usd_per_day: i.guard.dayBudget(),
+    cut_short: cutShort(i.ledger),
     ntfy_topic: i.topic,
     pid: process.pid,
   };

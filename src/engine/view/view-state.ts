@@ -10,13 +10,14 @@ import type { Ledger } from '../journals/ledger.js';
 import type { Pauses } from '../operator/pauses.js';
 import type { Clock } from '../kernel/ports.js';
 import { buildStatus, type RelaySnapshot } from './snapshot.js';
+import { heldSeqsOf, rebuildFromRecord } from './rebuild.js';
 import { tailEntry, type TailEntry } from './tail-entry.js';
 import type { LiveCall } from './live-call.js';
 
 /**
  * What only the views need and nothing durable depends on: the recent turns, when
  * each session was last active and from which host, the last dispatch. Rebuilt from
- * the conversation at start.
+ * the conversation, the ledger and the audit log at start (rebuild.ts).
  */
 
 const TAIL_MAX = 200;
@@ -48,11 +49,18 @@ export class ViewState {
   lastTurnTruncated = false;
   /** When the queue last moved: the stuck-queue ping counts from here. */
   lastProgressAt: number;
+  /** A clean stop finished: the last snapshot says `stopped`. */
+  stopped = false;
 
   constructor(private readonly p: ViewParts) {
     this.lastProgressAt = p.now();
-    for (const t of p.conversation.recentTurns(TAIL_MAX / 2)) this.turn(t, false);
+    const turns = p.conversation.recentTurns(TAIL_MAX / 2);
+    for (const t of turns) this.turn(t, false);
     if (p.auditFile) this.notes = readNotes(p.auditFile, { sinceAt: this.tail[0]?.at ?? null, limit: NOTES_MAX, turns: this.tail });
+    const heldSeqs = heldSeqsOf(p.pauses.control.held);
+    const past = rebuildFromRecord({ turns, notes: this.notes, lastTurns: p.ledger.lastTurns(), heldSeqs });
+    for (const [s, at] of past.activity) this.activity.set(s, at);
+    this.lastDispatch = past.lastDispatch;
   }
 
   touch(session: string): void {
@@ -87,7 +95,7 @@ export class ViewState {
   snapshot(): RelaySnapshot {
     const p = this.p;
     const status = buildStatus({
-      state: p.pauses.state(),
+      state: this.stopped ? 'stopped' : p.pauses.state(),
       control: p.pauses.control,
       config: p.config(),
       startedAt: p.startedAt,

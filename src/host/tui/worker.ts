@@ -126,7 +126,13 @@ async function main(o: HostOpenOptions): Promise<void> {
         return;
       }
       case 'stop':
+        // Said in logs/relay.log as --no-ui says it on SIGINT: a quit leaves a line, not silence.
+        relay.events.emit('log', { level: 'info', message: 'quit: finishing the write in hand and stopping' });
         void stop().then((error) => {
+          relay.events.emit(
+            'log',
+            error ? { level: 'error', message: `stopped with an error: ${error}` } : { level: 'info', message: 'stopped' },
+          );
           detachLog();
           post({ t: 'stopped', error });
           // Whatever the SDK or a watcher still holds must not keep the thread alive.

@@ -14,6 +14,11 @@ function budgetColor(share: number): string {
   return share >= 0.9 ? 'red' : share >= 0.7 ? 'yellow' : 'green';
 }
 
+function cutBy(c: NonNullable<Status['cut_short']>): string {
+  if (c.crashed_calls === c.calls) return 'a crash';
+  return c.crashed_calls === 0 ? 'a stop' : 'a crash or a stop';
+}
+
 /** Money first: total and today, the day's budget used, tokens, cache reads and the hit share. */
 export function CostPane({ status: s, width, height }: { status: Status; width: number; height: number }) {
   if (height <= 0) return null;
@@ -22,10 +27,12 @@ export function CostPane({ status: s, width, height }: { status: Status; width: 
   const barW = Math.max(5, Math.min(20, width - 30));
   const filled = Math.min(barW, Math.round(Math.min(1, share) * barW));
   const hit = cacheHit(s);
+  const cut = s.cut_short;
   const lines = [
     <Text key="money" wrap="truncate-end">
       {'total '}
       <Text bold>{money(s.total_cost_usd)}</Text>
+      {cut ? <Text color="yellow">*</Text> : null}
       {' · today '}
       <Text bold color={budget > 0 ? budgetColor(share) : undefined}>
         {money(s.today_cost_usd)}
@@ -33,6 +40,12 @@ export function CostPane({ status: s, width, height }: { status: Status; width: 
       {' · last turn '}
       <Text bold>{money(s.last_turn_cost_usd)}</Text>
     </Text>,
+    // Right under the total it explains: the figure is an upper bound, not what the API billed.
+    cut ? (
+      <Text key="cut" color="yellow" wrap="truncate-end">
+        {`* incl. ${money(cut.usd)} for ${cut.calls} call${cut.calls === 1 ? '' : 's'} cut short by ${cutBy(cut)} (at projected cost)`}
+      </Text>
+    ) : null,
     budget > 0 ? (
       <Text key="budget" wrap="truncate-end">
         {'budget '}

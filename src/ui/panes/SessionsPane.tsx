@@ -22,7 +22,8 @@ function cell(r: SessionRow, c: Column, now: number): { text: string; color?: st
     case 'turns':
       return { text: String(s.turns) };
     case 'cost':
-      return { text: money(s.cost_usd) };
+      // * : includes calls a crash cut short, counted at projected cost (the Cost pane says how much).
+      return s.cut_short_usd ? { text: `${money(s.cost_usd)}*`, color: 'yellow' } : { text: money(s.cost_usd) };
     case 'active':
       return { text: age(s.last_activity_at, now), dim: !s.last_activity_at };
   }
