@@ -7,6 +7,7 @@
 import type { CacheTtlSetting } from '../src/pricing/cache-lifetime.js';
 import { answerBatch } from '../src/demo/fake-api-batch.js';
 import type { Usage } from '../src/pricing/prices.js';
+import type { Evidence } from '../src/protocol/evidence.js';
 import { promptBlocks, type PromptBlock } from '../src/demo/fake-api-prompt.js';
 import { billedCalls, DEFAULT_MODEL, dollarsOf, openBenchRelay, takeReplies, type Dollars } from './bill.js';
 import { sparseScript, type Script } from './dollars-scripts.js';
@@ -23,6 +24,8 @@ export interface DayOptions {
   batch?: boolean;
   base?: string;
   script?: Script;
+  /** Attached to every envelope (issue 27: what the evidence digest costs). */
+  evidence?: Evidence;
 }
 
 export interface DayCall {
@@ -122,7 +125,10 @@ export async function measureDay(o: DayOptions, label = 'today'): Promise<DayRes
           resolve();
         };
       });
-      writeEnvelope(b.paths, t.session, `${t.content} #t${i}#`, { timestamp: new Date(simNow).toISOString() });
+      writeEnvelope(b.paths, t.session, `${t.content} #t${i}#`, {
+        timestamp: new Date(simNow).toISOString(),
+        ...(o.evidence ? { evidence: o.evidence } : {}),
+      });
       await done;
     }
   } finally {

@@ -117,11 +117,11 @@ async function main(): Promise<number> {
     };
     const { markdown, verdicts } = render(results);
     // The ssh section is written by .bench/bench/ssh.js (it needs an sshd), the waiter's by
-    // .bench/bench/waiter.js: kept as they were.
+    // .bench/bench/waiter.js, the evidence digest's by .bench/bench/evidence-cost.js: kept as they were.
     const out = path.join(REPO, 'BENCHMARKS.md');
     const before = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
     let text = markdown;
-    for (const name of ['ssh-bench', 'waiter-bench']) {
+    for (const name of ['ssh-bench', 'waiter-bench', 'evidence-bench']) {
       const kept = new RegExp(`<!-- ${name}:start -->[\\s\\S]*<!-- ${name}:end -->`).exec(before)?.[0];
       if (kept && !text.includes(`${name}:start`)) text = `${text.trimEnd()}\n\n${kept}\n`;
     }

@@ -359,3 +359,19 @@ export function cleanupSync(): void {
   }
   removeTempDirs();
 }
+
+/**
+ * A marked section of BENCHMARKS.md (`<!-- NAME:start -->` … `<!-- NAME:end -->`), written by a
+ * bench run of its own and kept by `npm run bench` (run.ts): replaced in place, else appended.
+ */
+export function writeSection(file: string, name: string, section: string): void {
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const block = `${start}\n${section}${end}\n`;
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  const next = a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + end.length + 1) : `${text.trimEnd()}\n\n${block}`;
+  fs.writeFileSync(`${file}.tmp`, next);
+  fs.renameSync(`${file}.tmp`, file);
+}

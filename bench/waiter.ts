@@ -17,7 +17,7 @@ import { waiterLockPath } from '../src/commands/hook/claim.js';
 import { hookCommandLine } from '../src/commands/hook/install.js';
 import { rootPaths } from '../src/protocol/root.js';
 import { memMiB } from './proc.js';
-import { CLI, childEnv, cleanupAll, median, REPO, sleep, tempDir, trackChild, until } from './util.js';
+import { CLI, childEnv, cleanupAll, median, REPO, sleep, tempDir, trackChild, until, writeSection } from './util.js';
 
 export interface WaiterFigures {
   sessions: number;
@@ -110,19 +110,6 @@ export function renderWaiter(f: WaiterFigures, before?: string): string {
   ].join('\n');
 }
 
-const START = '<!-- waiter-bench:start -->';
-const END = '<!-- waiter-bench:end -->';
-
-function writeSection(file: string, section: string): void {
-  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const block = `${START}\n${section}${END}\n`;
-  const a = text.indexOf(START);
-  const b = text.indexOf(END);
-  const next = a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + END.length + 1) : `${text.trimEnd()}\n\n${block}`;
-  fs.writeFileSync(`${file}.tmp`, next);
-  fs.renameSync(`${file}.tmp`, file);
-}
-
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const stop = () => void cleanupAll().finally(() => process.exit(130));
   process.once('SIGINT', stop);
@@ -130,7 +117,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   measureWaiter({ sessions: Number(process.env.WAITER_BENCH_SESSIONS ?? 8), idleMs: 8000 })
     .then((f) => {
       const section = renderWaiter(f, process.env.WAITER_BENCH_BEFORE);
-      if (process.env.WAITER_BENCH_WRITE !== '0') writeSection(path.join(REPO, 'BENCHMARKS.md'), section);
+      if (process.env.WAITER_BENCH_WRITE !== '0') writeSection(path.join(REPO, 'BENCHMARKS.md'), 'waiter-bench', section);
       process.stdout.write(section);
     })
     .catch((err) => {

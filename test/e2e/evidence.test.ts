@@ -225,7 +225,13 @@ for (const version of CC_VERSIONS) {
       expect((await harness.cli(['say', '/resume'])).exitCode).toBe(0);
       await harness.waitStatus((s) => s.history_turns >= 1 && s.queue_depth === 0, 30_000);
       expect(harness.status()?.rejected_count).toBe(0);
-      expect(harness.api.requests.filter((r) => !fromClaudeCode(r)).some((r) => r.lastUserText.includes(CLAIM))).toBe(true);
+      const review = harness.api.requests.filter((r) => !fromClaudeCode(r)).find((r) => r.lastUserText.includes(CLAIM));
+      expect(review).toBeDefined();
+      // Issue 27's "done when": chat-Claude's request for the turn carries the failing command,
+      // its exit status and the failure count, beside the session's own claim.
+      expect(review!.lastUserText).toMatch(/<evidence source="transcript">[\s\S]*exit 1: npm test \[tests: 2 failed, 5 passed\]/);
+      expect(review!.lastUserText).toContain('Tests: 2 failed, 5 passed, 7 total');
+      expect(review!.lastUserText).not.toContain('PLANTED');
     }, 150_000);
   });
 }
