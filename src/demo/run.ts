@@ -19,7 +19,7 @@ const demoNote = (api: string, ntfy: string, root: string) =>
  * and ntfy replaced by local fakes on 127.0.0.1 and three simulated sessions. Needs
  * no API key and spends nothing.
  */
-export async function runDemo(o: { root?: string; headless: boolean }): Promise<number> {
+export async function runDemo(o: { root?: string; headless: boolean; backend?: 'api' | 'claude-code' }): Promise<number> {
   const root = o.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'relay-tui-demo-'));
   fs.mkdirSync(root, { recursive: true });
   const configFile = path.join(root, 'config.yaml');
@@ -35,6 +35,8 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
   const api = await startFakeApi({ respond: demoResponder, chunkSize: 6, minCacheableTokens: 100, latency });
   const ntfy = await startFakeNtfy();
   const ac = new AbortController();
+  // --demo --backend claude-code: the user's Claude Code as chat-Claude, pointed at the same fake (a throwaway key, no spend).
+  const chatEnv = { ANTHROPIC_BASE_URL: api.url, ANTHROPIC_API_KEY: 'demo-key-not-secret' };
   try {
     if (!o.headless) {
       // The TUI: the relay on its engine thread, opened there with the same overrides.
@@ -53,7 +55,7 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
         ac.signal,
       );
       const { runHostedTui } = await (await import('../host/tui-entry.js')).loadHostedTui();
-      const code = await runHostedTui({ root, envOverrides, title: 'DEMO', notes: [demoNote(api.url, ntfy.url, root)] });
+      const code = await runHostedTui({ root, envOverrides, backend: o.backend, chatEnv, title: 'DEMO', notes: [demoNote(api.url, ntfy.url, root)] });
       ac.abort();
       await sessions;
       return code;
@@ -61,6 +63,8 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
     const opened = await openRelay({
       root,
       interactive: !o.headless,
+      backend: o.backend,
+      chatEnv,
       envOverrides: { ANTHROPIC_API_KEY: 'demo-key-not-secret', ANTHROPIC_BASE_URL: api.url, NTFY_SERVER: ntfy.url, NTFY_TOKEN: undefined },
     });
     opened.relay.events.emit('log', { level: 'info', message: demoNote(api.url, ntfy.url, root) });
