@@ -55,7 +55,14 @@ export async function runDemo(o: { root?: string; headless: boolean; backend?: '
         ac.signal,
       );
       const { runHostedTui } = await (await import('../host/tui-entry.js')).loadHostedTui();
-      const code = await runHostedTui({ root, envOverrides, backend: o.backend, chatEnv, title: 'DEMO', notes: [demoNote(api.url, ntfy.url, root)] });
+      const code = await runHostedTui({
+        root,
+        envOverrides,
+        backend: o.backend,
+        chatEnv,
+        title: 'DEMO',
+        notes: [demoNote(api.url, ntfy.url, root)],
+      });
       ac.abort();
       await sessions;
       return code;

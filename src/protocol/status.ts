@@ -24,6 +24,8 @@ export const pauseReasons = [
   'loop',
   /** One session's files are unusable (a SessionFault): that session waits, the others flow. */
   'fault',
+  /** chat-Claude's account hit its usage limit (claude-code backend): the relay waits for the reset, then resumes by itself. */
+  'usage_limit',
 ] as const;
 export type PauseReason = (typeof pauseReasons)[number];
 

@@ -27,6 +27,10 @@ export interface ChatFailure {
   retryAfterMs?: number;
   /** false: the request never left this machine (not billed). Unknown when absent. */
   reachedApi?: boolean;
+  /** The adapter's kind of error ('usage_limit': the account's usage limit, not retryable; the relay waits for resetsAt). */
+  type?: string;
+  /** When a usage limit resets (ms since the epoch), when the backend said. */
+  resetsAt?: number;
 }
 
 /** ntfy pings. */

@@ -263,6 +263,40 @@ export class Pauses {
   }
 
   /**
+   * chat-Claude's account hit its usage limit: the whole relay waits (every session's turn
+   * would meet the same limit) until `resetsAt`, when usage-limit.ts resumes it; /resume
+   * earlier is allowed. Pinged once per limit: the same reset again (an operator turn
+   * that met it) changes nothing.
+   */
+  usageLimit(session: string, message: string, resetsAt?: number): void {
+    const until = resetsAt ? new Date(resetsAt).toISOString() : undefined;
+    const prev = this.control.paused;
+    if (prev?.reason === 'usage_limit' && prev.until === until) return;
+    const code = newCode();
+    const when = until ? `resets at ${until}; the relay resumes by itself then` : 'no reset time was given; /resume when it has reset';
+    this.setPause(
+      {
+        reason: 'usage_limit',
+        message: `usage limit reached (${when}): ${message}`,
+        at: isoNow(this.o.now),
+        session,
+        code,
+        ...(until ? { until } : {}),
+      },
+      'relay',
+    );
+    this.trySave();
+    this.o.events.emit('log', { level: 'warn', message: `chat-Claude's usage limit reached: relay paused, ${when}` });
+    this.o.pings.pause('usage_limit', {
+      title: 'relay-tui: usage limit reached, relay paused',
+      message: `${when}.\nNothing was dropped; /resume tries earlier.`,
+      priority: 4,
+      tags: ['hourglass'],
+      actions: this.o.pings.resumeButtons(code),
+    });
+  }
+
+  /**
    * A fault from the turn path. A SessionFault pauses that session (others flow,
    * /resume retries); a RootFault puts the relay in state error (the relay retries by
    * itself). Never throws; returns false when even control.json could not be written.
