@@ -131,6 +131,13 @@ export const statusSchema = z.object({
   budget_usd_per_day: z.number(),
   ntfy_topic: z.string().nullable(),
   pid: z.number().int(),
+  /** Who answers as chat-Claude (chat.backend) and the account it bills, when known (issue 26). */
+  backend: z.enum(['api', 'claude-code']).optional(),
+  /** A usage-limit pause: when the limit resets and the relay resumes by itself. */
+  pause_until: z.string().nullable().optional(),
+  account: z.string().nullable().optional(),
+  /** Costs are at API prices for an account that does not pay per token: shown as `≈ $x at API prices`. */
+  cost_notional: z.boolean().optional(),
 });
 export type Status = z.infer<typeof statusSchema>;
 

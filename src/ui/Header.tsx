@@ -11,7 +11,10 @@ export function stateLabel(s: Status): { text: string; color: string } {
     case 'needs_jc':
       return { text: '▲ NEEDS-JC', color: 'red' };
     case 'paused':
-      return { text: `❚❚ PAUSED: ${reasonLabel(s.pause_reason)}`, color: 'yellow' };
+      return {
+        text: `❚❚ PAUSED: ${reasonLabel(s.pause_reason)}${s.pause_until ? ` until ${new Date(s.pause_until).toLocaleTimeString()}` : ''}`,
+        color: 'yellow',
+      };
     case 'error':
       return { text: `✖ ERROR: ${oneLine(s.pause_message ?? s.last_error ?? 'API error')}`, color: 'red' };
   }
@@ -48,6 +51,13 @@ export function uptime(ms: number, coarse: boolean): string {
   return duration(ms).replace(/(\d+m)\d{2}s$/, '$1');
 }
 
+/** Who answers as chat-Claude, after the model: ` · Claude Code (subscription (max))`; nothing for a status without it. */
+export function backendLabel(s: Status): string {
+  if (s.backend === 'claude-code') return ` · Claude Code (${s.account ?? 'account unknown yet'})`;
+  if (s.backend === 'api') return ' · API';
+  return '';
+}
+
 /** State (colour and words), model, uptime, ntfy topic; then what the relay is doing right now. */
 export function Header({
   status: s,
@@ -75,7 +85,9 @@ export function Header({
         <Text bold color={st.color} inverse={s.state === 'needs_jc'}>
           {st.text}
         </Text>
-        <Text dimColor>{`  ${s.model} · up ${uptime(since(s.started_at, now), coarse)} · ntfy ${shortTopic(s.ntfy_topic)}`}</Text>
+        <Text
+          dimColor
+        >{`  ${s.model}${backendLabel(s)} · up ${uptime(since(s.started_at, now), coarse)} · ntfy ${shortTopic(s.ntfy_topic)}`}</Text>
       </Text>
       {height > 1 ? (
         <Text wrap="truncate-end" color={act.color} dimColor={act.dim}>

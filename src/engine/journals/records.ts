@@ -31,6 +31,8 @@ export interface TurnRecord {
   host?: string;
   /** One line of what the turn did; the whole digest is in `user`. */
   evidence?: string;
+  /** Billed to an account that does not pay per token (a Claude Code subscription): cost_usd is at API prices. */
+  notional?: true;
 }
 
 export interface SummaryRecord {

@@ -142,6 +142,7 @@ export class Committer {
       ...(result.stopReason === 'max_tokens' ? { truncated: true } : {}),
       ...(t.host ? { host: t.host } : {}),
       ...(t.evidence ? { evidence: t.evidence } : {}),
+      ...(result.notional ? { notional: true as const } : {}),
     };
     const p: Pending = { record, automatic: t.automatic, next: 1, warnings: [], held: null, newlyHeld: false, recovered: false };
     this.pending.push(p);
@@ -211,6 +212,7 @@ export class Committer {
           cost_usd: r.cost_usd,
           seq: r.seq,
           price_entry: priceEntryName(this.o.price(), r.usage),
+          ...(r.notional ? { notional: true as const } : {}),
         });
         return;
       case 'counters':
@@ -312,6 +314,7 @@ export class Committer {
       usage: result.usage,
       cost_usd: cost,
       price_entry: priceEntryName(this.o.price(), result.usage),
+      ...(result.notional ? { notional: true as const } : {}),
     });
     this.o.summarized({ replaced, kept, cost });
   }

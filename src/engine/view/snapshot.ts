@@ -9,6 +9,7 @@ import type { ConversationNote } from '../journals/notes.js';
 import { NEEDS_JC } from '../../protocol/needs-jc.js';
 import type { RelayState, SessionStatus, Status } from '../../protocol/status.js';
 
+import type { ChatIdentity } from '../kernel/ports.js';
 import type { TailEntry } from './tail-entry.js';
 
 /** What views read: status.json's content plus what only a live view needs. */
@@ -43,6 +44,7 @@ export interface StatusInputs {
   lastTurnCost: number | null;
   lastDispatch: { at: number; session: string } | null;
   topic: string | null;
+  chat: ChatIdentity;
 }
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
@@ -114,5 +116,9 @@ export function buildStatus(i: StatusInputs): Status {
     budget_usd_per_day: i.guard.dayBudget(),
     ntfy_topic: i.topic,
     pid: process.pid,
+    pause_until: pause?.until ?? null,
+    backend: i.chat.backend,
+    account: i.chat.account,
+    cost_notional: i.chat.notional,
   };
 }
