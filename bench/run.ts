@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { measureBackend, writeBackendSection } from './backend.js';
 import { measureDays } from './day.js';
 import { measureDollars } from './dollars.js';
 import { measureSessionWait } from './session-wait.js';
@@ -116,7 +117,14 @@ async function main(): Promise<number> {
     const out = path.join(REPO, 'BENCHMARKS.md');
     const before = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
     const ssh = /<!-- ssh-bench:start -->[\s\S]*<!-- ssh-bench:end -->/.exec(before)?.[0];
-    fs.writeFileSync(out, ssh && !markdown.includes('ssh-bench:start') ? `${markdown.trimEnd()}\n\n${ssh}\n` : markdown);
+    const backend = /<!-- backend-bench:start -->[\s\S]*<!-- backend-bench:end -->/.exec(before)?.[0];
+    fs.writeFileSync(
+      out,
+      [markdown.trimEnd(), ssh && !markdown.includes('ssh-bench:start') ? ssh : '', backend ?? ''].filter(Boolean).join('\n\n') + '\n',
+    );
+    // The claude-code backend against the API (issue 26): its own section, replaced in place.
+    log('backend: claude-code against api');
+    writeBackendSection(await measureBackend({ turns: 20 }));
     log(`wrote BENCHMARKS.md: ${verdicts.filter((v) => v.ok).length} of ${verdicts.length} targets met`);
     for (const v of verdicts) log(`  ${v.ok ? 'met   ' : 'MISSED'} ${v.figure}`);
     return 0;
