@@ -107,7 +107,8 @@ export class OperatorCommands {
       cleared.push(`held reply for ${session} dropped`);
     }
     if (pauses.clearSessionPause(session, item.source)) cleared.push(`${session} resumed`);
-    if (c.paused && c.paused.reason !== 'error' && !c.held) {
+    // A usage limit is the account's, not this session's: a direct text does not end it (no call is made, nothing is gained).
+    if (c.paused && c.paused.reason !== 'error' && c.paused.reason !== 'usage_limit' && !c.held) {
       cleared.push(`relay resumed (was ${c.paused.reason})`);
       pauses.setPause(null, item.source);
     }
