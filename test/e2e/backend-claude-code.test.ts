@@ -138,3 +138,25 @@ for (const version of CC_VERSIONS) {
     }, 600_000);
   });
 }
+
+describe('--backend on the command line', () => {
+  it('a value that is neither api nor claude-code is a usage error before any root is touched', async () => {
+    h = await createHarness();
+    const r = await h.cli(['--no-ui', '--root', h.root, '--backend', 'claude']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('--backend is api or claude-code (got claude)');
+  });
+
+  it('claude-code needs no API key; a Claude Code that is not there is a clear error pause, not a hang', async () => {
+    h = await createHarness();
+    h.writeConfig({ chat: { claude_path: path.join(h.root, 'no-such-claude') } });
+    // No key anywhere: the API backend would refuse to start; this one does not need it.
+    await h.startRelay(['--backend', 'claude-code'], { ANTHROPIC_API_KEY: '' });
+    expect(h.status()).toMatchObject({ backend: 'claude-code' });
+    h.enqueue('session-1', 'hello');
+    const s = await h.waitStatus((x) => x.state === 'error', 30_000);
+    expect(s.pause_message).toContain('Claude Code not found');
+    expect(s.pause_message).toContain('chat.claude_path');
+    expect(h.api.requests).toHaveLength(0);
+  });
+});
