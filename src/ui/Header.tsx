@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import React from 'react';
 import type { Status } from '../protocol/status.js';
-import { age, count, duration, reasonLabel, shortTopic, since } from './format.js';
+import { age, clock, count, duration, reasonLabel, shortTopic, since } from './format.js';
 import { oneLine } from './wrap.js';
 
 export function stateLabel(s: Status): { text: string; color: string } {
@@ -12,7 +12,7 @@ export function stateLabel(s: Status): { text: string; color: string } {
       return { text: '▲ NEEDS-JC', color: 'red' };
     case 'paused':
       return {
-        text: `❚❚ PAUSED: ${reasonLabel(s.pause_reason)}${s.pause_until ? ` until ${new Date(s.pause_until).toLocaleTimeString()}` : ''}`,
+        text: `❚❚ PAUSED: ${reasonLabel(s.pause_reason)}${s.pause_until ? ` until ${clock(s.pause_until)}` : ''}`,
         color: 'yellow',
       };
     case 'error':
