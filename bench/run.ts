@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { measureBackend, writeBackendSection } from './backend.js';
 import { measureDays } from './day.js';
 import { measureDollars } from './dollars.js';
 import { measureSessionWait } from './session-wait.js';
@@ -121,11 +122,14 @@ async function main(): Promise<number> {
     const out = path.join(REPO, 'BENCHMARKS.md');
     const before = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
     let text = markdown;
-    for (const name of ['ssh-bench', 'waiter-bench', 'evidence-bench']) {
+    for (const name of ['ssh-bench', 'waiter-bench', 'evidence-bench', 'backend-bench']) {
       const kept = new RegExp(`<!-- ${name}:start -->[\\s\\S]*<!-- ${name}:end -->`).exec(before)?.[0];
       if (kept && !text.includes(`${name}:start`)) text = `${text.trimEnd()}\n\n${kept}\n`;
     }
     fs.writeFileSync(out, text);
+    // The claude-code backend against the API (issue 26): its own section, replaced in place.
+    log('backend: claude-code against api');
+    writeBackendSection(await measureBackend({ turns: 20 }));
     log(`wrote BENCHMARKS.md: ${verdicts.filter((v) => v.ok).length} of ${verdicts.length} targets met`);
     for (const v of verdicts) log(`  ${v.ok ? 'met   ' : 'MISSED'} ${v.figure}`);
     return 0;

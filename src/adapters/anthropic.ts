@@ -48,6 +48,8 @@ export interface ChatResult {
   stopReason: string | null;
   model: string;
   requestId: string | null;
+  /** Billed to an account that does not pay per token (the claude-code backend on a subscription): the cost is notional. */
+  notional?: boolean;
 }
 
 export class ChatError extends Error {

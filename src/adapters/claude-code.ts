@@ -60,6 +60,7 @@ export interface ClaudeCodeChatClient extends ChatClient {
   complete(req: ChatRequest, opts?: ChatCallOptions): Promise<ClaudeCodeResult>;
   /** The account Claude Code is signed into, once `claude auth status` answered. */
   account(): CcAccount | undefined;
+  describe(): { backend: 'claude-code'; account: string | null; notional: boolean };
   /** The running process's pid (for the bench's memory figure), if one runs. */
   pid(): number | undefined;
   close(): Promise<void>;
@@ -315,6 +316,8 @@ export function createClaudeCodeChat(o: ClaudeCodeChatOptions): ClaudeCodeChatCl
       }
     },
     account: () => account,
+    // Until `claude auth status` answered the account is unknown: notional is the safe label (it never claims a real bill).
+    describe: () => ({ backend: 'claude-code', account: account?.label ?? null, notional: account?.notional ?? true }),
     pid: () => (live?.proc.alive ? live.proc.pid : undefined),
     close: () => stopLive(),
   };

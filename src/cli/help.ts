@@ -20,6 +20,8 @@ Usage:
 Options:
   --root DIR      the relay root (default: $RELAY_ROOT, else the current directory)
   --config FILE   config file (default: ROOT/config.yaml)
+  --backend api|claude-code   who answers as chat-Claude: the Messages API (ANTHROPIC_API_KEY)
+                  or your own Claude Code and its sign-in (default: chat.backend in config.yaml)
   -h, --help      this help
   -v, --version   the version
 

@@ -185,6 +185,7 @@ const MAIN: OptTable = {
   config: { type: 'string', arg: 'FILE' },
   'no-ui': { type: 'boolean' },
   demo: { type: 'boolean' },
+  backend: { type: 'string', arg: 'api|claude-code' },
   'log-json': { type: 'boolean' },
   version: { type: 'boolean', short: 'v' },
 };
@@ -237,9 +238,10 @@ async function main(argv: string[]): Promise<number> {
   const { values } = parseOptions(rest, MAIN, 'relay-tui');
   if (values.help) return print(GENERAL_HELP);
   if (values.version) return print(`${version()}\n`);
+  const backend = backendOf(str(values.backend));
   if (values.demo) {
     const { runDemo } = await import('../demo/run.js');
-    return runDemo({ root: str(values.root), headless: !!values['no-ui'] });
+    return runDemo({ root: str(values.root), headless: !!values['no-ui'], backend });
   }
   if (!values['no-ui'] && !process.stdin.isTTY) {
     return fail('the terminal UI needs a TTY (stdin is not a terminal); run `relay-tui --no-ui` for the headless daemon', 2);
@@ -249,12 +251,19 @@ async function main(argv: string[]): Promise<number> {
     return (await (await import('../host/tui-entry.js')).loadHostedTui()).runHostedTui({
       root: str(values.root),
       configFile: str(values.config),
+      backend,
     });
   // Imported here, not at the top: the TUI's view thread must not load the engine.
   const { openRelay } = await import('../host/open-relay.js');
   const { runHeadless } = await import('../host/headless.js');
-  const opened = await openRelay({ root: str(values.root), configFile: str(values.config), interactive: false });
+  const opened = await openRelay({ root: str(values.root), configFile: str(values.config), interactive: false, backend });
   return runHeadless(opened, { json: !!values['log-json'] });
+}
+
+/** --backend, checked here so a typo is a usage error before any root is opened (undefined: config.yaml's chat.backend). */
+function backendOf(value: string | undefined): 'api' | 'claude-code' | undefined {
+  if (value === undefined || value === 'api' || value === 'claude-code') return value;
+  throw new UsageError(`--backend is api or claude-code (got ${value})`);
 }
 
 /** The one place an error becomes an exit code: through the table in exit-codes.ts. */

@@ -3,6 +3,13 @@ import { Ledger, localDay, type Reservation } from '../engine/journals/ledger.js
 import type { RootPaths } from '../protocol/root.js';
 
 const usd = (n: number) => `$${n.toFixed(4)}`;
+/** A figure with its notional part (chat.backend claude-code on a subscription) said as such: budgets count it, no one is billed it per token. */
+function spent(t: { costUsd: number; notionalUsd?: number }): string {
+  const notional = t.notionalUsd ?? 0;
+  if (notional <= 0) return usd(t.costUsd);
+  if (notional >= t.costUsd - 1e-12) return `≈ ${usd(t.costUsd)} at API prices`;
+  return `${usd(t.costUsd)} (≈ ${usd(notional)} of it at API prices, not billed per token)`;
+}
 const sum = (rs: Reservation[]) => rs.reduce((s, r) => s + r.projected_usd, 0);
 
 /**
@@ -38,16 +45,16 @@ export function costCommand(p: RootPaths, days: number, json: boolean): number {
     const today = localDay(Date.now());
     for (const [day, t] of shown) {
       lines.push(
-        `${day}${day === today ? ' (today)' : ''}  ${usd(t.costUsd)}  ${t.turns} turns  in ${t.input} out ${t.output} cache r ${t.cacheRead} w ${t.cacheWrite}`,
+        `${day}${day === today ? ' (today)' : ''}  ${spent(t)}  ${t.turns} turns  in ${t.input} out ${t.output} cache r ${t.cacheRead} w ${t.cacheWrite}`,
       );
-      for (const [s, st] of ledger.sessionsOn(day)) lines.push(`    ${s.padEnd(24)} ${usd(st.costUsd)}  ${st.turns} turns`);
+      for (const [s, st] of ledger.sessionsOn(day)) lines.push(`    ${s.padEnd(24)} ${spent(st)}  ${st.turns} turns`);
       const entries = ledger.priceEntriesOn(day);
       if (entries.length)
         lines.push(
           `    priced at: ${entries.map(([name, e]) => `${name} ${usd(e.costUsd)} (${e.calls} call${e.calls === 1 ? '' : 's'})`).join('; ')}`,
         );
     }
-    if (all.length) lines.push(`total ${all.length} day(s): ${usd(ledger.total.costUsd)}, ${ledger.total.turns} turns`);
+    if (all.length) lines.push(`total ${all.length} day(s): ${spent(ledger.total)}, ${ledger.total.turns} turns`);
     if (calls.crashed.calls)
       lines.push(
         `  (includes ${usd(calls.crashed.projectedUsd)} for ${calls.crashed.calls} call(s) cut short by a crash, counted at their projected cost)`,

@@ -56,11 +56,17 @@ export function statusCommand(p: RootPaths, json: boolean): number {
   // While a retry is shown its message is the last error; otherwise the last error stands alone.
   if (status.last_error && status.last_error !== status.retry?.message) out.push(`last error: ${oneLine(status.last_error)}`);
   if (status.held) out.push(`held reply for ${status.held.session}: ${status.held.text.replace(/\s+/g, ' ').slice(0, 200)}`);
+  // On an account that does not pay per token the figures are what the API would charge (budgets count them).
+  const spent = (n: number) => (status.cost_notional ? `≈ ${money(n)} at API prices` : money(n));
+  if (status.backend)
+    out.push(
+      `chat-Claude: ${status.backend === 'api' ? 'the Messages API' : 'Claude Code'} (${status.backend}), account ${status.account ?? 'not known yet'}`,
+    );
   out.push(
     `model ${status.model}, queue ${status.queue_depth}, rejected ${status.rejected_count}, history ${status.history_turns} turns / ${status.history_tokens} tokens`,
   );
   out.push(
-    `cost: today ${money(status.today_cost_usd)} of ${money(status.budget_usd_per_day)}, total ${money(status.total_cost_usd)}; tokens in ${status.total_input_tokens}, out ${status.total_output_tokens}, cache read ${status.total_cache_read_tokens}, write ${status.total_cache_write_tokens}`,
+    `cost: today ${spent(status.today_cost_usd)} of ${money(status.budget_usd_per_day)}, total ${spent(status.total_cost_usd)}; tokens in ${status.total_input_tokens}, out ${status.total_output_tokens}, cache read ${status.total_cache_read_tokens}, write ${status.total_cache_write_tokens}`,
   );
   for (const [id, s] of Object.entries(status.sessions)) {
     out.push(

@@ -22,13 +22,13 @@ const startLine = (root: string, fate: RootFate) =>
  * and ntfy replaced by local fakes on 127.0.0.1 and three simulated sessions. Needs
  * no API key and spends nothing.
  */
-export async function runDemo(o: { root?: string; headless: boolean }): Promise<number> {
+export async function runDemo(o: { root?: string; headless: boolean; backend?: 'api' | 'claude-code' }): Promise<number> {
   // A root the demo made for itself is the demo's to remove: a user who tries it ten
   // times should not find ten roots in /tmp. RELAY_DEMO_KEEP=1 keeps it (and says where).
   const temporary = o.root === undefined;
   const keep = temporary && /^(1|true|yes)$/i.test(process.env.RELAY_DEMO_KEEP ?? '');
   const root = o.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'relay-tui-demo-'));
-  if (!temporary) return runDemoIn(root, o.headless, 'yours');
+  if (!temporary) return runDemoIn(root, o.headless, 'yours', o.backend);
   // Also on 'exit': a second signal while stopping ends the process at once, past the
   // finally below.
   let ended = false;
@@ -48,7 +48,7 @@ export async function runDemo(o: { root?: string; headless: boolean }): Promise<
   };
   for (const s of SIGNALS) process.on(s, early);
   try {
-    return await runDemoIn(root, o.headless, keep ? 'kept' : 'removed');
+    return await runDemoIn(root, o.headless, keep ? 'kept' : 'removed', o.backend);
   } finally {
     for (const s of SIGNALS) process.off(s, early);
     process.off('exit', end);
@@ -80,7 +80,7 @@ function endTemporaryRoot(root: string, keep: boolean): void {
   }
 }
 
-async function runDemoIn(root: string, headless: boolean, fate: RootFate): Promise<number> {
+async function runDemoIn(root: string, headless: boolean, fate: RootFate, backend?: 'api' | 'claude-code'): Promise<number> {
   fs.mkdirSync(root, { recursive: true });
   const configFile = path.join(root, 'config.yaml');
   if (!fs.existsSync(configFile)) {
@@ -95,6 +95,8 @@ async function runDemoIn(root: string, headless: boolean, fate: RootFate): Promi
   const api = await startFakeApi({ respond: demoResponder, chunkSize: 6, minCacheableTokens: 100, latency });
   const ntfy = await startFakeNtfy();
   const ac = new AbortController();
+  // --demo --backend claude-code: the user's Claude Code as chat-Claude, pointed at the same fake (a throwaway key, no spend).
+  const chatEnv = { ANTHROPIC_BASE_URL: api.url, ANTHROPIC_API_KEY: 'demo-key-not-secret' };
   try {
     if (!headless) {
       // The TUI: the relay on its engine thread, opened there with the same overrides.
@@ -113,7 +115,14 @@ async function runDemoIn(root: string, headless: boolean, fate: RootFate): Promi
         ac.signal,
       );
       const { runHostedTui } = await (await import('../host/tui-entry.js')).loadHostedTui();
-      const code = await runHostedTui({ root, envOverrides, title: 'DEMO', notes: [demoNote(api.url, ntfy.url, root)] });
+      const code = await runHostedTui({
+        root,
+        envOverrides,
+        backend,
+        chatEnv,
+        title: 'DEMO',
+        notes: [demoNote(api.url, ntfy.url, root)],
+      });
       ac.abort();
       await sessions;
       return code;
@@ -121,6 +130,8 @@ async function runDemoIn(root: string, headless: boolean, fate: RootFate): Promi
     const opened = await openRelay({
       root,
       interactive: !headless,
+      backend,
+      chatEnv,
       envOverrides: { ANTHROPIC_API_KEY: 'demo-key-not-secret', ANTHROPIC_BASE_URL: api.url, NTFY_SERVER: ntfy.url, NTFY_TOKEN: undefined },
     });
     opened.relay.events.emit('log', { level: 'info', message: demoNote(api.url, ntfy.url, root) });

@@ -6,7 +6,7 @@ import type { RootPaths } from '../protocol/root.js';
 import { HOOK_NOTICES_NAME, HookNoticeReader } from '../protocol/hook-notices.js';
 import { lookupPrice, type PriceLookup } from '../pricing/prices.js';
 import { RelayEmitter } from './kernel/events.js';
-import { isoNow, type ChatClient, type Clock, type Notifier, type PhoneReplies, type WatchFn } from './kernel/ports.js';
+import { API_IDENTITY, isoNow, type ChatClient, type Clock, type Notifier, type PhoneReplies, type WatchFn } from './kernel/ports.js';
 import { Timers } from './kernel/timers.js';
 import { Dispatcher } from './mailboxes/dispatch.js';
 import { Inbox } from './mailboxes/inbox.js';
@@ -255,6 +255,7 @@ export function assemble(o: RelayOptions, loop: LoopControl): Parts {
     intake,
     conversation,
     live,
+    chat: () => o.chat.describe?.() ?? API_IDENTITY,
     auditFile: p.audit,
   });
   const store: Store = new Store({

@@ -11,6 +11,7 @@ import type { RelaySnapshot } from './view/snapshot.js';
 import { isBatch, type BatchInput, type TurnInput, type TurnOutcome } from './turn/turn-input.js';
 import { assemble, watchRoot, type Parts, type RelayOptions } from './assemble.js';
 import { housekeeping } from './housekeeping.js';
+import { armUsageLimitResume, pauseForUsageLimit } from './operator/usage-limit.js';
 
 /**
  * The relay: start-up in one order (the caller holds the lock -> recover every recorded
@@ -53,6 +54,8 @@ export class Relay {
     } catch (err) {
       p.fault(err, 'recovery');
     }
+    // A usage-limit pause from before the restart still ends at its reset time (at once if that has passed).
+    armUsageLimitResume({ ...p, kick: () => this.kick() });
     p.hookNotices.skipExisting();
     this.unwatchers = watchRoot(
       paths,
@@ -186,6 +189,11 @@ export class Relay {
           p.pauses.trip(outcome.trip);
           return true;
         case 'refused':
+          if (outcome.error.type === 'usage_limit') {
+            pauseForUsageLimit(p, turn.session, outcome.error.message, outcome.error.resetsAt);
+            armUsageLimitResume({ ...p, kick: () => this.kick() });
+            return false;
+          }
           p.pauses.apiError(outcome.call, turn.session, outcome.error.message, turn.inputId);
           return false;
         case 'aborted':

@@ -1,14 +1,14 @@
-import { createAnthropicChat, type ChatClient } from '../adapters/anthropic.js';
+import type { ChatClient } from '../adapters/anthropic.js';
 import { acquireLock } from '../fs/lock.js';
 import { createPublisher, subscribe } from '../adapters/ntfy.js';
 import { ensureTopics, mergeEnv, protectDotenv, readDotenv, type RelayEnv } from '../config/env.js';
-import { MissingKeyError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { PhoneReplies } from '../engine/kernel/ports.js';
 import { localDay } from '../engine/journals/ledger.js';
 import { lifecycleWarning } from '../pricing/prices.js';
 import { Relay } from '../engine/relay.js';
+import { createChat, type Backend } from './chat-backend.js';
 import { ensureLayout, resolveRoot, rootPaths, type RootPaths } from '../protocol/root.js';
 
 /**
@@ -26,6 +26,10 @@ export interface OpenOptions {
   chat?: ChatClient;
   envOverrides?: RelayEnv;
   realEnv?: NodeJS.ProcessEnv;
+  /** --backend: overrides chat.backend from the config. */
+  backend?: Backend;
+  /** Laid over the user's environment for Claude Code only (the demo points it at its fake API). */
+  chatEnv?: Record<string, string | undefined>;
 }
 
 export interface OpenedRelay {
@@ -58,24 +62,29 @@ export async function openRelay(o: OpenOptions): Promise<OpenedRelay> {
   const retiring = lifecycleWarning(config.model, localDay(Date.now()));
   if (retiring) warnings.push(retiring);
   const env: RelayEnv = { ...mergeEnv(readDotenv(paths.env), o.realEnv ?? process.env), ...o.envOverrides };
-  if (!o.chat && !env.ANTHROPIC_API_KEY) throw new MissingKeyError(paths.env, created);
+  const backend = o.backend ?? config.chat.backend;
+  const late: { relay?: Relay } = {};
+  const log = (level: 'info' | 'warn', message: string) => late.relay?.events.emit('log', { level, message });
+  // Before the lock: a missing key is said without touching the root's lock.
+  const chat =
+    o.chat ??
+    createChat({
+      backend,
+      config,
+      paths,
+      env,
+      realEnv: { ...(o.realEnv ?? process.env), ...o.chatEnv },
+      // The API adapter's notices are warnings (SDK deprecations); Claude Code's say what it did (a fresh session, a resume).
+      onNotice: (message) => log(backend === 'api' ? 'warn' : 'info', message),
+      created,
+    });
+  const closeChat = () => (chat as { close?: () => Promise<void> }).close?.() ?? Promise.resolve();
   const lock = acquireLock(paths.lock);
   try {
     const { topic, replyTopic } = ensureTopics(paths.env, env);
     env.NTFY_TOPIC = topic;
     env.NTFY_REPLY_TOPIC = replyTopic;
     const ntfyServer = (env.NTFY_SERVER ?? 'https://ntfy.sh').replace(/\/+$/, '');
-    const late: { relay?: Relay } = {};
-    const chat =
-      o.chat ??
-      createAnthropicChat({
-        onNotice: (message) => late.relay?.events.emit('log', { level: 'warn', message }),
-        apiKey: env.ANTHROPIC_API_KEY!,
-        baseURL: env.ANTHROPIC_BASE_URL,
-        maxRetries: config.api.max_retries,
-        timeoutMs: config.api.timeout_s * 1000,
-        idleTimeoutMs: config.api.idle_timeout_s * 1000,
-      });
     const notifier = createPublisher({ server: ntfyServer, topic, token: env.NTFY_TOKEN });
     const phone: PhoneReplies = {
       replyUrl: `${ntfyServer}/${replyTopic}`,
@@ -104,12 +113,16 @@ export async function openRelay(o: OpenOptions): Promise<OpenedRelay> {
       replyTopic,
       ntfyServer,
       close() {
-        closed ??= relay.stop().finally(() => lock.release());
+        closed ??= relay
+          .stop()
+          .then(closeChat)
+          .finally(() => lock.release());
         return closed;
       },
     };
   } catch (err) {
     lock.release();
+    void closeChat();
     throw err;
   }
 }

@@ -26,6 +26,8 @@ export const pauseReasons = [
   'loop',
   /** One session's files are unusable (a SessionFault): that session waits, the others flow. */
   'fault',
+  /** chat-Claude's account hit its usage limit (claude-code backend): the relay waits for the reset, then resumes by itself. */
+  'usage_limit',
 ] as const;
 export type PauseReason = (typeof pauseReasons)[number];
 
@@ -170,6 +172,13 @@ export const statusSchema = z.object({
   cut_short: z.object({ calls: z.number().int(), usd: z.number(), crashed_calls: z.number().int() }).nullable().optional(),
   ntfy_topic: z.string().nullable(),
   pid: z.number().int(),
+  /** Who answers as chat-Claude (chat.backend) and the account it bills, when known (issue 26). */
+  backend: z.enum(['api', 'claude-code']).optional(),
+  /** A usage-limit pause: when the limit resets and the relay resumes by itself. */
+  pause_until: z.string().nullable().optional(),
+  account: z.string().nullable().optional(),
+  /** Costs are at API prices for an account that does not pay per token: shown as `≈ $x at API prices`. */
+  cost_notional: z.boolean().optional(),
 });
 export type Status = z.infer<typeof statusSchema>;
 

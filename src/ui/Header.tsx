@@ -1,7 +1,7 @@
 import { Box, Text } from 'ink';
 import React from 'react';
 import type { Status } from '../protocol/status.js';
-import { age, count, duration, reasonLabel, shortTopic, since } from './format.js';
+import { age, clock, count, duration, reasonLabel, shortTopic, since } from './format.js';
 import { uptime } from './ticks.js';
 import { oneLine } from './wrap.js';
 
@@ -12,7 +12,10 @@ export function stateLabel(s: Status): { text: string; color: string } {
     case 'needs_jc':
       return { text: '▲ NEEDS-JC', color: 'red' };
     case 'paused':
-      return { text: `❚❚ PAUSED: ${reasonLabel(s.pause_reason)}`, color: 'yellow' };
+      return {
+        text: `❚❚ PAUSED: ${reasonLabel(s.pause_reason)}${s.pause_until ? ` until ${clock(s.pause_until)}` : ''}`,
+        color: 'yellow',
+      };
     case 'error':
       return { text: `✖ ERROR: ${oneLine(s.pause_message ?? s.last_error ?? 'API error')}`, color: 'red' };
     case 'stopped':
@@ -40,6 +43,13 @@ function activity(s: Status, now: number): { text: string; color?: string; dim?:
   return { text: `idle · ${last}`, dim: true };
 }
 
+/** Who answers as chat-Claude, after the model: ` · Claude Code (subscription (max))`; nothing for a status without it. */
+export function backendLabel(s: Status): string {
+  if (s.backend === 'claude-code') return ` · Claude Code (${s.account ?? 'account unknown yet'})`;
+  if (s.backend === 'api') return ' · API';
+  return '';
+}
+
 /** State (colour and words), model, uptime, ntfy topic; then what the relay is doing right now. */
 export function Header({
   status: s,
@@ -65,7 +75,7 @@ export function Header({
         <Text bold color={st.color} inverse={s.state === 'needs_jc'}>
           {st.text}
         </Text>
-        <Text dimColor>{`  ${s.model} · up ${uptime(since(s.started_at, now))} · ntfy ${shortTopic(s.ntfy_topic)}`}</Text>
+        <Text dimColor>{`  ${s.model}${backendLabel(s)} · up ${uptime(since(s.started_at, now))} · ntfy ${shortTopic(s.ntfy_topic)}`}</Text>
       </Text>
       {height > 1 ? (
         <Text wrap="truncate-end" color={act.color} dimColor={act.dim}>

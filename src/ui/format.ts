@@ -82,6 +82,7 @@ const REASONS: Record<string, string> = {
   auto_turns: 'automatic-turn limit',
   rate: 'turn rate limit',
   loop: 'loop detected',
+  usage_limit: 'usage limit',
 };
 
 export function reasonLabel(reason: string | null | undefined): string {

@@ -43,6 +43,8 @@ export interface LedgerEntry {
   price_entry?: string;
   /** One session's share of a batched call: the seq of the call's first record (turn/batch.ts). */
   batch?: number;
+  /** cost_usd is at API prices for an account that does not pay per token (a subscription); budgets still count it. */
+  notional?: true;
 }
 
 /** A call about to be made, at its projected (upper-bound) cost. */
@@ -87,6 +89,8 @@ export interface Totals {
   cacheWrite: number;
   costUsd: number;
   turns: number;
+  /** The part of costUsd billed to an account that does not pay per token (at API prices: `cost` labels it). */
+  notionalUsd: number;
 }
 
 const RECENT_MAX = 10_000;
@@ -100,7 +104,7 @@ export function reservationPid(r: Reservation): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-const zero = (): Totals => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0, turns: 0 });
+const zero = (): Totals => ({ input: 0, output: 0, cacheRead: 0, cacheWrite: 0, costUsd: 0, turns: 0, notionalUsd: 0 });
 
 /**
  * The price entry of a billed call whose caller did not name one: the built-in entry
@@ -127,6 +131,7 @@ function add(t: Totals, e: LedgerEntry): void {
   t.cacheRead += e.usage.cache_read_input_tokens;
   t.cacheWrite += e.usage.cache_creation_input_tokens;
   t.costUsd += e.cost_usd;
+  if (e.notional) t.notionalUsd += e.cost_usd;
   if (e.kind === 'turn') t.turns++;
 }
 

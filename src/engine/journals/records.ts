@@ -37,6 +37,8 @@ export interface TurnRecord {
    * cost_usd are this section's share of the call (turn/batch.ts says how it is split).
    */
   batch?: { call: number; code: string; of: number };
+  /** Billed to an account that does not pay per token (a Claude Code subscription): cost_usd is at API prices. */
+  notional?: true;
 }
 
 export interface SummaryRecord {

@@ -17,7 +17,20 @@ export type { ChatCallOptions, ChatMessage, ChatRequest, ChatResult, NtfyAction,
 /** The Messages API. complete() rejects with a ChatFailure-shaped error. */
 export interface ChatClient {
   complete(req: ChatRequest, opts?: ChatCallOptions): Promise<ChatResult>;
+  /** Who answers (status.json's backend and account); a client without it is the API with the relay's key. */
+  describe?(): ChatIdentity;
 }
+
+/** The backend and the account it bills: the TUI header, `status`, and whether cost is notional (at API prices). */
+export interface ChatIdentity {
+  backend: 'api' | 'claude-code';
+  /** e.g. "API key", "subscription (max)", "bedrock"; null until the backend has said. */
+  account: string | null;
+  /** The account does not pay per token (a subscription): cost is shown as `≈ $x at API prices`. */
+  notional: boolean;
+}
+
+export const API_IDENTITY: ChatIdentity = { backend: 'api', account: 'API key', notional: false };
 
 /** How a failed call is described (the adapter's ChatError has this shape). */
 export interface ChatFailure {
@@ -27,6 +40,10 @@ export interface ChatFailure {
   retryAfterMs?: number;
   /** false: the request never left this machine (not billed). Unknown when absent. */
   reachedApi?: boolean;
+  /** The adapter's kind of error ('usage_limit': the account's usage limit, not retryable; the relay waits for resetsAt). */
+  type?: string;
+  /** When a usage limit resets (ms since the epoch), when the backend said. */
+  resetsAt?: number;
 }
 
 /** ntfy pings. */

@@ -23,6 +23,8 @@ export interface PauseInfo {
   path?: string;
   /** An operator input the API refused (400/413): /drop discards it. */
   input_id?: string;
+  /** A usage limit's reset time: the relay resumes by itself then (operator/usage-limit.ts). */
+  until?: string;
 }
 
 export interface HeldReply {

@@ -88,7 +88,9 @@ export class OperatorInput {
     const c = this.o.pauses.control;
     const p = c.paused;
     const sp = c.session_pauses[route];
-    return (!!p && (p.reason === 'error' || isGuardReason(p.reason))) || (!!sp && !isOperatorExempt(sp.reason));
+    return (
+      (!!p && (p.reason === 'error' || p.reason === 'usage_limit' || isGuardReason(p.reason))) || (!!sp && !isOperatorExempt(sp.reason))
+    );
   }
 
   /** The turn for this input is committed (its inbox file is gone). */

@@ -79,7 +79,8 @@ export function supersede(o: SupersedeParts, session: string, text: string, item
     cleared.push(`held reply for ${session} set aside`);
   }
   if (pauses.clearSessionPause(session, item.source)) cleared.push(`${session} resumed`);
-  if (c.paused && c.paused.reason !== 'error' && !pauses.holdsAll()) {
+  // A usage limit is the account's, not this session's: a direct text does not end it (no call is made, nothing is gained).
+  if (c.paused && c.paused.reason !== 'error' && c.paused.reason !== 'usage_limit' && !pauses.holdsAll()) {
     cleared.push(`relay resumed (was ${c.paused.reason})`);
     pauses.setPause(null, item.source);
   }

@@ -151,6 +151,7 @@ export class Committer {
       ...(result.stopReason === 'max_tokens' ? { truncated: true } : {}),
       ...(t.host ? { host: t.host } : {}),
       ...(t.evidence ? { evidence: t.evidence } : {}),
+      ...(result.notional ? { notional: true as const } : {}),
     };
   }
 
@@ -254,6 +255,7 @@ export class Committer {
             seq: r.seq,
             price_entry: priceEntryName(this.o.price(), r.usage),
             ...(r.batch ? { batch: r.batch.call } : {}),
+            ...(r.notional ? { notional: true as const } : {}),
           },
           { settles: p.settles ?? true },
         );
@@ -357,6 +359,7 @@ export class Committer {
       usage: result.usage,
       cost_usd: cost,
       price_entry: priceEntryName(this.o.price(), result.usage),
+      ...(result.notional ? { notional: true as const } : {}),
     });
     this.o.summarized({ replaced, kept, cost });
   }

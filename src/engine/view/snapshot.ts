@@ -10,6 +10,7 @@ import type { ConversationNote } from '../journals/notes.js';
 import { NEEDS_JC } from '../../protocol/needs-jc.js';
 import type { RelayState, SessionStatus, Status } from '../../protocol/status.js';
 
+import type { ChatIdentity } from '../kernel/ports.js';
 import type { TailEntry } from './tail-entry.js';
 
 /** What views read: status.json's content plus what only a live view needs. */
@@ -44,6 +45,7 @@ export interface StatusInputs {
   lastTurnCost: number | null;
   lastDispatch: { at: number; session: string } | null;
   topic: string | null;
+  chat: ChatIdentity;
 }
 
 /** What the totals count at a projected cost because a crash or a stop cut the call short. */
@@ -129,6 +131,10 @@ export function buildStatus(i: StatusInputs): Status {
     cut_short: cutShort(i.ledger),
     ntfy_topic: i.topic,
     pid: process.pid,
+    pause_until: pause?.until ?? null,
+    backend: i.chat.backend,
+    account: i.chat.account,
+    cost_notional: i.chat.notional,
   };
 }
 

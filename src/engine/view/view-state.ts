@@ -8,6 +8,7 @@ import type { Guard } from '../limits/guard.js';
 import type { Intake } from '../mailboxes/intake.js';
 import type { Ledger } from '../journals/ledger.js';
 import type { Pauses } from '../operator/pauses.js';
+import type { ChatIdentity } from '../kernel/ports.js';
 import type { Clock } from '../kernel/ports.js';
 import { buildStatus, type RelaySnapshot } from './snapshot.js';
 import { heldSeqsOf, rebuildFromRecord } from './rebuild.js';
@@ -34,6 +35,8 @@ export interface ViewParts {
   guard: Guard;
   conversation: Conversation;
   live: LiveCall;
+  /** Who answers as chat-Claude, asked on each snapshot (Claude Code's account is known after its first start). */
+  chat: () => ChatIdentity;
   /** The audit log: where the notes (dispatches, held-reply outcomes) are rebuilt from at start. */
   auditFile?: string;
 }
@@ -114,6 +117,7 @@ export class ViewState {
       lastTurnTruncated: this.lastTurnTruncated,
       lastDispatch: this.lastDispatch,
       topic: p.topic,
+      chat: p.chat(),
     });
     return { status, tail: this.tail, notes: this.notes, streaming: p.live.streamText, topic: p.topic };
   }

@@ -21,6 +21,10 @@ export interface HostOpenOptions {
   root?: string;
   configFile?: string;
   envOverrides?: Record<string, string | undefined>;
+  /** --backend (open-relay.ts): overrides chat.backend. */
+  backend?: 'api' | 'claude-code';
+  /** Laid over the user's environment for Claude Code only (open-relay.ts). */
+  chatEnv?: Record<string, string | undefined>;
   /** Info lines the caller wants in the log once the relay is open (the demo's banner). */
   notes?: string[];
 }

@@ -52,7 +52,14 @@ export async function runHostedTui(o: HostedTuiOptions): Promise<number> {
   };
   startMemLog();
   const worker = new Worker(new URL('./worker.js', import.meta.url), {
-    workerData: { root: o.root, configFile: o.configFile, envOverrides: o.envOverrides, notes: o.notes } satisfies HostOpenOptions,
+    workerData: {
+      root: o.root,
+      configFile: o.configFile,
+      envOverrides: o.envOverrides,
+      backend: o.backend,
+      chatEnv: o.chatEnv,
+      notes: o.notes,
+    } satisfies HostOpenOptions,
     stdout: true,
     stderr: true,
     env: process.env,

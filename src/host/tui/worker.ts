@@ -35,7 +35,14 @@ let closing: Promise<void> | null = null;
 
 async function main(o: HostOpenOptions): Promise<void> {
   try {
-    opened = await openRelay({ root: o.root, configFile: o.configFile, interactive: true, envOverrides: o.envOverrides });
+    opened = await openRelay({
+      root: o.root,
+      configFile: o.configFile,
+      interactive: true,
+      envOverrides: o.envOverrides,
+      backend: o.backend,
+      chatEnv: o.chatEnv,
+    });
   } catch (err) {
     post({ t: 'failed', failure: failureOf(err) });
     return;

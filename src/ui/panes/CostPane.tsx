@@ -28,17 +28,19 @@ export function CostPane({ status: s, width, height }: { status: Status; width: 
   const filled = Math.min(barW, Math.round(Math.min(1, share) * barW));
   const hit = cacheHit(s);
   const cut = s.cut_short;
+  // chat.backend claude-code on a subscription: what the API would charge, which budgets count; no one is billed it per token.
+  const usd = (n: number | null) => (s.cost_notional && n !== null ? `≈ ${money(n)}` : money(n));
   const lines = [
     <Text key="money" wrap="truncate-end">
       {'total '}
-      <Text bold>{money(s.total_cost_usd)}</Text>
+      <Text bold>{usd(s.total_cost_usd)}</Text>
       {cut ? <Text color="yellow">*</Text> : null}
       {' · today '}
       <Text bold color={budget > 0 ? budgetColor(share) : undefined}>
-        {money(s.today_cost_usd)}
+        {usd(s.today_cost_usd)}
       </Text>
       {' · last turn '}
-      <Text bold>{money(s.last_turn_cost_usd)}</Text>
+      <Text bold>{usd(s.last_turn_cost_usd)}</Text>
     </Text>,
     // Right under the total it explains: the figure is an upper bound, not what the API billed.
     cut ? (
@@ -74,8 +76,14 @@ export function CostPane({ status: s, width, height }: { status: Status; width: 
     <Box flexDirection="column" width={width} height={height} overflowY="hidden">
       {/* Which price-table entry the last call was billed at (a tier, a config override, an
           unknown model): in the title, which every layout shows. */}
-      <PaneTitle title="Cost" detail={s.price_entry ? `priced as ${s.price_entry}` : undefined} width={width} />
+      <PaneTitle title="Cost" detail={costDetail(s)} width={width} />
       {lines.slice(0, height - 1)}
     </Box>
   );
+}
+
+/** The title's detail: the price entry, and `at API prices` when the figures are notional. */
+function costDetail(s: Status): string | undefined {
+  const parts = [s.cost_notional ? 'at API prices' : null, s.price_entry ? `priced as ${s.price_entry}` : null].filter(Boolean);
+  return parts.length ? parts.join(' · ') : undefined;
 }
