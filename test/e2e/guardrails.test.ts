@@ -387,7 +387,9 @@ describe('guardrails (real CLI, fake API, fake ntfy)', () => {
     await h.startRelay();
     enqueueMany('session-1', 4, 'warn');
     await h.ntfy.waitFor((m) => !!m.title?.includes('budget warning') && m.message.startsWith('daily budget'));
-    await h.waitStatus((s) => s.queue_depth === 0);
+    // All four turns done, not only taken: a stop during the last call would (rightly) count
+    // it at its projected cost, and the budget would bite before the sixth turn.
+    await h.waitStatus((s) => s.queue_depth === 0 && s.sessions['session-1'].turns === 4 && !s.inflight);
     await h.stopRelay();
     await h.startRelay();
     enqueueMany('session-1', 2, 'warn2');
