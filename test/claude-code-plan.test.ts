@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatMessage, ChatRequest } from '../src/adapters/anthropic.js';
 import { describeAccount } from '../src/adapters/claude-code-account.js';
 import { answered, hashMessages, planRequest, RECORD_NAME, seedText, SessionStore } from '../src/adapters/claude-code-session.js';
-import { claudeArgs, claudeEnv, resultError } from '../src/adapters/claude-code.js';
+import { claudeArgs, claudeEnv, resultError, sessionMissing } from '../src/adapters/claude-code.js';
 import { turnUsage } from '../src/adapters/claude-code-usage.js';
 
 /** The claude-code backend's decisions that need no process: what to send, what a failure means, what the account is. */
@@ -150,6 +150,17 @@ describe('resultError', () => {
     expect(auth).toMatchObject({ retryable: false, type: 'authentication_error' });
     expect(auth.message).toContain('/login');
     expect(resultError(result('something odd'), undefined)).toMatchObject({ retryable: false });
+  });
+});
+
+describe('sessionMissing', () => {
+  it("a resume of a session Claude Code has no transcript of (2.1.197's answer) is told apart from other failures", () => {
+    const said = 'No conversation found with session ID: 53f9de7b-bf59-41fe-931c-531ebc874b70';
+    const missing = { type: 'result', subtype: 'error_during_execution', is_error: true, num_turns: 0, errors: [said] };
+    expect(sessionMissing(missing, `${said}\n`)).toBe(said);
+    expect(sessionMissing({ ...missing, errors: [] }, `${said}\n`)).toBe(said);
+    expect(sessionMissing({ ...missing, errors: ['something odd'] }, '')).toBeUndefined();
+    expect(sessionMissing({ type: 'result', subtype: 'success', is_error: true, result: 'API Error: 529 overloaded' }, '')).toBeUndefined();
   });
 });
 

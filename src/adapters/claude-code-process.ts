@@ -45,6 +45,8 @@ const STDERR_KEEP = 4096;
  * idle bound then is at least this, so a short api.idle_timeout_s does not kill every start.
  */
 export const STARTUP_GRACE_MS = 30_000;
+/** A cut process gets this long after SIGTERM to write its transcript and exit, then it is killed. */
+export const TERM_GRACE_MS = 3000;
 
 export class ClaudeProcess {
   readonly startedAt = Date.now();
@@ -106,7 +108,7 @@ export class ClaudeProcess {
       let idle: NodeJS.Timeout | undefined;
       const cut = (why: 'idle' | 'deadline' | 'aborted', message: string) => {
         this.failTurn(new TurnCut(message, why));
-        this.kill();
+        this.terminate();
       };
       const bump = () => {
         clearTimeout(idle);
@@ -140,9 +142,23 @@ export class ClaudeProcess {
     });
   }
 
-  /** SIGKILL: Claude Code holds no state worth a graceful exit here (its transcript is appended line by line). */
+  /** SIGKILL, at once: what the transcript had not yet written is lost (see terminate). */
   kill(): void {
     if (this.alive) this.child.kill('SIGKILL');
+  }
+
+  /**
+   * Ends a cut turn: SIGTERM, then SIGKILL if the process has not gone within graceMs.
+   * Claude Code writes its transcript through a buffer it flushes on a timer and at exit
+   * (2.1.197 measured: a session answered moments before a SIGKILL had no file at all, and
+   * its --resume failed with "No conversation found"); SIGTERM lets it flush, so the
+   * session can be resumed. The turn is already failed: nothing it prints reaches a caller.
+   */
+  terminate(graceMs = TERM_GRACE_MS): void {
+    if (!this.alive) return;
+    this.child.kill('SIGTERM');
+    const t = setTimeout(() => this.kill(), graceMs);
+    this.child.once('exit', () => clearTimeout(t));
   }
 
   /** Ends the process: stdin closed, then killed if it has not gone within graceMs. */

@@ -13,7 +13,8 @@ import { turnUsage } from './claude-code-usage.js';
  *   fresh session is seeded with the request's messages (claude-code-session.ts);
  * - after a restart, a cut call or an error the session is resumed at its last answered
  *   turn (--resume ID --resume-session-at UUID), which drops an unanswered message, so
- *   chat-Claude never sees one twice;
+ *   chat-Claude never sees one twice; a session Claude Code cannot find (its transcript
+ *   never written) is started over, seeded, the message still sent once;
  * - Claude Code's own auto-compaction is off (the relay summarizes), and its retries are
  *   api.max_retries; a 429 is never retried here (no retry storm against a subscription).
  */
@@ -220,6 +221,9 @@ export function createClaudeCodeChat(o: ClaudeCodeChatOptions): ClaudeCodeChatCl
     }
     if (result.is_error === true || result.subtype !== 'success') {
       l.dirty = true;
+      // The resumed session is not on disk (Claude Code answers at once, before any API call): start over, seeded.
+      const missing = resumedHere ? sessionMissing(result, l.proc.stderr) : undefined;
+      if (missing) throw resumeFailedError(missing);
       if (rec && plan.kind === 'extend') store.save({ ...store.load()!, in_flight: null });
       throw resultError(result, limit);
     }
@@ -252,6 +256,13 @@ export function createClaudeCodeChat(o: ClaudeCodeChatOptions): ClaudeCodeChatCl
     };
   }
 
+  /** The session cannot be resumed: the record is dropped and serialised() asks again in a fresh session, seeded. */
+  function resumeFailedError(why: string): ChatError {
+    notice(`resuming the supervisor session failed (${why}); starting a fresh one`);
+    store.clear();
+    return new ChatError(why, true, undefined, 'resume_failed');
+  }
+
   function cutError(err: TurnCut, resumeFailed: boolean): ChatError {
     if (err.why === 'aborted') return new ChatError('request aborted', false, undefined, 'aborted');
     if (err.why === 'spawn') {
@@ -272,12 +283,8 @@ export function createClaudeCodeChat(o: ClaudeCodeChatOptions): ClaudeCodeChatCl
     if (err.why === 'exit') {
       failures++;
       notBefore = Date.now() + Math.min(MAX_BACKOFF_MS, backoffBase * 2 ** (failures - 1));
-      if (resumeFailed) {
-        // A resume that dies before its first event: the session is gone from Claude Code's store (complete() starts over, seeded).
-        notice(`resuming the supervisor session failed (${err.message}); starting a fresh one`);
-        store.clear();
-        return new ChatError(err.message, true, undefined, 'resume_failed');
-      }
+      // A resume that dies before its first event: the session is gone from Claude Code's store.
+      if (resumeFailed) return resumeFailedError(err.message);
       return new ChatError(err.message, true, undefined, 'claude_code_exit');
     }
     const what = err.why === 'idle' ? '(api.idle_timeout_s)' : err.why === 'deadline' ? '(api.timeout_s)' : '';
@@ -339,6 +346,19 @@ function assistantText(ev: CcEvent | undefined): string {
     .filter((b): b is { type: 'text'; text: string } => !!b && b.type === 'text' && typeof b.text === 'string')
     .map((b) => b.text)
     .join('');
+}
+
+const NO_CONVERSATION = /No conversation found with session ID[^\n"]*/;
+
+/**
+ * A resume whose session Claude Code cannot find answers at once with an error result
+ * (2.1.197: subtype error_during_execution, num_turns 0, `errors` and stderr saying "No
+ * conversation found with session ID: …"), having sent nothing to the API. Its text, or undefined.
+ */
+export function sessionMissing(result: CcEvent, stderr: string): string | undefined {
+  const errors = Array.isArray(result.errors) ? result.errors.filter((e): e is string => typeof e === 'string') : [];
+  const said = [...errors, typeof result.result === 'string' ? result.result : '', stderr].join('\n');
+  return said.match(NO_CONVERSATION)?.[0].trim();
 }
 
 /** resetsAt is epoch seconds in Claude Code's rate_limit_event. */
