@@ -1,6 +1,8 @@
 import type { Control } from './control.js';
 import { heldList } from './control.js';
-import type { PauseReason } from '../../protocol/status.js';
+import type { WaitingItem } from '../../protocol/status.js';
+
+export type { WaitingItem };
 
 /**
  * What waits for the operator, one item per held reply or pause, oldest first: the
@@ -9,18 +11,8 @@ import type { PauseReason } from '../../protocol/status.js';
  * is refused with the list: never a silent pick.
  */
 
-export type WaitingKind = 'question' | 'approval' | 'paused' | 'fault' | 'error';
-
-export interface WaitingItem {
-  /** '*' for a pause of the relay as a whole. */
-  session: string;
-  kind: WaitingKind;
-  reason: PauseReason | null;
-  text: string;
-  since: string;
-  code: string | null;
-  turn: number | null;
-}
+// The item's shape is status.json's (one schema, protocol/status.ts): what the engine lists is what it writes.
+export type WaitingKind = WaitingItem['kind'];
 
 export function heldItems(c: Control): WaitingItem[] {
   return heldList(c).map((h) => ({
