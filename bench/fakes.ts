@@ -2,7 +2,7 @@
 // the bench process, and the .env that points a relay root at them.
 import { startFakeApi, type FakeApi, type FakeApiOptions } from '../src/demo/fake-api.js';
 import { answerBatch } from '../src/demo/fake-api-batch.js';
-import { startFakeNtfy, type FakeNtfy } from '../src/demo/fake-ntfy.js';
+import { startFakeNtfy, type FakeNtfy } from '../src/demo/ntfy/fake-ntfy.js';
 
 export interface Fakes {
   api: FakeApi;

@@ -12,7 +12,7 @@ import { runDoctor } from '../src/commands/doctor/doctor.js';
 import { hookSpecs, installCommand } from '../src/commands/hook/install.js';
 import { DEFAULT_CONFIG_YAML } from '../src/config/defaults.js';
 import { startFakeApi, type FakeApi } from '../src/demo/fake-api.js';
-import { startFakeNtfy, type FakeNtfy } from '../src/demo/fake-ntfy.js';
+import { startFakeNtfy, type FakeNtfy } from '../src/demo/ntfy/fake-ntfy.js';
 import { ensureLayout, rootPaths, type RootPaths } from '../src/protocol/root.js';
 import { CLI } from './helpers/harness.js';
 

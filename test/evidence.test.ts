@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildEvidence, digestEntries, evidenceFromFile, testCounts } from '../src/commands/hook/evidence.js';
-import { evidenceBytes, fitEvidence } from '../src/commands/hook/evidence-fit.js';
-import { createRedactor, secretValues } from '../src/commands/hook/redact.js';
-import { MAX_READ_BYTES, readTurn, waitForTurnEnd } from '../src/commands/hook/transcript.js';
+import { buildEvidence, digestEntries, evidenceFromFile, testCounts } from '../src/commands/hook/evidence/digest.js';
+import { evidenceBytes, fitEvidence } from '../src/commands/hook/evidence/fit.js';
+import { createRedactor, secretValues } from '../src/commands/hook/evidence/redact.js';
+import { MAX_READ_BYTES, readTurn, waitForTurnEnd } from '../src/commands/hook/evidence/transcript.js';
 import { envelopeSchema } from '../src/protocol/envelope.js';
 import { EVIDENCE_LIMIT_BYTES, renderEvidence, summarizeEvidence, type Evidence } from '../src/protocol/evidence.js';
 

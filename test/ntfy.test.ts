@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPublisher, subscribe, type ReceivedMessage, type SubscribeState } from '../src/adapters/ntfy.js';
-import { startFakeNtfy, type FakeNtfy } from '../src/demo/fake-ntfy.js';
+import { startFakeNtfy, type FakeNtfy } from '../src/demo/ntfy/fake-ntfy.js';
 
 const TOKEN = 'tk_s3cr3tT0kenValue';
 

@@ -8,7 +8,7 @@ import { shellWords } from '../src/commands/doctor/checks-claude.js';
 import { envFileHazards, systemdWord, unitName } from '../src/commands/service.js';
 import { DEFAULT_CONFIG_YAML } from '../src/config/defaults.js';
 import { startFakeApi, type FakeApi } from '../src/demo/fake-api.js';
-import { startFakeNtfy, type FakeNtfy } from '../src/demo/fake-ntfy.js';
+import { startFakeNtfy, type FakeNtfy } from '../src/demo/ntfy/fake-ntfy.js';
 import { ensureLayout, rootPaths } from '../src/protocol/root.js';
 import { CLI, waitFor } from './helpers/harness.js';
 

@@ -39,8 +39,8 @@ async function readEvidence(p: RootPaths, file: string): Promise<Evidence> {
   if (buf === undefined) throw new InputError(`--evidence: ${file}: no such file`);
   const [{ loadRootConfig }, { evidenceFromFile }, { secretValues }] = await Promise.all([
     import('./hook/io.js'),
-    import('./hook/evidence.js'),
-    import('./hook/redact.js'),
+    import('./hook/evidence/digest.js'),
+    import('./hook/evidence/redact.js'),
   ]);
   const config = await loadRootConfig(p);
   let dotenv: Record<string, string> = {};

@@ -88,7 +88,7 @@ export const configSchema = z.strictObject({
           error: (i) =>
             `must be below Claude Code's cap of ${stopHookBlockCap()} consecutive Stop-hook blocks (CLAUDE_CODE_STOP_HOOK_BLOCK_CAP), got ${String(i.input)}`,
         }),
-      // What the Stop hook adds to each envelope: a digest of the turn's transcript (src/commands/hook/evidence.ts), or nothing.
+      // What the Stop hook adds to each envelope: a digest of the turn's transcript (src/commands/hook/evidence/digest.ts), or nothing.
       evidence: z.enum(['off', 'digest']).default('digest'),
       // Its bound, as bytes of what chat-Claude reads; cut with a note past it.
       evidence_max_bytes: z.number().int().min(256).max(EVIDENCE_MAX_BYTES_CAP).default(2048),

@@ -6,7 +6,7 @@ import { writeAtomic } from '../fs/atomic.js';
 import { DEFAULT_CONFIG_YAML } from '../config/defaults.js';
 import { openRelay } from '../host/open-relay.js';
 import { startFakeApi } from './fake-api.js';
-import { startFakeNtfy } from './fake-ntfy.js';
+import { startFakeNtfy } from './ntfy/fake-ntfy.js';
 import { DEMO_SESSIONS, demoResponder } from './script.js';
 import { startDemoSessions } from './sessions.js';
 import { ensureLayout, rootPaths } from '../protocol/root.js';

@@ -2,7 +2,7 @@ import { Box, useStdout } from 'ink';
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { DEFAULT_KEYS, tmuxPrefixClashes } from '../config/keys.js';
 import { Header } from './Header.js';
-import { Inbox } from './Inbox.js';
+import { Inbox } from './inbox/Inbox.js';
 import {
   answerTarget,
   approveCommand,
@@ -13,10 +13,10 @@ import {
   planInbox,
   RELAY_WIDE,
   selectedIndex,
-} from './inbox-items.js';
+} from './inbox/inbox-items.js';
 import { HelpOverlay, helpMaxOffset } from './HelpOverlay.js';
-import { KeyBindings, type KeyHandlers } from './KeyBindings.js';
-import { buildKeymap, type Action } from './keymap.js';
+import { KeyBindings, type KeyHandlers } from './keys/KeyBindings.js';
+import { buildKeymap, type Action } from './keys/keymap.js';
 import { computeLayout } from './layout.js';
 import { Notice, prefixHints } from './Notice.js';
 import { Panes, STATS_STRIP_ROWS, StatsStrip } from './Panes.js';

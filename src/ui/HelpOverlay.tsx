@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import { helpLines, type Keymap } from './keymap.js';
+import { helpLines, type Keymap } from './keys/keymap.js';
 import { PaneTitle } from './panes/PaneTitle.js';
 import { pad, width as textWidth, wrap } from './wrap.js';
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeNtfy } from '../../src/demo/fake-ntfy.js';
+import { startFakeNtfy } from '../../src/demo/ntfy/fake-ntfy.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
 /** Answering from the phone: ntfy action buttons publish to a secret reply topic the relay subscribes to. */

@@ -5,7 +5,7 @@ import { execa, type ResultPromise } from 'execa';
 import YAML from 'yaml';
 import { DEFAULT_CONFIG_YAML } from '../../src/config/defaults.js';
 import { startFakeApi, type FakeApi, type FakeApiOptions } from '../../src/demo/fake-api.js';
-import { startFakeNtfy, type FakeNtfy } from '../../src/demo/fake-ntfy.js';
+import { startFakeNtfy, type FakeNtfy } from '../../src/demo/ntfy/fake-ntfy.js';
 import { statusSchema, type Status } from '../../src/protocol/status.js';
 import { ensureLayout, rootPaths, type RootPaths } from '../../src/protocol/root.js';
 

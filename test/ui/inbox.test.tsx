@@ -2,7 +2,7 @@ import React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WaitingItem } from '../../src/protocol/status.js';
 import { App } from '../../src/ui/App.js';
-import { inboxItems, planInbox } from '../../src/ui/inbox-items.js';
+import { inboxItems, planInbox } from '../../src/ui/inbox/inbox-items.js';
 import { FakeRelay, NOW, iso, session, status, turn } from './fake-relay.js';
 import { KEY, lines, plain, promptText, renderSized, type Rendered } from './harness.js';
 

@@ -1,7 +1,7 @@
 import React from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../src/ui/App.js';
-import { DEFAULT_KEYMAP, helpRows } from '../../src/ui/keymap.js';
+import { DEFAULT_KEYMAP, helpRows } from '../../src/ui/keys/keymap.js';
 import { FakeRelay, NOW, iso } from './fake-relay.js';
 import { KEY, plain, promptText, renderSized, type Rendered } from './harness.js';
 

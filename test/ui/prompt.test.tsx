@@ -1,8 +1,8 @@
 import React, { useRef } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../../src/ui/App.js';
-import { KeyBindings, type KeyHandlers } from '../../src/ui/KeyBindings.js';
-import { DEFAULT_KEYMAP } from '../../src/ui/keymap.js';
+import { KeyBindings, type KeyHandlers } from '../../src/ui/keys/KeyBindings.js';
+import { DEFAULT_KEYMAP } from '../../src/ui/keys/keymap.js';
 import { PromptLine } from '../../src/ui/PromptLine.js';
 import { usePrompt } from '../../src/ui/hooks/use-prompt.js';
 import type { ResultInfo } from '../../src/ui/hooks/use-operator-results.js';
@@ -115,7 +115,7 @@ describe('the prompt in the App', () => {
 });
 
 describe('completeSession', async () => {
-  const { completeSession } = await import('../../src/ui/complete.js');
+  const { completeSession } = await import('../../src/ui/keys/complete.js');
   const ids = ['session-1', 'session-2', 'docs'];
   it('first match, then the next on each Tab, wrapping', () => {
     const a = completeSession('@ses', ids, null)!;

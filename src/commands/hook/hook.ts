@@ -263,7 +263,7 @@ async function turnEvidence(p: RootPaths, input: Record<string, unknown>, messag
   // Run over --remote, this is the relay's host: the transcript and cwd name the session's machine.
   if (process.env.RELAY_SESSION_HOST !== undefined || process.env.RELAY_REMOTE === '')
     return { from: 'transcript', notes: ["the hook ran on the relay's host (--remote): the session's transcript stays on its machine"] };
-  const [{ buildEvidence }, { secretValues }] = await Promise.all([import('./evidence.js'), import('./redact.js')]);
+  const [{ buildEvidence }, { secretValues }] = await Promise.all([import('./evidence/digest.js'), import('./evidence/redact.js')]);
   let secrets: string[];
   try {
     secrets = secretValues(readDotenv(p.env), process.env);

@@ -1,6 +1,6 @@
 import type { Key } from 'ink';
 import { useCallback, useMemo, useRef, useState } from 'react';
-import { completeSession, type Cycle } from '../complete.js';
+import { completeSession, type Cycle } from '../keys/complete.js';
 import type { RelayLike, SubmitOptionsLike, SubmitResultLike } from '../../engine/api.js';
 import type { ResultInfo } from './use-operator-results.js';
 

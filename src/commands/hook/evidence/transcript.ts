@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { ConfinementError, openFileForRead } from '../../fs/confine.js';
+import { ConfinementError, openFileForRead } from '../../../fs/confine.js';
 
 /**
  * Reading the turn that just ended from Claude Code's transcript (JSONL at the Stop hook's

@@ -1,5 +1,5 @@
 import type { Key } from 'ink';
-import { DEFAULT_KEYS, KEY_ACTIONS, keyLabel, parseKeySpec, type KeyAction, type KeySpec } from '../config/keys.js';
+import { DEFAULT_KEYS, KEY_ACTIONS, keyLabel, parseKeySpec, type KeyAction, type KeySpec } from '../../config/keys.js';
 
 /**
  * Every key binding of the TUI, in one place, built from config.yaml's `keys:` (defaults

@@ -2,7 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { startFakeNtfy } from './fake-ntfy.js';
 
 // ---------------------------------------------------------------------------
-// Standalone: node dist/demo/fake-ntfy-main.js --port 8788 [--token tk_x] [--keepalive-ms 30000]
+// Standalone: node dist/demo/ntfy/fake-ntfy-main.js --port 8788 [--token tk_x] [--keepalive-ms 30000]
 // ---------------------------------------------------------------------------
 
 function argValue(argv: string[], name: string): string | undefined {

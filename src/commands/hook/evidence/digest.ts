@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { evidenceSchema, type Evidence, type EvidenceCommand, type EvidenceFile, type TestCounts } from '../../protocol/evidence.js';
-import { fitEvidence } from './evidence-fit.js';
+import { evidenceSchema, type Evidence, type EvidenceCommand, type EvidenceFile, type TestCounts } from '../../../protocol/evidence.js';
+import { fitEvidence } from './fit.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { blocks, readTurn, waitForTurnEnd, type Block, type Entry } from './transcript.js';
 

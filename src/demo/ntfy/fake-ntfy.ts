@@ -12,7 +12,7 @@
  *  - access control: with `token` set, anonymous requests get 403 and wrong
  *    credentials 401, with ntfy's error JSON.
  *
- * Run standalone: `node dist/demo/fake-ntfy-main.js --port 8788 [--token tk_x]`.
+ * Run standalone: `node dist/demo/ntfy/fake-ntfy-main.js --port 8788 [--token tk_x]`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';

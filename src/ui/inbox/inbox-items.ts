@@ -1,7 +1,7 @@
-import type { Status, WaitingItem } from '../protocol/status.js';
-import { age, reasonLabel } from './format.js';
-import { DEFAULT_KEYMAP, type Keymap } from './keymap.js';
-import { clean, oneLine, truncate, width as textWidth, wrap } from './wrap.js';
+import type { Status, WaitingItem } from '../../protocol/status.js';
+import { age, reasonLabel } from '../format.js';
+import { DEFAULT_KEYMAP, type Keymap } from '../keys/keymap.js';
+import { clean, oneLine, truncate, width as textWidth, wrap } from '../wrap.js';
 
 /**
  * The operator's inbox as the TUI reads it, from status.json's `waiting` (not the engine's

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import React from 'react';
-import type { WaitingItem } from '../protocol/status.js';
+import type { WaitingItem } from '../../protocol/status.js';
 import { INBOX_INDENT, itemColor, itemRow, type InboxPlan } from './inbox-items.js';
 
 /**

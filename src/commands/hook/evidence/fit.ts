@@ -1,4 +1,4 @@
-import { renderEvidence, type Evidence, type EvidenceCommand } from '../../protocol/evidence.js';
+import { renderEvidence, type Evidence, type EvidenceCommand } from '../../../protocol/evidence.js';
 
 /**
  * Fitting an evidence digest to hooks.evidence_max_bytes: what goes first when a turn did more
