@@ -61,7 +61,9 @@ afterEach(async () => {
   }
   h = undefined;
   for (const d of temps.splice(0)) fs.rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
-});
+  // Its own waits are bounded (15 s for the hooks' records, 20 s for hook processes, a retried
+  // removal): the teardown's timeout must hold their sum, not vitest's default 30 s.
+}, 90_000);
 
 /** Pids of relay-tui hook processes (the hooks, the waiter) working on `root`, from /proc. */
 function hookProcesses(root: string): number[] {
