@@ -12,8 +12,13 @@ import v8 from 'node:v8';
 // what the woken session reads.
 if (process.versions.node.split('.')[0] === '20') for (const flag of ['--no-opt', '--no-maglev']) v8.setFlagsFromString(flag);
 
-import('../dist/commands/hook/wait.js')
-  .then(({ HANDED_OVER, runWaiterCli }) => runWaiterCli(process.argv.slice(2)).then((code) => (code === HANDED_OVER ? HANDED_OVER : 0)))
+// --remote: the relay is on another machine, reached over ssh (src/commands/remote/waiter.ts).
+const remote = process.argv.some((a) => a === '--remote' || a.startsWith('--remote='));
+const entry = remote
+  ? import('../dist/commands/remote/waiter.js').then((m) => ({ HANDED_OVER: m.HANDED_OVER, run: m.runRemoteWaiterCli }))
+  : import('../dist/commands/hook/wait.js').then((m) => ({ HANDED_OVER: m.HANDED_OVER, run: m.runWaiterCli }));
+entry
+  .then(({ HANDED_OVER, run }) => run(process.argv.slice(2)).then((code) => (code === HANDED_OVER ? HANDED_OVER : 0)))
   .then(
     (code) => {
       process.exitCode = code;

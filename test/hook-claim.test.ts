@@ -15,7 +15,9 @@ import {
 } from '../src/commands/hook/claim.js';
 import { findClaudeCode, isLive, isPrintModeWithoutStreamInput, procId, type ProcId } from '../src/commands/hook/proc.js';
 import { deliveryNonce, HANDED_OVER, runWaiter } from '../src/commands/hook/wait.js';
+import { FarChannel, parseFarLine, type FarLine } from '../src/commands/hook/wait-far.js';
 import { rootPaths, type RootPaths } from '../src/protocol/root.js';
+import { PassThrough } from 'node:stream';
 
 const WAIT_BIN = path.resolve(__dirname, '../bin/relay-tui-hook-wait.js');
 
@@ -192,5 +194,72 @@ describe('the waiter', () => {
     const script = `require('child_process').execFileSync('sh', ['-c', 'node ${WAIT_BIN} --session s1 --root ${dir}'], { input: '{}', stdio: ['pipe', 'inherit', 'inherit'] })`;
     const r = await execa('node', ['-e', script, '--', '-p'], { reject: false, timeout: 20_000 });
     expect(r.exitCode).toBe(0);
+  });
+});
+
+describe("the far half of a remote session's waiter (over the ssh channel)", () => {
+  /** The waiter with --far, its channel a pair of in-memory streams. */
+  function far() {
+    const toFar = new PassThrough();
+    const said: FarLine[] = [];
+    let heard: () => void = () => {};
+    const write = (l: string) => {
+      for (const line of l.split('\n').filter(Boolean)) said.push(parseFarLine(line)!);
+      heard();
+    };
+    const next = (t: FarLine['t']) =>
+      new Promise<FarLine>((resolve) => {
+        const look = () => {
+          const hit = said.find((x) => x.t === t);
+          if (hit) resolve(hit);
+        };
+        heard = look;
+        look();
+      });
+    const run = runWaiter({ session: 's1', root: dir, cc: me(), timeoutS: 30, far: { channel: new FarChannel(toFar), write } });
+    return { toFar, said, next, run };
+  }
+
+  it('says it is ready, offers the reply with its nonce, and acks it only when the client takes it', async () => {
+    const f = far();
+    const ready = await f.next('ready');
+    expect(ready).toEqual({ t: 'ready', t0: expect.any(Number) });
+    expect(Number.isInteger((ready as { t0: number }).t0)).toBe(true);
+    reply('late answer: ship it');
+    const offer = (await f.next('reply')) as Extract<FarLine, { t: 'reply' }>;
+    expect(offer.reason).toContain('late answer: ship it');
+    expect(offer.reason).toContain(`[relay-tui delivery ${offer.nonce}]`);
+    // Claimed, not acked, while the client decides.
+    expect(readClaim(p, 's1')?.nonce).toBe(offer.nonce);
+    expect(fs.existsSync(input())).toBe(true);
+    f.toFar.write(`take ${offer.nonce}\n`);
+    expect(await f.next('acked')).toEqual({ t: 'acked' });
+    expect(await f.run).toBe(0);
+    expect(fs.existsSync(input())).toBe(false);
+    expect(fs.existsSync(claimFile())).toBe(false);
+    expect(fs.existsSync(waiterLockPath(p, 's1'))).toBe(false);
+  });
+
+  it('releases the reply when the client leaves it, takes another nonce, or the channel ends', async () => {
+    for (const answer of ['leave\n', 'take 000000000000\n', null]) {
+      const f = far();
+      await f.next('ready');
+      reply(`answer for ${answer}`);
+      await f.next('reply');
+      if (answer === null) f.toFar.end();
+      else f.toFar.write(answer);
+      expect(await f.run).toBe(0);
+      expect(f.said.some((x) => x.t === 'acked')).toBe(false);
+      // input.txt stays for the next hook, with no claim on it.
+      expect(fs.readFileSync(input(), 'utf8')).toBe(`answer for ${answer}`);
+      expect(claimHeld(p, 's1')).toBe(false);
+      fs.rmSync(input());
+    }
+  });
+
+  it('reads only its own lines: noise on the channel is not a line of the protocol', () => {
+    expect(parseFarLine('Welcome to Ubuntu')).toBeUndefined();
+    expect(parseFarLine('{"t":"reply","nonce":1}')).toBeUndefined();
+    expect(parseFarLine('{"t":"ready","t0":12}')).toEqual({ t: 'ready', t0: 12 });
   });
 });

@@ -337,24 +337,57 @@ describe('remote-guard framing', () => {
     expect(() => readFrame(Buffer.from('x'.repeat(20)))).toThrow(/no frame header/);
   });
 
-  it('is allowed through the forced command for hook stop only', () => {
+  it("is allowed through the forced command for hook stop and the waiter's channel only", () => {
     expect(allowRequest('relay-tui remote-guard hook stop --session s1', '/srv/relay', '/h')).toEqual({
       argv: ['hook', 'stop', '--session', 's1', '--root', '/srv/relay'],
       env: {},
       guard: true,
     });
-    expect(() => allowRequest('relay-tui remote-guard status', '/srv/relay', '/h')).toThrow(/only for hook stop/);
+    expect(allowRequest('relay-tui remote-guard hook wait --session s1 --since 1796628064662', '/srv/relay', '/h')).toEqual({
+      argv: ['hook', 'wait', '--session', 's1', '--since', '1796628064662', '--root', '/srv/relay'],
+      env: {},
+      guard: true,
+    });
+    expect(() => allowRequest('relay-tui remote-guard status', '/srv/relay', '/h')).toThrow(/only for hook stop and hook wait/);
+    // The waiter's far half only under the guard, which holds the channel and ends it with the channel.
+    expect(() => allowRequest('relay-tui hook wait --session s1', '/srv/relay', '/h')).toThrow(/only under remote-guard/);
+    // --far is the guard's to add; the client cannot, nor a --since that is not a number, nor another root.
+    expect(() => allowRequest('relay-tui remote-guard hook wait --session s1 --far', '/srv/relay', '/h')).toThrow(/Unknown option '--far'/);
+    expect(() => allowRequest('relay-tui remote-guard hook wait --session s1 --since 12x', '/srv/relay', '/h')).toThrow(
+      /--since takes milliseconds/,
+    );
+    expect(() => allowRequest('relay-tui remote-guard hook wait --session s1 --root /etc', '/srv/relay', '/h')).toThrow(
+      /only the relay root/,
+    );
+    expect(allowRequest('relay-tui hook prompt --session s1', '/srv/relay', '/h').argv).toEqual([
+      'hook',
+      'prompt',
+      '--session',
+      's1',
+      '--root',
+      '/srv/relay',
+    ]);
   });
 });
 
 describe('hook install --remote', () => {
   it('writes hooks that call relay-tui --remote, with the ssh settings of the install', () => {
-    const [stop, notify] = remoteHookSpecs({
+    const specs = remoteHookSpecs({
       bin: '/opt/relay tui/bin/relay-tui.js',
       session: 's1',
       target: 'jc@ws:/srv/relay',
       env: { RELAY_SSH: 'ssh -F ~/.ssh/relay' },
     });
+    const stop = specs.find((x) => x.event === 'Stop' && !x.async)!;
+    const notify = specs.find((x) => x.event === 'Notification')!;
+    const waiter = specs.find((x) => x.asyncRewake)!;
+    expect(waiter.command).toBe(
+      `RELAY_SSH='ssh -F ~/.ssh/relay' node '/opt/relay tui/bin/relay-tui-hook-wait.js' --session s1 --remote jc@ws:/srv/relay`,
+    );
+    expect(waiter.ours.test(waiter.command)).toBe(true);
+    expect(specs.find((x) => x.event === 'UserPromptSubmit')!.command).toMatch(/ hook prompt --session s1 --remote jc@ws:\/srv\/relay$/);
+    // StopFailure only tells the operator why a turn failed: it does not go over ssh.
+    expect(specs.some((x) => x.event === 'StopFailure')).toBe(false);
     expect(stop.event).toBe('Stop');
     expect(stop.command).toBe(
       `RELAY_SSH='ssh -F ~/.ssh/relay' node '/opt/relay tui/bin/relay-tui.js' hook stop --session s1 --remote jc@ws:/srv/relay`,
@@ -395,7 +428,7 @@ describe('remoteEntry: which calls go over ssh', () => {
   it('refuses --remote where it means nothing, with a usage exit', async () => {
     const r = await run(['topic', '--remote', 'ws']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/--remote is for send, recv, say, status and hook stop\|notify\|install, not topic/);
+    expect(r.err).toMatch(/--remote is for send, recv, say, status and hook stop\|notify\|prompt\|install, not topic/);
     expect((await run(['send', '--remote=-oProxyCommand=id', '--session', 's'])).err).toMatch(/is not a host name/);
     expect((await run(['send', '--remote', 'ws:/a', '--root', '/b', '--session', 's'])).err).toMatch(/differ: give it once/);
     expect((await run(['hook', 'install', '--remote', 'ws:relay', '--session', 's'])).err).toMatch(

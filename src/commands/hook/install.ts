@@ -108,16 +108,18 @@ export function remoteHookSpecs(o: { bin: string; session: string; target: strin
     .map(([k, v]) => `${k}=${shellQuote(v)} `)
     .join('');
   const tail = `--session ${shellQuote(o.session)} --remote ${shellQuote(o.target)}`;
-  // Only the Stop hook and the Notification hook go over ssh (remote-shell allows exactly
-  // those): the late-reply waiter, the typed-prompt and StopFailure hooks read the relay's
-  // files directly, so a remote session gets its replies at its next Stop, not by rewake.
-  const relayed = hookSpecs({ bin: o.bin, session: o.session, root: '' }).filter(
-    (s) => !s.async && (s.event === 'Stop' || s.event === 'Notification'),
-  );
-  return relayed.map((spec) => ({
-    ...spec,
-    command: `${vars}node ${shellQuote(o.bin)} hook ${spec.event === 'Stop' ? 'stop' : 'notify'} ${tail}`,
-  }));
+  // The hooks that act on the relay's files go over ssh (remote-shell allows exactly these):
+  // the Stop hook, the late-reply waiter (one channel held open; remote/waiter.ts), the
+  // typed-prompt hook (the waiter stands down when the user types) and Notification.
+  // StopFailure only tells the operator why a turn failed; it stays local-only.
+  const local = hookSpecs({ bin: o.bin, session: o.session, root: '' });
+  const sub: Partial<Record<string, string>> = { Stop: 'stop', UserPromptSubmit: 'prompt', Notification: 'notify' };
+  return local.flatMap((spec) => {
+    if (spec.asyncRewake)
+      return [{ ...spec, command: `${vars}node ${shellQuote(path.join(path.dirname(o.bin), 'relay-tui-hook-wait.js'))} ${tail}` }];
+    const name = sub[spec.event];
+    return name ? [{ ...spec, command: `${vars}node ${shellQuote(o.bin)} hook ${name} ${tail}` }] : [];
+  });
 }
 // ---- end remote sessions
 

@@ -18,6 +18,7 @@ import { openRoot, parseInput, readStdin } from './io.js';
 import { cmdline, findClaudeCode, isLive, isPrintModeWithoutStreamInput, procId, type ProcId } from './proc.js';
 import { replyReason } from './text.js';
 import { waitUntil } from './watch.js';
+import { FarChannel, farLine, offerFar, type FarEnd } from './wait-far.js';
 
 /**
  * The late-reply waiter: a Stop hook that Claude Code runs in the background with
@@ -70,6 +71,11 @@ export interface WaiterOptions {
   cc?: ProcId;
   /** For tests: when its Stop happened (ms); by default this process's start. */
   startedAt?: number;
+  /**
+   * The far half of a remote session's waiter (wait-far.ts): bound to the ssh channel's
+   * guard, it offers a claimed reply over the channel instead of exiting 2.
+   */
+  far?: FarEnd;
 }
 
 export async function runWaiterCli(argv: string[]): Promise<number> {
@@ -78,24 +84,42 @@ export async function runWaiterCli(argv: string[]): Promise<number> {
     const { values } = parseArgs({
       args: argv,
       strict: false,
-      options: { session: { type: 'string' }, root: { type: 'string' }, timeout: { type: 'string' } },
+      options: {
+        session: { type: 'string' },
+        root: { type: 'string' },
+        timeout: { type: 'string' },
+        far: { type: 'boolean' },
+        since: { type: 'string' },
+      },
     });
     const session = typeof values.session === 'string' ? values.session : '';
     const timeoutS = typeof values.timeout === 'string' ? Number(values.timeout) : undefined;
+    const since = typeof values.since === 'string' && /^\d{1,15}$/.test(values.since) ? Number(values.since) : undefined;
     o = {
       session,
       root: typeof values.root === 'string' ? values.root : undefined,
       timeoutS: timeoutS !== undefined && Number.isFinite(timeoutS) && timeoutS > 0 ? timeoutS : undefined,
     };
+    if (values.far === true) {
+      // Under remote-guard: its parent is the channel, and stdin is the client's side of it.
+      const guard = procId(process.ppid);
+      if (!guard) return note('--far: its guard is already gone');
+      o.cc = guard;
+      o.far = { channel: new FarChannel(), write: (s) => process.stdout.write(s) };
+      // A reconnect carries the first channel's start (the far clock's): activity since then still counts.
+      if (since !== undefined && since <= Date.now()) o.startedAt = since;
+    }
   } catch (err) {
     return note(`bad arguments: ${(err as Error).message}`);
   }
   // The hook's JSON is not needed, but Claude Code writes it: read it so the pipe closes cleanly.
-  parseInput(await readStdin(5000));
+  if (!o.far) parseInput(await readStdin(5000));
   try {
     return await runWaiter(o);
   } catch (err) {
     return note(`the waiter failed: ${(err as Error)?.message ?? err}`);
+  } finally {
+    o.far?.channel.close();
   }
 }
 
@@ -108,7 +132,8 @@ export async function runWaiter(o: WaiterOptions): Promise<number> {
   if (!isSessionId(o.session)) return note(`needs --session ID (a valid session id), got ${JSON.stringify(o.session)}`);
   const cc = o.cc ?? findClaudeCode();
   if (!cc) return note('cannot tell which Claude Code runs this hook (started by init?); not waiting');
-  if (!o.cc && isPrintModeWithoutStreamInput(cmdline(cc.pid))) return note('claude -p does not wake from a background hook; not waiting');
+  if (!o.cc && !o.far && isPrintModeWithoutStreamInput(cmdline(cc.pid)))
+    return note('claude -p does not wake from a background hook; not waiting');
   const p = openRoot(o.root);
   const me = procId(process.pid) ?? { pid: process.pid, start: 0 };
   // Claude Code spawned this hook at its Stop: the process's start is the Stop's time, near enough.
@@ -122,9 +147,11 @@ export async function runWaiter(o: WaiterOptions): Promise<number> {
   };
   const release = takeHolderLock(lock, holder, outdated);
   if (!release) return 0; // another waiter serves this session
+  o.far?.write(farLine({ t: 'ready', t0: Math.floor(t0) }));
   const ac = new AbortController();
   const onSignal = () => ac.abort();
-  for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(s, onSignal);
+  // on, not once: a second signal must not find the handler gone and kill the waiter mid-release.
+  for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, onSignal);
   try {
     const timeoutMs = Math.max(1, (o.timeoutS ?? WAITER_TIMEOUT_S - 60) * 1000);
     const state: Turn = { p, session: o.session, me, cc, t0, lock, holder };
@@ -145,6 +172,10 @@ export async function runWaiter(o: WaiterOptions): Promise<number> {
       late: true,
       prefix: `[relay-tui delivery ${got.record.nonce}] `,
     });
+    if (o.far) {
+      await offerFar(o.far, p, o.session, got, reason, ac.signal);
+      return 0;
+    }
     process.stderr.write(reason + '\n');
     return HANDED_OVER;
   } finally {

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /**
- * `relay-tui remote-guard hook stop ...`: the far end of a remote Stop hook. ssh gives a
+ * `relay-tui remote-guard hook stop|wait ...`: the far end of a remote Stop hook. ssh gives a
  * far command no signal when the client goes away (Claude Code killed the hook at its
  * timeout, the laptop slept): the far `hook stop` would go on waiting and consume the
  * reply with no one left to read it. So the client sends the Stop JSON framed as
@@ -32,6 +32,7 @@ export function frame(payload: string): string {
 }
 
 export function remoteGuard(argv: string[], env: NodeJS.ProcessEnv, err: (s: string) => void): Promise<number> {
+  if (argv[0] === 'hook' && argv[1] === 'wait') return guardWaiter(argv.slice(2), env, err);
   const bin = fileURLToPath(new URL('../../../bin/relay-tui.js', import.meta.url));
   return new Promise((resolve) => {
     let buf = Buffer.alloc(0);
@@ -46,7 +47,8 @@ export function remoteGuard(argv: string[], env: NodeJS.ProcessEnv, err: (s: str
     const gone = () => {
       // The client is gone: before the JSON came, nothing to do; after, stop the waiting hook.
       if (!child) return finish(0);
-      if (child.exitCode === null) child.kill('SIGTERM');
+      // Once: stdin's 'end' and 'close' both come here.
+      if (child.exitCode === null && !child.killed) child.kill('SIGTERM');
     };
     process.stdin.on('data', (d: Buffer) => {
       if (child) return;
@@ -72,5 +74,49 @@ export function remoteGuard(argv: string[], env: NodeJS.ProcessEnv, err: (s: str
     process.stdin.once('close', gone);
     process.stdin.once('error', gone);
     for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(s, gone);
+  });
+}
+
+/**
+ * `remote-guard hook wait ...`: the far half of a remote session's late-reply waiter
+ * (hook/wait-far.ts). The channel stays open for hours: the client's lines pass through
+ * to the waiter, and the channel's end (the session's machine went away, its Claude Code
+ * exited) ends the waiter, which then releases a claim it holds.
+ */
+function guardWaiter(args: string[], env: NodeJS.ProcessEnv, err: (s: string) => void): Promise<number> {
+  const bin = fileURLToPath(new URL('../../../bin/relay-tui-hook-wait.js', import.meta.url));
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, '--far', ...args], { stdio: ['pipe', 'inherit', 'inherit'], env });
+    child.stdin!.on('error', () => {});
+    let settled = false;
+    let told = false;
+    // Once: stdin's 'end' and 'close' both come, and a second SIGTERM would find the
+    // waiter's handler gone and kill it before it released what it holds.
+    const gone = () => {
+      if (told) return;
+      told = true;
+      child.stdin!.end();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    };
+    const onData = (d: Buffer) => child.stdin!.write(d);
+    process.stdin.on('data', onData);
+    process.stdin.once('end', gone);
+    process.stdin.once('close', gone);
+    process.stdin.once('error', gone);
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    for (const s of signals) process.once(s, gone);
+    const finish = (code: number) => {
+      if (settled) return;
+      settled = true;
+      process.stdin.off('data', onData);
+      for (const s of signals) process.off(s, gone);
+      process.stdin.destroy();
+      resolve(code);
+    };
+    child.once('error', (e) => {
+      err(`relay-tui hook wait: remote-guard: cannot start the waiter: ${e.message}\n`);
+      finish(0);
+    });
+    child.once('exit', (code) => finish(code ?? 0));
   });
 }

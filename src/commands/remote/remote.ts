@@ -17,7 +17,7 @@ export const REMOTE_HELP = `Remote sessions (the relay on another machine, reach
   relay-tui recv   --remote ... --session ID [--wait] [--timeout S]
   relay-tui say    --remote ... TEXT...
   relay-tui status --remote ... [--json]
-  relay-tui hook stop|notify --remote ... --session ID [--timeout S]
+  relay-tui hook stop|notify|prompt --remote ... --session ID [--timeout S]
   relay-tui hook install --remote [USER@]HOST:/ABSOLUTE/ROOT --session ID [--project DIR] [--print]
   relay-tui remote-shell --root DIR [--no-say]   the forced command of a restricted authorized_keys line
 
@@ -26,7 +26,8 @@ export const REMOTE_HELP = `Remote sessions (the relay on another machine, reach
   $RELAY_REMOTE_BIN   relay-tui's command on the far side (default: relay-tui from its PATH)
   $RELAY_SESSION_HOST the name this machine shows under at the relay (default: its hostname)
 Exit codes: the far command's; 255 when ssh itself failed, 127 when relay-tui is not
-installed there; hook stop/notify always 0.
+installed there; hook stop/notify/prompt always 0. The late-reply waiter:
+  relay-tui-hook-wait.js --remote ... --session ID   (hook install --remote writes it)
 `;
 
 class RemoteUsage extends Error {}
@@ -64,7 +65,7 @@ export async function remoteEntry(argv: string[], env: NodeJS.ProcessEnv = proce
     if (!explicit) return undefined;
     const msg = (err as Error).message.replace(/\s*\n\s*/g, ' ');
     const h = argv.indexOf('hook');
-    if (h >= 0 && ['stop', 'notify'].includes(argv[h + 1])) {
+    if (h >= 0 && ['stop', 'notify', 'prompt'].includes(argv[h + 1])) {
       io.err(`relay-tui hook: ${msg}; letting Claude Code go on (this turn is not relayed)\n`);
       return 0;
     }
@@ -86,11 +87,12 @@ export async function remoteEntry(argv: string[], env: NodeJS.ProcessEnv = proce
     return 2;
   }
   const hookSub = command === 'hook' ? sub : undefined;
-  const remoteable = ['send', 'recv', 'say', 'status'].includes(command ?? '') || ['stop', 'notify', 'install'].includes(hookSub ?? '');
+  const remoteable =
+    ['send', 'recv', 'say', 'status'].includes(command ?? '') || ['stop', 'notify', 'prompt', 'install'].includes(hookSub ?? '');
   if (!remoteable) {
     if (!flagged) return undefined;
     io.err(
-      `relay-tui: --remote is for send, recv, say, status and hook stop|notify|install${command ? `, not ${command}${sub && command === 'hook' ? ` ${sub}` : ''}` : ''} (the relay itself runs on its own host)\n`,
+      `relay-tui: --remote is for send, recv, say, status and hook stop|notify|prompt|install${command ? `, not ${command}${sub && command === 'hook' ? ` ${sub}` : ''}` : ''} (the relay itself runs on its own host)\n`,
     );
     return 2;
   }
@@ -98,7 +100,7 @@ export async function remoteEntry(argv: string[], env: NodeJS.ProcessEnv = proce
     io.out(REMOTE_HELP);
     return 0;
   }
-  const isHook = hookSub === 'stop' || hookSub === 'notify';
+  const isHook = hookSub === 'stop' || hookSub === 'notify' || hookSub === 'prompt';
   let target: RemoteTarget;
   try {
     target = parseTarget(spec, values.remote !== undefined ? '--remote' : 'RELAY_REMOTE');

@@ -11,11 +11,12 @@ import type { RemoteIo } from './ssh-run.js';
  * `relay-tui remote-shell --root DIR`: the forced command of a restricted
  * authorized_keys line (README: "Security model"). sshd runs it whatever the client
  * asked for and puts the request in $SSH_ORIGINAL_COMMAND; this allows exactly the
- * session-side commands — send, recv, say, status, hook stop, hook notify — on DIR
- * and nothing else: no shell, no other root, no other option, no other variable.
+ * session-side commands — send, recv, say, status, hook stop, hook notify, hook prompt,
+ * and the late-reply waiter's channel (remote-guard hook wait) — on DIR and nothing
+ * else: no shell, no other root, no other option, no other variable.
  */
 
-const ALLOWED = 'send, recv, say, status, hook stop, hook notify';
+const ALLOWED = 'send, recv, say, status, hook stop, hook notify, hook prompt, hook wait';
 
 interface Rule {
   options: Record<string, { type: 'string' | 'boolean' }>;
@@ -29,6 +30,9 @@ const RULES: Record<string, Rule> = {
   status: { options: { json: { type: 'boolean' } }, positionals: (n) => n === 0 },
   'hook stop': { options: { session: { type: 'string' }, timeout: { type: 'string' } }, positionals: (n) => n === 0 },
   'hook notify': { options: { session: { type: 'string' } }, positionals: (n) => n === 0 },
+  'hook prompt': { options: { session: { type: 'string' } }, positionals: (n) => n === 0 },
+  // Only under remote-guard (below); --since is the first channel's start, digits only.
+  'hook wait': { options: { session: { type: 'string' }, since: { type: 'string' } }, positionals: (n) => n === 0 },
 };
 
 /** Only what relay-tui's own client sends; RELAY_REMOTE must be empty (no onward hop). */
@@ -80,9 +84,11 @@ export function allowRequest(original: string | undefined, root: string, home = 
   const guard = args[0] === 'remote-guard';
   if (guard) {
     args = args.slice(1);
-    if (args[0] !== 'hook' || args[1] !== 'stop') throw new Refused('remote-guard is only for hook stop');
+    if (args[0] !== 'hook' || (args[1] !== 'stop' && args[1] !== 'wait'))
+      throw new Refused('remote-guard is only for hook stop and hook wait');
   }
   const name = args[0] === 'hook' ? `hook ${args[1] ?? ''}` : (args[0] ?? '');
+  if (name === 'hook wait' && !guard) throw new Refused('hook wait runs only under remote-guard (it holds the channel open)');
   const rule = RULES[name];
   if (!rule || (o.noSay && name === 'say'))
     throw new Refused(
@@ -102,6 +108,7 @@ export function allowRequest(original: string | undefined, root: string, home = 
   const { positionals } = parsed;
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (!rule.positionals(positionals.length)) throw new Refused(`${name}: unexpected arguments`);
+  if (typeof values.since === 'string' && !/^\d{1,15}$/.test(values.since)) throw new Refused(`${name}: --since takes milliseconds`);
   if (typeof values.root === 'string' && resolveFar(values.root, home) !== path.resolve(root)) {
     throw new Refused(`this key may use only the relay root ${root}, not ${values.root}`);
   }
