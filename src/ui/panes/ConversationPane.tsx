@@ -84,12 +84,9 @@ function ConversationPaneRows({
   );
 }
 
-/** The turns whose replies wait for the operator: every held item of status.waiting, or the one `held`. */
+/** The turns whose replies wait for the operator: every held item of status.waiting. */
 function heldTurns(s: RelaySnapshot['status']): number[] {
-  const fromInbox = (s.waiting ?? [])
-    .filter((i) => (i.kind === 'question' || i.kind === 'approval') && i.turn !== null)
-    .map((i) => i.turn!);
-  return s.held && !fromInbox.includes(s.held.turn) ? [...fromInbox, s.held.turn] : fromInbox;
+  return (s.waiting ?? []).filter((i) => (i.kind === 'question' || i.kind === 'approval') && i.turn !== null).map((i) => i.turn!);
 }
 
 type ConversationProps = Parameters<typeof ConversationPaneRows>[0];
