@@ -35,9 +35,11 @@ function ConversationPaneRows({
   const s = snap.status;
   // A string key, so the memo holds while the same replies stay held.
   const heldKey = heldTurns(s).join(',');
+  // notes.outcomes is never changed in place: notesView builds a new map whenever a note
+  // arrives (the snapshot's or a page's), so its identity is the change signal.
   const items = useMemo(
     () => mergeItems(scroll.entries, notes.dispatches, notes.outcomes, new Set(heldKey ? heldKey.split(',').map(Number) : [])),
-    [scroll.entries, notes.dispatches, notes.outcomes, notes.outcomes.size, heldKey],
+    [scroll.entries, notes.dispatches, notes.outcomes, heldKey],
   );
   if (height <= 0) return null;
   const rows = height - 1;
