@@ -146,16 +146,14 @@ export function App({
   const helpHeight = Math.max(0, lay.body + lay.banner - STATS_STRIP_ROWS);
 
   const submit = (command: string) => prompt.send(command);
-  const relayPaused = items.some((i) => i.session === RELAY_WIDE) || (!s.waiting && s.state !== 'running' && !!s.pause_reason);
-  // An engine that writes `waiting` takes targeted commands; one from before, the bare ones.
-  const named = !!s.waiting;
+  const relayPaused = items.some((i) => i.session === RELAY_WIDE);
   const run = (a: Action) => {
     switch (a) {
       case 'approve':
         // The selected item, named: never the engine's guess (a bare /approve is refused when several wait).
-        return submit(selected ? approveCommand(selected, named) : '/approve');
+        return submit(selected ? approveCommand(selected) : '/approve');
       case 'drop': {
-        const c = selected ? dropCommand(selected, named) : '/drop';
+        const c = selected ? dropCommand(selected) : '/drop';
         return typeof c === 'string' ? submit(c) : show({ ok: false, message: c.refused });
       }
       case 'toggle-pause':

@@ -69,7 +69,6 @@ export function nextChangeMs(s: Status, now: number): number {
   add(s.started_at, uptimeStepMs); // the header's uptime
   add(s.last_dispatch_at, ageStepMs); // the header's idle line
   add(s.queue_oldest_at, ageStepMs); // the queue pane
-  add(s.held?.at, ageStepMs); // the inbox, from an engine without `waiting`
   for (const w of s.waiting ?? []) add(w.since, ageStepMs); // the inbox's ages
   if (s.inflight) add(s.inflight.started_at, durationStepMs); // the header's call line
   if (s.retry) {

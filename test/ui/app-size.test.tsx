@@ -4,6 +4,7 @@ import type { SessionStatus, Status } from '../../src/protocol/status.js';
 import { App } from '../../src/ui/App.js';
 import { FakeRelay, NOW, iso, session, turn } from './fake-relay.js';
 import { KEY, lines, plain, renderSized, type Rendered } from './harness.js';
+import { waits } from './waits.js';
 
 let r: Rendered | undefined;
 afterEach(() => r?.unmount());
@@ -18,16 +19,14 @@ const STATES: Array<[string, Partial<Status>]> = [
   ['running', { sessions }],
   [
     'needs_jc',
-    {
-      sessions,
-      state: 'needs_jc',
-      pause_reason: 'needs_jc',
-      held: { turn: 30, session: 'session-3', text: `[NEEDS-JC] ${longText}`, reason: 'needs_jc', at: iso(1000), code: 'ABC' },
-    },
+    waits(
+      { held: [{ turn: 30, session: 'session-3', text: `[NEEDS-JC] ${longText}`, reason: 'needs_jc', at: iso(1000), code: 'ABC' }] },
+      { sessions, state: 'needs_jc' },
+    ),
   ],
-  ['guard', { sessions, state: 'paused', pause_reason: 'loop', pause_message: longText }],
-  ['error', { sessions, state: 'error', pause_reason: 'error', pause_message: `API error: ${longText}` }],
-  ['session pauses', { sessions: { ...sessions, 'session-2': session({ paused_reason: 'rate', paused_message: longText }) } }],
+  ['guard', waits({ relay: { reason: 'loop', message: longText, at: iso(1000) } }, { sessions, state: 'paused' })],
+  ['error', waits({ relay: { reason: 'error', message: `API error: ${longText}`, at: iso(1000) } }, { sessions, state: 'error' })],
+  ['session pauses', waits({ sessions: { 'session-2': { reason: 'rate', message: longText, at: iso(1000) } } }, { sessions })],
   ['streaming', { sessions, inflight: { kind: 'turn', session: 'session-1', started_at: iso(5000), chars: 9000, attempt: 1 } }],
 ];
 

@@ -4,6 +4,7 @@ import type { Status } from '../../src/protocol/status.js';
 import { App } from '../../src/ui/App.js';
 import { FakeRelay, NOW, iso, session, turn } from './fake-relay.js';
 import { KEY, lines, plain, renderSized, type Rendered } from './harness.js';
+import { waits } from './waits.js';
 
 /**
  * The main screen with a realistic snapshot, as text. Set UI_CAPTURE=1 to print it
@@ -90,7 +91,7 @@ describe('captures', () => {
     };
     r = renderSized(
       <App
-        relay={realisticRelay({ state: 'needs_jc', pause_reason: 'needs_jc', held, inflight: null })}
+        relay={realisticRelay(waits({ held: [held] }, { state: 'needs_jc', inflight: null }))}
         onQuit={() => {}}
         now={() => NOW}
         bell={() => {}}

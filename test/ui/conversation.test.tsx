@@ -1,8 +1,13 @@
 import React from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ConversationNote } from '../../src/engine/api.js';
 import { App } from '../../src/ui/App.js';
+import type { ConversationNotes, DispatchNote } from '../../src/ui/hooks/use-conversation-notes.js';
+import type { Scrollback } from '../../src/ui/hooks/use-scrollback.js';
+import { ConversationPane } from '../../src/ui/panes/ConversationPane.js';
 import { FakeRelay, NOW, turn } from './fake-relay.js';
 import { KEY, lines, plain, renderSized, type Rendered } from './harness.js';
+import { waits } from './waits.js';
 
 let r: Rendered | undefined;
 afterEach(() => r?.unmount());
@@ -146,5 +151,65 @@ describe('Conversation pane', () => {
     f = plain(await r.waitFor('PgUp scrolls back'));
     expect(f).toContain('brand new reply');
     expect(lines(f).length).toBeLessThanOrEqual(23);
+  });
+});
+
+describe('a held reply whose outcome is recorded while the pane is on screen', () => {
+  const at = (min: number) => new Date(NOW - min * 60_000).toISOString();
+  const outcome = (seq: number, how: 'approved' | 'dropped', session: string): ConversationNote => ({
+    kind: 'outcome',
+    id: `o${seq}`,
+    at: at(0),
+    seq,
+    how,
+    session,
+    source: 'tui',
+  });
+  // The reply's row in the conversation (the inbox lists a held reply's text too).
+  const replyLine = (f: string, reply: string) =>
+    plain(f)
+      .split('\n')
+      .find((l) => l.includes('chat →') && l.includes(reply)) ?? '';
+
+  it('shows it when it comes in a later snapshot than the hold ending, and when in the same one', async () => {
+    const tail = [turn(5, 'session-1', 'fifth update', 'fifth reply'), turn(6, 'session-2', 'sixth update', 'sixth reply')];
+    const ask = { turn: 5, session: 'session-1', text: 'fifth reply', reason: 'needs_jc' as const, at: at(2), code: 'Q5' };
+    const approval = { turn: 6, session: 'session-2', text: 'sixth reply', reason: 'approval' as const, at: at(1), code: 'A6' };
+    const relay = new FakeRelay(waits({ held: [ask, approval] }, { state: 'needs_jc', history_turns: 6 }), tail);
+    r = renderSized(<App relay={relay} onQuit={() => {}} now={() => NOW} bell={() => {}} />, { columns: 100, rows: 30 });
+    expect(replyLine(await r.waitFor('sixth reply'), 'fifth reply')).toContain('[held: awaiting you]');
+    // session-1's reply is approved: the hold ends in one snapshot, its outcome note arrives in the next.
+    relay.update(waits({ held: [approval] }, { state: 'running' }));
+    // Unmarked: no longer held, no outcome yet.
+    await r.waitFor(/chat → session-1 \S+ › fifth reply/);
+    relay.update({}, { notes: [outcome(5, 'approved', 'session-1')] });
+    expect(replyLine(await r.waitFor('[approved → session-1]'), 'fifth reply')).toContain('[approved → session-1]');
+    // session-2's is dropped: the hold's end and the note in the same snapshot.
+    relay.update(waits({}, { state: 'running' }), { notes: [outcome(5, 'approved', 'session-1'), outcome(6, 'dropped', 'session-2')] });
+    const f = await r.waitFor('[dropped: not sent]');
+    expect(replyLine(f, 'sixth reply')).toContain('[dropped: not sent]');
+    expect(replyLine(f, 'sixth reply')).not.toContain('[held: awaiting you]');
+    expect(replyLine(f, 'fifth reply')).toContain('[approved → session-1]');
+  });
+
+  it('the pane redraws for a new outcome alone: same turns, same dispatches, nothing held', async () => {
+    const relay = new FakeRelay({ history_turns: 5 }, [turn(5, 'session-1', 'fifth update', 'fifth reply')]);
+    const scroll: Scrollback = {
+      offset: 0,
+      entries: relay.snap.tail,
+      notes: [],
+      newer: 0,
+      full: true,
+      up: () => {},
+      down: () => {},
+      toEnd: () => {},
+      clamp: () => {},
+    };
+    const dispatches: DispatchNote[] = [];
+    const pane = (notes: ConversationNotes) => <ConversationPane snap={relay.snap} scroll={scroll} width={80} height={10} notes={notes} />;
+    r = renderSized(pane({ dispatches, outcomes: new Map() }), { columns: 80, rows: 12 });
+    expect(replyLine(await r.waitFor('fifth reply'), 'fifth reply')).not.toContain('[approved');
+    r.instance.rerender(pane({ dispatches, outcomes: new Map([[5, { how: 'approved', session: 'session-1' }]]) }));
+    expect(replyLine(await r.waitFor('[approved → session-1]'), 'fifth reply')).toContain('[approved → session-1]');
   });
 });

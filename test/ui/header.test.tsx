@@ -4,11 +4,15 @@ import { App } from '../../src/ui/App.js';
 import { Header } from '../../src/ui/Header.js';
 import { FakeRelay, NOW, iso, status } from './fake-relay.js';
 import { lines, plain, renderSized, type Rendered } from './harness.js';
+import { waits, type Pause } from './waits.js';
 
 // Colour is part of what is tested here; chalk reads this when it loads.
 vi.hoisted(() => {
   process.env.FORCE_COLOR = '1';
 });
+
+const BUDGET: Pause = { reason: 'budget_day', message: "today's spend $20.10 reached the daily budget $20.00", at: iso(90_000) };
+const API_ERROR: Pause = { reason: 'error', message: 'API error (turn for session-1): 401 invalid x-api-key', at: iso(30_000) };
 
 let r: Rendered | undefined;
 afterEach(() => r?.unmount());
@@ -45,23 +49,24 @@ describe('Header', () => {
   });
 
   it('needs_jc: red NEEDS-JC', () => {
-    const [l1] = header({ state: 'needs_jc', pause_reason: 'needs_jc' });
+    const [l1] = header(
+      waits(
+        { held: [{ turn: 4, session: 'session-1', text: '[NEEDS-JC] ok?', reason: 'needs_jc', at: iso(60_000), code: 'Q1' }] },
+        { state: 'needs_jc' },
+      ),
+    );
     expect(l1).toContain('▲ NEEDS-JC');
     expect(r!.lastFrame()).toContain('\x1b[31m');
   });
 
   it('paused by a guardrail: the reason in words, yellow', () => {
-    const [l1] = header({
-      state: 'paused',
-      pause_reason: 'budget_day',
-      pause_message: "today's spend $20.10 reached the daily budget $20.00",
-    });
+    const [l1] = header(waits({ relay: BUDGET }, { state: 'paused' }));
     expect(l1).toContain('❚❚ PAUSED: daily budget');
     expect(r!.lastFrame()).toContain('\x1b[33m');
   });
 
   it('error: the API message', () => {
-    const [l1] = header({ state: 'error', pause_reason: 'error', pause_message: 'API error (turn for session-1): 401 invalid x-api-key' });
+    const [l1] = header(waits({ relay: API_ERROR }, { state: 'error' }));
     expect(l1).toContain('✖ ERROR: API error (turn for session-1): 401 invalid x-api-key');
   });
 });
@@ -74,18 +79,23 @@ describe('pause banners in the App', () => {
   };
 
   it('NEEDS-JC: the held question, who asked, and the keys', () => {
-    const f = app({
-      state: 'needs_jc',
-      pause_reason: 'needs_jc',
-      held: {
-        turn: 12,
-        session: 'session-1',
-        text: '[NEEDS-JC] session-1 asks whether a breaking change to the hook signature is OK. What do you want to do?',
-        reason: 'needs_jc',
-        at: iso(120_000),
-        code: 'A1B2C3',
-      },
-    });
+    const f = app(
+      waits(
+        {
+          held: [
+            {
+              turn: 12,
+              session: 'session-1',
+              text: '[NEEDS-JC] session-1 asks whether a breaking change to the hook signature is OK. What do you want to do?',
+              reason: 'needs_jc',
+              at: iso(120_000),
+              code: 'A1B2C3',
+            },
+          ],
+        },
+        { state: 'needs_jc' },
+      ),
+    );
     expect(f).toContain('▲ session-1 asks you · 2m · turn 12 · session-1 asks whether');
     expect(f).toContain('session-1 asks whether a breaking change');
     expect(f).toContain('Ctrl+Y approve → session-1');
@@ -94,17 +104,18 @@ describe('pause banners in the App', () => {
   });
 
   it('approval hold', () => {
-    const f = app({
-      state: 'paused',
-      pause_reason: 'approval',
-      held: { turn: 3, session: 'session-2', text: 'Proceed.', reason: 'approval', at: iso(5_000), code: 'X' },
-    });
+    const f = app(
+      waits(
+        { held: [{ turn: 3, session: 'session-2', text: 'Proceed.', reason: 'approval', at: iso(5_000), code: 'X' }] },
+        { state: 'paused' },
+      ),
+    );
     expect(f).toContain('◆ reply for session-2 needs approval');
     expect(f).toContain('Ctrl+Y approve → session-2');
   });
 
   it('guardrail: the reason sentence and the keys', () => {
-    const f = app({ state: 'paused', pause_reason: 'budget_day', pause_message: "today's spend $20.10 reached the daily budget $20.00" });
+    const f = app(waits({ relay: BUDGET }, { state: 'paused' }));
     expect(f).toContain('❚❚ PAUSED (daily budget): every session waits');
     expect(f).toContain("today's spend $20.10 reached the daily budget $20.00");
     expect(f).toContain('/resume');
@@ -112,7 +123,7 @@ describe('pause banners in the App', () => {
   });
 
   it('error: the API message and /resume', () => {
-    const f = app({ state: 'error', pause_reason: 'error', pause_message: 'API error (turn for session-1): 401 invalid x-api-key' });
+    const f = app(waits({ relay: API_ERROR }, { state: 'error' }));
     expect(f).toContain('✖ API ERROR: the relay is paused, nothing was dropped');
     expect(f).toContain('401 invalid x-api-key');
     expect(f).toContain('/resume');

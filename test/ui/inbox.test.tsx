@@ -5,6 +5,7 @@ import { App } from '../../src/ui/App.js';
 import { inboxItems, planInbox } from '../../src/ui/inbox/inbox-items.js';
 import { FakeRelay, NOW, iso, session, status, turn } from './fake-relay.js';
 import { KEY, lines, plain, promptText, renderSized, type Rendered } from './harness.js';
+import { waits } from './waits.js';
 
 /**
  * The operator inbox (issue 23) against status.waiting as the contract shapes it:
@@ -302,33 +303,42 @@ describe('help', () => {
   });
 });
 
-describe('an engine from before issue 23 (no status.waiting)', () => {
-  it('gets the bare commands it understands: it holds one reply at most and reads an argument as a ping code', async () => {
-    const relay = new FakeRelay({
-      state: 'needs_jc',
-      held: { turn: 3, session: 'session-1', text: '[NEEDS-JC] ok?', reason: 'needs_jc', at: iso(10_000), code: 'C0DE' },
-      sessions: { 'session-1': session(), 'session-2': session({ paused_reason: 'loop', last_activity_at: iso(50_000) }) },
-    });
+describe("the engine's own items for a held question and an older session pause", () => {
+  // What the engine writes (test/ui/waits.ts runs its waitingItems): the TUI only reads it.
+  const engineState = () =>
+    waits(
+      {
+        held: [{ turn: 3, session: 'session-1', text: '[NEEDS-JC] ok?', reason: 'needs_jc', at: iso(10_000), code: 'C0DE' }],
+        sessions: { 'session-2': { reason: 'loop', message: 'same exchange 3 times', at: iso(50_000) } },
+      },
+      { state: 'needs_jc', sessions: { 'session-1': session(), 'session-2': session() } },
+    );
+
+  it('lists them oldest first, and each key names the selected session', async () => {
+    const relay = new FakeRelay(engineState());
     r = app(relay);
     await r.waitFor('asks you');
     // The oldest is session-2's pause; Ctrl+N selects the question.
     await r.type(KEY.ctrl('y'), KEY.ctrl('n'), KEY.ctrl('y'), KEY.ctrl('x'));
-    expect(relay.submits.map((x) => x.text)).toEqual(['/resume', '/approve', '/drop']);
+    expect(relay.submits.map((x) => x.text)).toEqual(['/resume session-2', '/approve session-1', '/drop session-1']);
   });
 });
 
 describe('inboxItems and planInbox', () => {
-  it('status.waiting is the inbox as given; an engine without it is read from held and the pauses, oldest first', () => {
+  it('status.waiting is the inbox as the engine wrote it, in its order; without it nothing waits', () => {
     expect(inboxItems(status({ waiting: THREE }))).toEqual(THREE);
-    const old = status({
-      state: 'needs_jc',
-      held: { turn: 3, session: 'session-1', text: '[NEEDS-JC] ok?', reason: 'needs_jc', at: iso(10_000), code: 'C' },
-      sessions: { 'session-2': session({ paused_reason: 'auto_turns', paused_message: 'leash', last_activity_at: iso(50_000) }) },
-    });
-    expect(inboxItems(old).map((i) => [i.session, i.kind, i.reason])).toEqual([
+    const st = status(
+      waits({
+        held: [{ turn: 3, session: 'session-1', text: '[NEEDS-JC] ok?', reason: 'needs_jc', at: iso(10_000), code: 'C' }],
+        sessions: { 'session-2': { reason: 'auto_turns', message: 'leash', at: iso(50_000) } },
+      }),
+    );
+    expect(inboxItems(st).map((i) => [i.session, i.kind, i.reason])).toEqual([
       ['session-2', 'paused', 'auto_turns'],
       ['session-1', 'question', 'needs_jc'],
     ]);
+    // The older fields alone are not re-read into an inbox: what waits is the engine's one decision.
+    expect(inboxItems({ ...st, waiting: undefined })).toEqual([]);
     expect(inboxItems(status())).toEqual([]);
   });
 

@@ -6,22 +6,19 @@ import { validateConfig } from '../../src/config/load.js';
 import { App } from '../../src/ui/App.js';
 import { FakeRelay, NOW, iso } from './fake-relay.js';
 import { KEY, plain, promptText, renderSized, type Rendered } from './harness.js';
+import { waits } from './waits.js';
 
 let r: Rendered | undefined;
 afterEach(() => r?.unmount());
 
-const held = {
-  state: 'needs_jc' as const,
-  pause_reason: 'needs_jc' as const,
-  held: {
-    turn: 7,
-    session: 'session-1',
-    text: '[NEEDS-JC] Is a breaking change OK?',
-    reason: 'needs_jc' as const,
-    at: iso(30_000),
-    code: 'ABC123',
+const held = waits(
+  {
+    held: [
+      { turn: 7, session: 'session-1', text: '[NEEDS-JC] Is a breaking change OK?', reason: 'needs_jc', at: iso(30_000), code: 'ABC123' },
+    ],
   },
-};
+  { state: 'needs_jc' },
+);
 
 function configError(keys: unknown): ConfigError {
   try {
@@ -100,7 +97,7 @@ describe('the App with rebound keys', () => {
     expect(relay.submits).toEqual([]);
     expect(promptText(r.lastFrame())).toBe('');
     await r.type(KEY.ctrl('o'));
-    expect(relay.submits).toEqual([{ text: '/approve', source: 'tui' }]);
+    expect(relay.submits).toEqual([{ text: '/approve session-1', source: 'tui' }]);
     await r.type('?');
     f = plain(await r.waitFor('── Help'));
     expect(f).toMatch(/Ctrl\+O\s+approve the selected item/);

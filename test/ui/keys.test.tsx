@@ -4,22 +4,19 @@ import { App } from '../../src/ui/App.js';
 import { DEFAULT_KEYMAP, helpRows } from '../../src/ui/keys/keymap.js';
 import { FakeRelay, NOW, iso } from './fake-relay.js';
 import { KEY, plain, promptText, renderSized, type Rendered } from './harness.js';
+import { waits } from './waits.js';
 
 let r: Rendered | undefined;
 afterEach(() => r?.unmount());
 
-const held = {
-  state: 'needs_jc' as const,
-  pause_reason: 'needs_jc' as const,
-  held: {
-    turn: 7,
-    session: 'session-1',
-    text: '[NEEDS-JC] Is a breaking change OK?',
-    reason: 'needs_jc' as const,
-    at: iso(30_000),
-    code: 'ABC123',
+const held = waits(
+  {
+    held: [
+      { turn: 7, session: 'session-1', text: '[NEEDS-JC] Is a breaking change OK?', reason: 'needs_jc', at: iso(30_000), code: 'ABC123' },
+    ],
   },
-};
+  { state: 'needs_jc' },
+);
 
 function app(relay: FakeRelay, extra: { onQuit?: () => void; bell?: () => void } = {}) {
   return renderSized(<App relay={relay} onQuit={extra.onQuit ?? (() => {})} now={() => NOW} bell={extra.bell ?? (() => {})} />, {
@@ -29,14 +26,13 @@ function app(relay: FakeRelay, extra: { onQuit?: () => void; bell?: () => void }
 }
 
 describe('keyboard approval', () => {
-  // These snapshots carry no `waiting` (an engine from before issue 23): the bare commands it understands.
   it('Ctrl+Y approves the held reply in one keystroke, without typing a "y"', async () => {
     const relay = new FakeRelay(held);
     relay.reply = () => ({ ok: true, message: 'approved: dispatched to session-1' });
     r = app(relay);
     await r.waitFor('NEEDS-JC');
     await r.type(KEY.ctrl('y'));
-    expect(relay.submits).toEqual([{ text: '/approve', source: 'tui' }]);
+    expect(relay.submits).toEqual([{ text: '/approve session-1', source: 'tui' }]);
     const f = await r.waitFor('approved: dispatched to session-1');
     expect(promptText(f)).toBe('');
   });
@@ -45,14 +41,14 @@ describe('keyboard approval', () => {
     const relay = new FakeRelay(held);
     r = app(relay);
     await r.type(KEY.ctrl('x'));
-    expect(relay.submits).toEqual([{ text: '/drop', source: 'tui' }]);
+    expect(relay.submits).toEqual([{ text: '/drop session-1', source: 'tui' }]);
   });
 
   it('works with text already in the prompt, which stays as typed', async () => {
     const relay = new FakeRelay(held);
     r = app(relay);
     await r.type('half an ans', KEY.ctrl('y'), 'wer');
-    expect(relay.submits).toEqual([{ text: '/approve', source: 'tui' }]);
+    expect(relay.submits).toEqual([{ text: '/approve session-1', source: 'tui' }]);
     expect(promptText(r.lastFrame())).toContain('half an answer');
   });
 
@@ -82,7 +78,7 @@ describe('keyboard approval', () => {
     r = app(relay);
     await r.type(KEY.ctrl('p'));
     expect(relay.submits.at(-1)?.text).toBe('/pause');
-    relay.update({ state: 'paused', pause_reason: 'operator', pause_message: 'paused by the operator (tui)' });
+    relay.update(waits({ relay: { reason: 'operator', message: 'paused by the operator (tui)', at: iso(0) } }, { state: 'paused' }));
     await r.waitFor('PAUSED by you');
     await r.type(KEY.ctrl('p'));
     expect(relay.submits.at(-1)?.text).toBe('/resume');

@@ -7,6 +7,7 @@ import { QueuePane } from '../../src/ui/panes/QueuePane.js';
 import { SessionsPane } from '../../src/ui/panes/SessionsPane.js';
 import { FakeRelay, NOW, iso, session, status } from './fake-relay.js';
 import { lines, plain, renderSized, type Rendered } from './harness.js';
+import { waits } from './waits.js';
 
 let r: Rendered | undefined;
 afterEach(() => r?.unmount());
@@ -19,20 +20,21 @@ function manySessions(n: number): Record<string, SessionStatus> {
 
 describe('SessionsPane', () => {
   it('one row per session: registered or not, queued, replies, input.txt age, turns, cost, activity, guard pause', () => {
-    const st = status({
-      sessions: {
-        'api-refactor': session({
-          turns: 12,
-          cost_usd: 4.12,
-          last_activity_at: iso(120_000),
-          awaiting_ack: true,
-          awaiting_ack_since: iso(180_000),
-        }),
-        'billing-tests': session({ turns: 9, cost_usd: 3.3, queued: 2, pending: 1, last_activity_at: iso(12_000) }),
-        'docs-site': session({ turns: 7, cost_usd: 2.05, paused_reason: 'loop', paused_message: 'same message 3 times' }),
-        'scratch-7': session({ registered: false, turns: 1, cost_usd: 0.05 }),
-      },
-    });
+    const sessions = {
+      'api-refactor': session({
+        turns: 12,
+        cost_usd: 4.12,
+        last_activity_at: iso(120_000),
+        awaiting_ack: true,
+        awaiting_ack_since: iso(180_000),
+      }),
+      'billing-tests': session({ turns: 9, cost_usd: 3.3, queued: 2, pending: 1, last_activity_at: iso(12_000) }),
+      'docs-site': session({ turns: 7, cost_usd: 2.05 }),
+      'scratch-7': session({ registered: false, turns: 1, cost_usd: 0.05 }),
+    };
+    const st = status(
+      waits({ sessions: { 'docs-site': { reason: 'loop', message: 'same message 3 times', at: iso(30_000) } } }, { sessions }),
+    );
     r = renderSized(<SessionsPane status={st} now={NOW} width={80} height={8} />);
     const ls = lines(r.lastFrame());
     expect(ls[0]).toContain('Sessions (4) · 1 unread · 1 paused');
@@ -44,13 +46,10 @@ describe('SessionsPane', () => {
   });
 
   it('shows where a remote session reports from, beside what needs attention', () => {
-    const st = status({
-      sessions: {
-        'dev-box': session({ host: 'devbox.lan' }),
-        'dev-box-2': session({ host: 'vm-7', paused_reason: 'loop', paused_message: 'same exchange 3 times' }),
-        local: session({}),
-      },
-    });
+    const sessions = { 'dev-box': session({ host: 'devbox.lan' }), 'dev-box-2': session({ host: 'vm-7' }), local: session({}) };
+    const st = status(
+      waits({ sessions: { 'dev-box-2': { reason: 'loop', message: 'same exchange 3 times', at: iso(30_000) } } }, { sessions }),
+    );
     r = renderSized(<SessionsPane status={st} now={NOW} width={100} height={6} />);
     const out = plain(r.lastFrame());
     expect(out).toMatch(/dev-box .*@devbox\.lan/);
@@ -59,7 +58,9 @@ describe('SessionsPane', () => {
   });
 
   it('marks the session whose reply is held', () => {
-    const st = status({ held: { turn: 1, session: 'session-2', text: 'q', reason: 'needs_jc', at: iso(0), code: 'C' } });
+    const st = status(
+      waits({ held: [{ turn: 1, session: 'session-2', text: 'q', reason: 'needs_jc', at: iso(0), code: 'C' }] }, { state: 'needs_jc' }),
+    );
     r = renderSized(<SessionsPane status={st} now={NOW} width={80} height={5} />);
     expect(plain(r.lastFrame())).toMatch(/session-2 .*◀ asks you/);
   });

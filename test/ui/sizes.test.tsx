@@ -4,6 +4,7 @@ import { App } from '../../src/ui/App.js';
 import { realisticRelay } from './capture.test.js';
 import { NOW, iso } from './fake-relay.js';
 import { lines, plain, renderSized, type Rendered } from './harness.js';
+import { waits } from './waits.js';
 
 /**
  * Every size the issue names (60x15, 80x24, 200x60), running and during each kind of
@@ -24,25 +25,19 @@ const QUESTION =
 
 const PAUSES = {
   running: {},
-  needs_jc: {
-    state: 'needs_jc' as const,
-    pause_reason: 'needs_jc' as const,
-    inflight: null,
-    held: { turn: 41, session: 'billing-tests', text: QUESTION, reason: 'needs_jc' as const, at: iso(45_000), code: 'C0FFEE' },
-  },
-  approval: {
-    state: 'paused' as const,
-    pause_reason: 'approval' as const,
-    inflight: null,
-    held: { turn: 41, session: 'docs-site', text: 'Publish the docs now.', reason: 'approval' as const, at: iso(5_000), code: 'AB12CD' },
-  },
-  budget: {
-    state: 'paused' as const,
-    pause_reason: 'budget_day' as const,
-    inflight: null,
-    pause_message: "today's spend $20.10 reached the daily budget $20.00",
-  },
-  error: { state: 'error' as const, pause_reason: 'error' as const, inflight: null, pause_message: 'API 401: invalid x-api-key' },
+  needs_jc: waits(
+    { held: [{ turn: 41, session: 'billing-tests', text: QUESTION, reason: 'needs_jc', at: iso(45_000), code: 'C0FFEE' }] },
+    { state: 'needs_jc', inflight: null },
+  ),
+  approval: waits(
+    { held: [{ turn: 41, session: 'docs-site', text: 'Publish the docs now.', reason: 'approval', at: iso(5_000), code: 'AB12CD' }] },
+    { state: 'paused', inflight: null },
+  ),
+  budget: waits(
+    { relay: { reason: 'budget_day', message: "today's spend $20.10 reached the daily budget $20.00", at: iso(300_000) } },
+    { state: 'paused', inflight: null },
+  ),
+  error: waits({ relay: { reason: 'error', message: 'API 401: invalid x-api-key', at: iso(20_000) } }, { state: 'error', inflight: null }),
 };
 
 function show(name: string, f: string) {

@@ -7,6 +7,7 @@ import { age, duration } from '../../src/ui/format.js';
 import { ageStepMs, countdownStepMs, durationStepMs, nextChangeMs, uptime, uptimeStepMs } from '../../src/ui/ticks.js';
 import { FakeRelay, NOW, iso, session, status } from './fake-relay.js';
 import { lines, renderSized, tick, type Rendered } from './harness.js';
+import { waits } from './waits.js';
 
 /**
  * The clock ticks when a figure on screen will change, and only then (issue 25 items 6
@@ -93,19 +94,22 @@ describe('an idle TUI holding a question', () => {
   it('draws a few frames a minute, not one a second, and every figure is current', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'], now: NOW });
     // A session asks; its next envelope waits behind the question; everything is minutes old.
-    const relay = new FakeRelay({
-      state: 'needs_jc',
-      pause_reason: 'needs_jc',
-      queue_depth: 1,
-      queue_oldest_at: iso(90_000),
-      last_dispatch_session: 'session-2',
-      last_dispatch_at: iso(200_000),
-      held: { turn: 7, session: 'session-1', text: '[NEEDS-JC] ship it?', reason: 'needs_jc', at: iso(100_000), code: 'X1' },
-      sessions: {
-        'session-1': session({ turns: 4, last_activity_at: iso(100_000) }),
-        'session-2': session({ last_activity_at: iso(200_000) }),
-      },
-    });
+    const relay = new FakeRelay(
+      waits(
+        { held: [{ turn: 7, session: 'session-1', text: '[NEEDS-JC] ship it?', reason: 'needs_jc', at: iso(100_000), code: 'X1' }] },
+        {
+          state: 'needs_jc',
+          queue_depth: 1,
+          queue_oldest_at: iso(90_000),
+          last_dispatch_session: 'session-2',
+          last_dispatch_at: iso(200_000),
+          sessions: {
+            'session-1': session({ turns: 4, last_activity_at: iso(100_000) }),
+            'session-2': session({ last_activity_at: iso(200_000) }),
+          },
+        },
+      ),
+    );
     r = renderSized(<App relay={relay} onQuit={() => {}} bell={() => {}} />, { columns: 80, rows: 24 });
     await pass(1_000, r.stdout);
     const before = r.stdout.frames.length;

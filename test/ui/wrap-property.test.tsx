@@ -6,6 +6,7 @@ import { itemLines, message, type ConvLine } from '../../src/ui/panes/conversati
 import { clean, width, wrapSpans, type Span } from '../../src/ui/wrap.js';
 import { FakeRelay, iso, turn } from './fake-relay.js';
 import { plain, renderSized, type Rendered } from './harness.js';
+import { waits } from './waits.js';
 
 /**
  * Wrapping never drops a character (issue 25 item 7: at 80x24 a held reply's mark pushed
@@ -100,12 +101,10 @@ describe('wrapping never drops a character', () => {
     const id = 'billing-tests-against-production-db';
     const reply = '[NEEDS-JC] billing-tests asks whether the migration may run tonight against production.';
     const relay = new FakeRelay(
-      {
-        history_turns: 1,
-        state: 'needs_jc',
-        pause_reason: 'needs_jc',
-        held: { turn: 41, session: id, text: reply, reason: 'needs_jc', at: iso(60_000), code: 'C0' },
-      },
+      waits(
+        { held: [{ turn: 41, session: id, text: reply, reason: 'needs_jc', at: iso(60_000), code: 'C0' }] },
+        { history_turns: 1, state: 'needs_jc' },
+      ),
       [turn(41, id, 'Tests pass; the migration is ready.', reply)],
     );
     r = renderSized(<App relay={relay} onQuit={() => {}} bell={() => {}} />, { columns: 80, rows: 24 });

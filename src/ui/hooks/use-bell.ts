@@ -24,10 +24,8 @@ export function useBell(status: Status, ring: () => void): void {
 
 /** The questions waiting now, one key per line (a string, so the effect runs only when they change). */
 function questionKeys(s: Status): string {
-  if (s.waiting)
-    return s.waiting
-      .filter((i) => i.kind === 'question')
-      .map((i) => `${i.session}:${i.turn ?? i.since}`)
-      .join('\n');
-  return s.state === 'needs_jc' && s.held ? `${s.held.session}:${s.held.turn}` : '';
+  return (s.waiting ?? [])
+    .filter((i) => i.kind === 'question')
+    .map((i) => `${i.session}:${i.turn ?? i.since}`)
+    .join('\n');
 }

@@ -21,10 +21,14 @@ export interface DispatchNote {
 
 export type HeldOutcome = { how: 'approved' | 'dropped' | 'replaced'; session: string };
 
+/**
+ * A value: a new one (new array, new map) whenever a note arrives, never changed in place,
+ * so a view memoizes on the identity of its parts.
+ */
 export interface ConversationNotes {
-  dispatches: readonly DispatchNote[];
+  readonly dispatches: readonly DispatchNote[];
   /** By turn seq. */
-  outcomes: ReadonlyMap<number, HeldOutcome>;
+  readonly outcomes: ReadonlyMap<number, HeldOutcome>;
 }
 
 /** The engine's notes as the pane draws them; the snapshot's (placed live) win over a page's copy of the same note. */

@@ -14,48 +14,11 @@ import { clean, oneLine, truncate, width as textWidth, wrap } from '../wrap.js';
 export const RELAY_WIDE = '*';
 
 /**
- * status.waiting when the engine writes it; from an engine that predates it, the same
- * items rebuilt from what it does write (the held reply, the relay's pause, each
- * session's guard), so the inbox reads the same either way.
+ * status.waiting, as the engine writes it (engine/operator/targets.ts is the one place
+ * that decides what waits, in what order). A status.json without it has nothing waiting.
  */
-export function inboxItems(s: Status): WaitingItem[] {
-  if (s.waiting) return s.waiting;
-  const items: WaitingItem[] = [];
-  const h = s.held;
-  if (h)
-    items.push({
-      session: h.session,
-      kind: h.reason === 'needs_jc' ? 'question' : 'approval',
-      reason: h.reason,
-      text: h.text,
-      since: h.at,
-      code: h.code,
-      turn: h.turn,
-    });
-  const relayPaused = (s.state === 'paused' || s.state === 'error') && s.pause_reason !== 'needs_jc' && !h;
-  if (relayPaused)
-    items.push({
-      session: RELAY_WIDE,
-      kind: s.state === 'error' ? 'error' : 'paused',
-      reason: s.pause_reason,
-      text: s.pause_message ?? s.last_error ?? '',
-      since: s.updated_at,
-      code: null,
-      turn: null,
-    });
-  for (const [id, x] of Object.entries(s.sessions)) {
-    if (!x.paused_reason) continue;
-    items.push({
-      session: id,
-      kind: x.paused_reason === 'fault' ? 'fault' : 'paused',
-      reason: x.paused_reason,
-      text: x.paused_message ?? '',
-      since: x.last_activity_at ?? s.updated_at,
-      code: null,
-      turn: null,
-    });
-  }
-  return items.sort((a, b) => Date.parse(a.since) - Date.parse(b.since));
+export function inboxItems(s: Status): readonly WaitingItem[] {
+  return s.waiting ?? [];
 }
 
 /** An item's identity across snapshots (a session has at most one item of a kind). */
@@ -107,19 +70,18 @@ export function itemRow(i: WaitingItem, now: number, w: number): string {
   return truncate(body ? `${head} · ${body}` : head, w);
 }
 
-/** The command each key sends for the selected item; a string starting with ✗ is a refusal to show instead. */
 /**
- * `named`: the engine speaks issue 23's grammar (it writes status.waiting), so the command
- * names its session. An engine from before holds one reply at most and reads an argument
- * as a ping code: the bare command is the one it understands, and is unambiguous there.
+ * The command each key sends for the selected item, naming its session (several may wait:
+ * the engine refuses a bare command then); the relay as a whole has no name to give.
  */
-export function approveCommand(i: WaitingItem, named = true): string {
-  if (i.session === RELAY_WIDE || !named) return holdsReply(i) ? '/approve' : '/resume';
+export function approveCommand(i: WaitingItem): string {
+  if (i.session === RELAY_WIDE) return holdsReply(i) ? '/approve' : '/resume';
   return holdsReply(i) ? `/approve ${i.session}` : `/resume ${i.session}`;
 }
 
-export function dropCommand(i: WaitingItem, named = true): string | { refused: string } {
-  if (holdsReply(i)) return named ? `/drop ${i.session}` : '/drop';
+/** A refusal (shown instead of sent) when nothing is held to drop. */
+export function dropCommand(i: WaitingItem): string | { refused: string } {
+  if (holdsReply(i)) return `/drop ${i.session}`;
   const who = i.session === RELAY_WIDE ? 'the relay' : i.session;
   return { refused: `nothing is held for ${who} to drop: it is paused (${reasonLabel(i.reason)}); approve resumes it` };
 }

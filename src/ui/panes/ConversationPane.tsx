@@ -35,9 +35,11 @@ function ConversationPaneRows({
   const s = snap.status;
   // A string key, so the memo holds while the same replies stay held.
   const heldKey = heldTurns(s).join(',');
+  // notes.outcomes is never changed in place: notesView builds a new map whenever a note
+  // arrives (the snapshot's or a page's), so its identity is the change signal.
   const items = useMemo(
     () => mergeItems(scroll.entries, notes.dispatches, notes.outcomes, new Set(heldKey ? heldKey.split(',').map(Number) : [])),
-    [scroll.entries, notes.dispatches, notes.outcomes, notes.outcomes.size, heldKey],
+    [scroll.entries, notes.dispatches, notes.outcomes, heldKey],
   );
   if (height <= 0) return null;
   const rows = height - 1;
@@ -84,12 +86,9 @@ function ConversationPaneRows({
   );
 }
 
-/** The turns whose replies wait for the operator: every held item of status.waiting, or the one `held`. */
+/** The turns whose replies wait for the operator: every held item of status.waiting. */
 function heldTurns(s: RelaySnapshot['status']): number[] {
-  const fromInbox = (s.waiting ?? [])
-    .filter((i) => (i.kind === 'question' || i.kind === 'approval') && i.turn !== null)
-    .map((i) => i.turn!);
-  return s.held && !fromInbox.includes(s.held.turn) ? [...fromInbox, s.held.turn] : fromInbox;
+  return (s.waiting ?? []).filter((i) => (i.kind === 'question' || i.kind === 'approval') && i.turn !== null).map((i) => i.turn!);
 }
 
 type ConversationProps = Parameters<typeof ConversationPaneRows>[0];
