@@ -8,7 +8,7 @@ import type { CacheTtlSetting } from '../src/pricing/cache-lifetime.js';
 import { answerBatch } from '../src/demo/fake-api-batch.js';
 import type { Usage } from '../src/pricing/prices.js';
 import type { Evidence } from '../src/protocol/evidence.js';
-import { promptBlocks, type PromptBlock } from '../src/demo/fake-api-prompt.js';
+import { countTokens, promptBlocks, type PromptBlock } from '../src/demo/fake-api-prompt.js';
 import { billedCalls, DEFAULT_MODEL, dollarsOf, openBenchRelay, takeReplies, type Dollars } from './bill.js';
 import { sparseScript, type Script } from './dollars-scripts.js';
 import { TAG_RE } from './fakes.js';
@@ -30,6 +30,10 @@ export interface DayOptions {
 
 export interface DayCall {
   summary: boolean;
+  /** Simulated ms since the day's start when the call went out. */
+  atMs: number;
+  /** The turn's own new tokens: the first call's whole prompt; then the previous reply and the new message (0 for a summary). */
+  ownTokens: number;
   /** Simulated minutes since the previous call's start. */
   gapMin: number;
   blocks: number;
@@ -47,6 +51,8 @@ export interface DayResult {
   label: string;
   model: string;
   turns: number;
+  /** The script's system prompt, in the fake's tokens. */
+  systemTokens: number;
   simMinutes: number;
   dollars: Dollars;
   /** Dollars scaled to 24 simulated hours. */
@@ -171,6 +177,8 @@ export async function measureDay(o: DayOptions, label = 'today'): Promise<DayRes
     const gapMin = (seen[k].at - prevAt) / 60_000;
     calls.push({
       summary: seen[k].summary,
+      atMs: seen[k].at - start,
+      ownTokens: seen[k].summary ? 0 : k === 0 ? total : tokens.slice(-2).reduce((a, x) => a + x, 0),
       gapMin,
       blocks: blocks.length,
       breakpoints: blocks.flatMap((x, i) => (x.ttl ? [`${i}:${x.ttl}`] : [])),
@@ -199,6 +207,7 @@ export async function measureDay(o: DayOptions, label = 'today'): Promise<DayRes
     label,
     model,
     turns: script.turns.length,
+    systemTokens: countTokens(script.systemPrompt),
     simMinutes,
     dollars,
     perDayUsd: (dollars.totalUsd * 1440) / simMinutes,

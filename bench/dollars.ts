@@ -20,10 +20,14 @@ import { costOf, lookupPrice, normaliseUsage, type Usage } from '../src/pricing/
 import { Relay } from '../src/engine/relay.js';
 import { ensureLayout } from '../src/protocol/root.js';
 import { denseScript, sparseScript, type Script } from './dollars-scripts.js';
+import { DEFAULT_MODEL } from './bill.js';
 import { TAG_RE } from './fakes.js';
 import { log, makeRoot, writeEnvelope } from './util.js';
 
-const MODEL = 'claude-opus-4-7';
+// The model the relay's requests name (set in the root's config below) and the one they are
+// priced at: one constant, so the two cannot drift apart again (issue 24: these rows were
+// priced at claude-opus-4-7 while the relay, with no model in its config, called the default).
+const MODEL = DEFAULT_MODEL;
 
 export type Strategy = 'system-only' | '5m' | '1h' | 'auto';
 export const STRATEGIES: Strategy[] = ['system-only', '5m', '1h', 'auto'];
@@ -151,7 +155,12 @@ async function runRelay(
     base,
     sessions: script.sessions,
     env,
-    config: { system_prompt: script.systemPrompt, history: { cap_tokens: capTokens, keep_recent: 10 }, cache: { ttl: setting } },
+    config: {
+      model: MODEL,
+      system_prompt: script.systemPrompt,
+      history: { cap_tokens: capTokens, keep_recent: 10 },
+      cache: { ttl: setting },
+    },
   });
   ensureLayout(paths);
   const { config } = loadConfig(paths.config);
@@ -183,6 +192,8 @@ async function runRelay(
     );
     if (ledger.length !== recorded.length)
       throw new Error(`bench: the ledger has ${ledger.length} billed calls, the fake saw ${recorded.length}`);
+    const other = recorded.find((r) => r.body?.model !== MODEL);
+    if (other) throw new Error(`bench: dollars: the relay called ${other.body?.model}, the bill is at ${MODEL}'s prices`);
     const entries = ledger.map((e, k) => ({ usage: e.usage, summary: e.kind === 'summary', ttl1h: has1h(recorded[k].body) }));
     return { bill: bill(entries, script.turns.length), recorded };
   } finally {

@@ -1,4 +1,6 @@
 // The dollar rows (8) of BENCHMARKS.md and how they were measured. Every number comes from the run.
+import { minCacheableTokens } from '../src/pricing/cache-rules.js';
+import { lookupPrice } from '../src/pricing/prices.js';
 import type { Bill, DollarsResult, ScriptResult, Strategy } from './dollars.js';
 
 type Row = (n: string, figure: string, value: string, times: string, target: string, ok?: boolean, short?: string) => string;
@@ -82,10 +84,26 @@ export function dollarRows(d: DollarsResult, row: Row): string[] {
   return out;
 }
 
+/** Whether the system prompt alone is over the model's minimum, i.e. whether system-only caching caches anything. */
+function cachedAlone(d: DollarsResult): string {
+  const min = minCacheableTokens(d.model);
+  const sys = d.scripts[0]?.systemTokens ?? 0;
+  return sys >= min
+    ? `${d.model}'s minimum cacheable prefix is ${min.toLocaleString('en-US')} tokens, so system-only caching does cache the ~${sys.toLocaleString('en-US')}-token system prompt.`
+    : `The fake caches nothing under ${d.model}'s ${min.toLocaleString('en-US')}-token minimum, so the ~${sys.toLocaleString('en-US')}-token system prompt alone is never cached there.`;
+}
+
+/** The model's rates a million tokens, and the cache's as multiples of the input rate. */
+function rates(model: string): string {
+  const p = lookupPrice(model).price;
+  const x = (r: number) => `${+(r / p.input).toFixed(2)}×`;
+  return `$${p.input} input, $${p.output} output a million tokens; 5-minute write ${x(p.cache_write)}, 1-hour write ${x(p.cache_write_1h ?? 2 * p.input)}, read ${x(p.cache_read)} input`;
+}
+
 export function dollarMethod(d: DollarsResult): string {
   const parts = d.scripts.map(
     (s) =>
       `the **${s.name}** script: ${s.description}, ${s.simulatedMinutes.toFixed(0)} simulated minutes; totals ${(['system-only', '5m', '1h', 'auto'] as Strategy[]).map((st) => `${st} ${usd(s.bills[st].totalUsd)}`).join(', ')}; prompt tokens ${(['system-only', '5m', '1h', 'auto'] as Strategy[]).map((st) => `${st}: ${tokens(s.bills[st])}`).join('; ')}`,
   );
-  return `- **Dollars** (rows 8): scripted conversations (seeded, bench/dollars-scripts.ts): system prompt ~${d.scripts[0]?.systemTokens.toLocaleString('en-US')} tokens, messages 200-1,500 tokens, replies 100-600; history.cap_tokens ${d.capTokens.toLocaleString('en-US')}; ${parts.join('. And ')}. The 5m, 1h and auto rows are the real relay in process (its own requests, breakpoints and summaries) with the fake on a simulated clock, each call's lifetime chosen by the relay itself from cache.ttl (src/engine/turn/runner.ts: TtlChooser.choose before a turn's call, record after it); system-only replays the very requests of the 5m run (same order, same simulated times, same replies, the same summary calls) with cache_control on the system block only, against a second fake with its own cache. The fake caches nothing under ${d.model}'s 4,096-token minimum, so the ~3,000-token system prompt alone is never cached there. Priced with src/pricing/prices.ts for ${d.model} (5-minute write 1.25×, 1-hour write 2×, read 0.1× input).`;
+  return `- **Dollars** (rows 8): scripted conversations (seeded, bench/dollars-scripts.ts): system prompt ~${d.scripts[0]?.systemTokens.toLocaleString('en-US')} tokens, messages 200-1,500 tokens, replies 100-600; history.cap_tokens ${d.capTokens.toLocaleString('en-US')}; ${parts.join('. And ')}. The 5m, 1h and auto rows are the real relay in process (its own requests, breakpoints and summaries) with the fake on a simulated clock, each call's lifetime chosen by the relay itself from cache.ttl (src/engine/turn/runner.ts: TtlChooser.choose before a turn's call, record after it); system-only replays the very requests of the 5m run (same order, same simulated times, same replies, the same summary calls) with cache_control on the system block only, against a second fake with its own cache. ${cachedAlone(d)} Priced with src/pricing/prices.ts for ${d.model}, the model the relay's requests named (${rates(d.model)}).`;
 }

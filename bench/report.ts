@@ -4,6 +4,8 @@ import { dollarMethod, dollarRows } from './report-dollars.js';
 import type { DayResult } from './day.js';
 import { dayRows, leverRows, sessionWaitRows, waitMethod, type WaitRow } from './report-wait.js';
 import type { WaitRun } from './session-wait.js';
+import type { ParallelRun } from './parallel-calls.js';
+import { boundRows, boundsMethod, dayFloorRows } from './report-bounds.js';
 import type { IdleFigures } from './idle.js';
 import type { IdleUserFigures } from './idle-user.js';
 import type { ImportTimes } from './imports.js';
@@ -36,8 +38,9 @@ export interface Results {
   engineMemory: EngineMemoryResult;
   tuiLoad: TuiLoadResult;
   dollars: DollarsResult;
-  /** Session wait (1, 4, 8 sessions), one-by-one; and batched when RELAY_BENCH_BATCH=1. */
+  /** Session wait (1, 4, 8 sessions), one by one then batched; the parallel-calls alternative (bench/parallel-calls.ts). */
   sessionWait: WaitRun[];
+  parallel: ParallelRun[];
   day: { today: DayResult; levers: DayResult[] };
   dayBatched?: DayResult;
 }
@@ -287,8 +290,8 @@ export function render(r: Results): { markdown: string; verdicts: Verdict[] } {
   );
   lines.push(...dollarRows(d, row));
   const waitRow = (w: WaitRow) => row(w.n, w.figure, w.value, '—', w.target, w.ok);
-  lines.push(...sessionWaitRows(r.sessionWait).map(waitRow));
-  lines.push(...dayRows(r.day.today).map(waitRow));
+  lines.push(...[...sessionWaitRows(r.sessionWait), ...boundRows(r.sessionWait, r.parallel)].map(waitRow));
+  lines.push(...[...dayRows(r.day.today), ...dayFloorRows(r.day.today)].map(waitRow));
   if (r.dayBatched) lines.push(...dayRows(r.dayBatched).map((w) => waitRow({ ...w, figure: `batch on: ${w.figure}` })));
   lines.push(...leverRows(r.day.today, r.day.levers).map(waitRow));
   lines.push('');
@@ -332,7 +335,7 @@ export function render(r: Results): { markdown: string; verdicts: Verdict[] } {
     `- **TUI under load** (row 7): the TUI in a 120×40 tmux pane, envelopes paced at ${r.tuiLoad.offeredPerS}/s (backlog ≤ 300) over 4 sessions acking at once, history.cap_tokens 30,000. A tmux control-mode client (\`tmux -C attach\`) sends the keys and receives the pane's output (%output), so no tmux client is spawned per keystroke or per poll. Frames: Ink brackets every frame it writes to a TTY with ESC[?2026h … ESC[?2026l (synchronized update); the ESC[?2026h in the pane's output are counted over a ${r.tuiLoad.windowS.toFixed(1)} s window. Echo: from writing \`send-keys -l TOKEN\` to the control client until TOKEN comes back in the pane's output, then Ctrl+U; 120-320 ms apart. Row 7r is the same against \`cat\` in a pane: the tooling's own share.`,
   );
   lines.push(dollarMethod(d));
-  lines.push(...waitMethod(r.sessionWait, r.day.today, floorMs));
+  lines.push(...waitMethod(r.sessionWait, r.day.today, floorMs), ...boundsMethod(r.parallel));
   lines.push('');
 
   // ---------------------------------------------------------------- evidence

@@ -8,7 +8,8 @@ import { measureBackend, writeBackendSection } from './backend.js';
 import { measureDays } from './day.js';
 import { measureDollars } from './dollars.js';
 import { measureSessionWait } from './session-wait.js';
-import { burstScript, WAIT_SCALE, WAIT_SCRIPTS } from './session-wait-scripts.js';
+import { burstScript, PARALLEL_SCRIPT, WAIT_SCALE, WAIT_SCRIPTS } from './session-wait-scripts.js';
+import { measureParallel } from './parallel-calls.js';
 import { startFakes, type Fakes } from './fakes.js';
 import { measureFloor } from './floor.js';
 import { measureIdle } from './idle.js';
@@ -84,6 +85,10 @@ async function main(): Promise<number> {
       for (const [n, rounds] of WAIT_SCRIPTS)
         sessionWait.push(await measureSessionWait(burstScript(n, rounds), { scale: WAIT_SCALE, batch }));
     }
+    // The design the relay does not have (issue 24): a call per session, several at once; bench-only.
+    const parallel = [];
+    for (const sharedBreakpoint of [false, true])
+      parallel.push(await measureParallel(burstScript(...PARALLEL_SCRIPT), { scale: WAIT_SCALE, sharedBreakpoint }));
     const day = await measureDays({ base: shm });
     const dayBatched = (await measureDays({ base: shm, batch: true })).today;
     const floorEndUs = measureFloor(200).samples;
@@ -113,6 +118,7 @@ async function main(): Promise<number> {
       tuiLoad,
       dollars,
       sessionWait,
+      parallel,
       day,
       dayBatched,
     };

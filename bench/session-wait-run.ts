@@ -5,9 +5,11 @@
 // them, as `npm run bench` does. `day` skips the real-clock runs.
 import fs from 'node:fs';
 import { measureDays } from './day.js';
+import { measureParallel, type ParallelRun } from './parallel-calls.js';
+import { boundRows, dayFloorRows } from './report-bounds.js';
 import { dayRows, leverRows, sessionWaitRows } from './report-wait.js';
 import { measureSessionWait, type WaitRun } from './session-wait.js';
-import { burstScript, WAIT_SCALE, WAIT_SCRIPTS } from './session-wait-scripts.js';
+import { burstScript, PARALLEL_SCRIPT, WAIT_SCALE, WAIT_SCRIPTS } from './session-wait-scripts.js';
 import { cleanupAll, log } from './util.js';
 
 // The days report no timings: on tmpfs when there is one, as in `npm run bench`.
@@ -27,14 +29,21 @@ async function main(): Promise<void> {
   const batch = args.includes('batch');
   const modes = both ? [false, true] : [batch];
   const runs: WaitRun[] = [];
-  if (!args.includes('day'))
+  const parallel: ParallelRun[] = [];
+  if (!args.includes('day')) {
     for (const b of modes)
       for (const [n, rounds] of WAIT_SCRIPTS) runs.push(await measureSessionWait(burstScript(n, rounds), { scale, batch: b }));
+    // The design the relay does not have (issue 24): a call per session, several at once.
+    for (const sharedBreakpoint of [false, true])
+      parallel.push(await measureParallel(burstScript(...PARALLEL_SCRIPT), { scale, sharedBreakpoint }));
+  }
   const day = await measureDays({ batch: batch && !both, base: tmpfs() });
   const batched = both ? (await measureDays({ batch: true, base: tmpfs() })).today : undefined;
   const rows = [
     ...sessionWaitRows(runs),
+    ...boundRows(runs, parallel),
     ...dayRows(day.today),
+    ...dayFloorRows(day.today),
     ...leverRows(day.today, day.levers),
     ...(batched ? dayRows(batched).map((w) => ({ ...w, figure: `batch on: ${w.figure}` })) : []),
   ];

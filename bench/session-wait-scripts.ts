@@ -34,6 +34,8 @@ export const WAIT_SCRIPTS: Array<[number, number]> = [
   [8, 5],
 ];
 export const WAIT_SCALE = 0.1;
+/** The bursty script the parallel-calls alternative runs (bench/parallel-calls.ts): the 8 sessions'. */
+export const PARALLEL_SCRIPT: [number, number] = [8, 5];
 /**
  * One Opus call for the median review here (~350 output tokens): 2.7 s to the first token
  * + 350 / 45 tokens/s ≈ 10.5 s (fake-api-latency.ts). The bursts finish within it.
