@@ -181,7 +181,12 @@ describe.skipIf(!!missing)('the late-reply waiter of a remote session', () => {
       },
       30_000,
     );
-    expect(fs.readFileSync(`/proc/${second}/cmdline`, 'utf8').split('\0')).toContain('--since');
+    // The far half runs in the forced command's process; what the client asked for is in its environment.
+    const asked = fs
+      .readFileSync(`/proc/${second}/environ`, 'utf8')
+      .split('\0')
+      .find((v) => v.startsWith('SSH_ORIGINAL_COMMAND='));
+    expect(asked).toMatch(/ remote-guard hook wait --session w4 --since \d+ /);
     reply('w4', 'after the reconnect');
     const end = await w.ended;
     expect(end.code).toBe(2);
@@ -205,6 +210,24 @@ describe.skipIf(!!missing)('the late-reply waiter of a remote session', () => {
     expect(end.err.trim().split('\n')).toHaveLength(1);
     expect(end.err).toMatch(/^relay-tui hook wait: .*refused: this key may use only the relay root .*; not waiting/);
   }, 60_000);
+
+  it('leaves nothing running on either side once the sessions are gone', async () => {
+    for (const p of running.splice(0)) p.kill('SIGKILL');
+    const mine = () =>
+      fs
+        .readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid)
+        .filter((d) => {
+          try {
+            const info = readProc(Number(d));
+            return !info?.zombie && fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(root);
+          } catch {
+            return false;
+          }
+        });
+    // Each client notices its Claude Code is gone within a liveness tick and closes its channel.
+    await until('every waiter and far half to end', () => mine().length === 0 || undefined, 15_000);
+  }, 30_000);
 });
 
 /** The first child of `pid` whose command is `comm` (from /proc). */

@@ -6,10 +6,10 @@ import { ackClaim, releaseClaim, type Claimed } from './claim.js';
  * The late-reply waiter of a session on another machine (issue 25, item 16), far half.
  *
  * The session's machine runs the waiter as its asyncRewake Stop hook and holds one ssh
- * channel to the relay's host, where `remote-guard hook wait` runs this waiter with
- * --far: the same lock, the same "is this turn over" rules and the same claim as a local
- * waiter, bound to the channel (the guard, its parent) instead of a Claude Code process,
- * which is on the other machine. Over the channel, one JSON object a line:
+ * channel to the relay's host, where `remote-guard hook wait` runs this waiter in its
+ * own process: the same lock, the same "is this turn over" rules and the same claim as a
+ * local waiter, bound to the channel instead of a Claude Code process, which is on the
+ * other machine. Over the channel, one JSON object a line:
  *
  *   far -> client  {"t":"ready","t0":MS}             waiting; t0 on the far clock
  *   far -> client  {"t":"reply","nonce":N,"reason":R} claimed (not yet acked)
@@ -61,9 +61,19 @@ export class FarChannel {
     const rl = (this.rl = readline.createInterface({ input, crlfDelay: Infinity }));
     rl.on('line', (l) => this.push(l));
     rl.on('close', () => {
+      if (this.ended) return;
       this.ended = true;
       this.push(undefined);
+      for (const cb of this.ends.splice(0)) cb();
     });
+  }
+
+  private readonly ends: Array<() => void> = [];
+
+  /** Called once when the channel ends (at once if it has): the waiter then stands down. */
+  onEnd(cb: () => void): void {
+    if (this.ended) cb();
+    else this.ends.push(cb);
   }
 
   private push(l: string | undefined): void {

@@ -18,7 +18,7 @@ import { openRoot, parseInput, readStdin } from './io.js';
 import { cmdline, findClaudeCode, isLive, isPrintModeWithoutStreamInput, procId, type ProcId } from './proc.js';
 import { replyReason } from './text.js';
 import { waitUntil } from './watch.js';
-import { FarChannel, farLine, offerFar, type FarEnd } from './wait-far.js';
+import { farLine, offerFar, type FarEnd } from './wait-far.js';
 
 /**
  * The late-reply waiter: a Stop hook that Claude Code runs in the background with
@@ -72,8 +72,8 @@ export interface WaiterOptions {
   /** For tests: when its Stop happened (ms); by default this process's start. */
   startedAt?: number;
   /**
-   * The far half of a remote session's waiter (wait-far.ts): bound to the ssh channel's
-   * guard, it offers a claimed reply over the channel instead of exiting 2.
+   * The far half of a remote session's waiter (wait-far.ts, run by remote/guard.ts): bound
+   * to the ssh channel, it offers a claimed reply over the channel instead of exiting 2.
    */
   far?: FarEnd;
 }
@@ -88,42 +88,28 @@ export async function runWaiterCli(argv: string[]): Promise<number> {
         session: { type: 'string' },
         root: { type: 'string' },
         timeout: { type: 'string' },
-        far: { type: 'boolean' },
-        since: { type: 'string' },
       },
     });
     const session = typeof values.session === 'string' ? values.session : '';
     const timeoutS = typeof values.timeout === 'string' ? Number(values.timeout) : undefined;
-    const since = typeof values.since === 'string' && /^\d{1,15}$/.test(values.since) ? Number(values.since) : undefined;
     o = {
       session,
       root: typeof values.root === 'string' ? values.root : undefined,
       timeoutS: timeoutS !== undefined && Number.isFinite(timeoutS) && timeoutS > 0 ? timeoutS : undefined,
     };
-    if (values.far === true) {
-      // Under remote-guard: its parent is the channel, and stdin is the client's side of it.
-      const guard = procId(process.ppid);
-      if (!guard) return note('--far: its guard is already gone');
-      o.cc = guard;
-      o.far = { channel: new FarChannel(), write: (s) => process.stdout.write(s) };
-      // A reconnect carries the first channel's start (the far clock's): activity since then still counts.
-      if (since !== undefined && since <= Date.now()) o.startedAt = since;
-    }
   } catch (err) {
     return note(`bad arguments: ${(err as Error).message}`);
   }
   // The hook's JSON is not needed, but Claude Code writes it: read it so the pipe closes cleanly.
-  if (!o.far) parseInput(await readStdin(5000));
+  parseInput(await readStdin(5000));
   try {
     return await runWaiter(o);
   } catch (err) {
     return note(`the waiter failed: ${(err as Error)?.message ?? err}`);
-  } finally {
-    o.far?.channel.close();
   }
 }
 
-function note(line: string): 0 {
+export function note(line: string): 0 {
   process.stderr.write(`relay-tui hook wait: ${line}\n`);
   return 0;
 }
@@ -150,6 +136,8 @@ export async function runWaiter(o: WaiterOptions): Promise<number> {
   o.far?.write(farLine({ t: 'ready', t0: Math.floor(t0) }));
   const ac = new AbortController();
   const onSignal = () => ac.abort();
+  // The far half: the channel's end is its Claude Code going away.
+  o.far?.channel.onEnd(onSignal);
   // on, not once: a second signal must not find the handler gone and kill the waiter mid-release.
   for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, onSignal);
   try {

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { procId } from '../hook/proc.js';
 
 /**
  * `relay-tui remote-guard hook stop|wait ...`: the far end of a remote Stop hook. ssh gives a
@@ -32,7 +34,7 @@ export function frame(payload: string): string {
 }
 
 export function remoteGuard(argv: string[], env: NodeJS.ProcessEnv, err: (s: string) => void): Promise<number> {
-  if (argv[0] === 'hook' && argv[1] === 'wait') return guardWaiter(argv.slice(2), env, err);
+  if (argv[0] === 'hook' && argv[1] === 'wait') return guardWaiter(argv.slice(2), err);
   const bin = fileURLToPath(new URL('../../../bin/relay-tui.js', import.meta.url));
   return new Promise((resolve) => {
     let buf = Buffer.alloc(0);
@@ -79,44 +81,44 @@ export function remoteGuard(argv: string[], env: NodeJS.ProcessEnv, err: (s: str
 
 /**
  * `remote-guard hook wait ...`: the far half of a remote session's late-reply waiter
- * (hook/wait-far.ts). The channel stays open for hours: the client's lines pass through
- * to the waiter, and the channel's end (the session's machine went away, its Claude Code
- * exited) ends the waiter, which then releases a claim it holds.
+ * (hook/wait-far.ts), in this process: the channel stays open for hours, and a second
+ * Node process per remote session would cost the relay's host ~45 MB each for nothing.
+ * The channel's end (the session's machine went away, its Claude Code exited) ends the
+ * waiter, which then releases a claim it holds. Exit 0 whatever happens: the client
+ * reads the outcome from the channel, not from the exit code.
  */
-function guardWaiter(args: string[], env: NodeJS.ProcessEnv, err: (s: string) => void): Promise<number> {
-  const bin = fileURLToPath(new URL('../../../bin/relay-tui-hook-wait.js', import.meta.url));
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, '--far', ...args], { stdio: ['pipe', 'inherit', 'inherit'], env });
-    child.stdin!.on('error', () => {});
-    let settled = false;
-    let told = false;
-    // Once: stdin's 'end' and 'close' both come, and a second SIGTERM would find the
-    // waiter's handler gone and kill it before it released what it holds.
-    const gone = () => {
-      if (told) return;
-      told = true;
-      child.stdin!.end();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    };
-    const onData = (d: Buffer) => child.stdin!.write(d);
-    process.stdin.on('data', onData);
-    process.stdin.once('end', gone);
-    process.stdin.once('close', gone);
-    process.stdin.once('error', gone);
-    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-    for (const s of signals) process.once(s, gone);
-    const finish = (code: number) => {
-      if (settled) return;
-      settled = true;
-      process.stdin.off('data', onData);
-      for (const s of signals) process.off(s, gone);
-      process.stdin.destroy();
-      resolve(code);
-    };
-    child.once('error', (e) => {
-      err(`relay-tui hook wait: remote-guard: cannot start the waiter: ${e.message}\n`);
-      finish(0);
+async function guardWaiter(args: string[], err: (s: string) => void): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      options: { session: { type: 'string' }, since: { type: 'string' }, root: { type: 'string' }, timeout: { type: 'string' } },
+    }));
+  } catch (e) {
+    err(`relay-tui hook wait: remote-guard: ${(e as Error).message}\n`);
+    return 0;
+  }
+  const { FarChannel } = await import('../hook/wait-far.js');
+  const { runWaiter, note } = await import('../hook/wait.js');
+  const me = procId(process.pid) ?? { pid: process.pid, start: 0 };
+  const since = values.since !== undefined && /^\d{1,15}$/.test(values.since) ? Number(values.since) : undefined;
+  const timeoutS = values.timeout !== undefined ? Number(values.timeout) : undefined;
+  const channel = new FarChannel(process.stdin);
+  try {
+    return await runWaiter({
+      session: values.session ?? '',
+      root: values.root,
+      // Bound to the channel, not to a process: this one lives exactly as long as the channel.
+      cc: me,
+      // A reconnect carries the first channel's start (the far clock's): activity since then still counts.
+      ...(since !== undefined && since <= Date.now() ? { startedAt: since } : {}),
+      ...(timeoutS !== undefined && Number.isFinite(timeoutS) && timeoutS > 0 ? { timeoutS } : {}),
+      far: { channel, write: (s) => process.stdout.write(s) },
     });
-    child.once('exit', (code) => finish(code ?? 0));
-  });
+  } catch (e) {
+    return note(`the waiter failed: ${(e as Error)?.message ?? e}`);
+  } finally {
+    channel.close();
+  }
 }
