@@ -7,7 +7,7 @@ import { startSshd, sshdUnavailable, type Sshd } from '../../bench/sshd.js';
 import { remoteHookSpecs } from '../../src/commands/hook/install.js';
 import { readProc } from '../../src/fs/process-table.js';
 import { ensureLayout, rootPaths } from '../../src/protocol/root.js';
-import { CLI } from '../helpers/harness.js';
+import { CLI, createHarness } from '../helpers/harness.js';
 
 /**
  * A remote session's late-reply waiter (issue 25, item 16) over a real OpenSSH server on
@@ -40,10 +40,10 @@ describe.skipIf(!!missing)('the late-reply waiter of a remote session', () => {
   beforeAll(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-ssh-waiter-'));
     ensureLayout(rootPaths(root));
-    fs.writeFileSync(path.join(root, 'config.yaml'), 'sessions: [w1, w2, w3, w4, w5]\n');
+    fs.writeFileSync(path.join(root, 'config.yaml'), 'sessions: [w1, w2, w3, w4, w5, w6]\n');
     sshd = await startSshd({
-      keys: ['restricted'],
-      authorized: (k) => [`restrict,command="${process.execPath} ${CLI} remote-shell --root ${root}" ${k.restricted.pub}`],
+      keys: ['main', 'restricted'],
+      authorized: (k) => [`restrict,command="${process.execPath} ${CLI} remote-shell --root ${root}" ${k.restricted.pub}`, k.main.pub],
     });
   }, 60_000);
 
@@ -83,11 +83,11 @@ describe.skipIf(!!missing)('the late-reply waiter of a remote session', () => {
   }
 
   /** The waiter as hook install --remote writes it, under a Claude Code stand-in; resolves how the hook ended. */
-  function startWaiter(session: string, extraEnv: Record<string, string> = {}) {
+  function startWaiter(session: string, extraEnv: Record<string, string> = {}, host = 'relayhost-restricted') {
     const spec = remoteHookSpecs({
       bin: CLI,
       session,
-      target: `relayhost-restricted:${root}`,
+      target: `${host}:${root}`,
       env: { RELAY_SSH: `ssh -F ${sshd.sshConfig} -o ControlPath=none`, ...extraEnv },
     }).find((s) => s.asyncRewake)!;
     const cc = execa(process.execPath, ['-e', STAND_IN], { env: { HOOK_CMD: spec.command }, reject: false });
@@ -133,6 +133,58 @@ describe.skipIf(!!missing)('the late-reply waiter of a remote session', () => {
     expect(fs.existsSync(path.join(p().dispatch, 'w1', '.claim'))).toBe(false);
     await until('the far waiter to end', () => lockOwner('w1') === undefined);
   }, 60_000);
+
+  it('works the same with an ordinary key, where relay-tui on the far side runs remote-guard itself', async () => {
+    const w = startWaiter('w6', { RELAY_REMOTE_BIN: `${process.execPath} ${CLI}` }, 'relayhost');
+    await until('the far waiter', () => lockOwner('w6'));
+    await new Promise((r) => setTimeout(r, 3500));
+    reply('w6', 'through the ordinary key');
+    const end = await w.ended;
+    expect(end.code).toBe(2);
+    expect(end.err).toContain('through the ordinary key');
+    expect(fs.existsSync(input('w6'))).toBe(false);
+  }, 60_000);
+
+  it('the story it exists for: the Stop hook gives up on a held [NEEDS-JC], the operator approves later, the idle session wakes', async () => {
+    const h = await createHarness();
+    try {
+      h.writeConfig({});
+      await h.startRelay();
+      const target = `relayhost:${h.root}`;
+      const env = { RELAY_SSH: `ssh -F ${sshd.sshConfig} -o ControlPath=none`, RELAY_REMOTE_BIN: `${process.execPath} ${CLI}` };
+      const specs = remoteHookSpecs({ bin: CLI, session: 'session-1', target, env });
+      // Claude Code starts both Stop hooks at the Stop: the windowed one (here 3 s) and the waiter.
+      const waiter = specs.find((x) => x.asyncRewake)!;
+      const cc = execa(process.execPath, ['-e', STAND_IN], { env: { HOOK_CMD: waiter.command }, reject: false });
+      running.push(cc);
+      const ended = new Promise<{ code: number; err: string }>((resolve) =>
+        cc.stdout!.on('data', (d: Buffer) => resolve(JSON.parse(d.toString().split('\n')[0]))),
+      );
+      const stop = await execa('sh', ['-c', `${specs.find((x) => x.event === 'Stop' && !x.async)!.command} --timeout 3`], {
+        input: JSON.stringify({
+          hook_event_name: 'Stop',
+          session_id: 'cc-1',
+          stop_hook_active: false,
+          last_assistant_message: 'Done. NEEDS-JC-PLEASE',
+        }),
+        reject: false,
+      });
+      expect(stop.exitCode).toBe(0);
+      // No decision: the window closed with the reply held for the operator.
+      expect(stop.stdout).not.toMatch(/"decision"/);
+      const held = await h.waitStatus((x) => (x.waiting ?? []).some((w) => w.session === 'session-1'));
+      expect(held.waiting!.find((w) => w.session === 'session-1')!.kind).toBe('question');
+      await h.cli(['say', '/approve', 'session-1']);
+      const end = await ended;
+      expect(end.code).toBe(2);
+      expect(end.err).toMatch(/\[NEEDS-JC\] Should session-1 go ahead/);
+      // Delivered once: input.txt acked, nothing left to hand over at the next Stop.
+      await h.waitStatus((x) => !(x.waiting ?? []).length);
+      expect(fs.existsSync(h.input('session-1'))).toBe(false);
+    } finally {
+      await h.close();
+    }
+  }, 90_000);
 
   it('when Claude Code is gone, the channel closes, the far waiter ends and a later reply stays for the next Stop', async () => {
     const w = startWaiter('w2');
