@@ -14,7 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waiterLockPath } from '../src/commands/hook/claim.js';
-import { hookCommandLine } from '../src/commands/hook/install.js';
+import { hookCommandLine, remoteHookSpecs } from '../src/commands/hook/install.js';
+import { readProc } from '../src/fs/process-table.js';
+import { startSshd, sshdUnavailable } from './sshd.js';
 import { rootPaths } from '../src/protocol/root.js';
 import { memMiB } from './proc.js';
 import { CLI, childEnv, cleanupAll, median, REPO, sleep, tempDir, trackChild, until, writeSection } from './util.js';
@@ -28,6 +30,81 @@ export interface WaiterFigures {
   handedOver: boolean;
   idleS: number;
   load: string;
+  /** A session on another machine (issue 25 item 16), when an sshd is here to measure it. */
+  remote?: RemoteWaiterFigures | { skipped: string };
+}
+
+export interface RemoteWaiterFigures {
+  /** MiB: the hook's node on the session's machine, its ssh, and the far half (one process) on the relay's host. */
+  client: number;
+  ssh: number;
+  far: number;
+  handedOver: boolean;
+}
+
+/** The first descendant of `pid` whose command name is `comm`. */
+function descendant(pid: number, comm: string): number | undefined {
+  const all = fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
+  const kids = (p: number) => all.filter((c) => readProc(c)?.ppid === p);
+  const queue = kids(pid);
+  while (queue.length) {
+    const c = queue.shift()!;
+    if (readProc(c)?.comm === comm) return c;
+    queue.push(...kids(c));
+  }
+  return undefined;
+}
+
+/** One remote session's waiter over a real sshd on 127.0.0.1, through the restricted key. */
+export async function measureRemoteWaiter(idleMs: number): Promise<RemoteWaiterFigures | { skipped: string }> {
+  const missing = sshdUnavailable();
+  if (missing) return { skipped: missing };
+  const root = tempDir('relay-bench-rwaiter-');
+  const p = rootPaths(root);
+  fs.mkdirSync(path.join(p.dispatch, 'session-1'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'config.yaml'), 'sessions: [session-1]\n');
+  const sshd = await startSshd({
+    keys: ['restricted'],
+    authorized: (k) => [`restrict,command="${process.execPath} ${CLI} remote-shell --root ${root}" ${k.restricted.pub}`],
+  });
+  try {
+    const spec = remoteHookSpecs({
+      bin: CLI,
+      session: 'session-1',
+      target: `relayhost-restricted:${root}`,
+      env: { RELAY_SSH: `ssh -F ${sshd.sshConfig} -o ControlPath=none` },
+    }).find((x) => x.asyncRewake)!;
+    const parent = standIn(spec.command, {});
+    const far = await until(
+      () => {
+        try {
+          return (JSON.parse(fs.readFileSync(waiterLockPath(p, 'session-1'), 'utf8')) as { owner: { pid: number } }).owner.pid;
+        } catch {
+          return undefined;
+        }
+      },
+      30_000,
+      'the far half of the remote waiter',
+    );
+    const client = await until(() => descendant(parent.pid!, 'node'), 10_000, 'the remote waiter');
+    const ssh = await until(() => descendant(client, 'ssh'), 10_000, "the remote waiter's ssh");
+    await sleep(idleMs);
+    const figures = { client: memMiB(client).rss, ssh: memMiB(ssh).rss, far: memMiB(far).rss };
+    const done = new Promise<string>((resolve) => {
+      let out = '';
+      parent.stdout!.on('data', (d) => (out += d));
+      parent.on('exit', () => resolve(out));
+    });
+    const tmp = path.join(p.dispatch, 'session-1', '.reply.tmp');
+    fs.writeFileSync(tmp, 'a late answer\n');
+    fs.renameSync(tmp, path.join(p.dispatch, 'session-1', 'input.txt'));
+    return { ...figures, handedOver: (await done) === '2' };
+  } finally {
+    await sshd.stop();
+  }
 }
 
 /** A node process standing in for Claude Code: runs `cmd` through sh with the hook's JSON on stdin, prints the exit code. */
@@ -87,18 +164,23 @@ export async function measureWaiter(o: { sessions: number; idleMs: number }): Pr
   // The others end when their Claude Code does (the liveness tick).
   for (const c of parents.slice(1)) c.kill('SIGKILL');
   await until(() => ids.every((s) => !fs.existsSync(waiterLockPath(p, s))) || undefined, 30_000, 'the waiters to end');
-  return { sessions: o.sessions, rss, floor, handedOver, idleS: o.idleMs / 1000, load: os.loadavg()[0].toFixed(2) };
+  const remote = await measureRemoteWaiter(o.idleMs);
+  return { sessions: o.sessions, rss, floor, handedOver, idleS: o.idleMs / 1000, load: os.loadavg()[0].toFixed(2), remote };
 }
+
+const REMOTE_HOW =
+  "Rows 12r: one session on another machine, measured the same way: the waiter command `hook install --remote` writes, a real sshd on 127.0.0.1 and the restricted key; VmRSS of the hook's node and its ssh on the session's machine and of the forced command's one process on the relay's host, after the same idle time; then a reply handed over.";
 
 const mb = (mib: number) => (mib * 1.048576).toFixed(1);
 
 export function renderWaiter(f: WaiterFigures, before?: string): string {
   const m = median(f.rss);
   return [
-    '## Late-reply waiter (issue 25 item 15)',
+    '## Late-reply waiter (issue 25 items 15 and 16)',
     '',
     `One idle waiter per interactive session (\`node .bench/bench/waiter.js\`): the command line \`hook install\` writes, run through \`sh -c\` by a stand-in for Claude Code, ${f.sessions} sessions on one root, VmRSS after ${f.idleS} s idle (a few of its liveness ticks); load ${f.load}.`,
     '',
+    ...(f.remote && !('skipped' in f.remote) ? [REMOTE_HOW, ''] : []),
     '| # | figure | value |',
     '|---|---|---|',
     `| 12 | waiter RSS, median of ${f.sessions} (max) | ${mb(m)} MB (${mb(Math.max(...f.rss))}) |`,
@@ -106,8 +188,19 @@ export function renderWaiter(f: WaiterFigures, before?: string): string {
     `| 12 | ↳ floor: a bare \`node\` that only idles | ${mb(f.floor)} MB (the waiter's own: ${mb(m - f.floor)} MB) |`,
     ...(before ? [`| 12 | ↳ before (the same bench) | ${before} |`] : []),
     `| 12 | ↳ a waiter handed a reply over (exit 2 through sh) | ${f.handedOver ? 'yes' : '**NO**'} |`,
+    ...remoteRows(f.remote),
     '',
   ].join('\n');
+}
+
+function remoteRows(r: WaiterFigures['remote']): string[] {
+  if (!r) return [];
+  if ('skipped' in r) return [`| 12r | a remote session's waiter | not measured: ${r.skipped} |`];
+  return [
+    `| 12r | a remote session's waiter (one session over a real sshd on 127.0.0.1, the restricted key), on the session's machine: the hook's node + its ssh | ${mb(r.client)} MB + ${mb(r.ssh)} MB |`,
+    `| 12r | ↳ on the relay's host: the far half, in the forced command's one process | ${mb(r.far)} MB |`,
+    `| 12r | ↳ handed a reply over (far ack, then exit 2 through sh) | ${r.handedOver ? 'yes' : '**NO**'} |`,
+  ];
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
