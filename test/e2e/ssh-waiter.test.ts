@@ -102,6 +102,15 @@ describe.skipIf(!!missing)('the late-reply waiter of a remote session', () => {
     return { cc, ended, command: spec.command };
   }
 
+  /** The hook woke its session with `text`, once: exit 2, and input.txt acked on the relay's side. */
+  async function expectWoken(w: ReturnType<typeof startWaiter>, session: string, text: string): Promise<string> {
+    const end = await w.ended;
+    expect(end.code, end.err).toBe(2);
+    expect(end.err).toContain(text);
+    expect(fs.existsSync(input(session))).toBe(false);
+    return end.err;
+  }
+
   it('is what hook install --remote writes: async, asyncRewake, over ssh; the typed-prompt hook goes too', () => {
     const specs = remoteHookSpecs({
       bin: '/opt/rt/bin/relay-tui.js',
@@ -124,12 +133,8 @@ describe.skipIf(!!missing)('the late-reply waiter of a remote session', () => {
     // Past the far side's grace for a windowed Stop hook (3 s): nothing else is waiting for it.
     await new Promise((r) => setTimeout(r, 3500));
     reply('w1', 'Approved by the operator: ship it.');
-    const end = await w.ended;
-    expect(end.code).toBe(2);
-    expect(end.err).toMatch(/^\[relay-tui delivery [0-9a-f]{12}\] /);
-    expect(end.err).toContain('Approved by the operator: ship it.');
     // Acked: input.txt is gone (the relay delivers the next reply), and no claim is left.
-    expect(fs.existsSync(input('w1'))).toBe(false);
+    expect(await expectWoken(w, 'w1', 'Approved by the operator: ship it.')).toMatch(/^\[relay-tui delivery [0-9a-f]{12}\] /);
     expect(fs.existsSync(path.join(p().dispatch, 'w1', '.claim'))).toBe(false);
     await until('the far waiter to end', () => lockOwner('w1') === undefined);
   }, 60_000);
@@ -139,10 +144,7 @@ describe.skipIf(!!missing)('the late-reply waiter of a remote session', () => {
     await until('the far waiter', () => lockOwner('w6'));
     await new Promise((r) => setTimeout(r, 3500));
     reply('w6', 'through the ordinary key');
-    const end = await w.ended;
-    expect(end.code).toBe(2);
-    expect(end.err).toContain('through the ordinary key');
-    expect(fs.existsSync(input('w6'))).toBe(false);
+    await expectWoken(w, 'w6', 'through the ordinary key');
   }, 60_000);
 
   it('the story it exists for: the Stop hook gives up on a held [NEEDS-JC], the operator approves later, the idle session wakes', async () => {
@@ -240,10 +242,7 @@ describe.skipIf(!!missing)('the late-reply waiter of a remote session', () => {
       .find((v) => v.startsWith('SSH_ORIGINAL_COMMAND='));
     expect(asked).toMatch(/ remote-guard hook wait --session w4 --since \d+ /);
     reply('w4', 'after the reconnect');
-    const end = await w.ended;
-    expect(end.code).toBe(2);
-    expect(end.err).toContain('after the reconnect');
-    expect(fs.existsSync(input('w4'))).toBe(false);
+    await expectWoken(w, 'w4', 'after the reconnect');
   }, 90_000);
 
   it('a far side that refuses the channel says why in one line, and the hook neither retries nor wakes the session', async () => {
