@@ -183,25 +183,43 @@ export function queuedWake(p: RootPaths, session: string, cc: ProcId | undefined
   return claimSt?.isFile() && claimSt.ino === rec.ino ? rec : undefined;
 }
 
-const revokedPath = (p: RootPaths, s: string) => path.join(hooksDir(p), `${s}.revoked.json`);
-const REVOKED_KEEP = 32;
+/** The last nonces set aside (revoked) or acked by a remote waiter's far half (delivered), per session. */
+type NonceList = 'revoked' | 'delivered';
+const listPath = (p: RootPaths, s: string, which: NonceList) => path.join(hooksDir(p), `${s}.${which}.json`);
+const LIST_KEEP = 32;
 
-/** Releases the claim and remembers its nonce as set aside (see queuedWake). */
-export function revokeClaim(p: RootPaths, session: string, nonce: string): void {
-  const list = readRevoked(p, session).filter((n) => n !== nonce);
+function remember(p: RootPaths, session: string, which: NonceList, nonce: string): void {
+  const list = readList(p, session, which).filter((n) => n !== nonce);
   list.push(nonce);
   fs.mkdirSync(hooksDir(p), { recursive: true, mode: 0o700 });
-  writeAtomic(revokedPath(p, session), JSON.stringify(list.slice(-REVOKED_KEEP)) + '\n', 0o600);
-  releaseClaim(p, session, nonce);
+  writeAtomic(listPath(p, session, which), JSON.stringify(list.slice(-LIST_KEEP)) + '\n', 0o600);
 }
 
-function readRevoked(p: RootPaths, session: string): string[] {
-  const r = readJson<unknown>(revokedPath(p, session));
+function readList(p: RootPaths, session: string, which: NonceList): string[] {
+  const r = readJson<unknown>(listPath(p, session, which));
   return Array.isArray(r) ? r.filter((n): n is string => typeof n === 'string') : [];
 }
 
+/** Releases the claim and remembers its nonce as set aside (see queuedWake). */
+export function revokeClaim(p: RootPaths, session: string, nonce: string): void {
+  remember(p, session, 'revoked', nonce);
+  releaseClaim(p, session, nonce);
+}
+
 export function isRevoked(p: RootPaths, session: string, nonce: string): boolean {
-  return readRevoked(p, session).includes(nonce);
+  return readList(p, session, 'revoked').includes(nonce);
+}
+
+/**
+ * A remote waiter's far half acks at the client's "take" (wait-far.ts), before the woken
+ * prompt comes: its UserPromptSubmit hook then finds the nonce here, already confirmed.
+ */
+export function rememberDelivered(p: RootPaths, session: string, nonce: string): void {
+  remember(p, session, 'delivered', nonce);
+}
+
+export function wasDelivered(p: RootPaths, session: string, nonce: string): boolean {
+  return readList(p, session, 'delivered').includes(nonce);
 }
 
 /**

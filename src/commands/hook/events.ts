@@ -2,7 +2,7 @@ import path from 'node:path';
 import { lockHolder } from '../../fs/lock.js';
 import { clipLine } from '../../text.js';
 import { markWakeTurn, startNewChain } from './chain.js';
-import { ackClaim, deliveryState, queuedWake, releaseClaim, revokeClaim } from './claim.js';
+import { ackClaim, deliveryState, queuedWake, releaseClaim, revokeClaim, wasDelivered } from './claim.js';
 import { findClaudeCode } from './proc.js';
 import { describeToolUse, lastToolUseFromFile } from './text.js';
 import { checkSessionId, isSessionId } from '../../protocol/session-id.js';
@@ -43,7 +43,9 @@ export async function promptHook(o: HookOptions, out: HookOutput): Promise<void>
       });
       return;
     }
-    if (!ackClaim(p, session, nonce)) process.stderr.write(`relay-tui hook: delivery ${nonce} was already confirmed or is unknown\n`);
+    // A remote waiter's far half has already acked what it handed over (wait-far.ts): nothing to say.
+    if (!ackClaim(p, session, nonce) && !wasDelivered(p, session, nonce))
+      process.stderr.write(`relay-tui hook: delivery ${nonce} was already confirmed or is unknown\n`);
     markWakeTurn(p, session);
     return;
   }

@@ -1,6 +1,6 @@
 import readline from 'node:readline';
 import type { RootPaths } from '../../protocol/root.js';
-import { ackClaim, releaseClaim, type Claimed } from './claim.js';
+import { ackClaim, deliveryState, rememberDelivered, releaseClaim, type Claimed } from './claim.js';
 
 /**
  * The late-reply waiter of a session on another machine (issue 25, item 16), far half.
@@ -19,9 +19,10 @@ import { ackClaim, releaseClaim, type Claimed } from './claim.js';
  * The client exits 2 (Claude Code wakes the session with R) only after "acked". Locally a
  * woken prompt's UserPromptSubmit hook acks by the nonce; here the far side cannot tell
  * whether a Claude Code it cannot see is still there, so the client's "take" is the ack.
- * A channel that breaks before "take" releases the claim (the reply waits for the next
- * hook); one that breaks between the far ack and "acked" loses that delivery — the one
- * window, one line long, where a reply can be consumed and not shown.
+ * A channel that breaks before "take" reaches the far side releases the claim (the reply
+ * waits for the next hook or the client's reconnect); one that breaks after the far ack
+ * and before the client has read "acked" loses that delivery — the one window (a round
+ * trip) where a reply can be consumed and not shown.
  */
 
 export type FarLine = { t: 'ready'; t0: number } | { t: 'reply'; nonce: string; reason: string } | { t: 'acked' };
@@ -125,10 +126,13 @@ export async function offerFar(
   const nonce = got.record.nonce;
   far.write(farLine({ t: 'reply', nonce, reason }));
   const answer = await far.channel.next(TAKE_TIMEOUT_MS, signal);
-  if (answer?.trim() !== `take ${nonce}`) {
+  // Taken, but input.txt may no longer be what was claimed (read meanwhile by `recv`, or
+  // taken back by the relay): acking then would deliver it twice, or something withdrawn.
+  if (answer?.trim() !== `take ${nonce}` || deliveryState(p, session, nonce) !== 'current') {
     releaseClaim(p, session, nonce);
     return false;
   }
+  rememberDelivered(p, session, nonce);
   ackClaim(p, session, nonce);
   far.write(farLine({ t: 'acked' }));
   return true;

@@ -127,13 +127,17 @@ export async function runWaiter(o: WaiterOptions): Promise<number> {
   const holder: Holder = { owner: me, cc, at: new Date(t0).toISOString() };
   const lock = waiterLockPath(p, o.session);
   // A live waiter started before the session's last activity serves a turn that is over: this one takes over.
+  // So does a remote client's reconnect (same first start): the far half of its old channel may live on
+  // for hours when the network dropped it silently (sshd hears nothing without ClientAliveInterval).
   const outdated = (h: Holder) => {
     const at = Date.parse(h.at) || 0;
+    if (o.far && o.startedAt !== undefined && at === Math.floor(o.startedAt)) return true;
     return at < t0 && lastActivityMs(readRecord(p, o.session)) > at;
   };
   const release = takeHolderLock(lock, holder, outdated);
   if (!release) return 0; // another waiter serves this session
-  o.far?.write(farLine({ t: 'ready', t0: Math.floor(t0) }));
+  // After a newline: text a far login shell printed without one would otherwise swallow the line.
+  o.far?.write('\n' + farLine({ t: 'ready', t0: Math.floor(t0) }));
   const ac = new AbortController();
   const onSignal = () => ac.abort();
   // The far half: the channel's end is its Claude Code going away.

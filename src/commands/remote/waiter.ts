@@ -26,6 +26,8 @@ import { planFor } from './ssh-run.js';
  */
 
 const LIVENESS_TICK_MS = 2000;
+/** The far half says "ready" as soon as it has its lock; a far side that does not has no waiter. */
+const READY_TIMEOUT_MS = 60_000;
 const RETRY_MS = [5_000, 10_000, 20_000, 40_000, 60_000];
 /** After this long connected, a channel that breaks starts the backoff over. */
 const STEADY_MS = 120_000;
@@ -38,8 +40,9 @@ export interface RemoteWaiterOptions {
   cc?: ProcId;
   timeoutS?: number;
   err?: (s: string) => void;
-  /** For tests: the backoff between channels. */
+  /** For tests: the backoff between channels, and how long to wait for the far side's "ready". */
   retryMs?: number[];
+  readyTimeoutMs?: number;
 }
 
 export async function runRemoteWaiterCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -89,12 +92,13 @@ export async function runRemoteWaiter(o: RemoteWaiterOptions): Promise<number> {
   try {
     while (!ac.signal.aborted && isLive(cc) && Date.now() < deadline) {
       const r = await oneChannel(o, cc, since, deadline, ac.signal);
-      if (r.t0 !== undefined) since ??= r.t0;
+      if ('t0' in r && r.t0 !== undefined) since ??= r.t0;
       if (r.kind === 'handed-over') {
         process.stderr.write(r.reason + '\n');
         return HANDED_OVER;
       }
-      if (r.kind === 'done') return 0;
+      if (r.kind === 'refused') return say(`${r.line}; not waiting (a reply waits in dispatch/ there for the next Stop)`);
+      if (r.kind === 'done') return r.quiet ? 0 : say('the far side did not wait: another waiter serves this session there');
       // ssh's own failure (255) of a kind that may pass is tried again; the far side refusing
       // (an older relay-tui there, not a relay root) or a key or host key problem is not.
       const failure = classifyFailure(r.code, r.stderr, o.target);
@@ -116,8 +120,10 @@ export async function runRemoteWaiter(o: RemoteWaiterOptions): Promise<number> {
 
 type ChannelEnd =
   | { kind: 'handed-over'; reason: string; t0?: number }
-  | { kind: 'done'; t0?: number }
-  | { kind: 'broken'; code: number; stderr: string; connectedMs: number; t0?: number };
+  /** quiet: it had said it was ready; otherwise it stood down at once (another waiter serves the session). */
+  | { kind: 'done'; t0?: number; quiet?: boolean }
+  | { kind: 'broken'; code: number; stderr: string; connectedMs: number; t0?: number }
+  | { kind: 'refused'; line: string };
 
 /** One ssh channel to the far waiter, until it hands a reply over, stands down or breaks. */
 function oneChannel(
@@ -148,8 +154,14 @@ function oneChannel(
       const kill = setTimeout(() => child.kill('SIGTERM'), 3000);
       kill.unref();
     };
+    let tooOld = false;
     const tick = setInterval(() => {
       if (!isLive(cc) || Date.now() >= deadline) close();
+      // A far relay-tui that predates the waiter's channel runs something else and never says "ready".
+      else if (t0 === undefined && !tooOld && Date.now() - started > (o.readyTimeoutMs ?? READY_TIMEOUT_MS)) {
+        tooOld = true;
+        close();
+      }
     }, LIVENESS_TICK_MS);
     const onAbort = () => close();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -179,8 +191,16 @@ function oneChannel(
     child.once('error', (e) => finish({ kind: 'broken', code: 255, stderr: e.message, connectedMs: 0 }));
     child.once('close', (code) => {
       if (acked && offered) return finish({ kind: 'handed-over', reason: offered.reason, t0 });
+      if (tooOld)
+        return finish({
+          kind: 'refused',
+          line: `no answer from the far side within ${(o.readyTimeoutMs ?? READY_TIMEOUT_MS) / 1000} s (relay-tui there too old for the late-reply waiter, or not answering)`,
+        });
+      // Offered but not acked, and the far half gave up on us (a stall past its wait for "take",
+      // a laptop asleep): the reply is back in dispatch/, so this is a broken channel, not the end.
+      if (offered && !acked) return finish({ kind: 'broken', code: 255, stderr, connectedMs: Date.now() - started, t0 });
       // The far waiter stood down (another waiter, the turn is over, its own timeout): exit 0 there.
-      if (code === 0) return finish({ kind: 'done', t0 });
+      if (code === 0) return finish({ kind: 'done', t0, quiet: t0 !== undefined });
       finish({ kind: 'broken', code: code ?? 255, stderr, connectedMs: t0 !== undefined ? Date.now() - started : 0, t0 });
     });
     function finish(end: ChannelEnd) {
