@@ -133,6 +133,8 @@ for (const version of CC_VERSIONS) {
         () => `the remote waiter never reached the relay's host; pane:\n${tmux.pane()}\nsshd:\n${sshd!.log().slice(-2000)}`,
       );
       expect(notices(s.h).filter((n) => n.kind === 'prompt_typed')).toHaveLength(1);
+      const hookRecord = () => JSON.parse(fs.readFileSync(path.join(s.h.paths.state, 'hooks', 'session-1.json'), 'utf8'));
+      expect(hookRecord().last_prompt).toBe('typed');
       const callsBefore = s.ccRequests().length;
       expect(callsBefore).toBe(1);
       await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - heldAt))));
@@ -162,8 +164,9 @@ for (const version of CC_VERSIONS) {
       await s.h.waitStatus((st) => st.state === 'needs_jc', 30_000);
       expect(messagesWith(s.ccRequests().at(-1)!, 'tok-late')).toBe(1);
       expect(s.ccRequests().filter((r) => lastUserJson(r).includes('tok-late'))).toHaveLength(1);
-      // The wake's own UserPromptSubmit went over ssh too and was told apart from a typed prompt.
+      // The wake's own UserPromptSubmit went over ssh too (its nonce read there) and was told apart from a typed prompt.
       expect(notices(s.h).filter((n) => n.kind === 'prompt_typed')).toHaveLength(1);
+      expect(hookRecord().last_prompt).toBe('wake');
 
       // The woken turn's waiter is up on both sides: its client here (node, and its ssh), its far half there.
       const ours = () => processesNaming(s.h.root, [s.h.relay?.pid]);
