@@ -101,6 +101,8 @@ for (const version of CC_VERSIONS) {
           };
         },
       );
+      // The install checked the far side through the restricted key and found nothing to say.
+      expect(s.installed.stderr).toBe('');
       // What install wrote is what Claude Code runs: every hook over ssh, the Stop hook's window carried.
       const settings = JSON.parse(fs.readFileSync(path.join(s.project, '.claude', 'settings.json'), 'utf8'));
       const commands: string[] = Object.values(settings.hooks as Record<string, { hooks: { command: string }[] }[]>).flatMap((gs) =>
