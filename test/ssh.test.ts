@@ -408,6 +408,68 @@ describe('hook install --remote', () => {
   });
 });
 
+describe('hook install --remote --timeout', () => {
+  const run = async (argv: string[]) => {
+    let err = '';
+    let out = '';
+    const code = await remoteEntry(argv, { RELAY_SSH: 'ssh -F /k/cfg' }, { err: (s) => (err += s), out: (s) => (out += s) });
+    return { code, err, out };
+  };
+
+  it("carries the Stop hook's window into the far hook stop, and only there", async () => {
+    const specs = remoteHookSpecs({ bin: '/opt/rt/bin/relay-tui.js', session: 's1', target: 'ws:/srv/relay', env: {}, windowS: 5 });
+    expect(specs.find((x) => x.event === 'Stop' && !x.async)!.command).toBe(
+      'node /opt/rt/bin/relay-tui.js hook stop --session s1 --remote ws:/srv/relay --timeout 5',
+    );
+    for (const x of specs.filter((x) => !(x.event === 'Stop' && !x.async))) expect(x.command).not.toContain('--timeout');
+
+    // As a user runs it (--print: nothing written, no ssh): the settings say what the far hook stop is given.
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-remote-install-'));
+    try {
+      const r = await run([
+        'hook',
+        'install',
+        '--remote',
+        'ws:/srv/relay',
+        '--session',
+        's1',
+        '--project',
+        project,
+        '--timeout',
+        '5',
+        '--print',
+      ]);
+      expect(r.code, r.err).toBe(0);
+      const stops = JSON.parse(r.out).hooks.Stop.flatMap((g: { hooks: { command: string; async?: boolean }[] }) => g.hooks);
+      const stop = stops.find((x: { async?: boolean }) => !x.async);
+      expect(stop.command).toMatch(/^RELAY_SSH='ssh -F \/k\/cfg' node \S+ hook stop --session s1 --remote ws:\/srv\/relay --timeout 5$/);
+      // The far side parses it back: remote.ts sends it on as the far hook stop's --timeout.
+      expect(shWords(stop.command.replace(/^RELAY_SSH='[^']*' /, '')).slice(-2)).toEqual(['--timeout', '5']);
+      expect(stops.find((x: { async?: boolean }) => x.async).command).not.toContain('--timeout');
+      // Without --timeout the far hook keeps its default window.
+      const plain = await run(['hook', 'install', '--remote', 'ws:/srv/relay', '--session', 's1', '--project', project, '--print']);
+      expect(plain.out).not.toContain('--timeout');
+      expect(fs.readdirSync(project)).toEqual([]);
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a window that is not a number, naming it, and writes nothing', async () => {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), 'relay-remote-install-'));
+    try {
+      for (const bad of ['soon', '-3', '']) {
+        const r = await run(['hook', 'install', '--remote', 'ws:/srv/relay', '--session', 's1', '--project', project, `--timeout=${bad}`]);
+        expect(r.code, bad).toBe(2);
+        expect(r.err).toBe(`relay-tui: --timeout takes a number, got ${bad}\n`);
+      }
+      expect(fs.readdirSync(project)).toEqual([]);
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('remoteEntry: which calls go over ssh', () => {
   const run = async (argv: string[], env: NodeJS.ProcessEnv = {}) => {
     let err = '';

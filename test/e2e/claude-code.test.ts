@@ -1,26 +1,21 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FakeReply, FakeRequest } from '../../src/demo/fake-api.js';
 import { isLive, procId } from '../../src/commands/hook/proc.js';
 import {
   CC_VERSIONS,
+  CcScene,
   ccBinary,
-  ccEnv,
-  fromClaudeCode,
+  FRAMING,
   IN_CI,
-  isClaudeCode,
   lastUserJson,
   messagesWith,
   newestText,
+  notices,
   poll,
-  seedClaudeJson,
   TmuxClaude,
-  waitHooksGone,
 } from '../helpers/claude-code.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
 
 /**
  * relay-tui's hooks with the real Claude Code CLI (each pinned version), pointed at
@@ -29,96 +24,9 @@ import { createHarness, type Harness } from '../helpers/harness.js';
  * (they carry tools) and the relay's chat-Claude calls.
  */
 
-let h: Harness | undefined;
-let tmux: TmuxClaude | undefined;
-const temps: string[] = [];
-afterEach(async () => {
-  await tmux?.kill();
-  tmux = undefined;
-  // A hook that outlives its Claude Code notices within seconds; the root is removed after it.
-  if (h) await waitHooksGone(h.paths.state);
-  await h?.close();
-  h = undefined;
-  // A Claude Code on its way out may still write its transcript: retry a directory that refills.
-  for (const d of temps.splice(0)) fs.rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
-});
-
-function tempDir(prefix: string): string {
-  const d = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
-  temps.push(d);
-  return d;
-}
-
-type Responder = { cc: (r: FakeRequest, n: number) => FakeReply; relay: (r: FakeRequest, n: number) => FakeReply };
-
-async function setUp(version: string, responder: Responder, config: Record<string, unknown>, installArgs: string[] = []) {
-  const counts = { cc: 0, relay: 0 };
-  const ccReplied: number[] = [];
-  const harness = await createHarness({
-    config: { guardrails: { repeat_threshold: 0 }, ...config },
-    api: {
-      respond: (r) => {
-        if (fromClaudeCode(r) && !isClaudeCode(r)) return { text: 'Marker file' };
-        if (isClaudeCode(r)) {
-          const reply = responder.cc(r, ++counts.cc);
-          ccReplied.push(Date.now());
-          return reply;
-        }
-        return responder.relay(r, ++counts.relay);
-      },
-    },
-  });
-  h = harness;
-  await harness.startRelay();
-  // The hooks run in Claude Code's environment, not the relay's: they find ntfy in the root's .env, as a user's would.
-  const dotenv = fs.existsSync(harness.paths.env)
-    ? fs.readFileSync(harness.paths.env, 'utf8').replace(/^NTFY_(TOPIC|SERVER)=.*$/gm, '')
-    : '';
-  fs.writeFileSync(harness.paths.env, `${dotenv}\nNTFY_TOPIC=${harness.env.NTFY_TOPIC}\nNTFY_SERVER=${harness.env.NTFY_SERVER}\n`, {
-    mode: 0o600,
-  });
-  const home = tempDir('relay-cc-home-');
-  const project = tempDir('relay-cc-project-');
-  seedClaudeJson(home, project, version);
-  const installed = await harness.cli([
-    'hook',
-    'install',
-    '--session',
-    'session-1',
-    '--project',
-    project,
-    '--root',
-    harness.root,
-    ...installArgs,
-  ]);
-  expect(installed.exitCode, installed.stderr).toBe(0);
-  const env = ccEnv(home, harness.api.url);
-  return {
-    h: harness,
-    home,
-    project,
-    env,
-    counts,
-    ccReplied,
-    ccRequests: () => harness.api.requests.filter(isClaudeCode),
-    relayRequests: () => harness.api.requests.filter((r) => !fromClaudeCode(r)),
-  };
-}
-
-const notices = (hh: Harness): any[] => {
-  try {
-    return fs
-      .readFileSync(path.join(hh.paths.state, 'hook-notices.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
-  } catch {
-    return [];
-  }
-};
-
-const FRAMING = 'relay-tui, the Stop hook configured in this project, asks you to continue';
+const scene = new CcScene();
+afterEach(() => scene.tearDown());
+const setUp = (...a: Parameters<CcScene['setUp']>) => scene.setUp(...a);
 
 for (const version of CC_VERSIONS) {
   const bin = ccBinary(version);
@@ -257,7 +165,7 @@ for (const version of CC_VERSIONS) {
         { hooks: { max_chain: 3 } },
         ['--timeout', '5'],
       );
-      tmux = new TmuxClaude(bin, s.project, s.env, ['--permission-mode', 'default']);
+      const tmux = (scene.tmux = new TmuxClaude(bin, s.project, s.env, ['--permission-mode', 'default']));
       tmux.start();
       await tmux.waitPane(/Claude Code/, 30_000);
       await new Promise((r) => setTimeout(r, 2500));
@@ -267,7 +175,7 @@ for (const version of CC_VERSIONS) {
       const note = await poll(
         () => notices(s.h).find((n) => n.kind === 'notification'),
         40_000,
-        () => `no notification notice; pane:\n${tmux!.pane()}`,
+        () => `no notification notice; pane:\n${tmux.pane()}`,
       );
       expect(note.message).toMatch(/Bash: touch marker-from-claude/);
       expect(note.message).toContain('permission_prompt');
@@ -298,7 +206,7 @@ for (const version of CC_VERSIONS) {
       const woken = await poll(
         () => s.ccRequests().find((r) => r.receivedAt >= answeredAt && lastUserJson(r).includes('tok-late')),
         60_000,
-        () => `the late reply never woke the session (phase ${phase}); pane:\n${tmux!.pane()}`,
+        () => `the late reply never woke the session (phase ${phase}); pane:\n${tmux.pane()}`,
       );
       const answerCall = s.relayRequests().find((r) => r.receivedAt >= answeredAt)!;
       console.log(

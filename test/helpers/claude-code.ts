@@ -2,8 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, execaSync } from 'execa';
-import type { FakeRequest } from '../../src/demo/fake-api.js';
+import { expect } from 'vitest';
+import type { FakeReply, FakeRequest } from '../../src/demo/fake-api.js';
 import { isLive, procId, type ProcId } from '../../src/commands/hook/proc.js';
+import { createHarness, type Harness } from './harness.js';
 
 /**
  * The real Claude Code CLI for end-to-end tests. .ci/run installs each pinned
@@ -266,5 +268,104 @@ export async function poll<T>(check: () => T | undefined, timeoutMs: number, wha
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms: ${what()}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** How the fake answers Claude Code's turns (`cc`) and the relay's chat-Claude calls (`relay`); n counts each from 1. */
+export type Responder = { cc: (r: FakeRequest, n: number) => FakeReply; relay: (r: FakeRequest, n: number) => FakeReply };
+
+/** How the hooks are installed: extra arguments to a local `hook install`, or a whole command line and its environment. */
+export type Install = string[] | ((h: Harness, project: string) => Promise<{ args: string[]; env?: Record<string, string> }>);
+
+/** The start of the text the Stop hook (and the waiter) frames a relay reply with. */
+export const FRAMING = 'relay-tui, the Stop hook configured in this project, asks you to continue';
+
+/** state/hook-notices.jsonl, parsed (empty until a hook has written one). */
+export function notices(hh: Harness): any[] {
+  try {
+    return fs
+      .readFileSync(path.join(hh.paths.state, 'hook-notices.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * One test's world: a relay on a temp root with the fake API, a temp home and project for
+ * Claude Code with the hooks installed, and a tmux Claude Code when the test starts one.
+ * tearDown() ends them in the order that leaves no hook writing into a removed root.
+ */
+export class CcScene {
+  h: Harness | undefined;
+  tmux: TmuxClaude | undefined;
+  private readonly temps: string[] = [];
+
+  tempDir(prefix: string): string {
+    const d = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+    this.temps.push(d);
+    return d;
+  }
+
+  async setUp(version: string, responder: Responder, config: Record<string, unknown>, install: Install = []) {
+    const counts = { cc: 0, relay: 0 };
+    const ccReplied: number[] = [];
+    const harness = await createHarness({
+      config: { guardrails: { repeat_threshold: 0 }, ...config },
+      api: {
+        respond: (r) => {
+          if (fromClaudeCode(r) && !isClaudeCode(r)) return { text: 'Marker file' };
+          if (isClaudeCode(r)) {
+            const reply = responder.cc(r, ++counts.cc);
+            ccReplied.push(Date.now());
+            return reply;
+          }
+          return responder.relay(r, ++counts.relay);
+        },
+      },
+    });
+    this.h = harness;
+    await harness.startRelay();
+    // The hooks run in Claude Code's environment, not the relay's: they find ntfy in the root's .env, as a user's would.
+    const dotenv = fs.existsSync(harness.paths.env)
+      ? fs.readFileSync(harness.paths.env, 'utf8').replace(/^NTFY_(TOPIC|SERVER)=.*$/gm, '')
+      : '';
+    fs.writeFileSync(harness.paths.env, `${dotenv}\nNTFY_TOPIC=${harness.env.NTFY_TOPIC}\nNTFY_SERVER=${harness.env.NTFY_SERVER}\n`, {
+      mode: 0o600,
+    });
+    const home = this.tempDir('relay-cc-home-');
+    const project = this.tempDir('relay-cc-project-');
+    seedClaudeJson(home, project, version);
+    const how = Array.isArray(install)
+      ? { args: ['hook', 'install', '--session', 'session-1', '--project', project, '--root', harness.root, ...install] }
+      : await install(harness, project);
+    const installed = await harness.cli(how.args, how.env ? { env: how.env } : {});
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    const env = ccEnv(home, harness.api.url);
+    return {
+      h: harness,
+      home,
+      project,
+      env,
+      counts,
+      ccReplied,
+      installed,
+      ccRequests: () => harness.api.requests.filter(isClaudeCode),
+      relayRequests: () => harness.api.requests.filter((r) => !fromClaudeCode(r)),
+    };
+  }
+
+  async tearDown(): Promise<void> {
+    await this.tmux?.kill();
+    this.tmux = undefined;
+    // A hook that outlives its Claude Code notices within seconds; the root is removed after it.
+    if (this.h) await waitHooksGone(this.h.paths.state);
+    await this.h?.close();
+    this.h = undefined;
+    // A Claude Code on its way out may still write its transcript: retry a directory that refills.
+    for (const d of this.temps.splice(0)) fs.rmSync(d, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 }

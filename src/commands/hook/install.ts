@@ -103,11 +103,19 @@ export function hookSpecs(t: HookTarget): HookSpec[] {
  * RELAY_REMOTE_BIN as they were at install time go into the command, so the hook
  * reaches the relay the way the install just did, whatever Claude Code's environment.
  */
-export function remoteHookSpecs(o: { bin: string; session: string; target: string; env: Record<string, string> }): HookSpec[] {
+export function remoteHookSpecs(o: {
+  bin: string;
+  session: string;
+  target: string;
+  env: Record<string, string>;
+  /** The Stop hook's window (--timeout), when not the default: the far `hook stop` waits this long. */
+  windowS?: number;
+}): HookSpec[] {
   const vars = Object.entries(o.env)
     .map(([k, v]) => `${k}=${shellQuote(v)} `)
     .join('');
   const tail = `--session ${shellQuote(o.session)} --remote ${shellQuote(o.target)}`;
+  const window = o.windowS !== undefined ? ` --timeout ${o.windowS}` : '';
   // The hooks that act on the relay's files go over ssh (remote-shell allows exactly these):
   // the Stop hook, the late-reply waiter (one channel held open; remote/waiter.ts), the
   // typed-prompt hook (the waiter stands down when the user types) and Notification.
@@ -118,7 +126,7 @@ export function remoteHookSpecs(o: { bin: string; session: string; target: strin
     if (spec.asyncRewake)
       return [{ ...spec, command: `${vars}node ${shellQuote(path.join(path.dirname(o.bin), 'relay-tui-hook-wait.js'))} ${tail}` }];
     const name = sub[spec.event];
-    return name ? [{ ...spec, command: `${vars}node ${shellQuote(o.bin)} hook ${name} ${tail}` }] : [];
+    return name ? [{ ...spec, command: `${vars}node ${shellQuote(o.bin)} hook ${name} ${tail}${name === 'stop' ? window : ''}` }] : [];
   });
 }
 // ---- end remote sessions
@@ -200,7 +208,7 @@ export interface InstallOptions {
   session?: string;
   project?: string;
   print: boolean;
-  /** Issue 15: the relay is on another machine (remoteHookSpecs); `root` is then unused. */
+  /** Issue 15: the relay is on another machine (remoteHookSpecs); `root` is then unused, `timeoutS` goes into its Stop hook. */
   remote?: { target: string; env: Record<string, string> };
 }
 
@@ -248,7 +256,12 @@ export function installCommand(
   let merged: ReturnType<typeof mergeHookSettings>;
   try {
     const specs = o.remote
-      ? remoteHookSpecs({ bin: cliBinPath(), session: o.session, ...o.remote })
+      ? remoteHookSpecs({
+          bin: cliBinPath(),
+          session: o.session,
+          ...o.remote,
+          ...(o.timeoutS !== undefined ? { windowS: o.timeoutS } : {}),
+        })
       : hookSpecs({ bin: cliBinPath(), session: o.session, root, ...(o.timeoutS !== undefined ? { windowS: o.timeoutS } : {}) });
     merged = mergeHookSettings(existing, specs, file);
   } catch (err) {

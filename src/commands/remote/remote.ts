@@ -18,7 +18,7 @@ export const REMOTE_HELP = `Remote sessions (the relay on another machine, reach
   relay-tui say    --remote ... TEXT...
   relay-tui status --remote ... [--json]
   relay-tui hook stop|notify|prompt --remote ... --session ID [--timeout S]
-  relay-tui hook install --remote [USER@]HOST:/ABSOLUTE/ROOT --session ID [--project DIR] [--print]
+  relay-tui hook install --remote [USER@]HOST:/ABSOLUTE/ROOT --session ID [--project DIR] [--timeout S] [--print]
   relay-tui remote-shell --root DIR [--no-say]   the forced command of a restricted authorized_keys line
 
   $RELAY_REMOTE       the target when --remote is not given
@@ -185,8 +185,12 @@ async function installRemote(target: RemoteTarget, v: Values, env: NodeJS.Proces
   const { installCommand } = await import('../hook/install.js');
   const carried: Record<string, string> = {};
   for (const k of ['RELAY_SSH', 'RELAY_REMOTE_BIN', 'RELAY_SESSION_HOST'] as const) if (env[k]) carried[k] = env[k]!;
+  // The Stop hook's window, checked as the local install does; the far `hook stop` gets it as --timeout.
+  const timeoutS = v.timeout === undefined ? undefined : Number(v.timeout);
+  if (timeoutS !== undefined && (v.timeout!.trim() === '' || !Number.isFinite(timeoutS) || timeoutS < 0))
+    throw new RemoteUsage(`--timeout takes a number, got ${v.timeout}`);
   const code = installCommand(
-    { session: v.session, project: v.project, print: !!v.print, remote: { target: formatTarget(target), env: carried } },
+    { session: v.session, project: v.project, print: !!v.print, timeoutS, remote: { target: formatTarget(target), env: carried } },
     io,
   );
   if (code !== 0 || v.print) return code;
