@@ -14,8 +14,20 @@ import type { RootPaths } from '../protocol/root.js';
  */
 export async function sendCommand(p: RootPaths, session: string, text: string | undefined, evidenceFile?: string): Promise<number> {
   checkSessionId(session);
-  const evidence = evidenceFile === undefined ? undefined : await readEvidence(p, evidenceFile);
-  const content = text === undefined || text === '-' ? fs.readFileSync(0, 'utf8') : text;
+  let content: string;
+  let evidence: Evidence | undefined;
+  if (evidenceFile === '-') {
+    // `send --remote --evidence FILE` on the far side: the text and the evidence came framed on stdin.
+    if (text !== undefined && text !== '-')
+      throw new InputError('--evidence -: the text comes framed on stdin with the evidence (as send --remote sends it), not as TEXT');
+    const { readSendFrames } = await import('./remote/evidence.js');
+    const framed = readSendFrames(fs.readFileSync(0));
+    content = framed.text;
+    evidence = await evidenceOf(p, Buffer.from(framed.evidence, 'utf8'), '-');
+  } else {
+    evidence = evidenceFile === undefined ? undefined : await evidenceOf(p, readEvidenceFile(evidenceFile), evidenceFile);
+    content = text === undefined || text === '-' ? fs.readFileSync(0, 'utf8') : text;
+  }
   const name = enqueueEnvelope(p, session, content, evidence ? { evidence } : {});
   process.stdout.write(`queue/${name}\n`);
   return 0;
@@ -27,9 +39,10 @@ const MAX_EVIDENCE_FILE_BYTES = 1024 * 1024;
 /**
  * `send --evidence FILE`, for sessions that are not Claude Code: the file is the evidence
  * schema's JSON or plain text, redacted and cut like the Stop hook's digest. A link, a FIFO or
- * a file over 1 MiB is refused (never read through, never waited on).
+ * a file over 1 MiB is refused (never read through, never waited on). Also read by
+ * `send --remote --evidence FILE` on the session's machine, so a bad file gets the same words there.
  */
-async function readEvidence(p: RootPaths, file: string): Promise<Evidence> {
+export function readEvidenceFile(file: string): Buffer {
   let buf: Buffer | undefined;
   try {
     buf = readFileConfined(path.resolve(file), { maxBytes: MAX_EVIDENCE_FILE_BYTES, limitName: 'the 1 MiB an evidence file may have' });
@@ -37,6 +50,11 @@ async function readEvidence(p: RootPaths, file: string): Promise<Evidence> {
     throw new InputError(`--evidence: ${(err as Error).message}`);
   }
   if (buf === undefined) throw new InputError(`--evidence: ${file}: no such file`);
+  return buf;
+}
+
+/** The file's evidence, redacted with this root's secrets and fitted to its hooks.evidence_max_bytes. */
+async function evidenceOf(p: RootPaths, buf: Buffer, file: string): Promise<Evidence> {
   const [{ loadRootConfig }, { evidenceFromFile }, { secretValues }] = await Promise.all([
     import('./hook/io.js'),
     import('./hook/evidence/digest.js'),

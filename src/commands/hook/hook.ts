@@ -256,13 +256,11 @@ async function stopTurn(
  * What the turn did, from its transcript (hooks.evidence: digest): bounded in time (a short
  * wait for Claude Code to finish writing the turn, a git with a timeout) and in bytes, with the
  * relay's own key and the session's secret-named variables removed. Undefined when off; a fault
- * of its own becomes a note in the digest, never a failed hook.
+ * of its own becomes a note in the digest, never a failed hook. Over --remote, the digest the
+ * session's machine built (remote/evidence.ts), checked and fitted here.
  */
 async function turnEvidence(p: RootPaths, input: Record<string, unknown>, message: string, config: Config): Promise<Evidence | undefined> {
   if (config.hooks.evidence === 'off') return undefined;
-  // Run over --remote, this is the relay's host: the transcript and cwd name the session's machine.
-  if (process.env.RELAY_SESSION_HOST !== undefined || process.env.RELAY_REMOTE === '')
-    return { from: 'transcript', notes: ["the hook ran on the relay's host (--remote): the session's transcript stays on its machine"] };
   const [{ buildEvidence }, { secretValues }] = await Promise.all([import('./evidence/digest.js'), import('./evidence/redact.js')]);
   let secrets: string[];
   try {
@@ -270,6 +268,9 @@ async function turnEvidence(p: RootPaths, input: Record<string, unknown>, messag
   } catch {
     secrets = secretValues(process.env);
   }
+  // Run over --remote, this is the relay's host: the transcript and cwd name the session's machine.
+  if (process.env.RELAY_SESSION_HOST !== undefined || process.env.RELAY_REMOTE === '')
+    return (await import('../remote/evidence.js')).farEvidence(input, config.hooks.evidence_max_bytes, secrets);
   return buildEvidence({
     transcriptPath: str(input.transcript_path),
     cwd: str(input.cwd),

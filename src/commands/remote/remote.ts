@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { readStdin } from '../hook/io.js';
 import { parseArgs } from 'node:util';
 import { formatTarget, parseTarget, RemoteSpecError, type RemoteTarget } from '../../adapters/ssh.js';
@@ -13,7 +14,7 @@ import { runRemote, type RemoteIo } from './ssh-run.js';
  */
 
 export const REMOTE_HELP = `Remote sessions (the relay on another machine, reached over ssh):
-  relay-tui send   --remote [USER@]HOST[:ROOT] --session ID [TEXT|-]
+  relay-tui send   --remote [USER@]HOST[:ROOT] --session ID [--evidence FILE] [TEXT|-]
   relay-tui recv   --remote ... --session ID [--wait] [--timeout S]
   relay-tui say    --remote ... TEXT...
   relay-tui status --remote ... [--json]
@@ -36,6 +37,7 @@ const OPTIONS = {
   remote: { type: 'string' },
   root: { type: 'string' },
   session: { type: 'string' },
+  evidence: { type: 'string' },
   timeout: { type: 'string' },
   wait: { type: 'boolean' },
   json: { type: 'boolean' },
@@ -113,17 +115,24 @@ export async function remoteEntry(argv: string[], env: NodeJS.ProcessEnv = proce
     const far = farArgv(command!, hookSub, words, values, command === 'hook' ? [] : [sub, ...words].filter((w) => w !== undefined));
     if (far.guarded) {
       // Framed and held open (remote-guard.ts): the far hook ends when this side does.
-      const { frame } = await import('./guard.js');
+      const [{ frame }, { withSessionEvidence }] = await Promise.all([import('./guard.js'), import('./evidence.js')]);
+      // The turn's digest is built here, where its transcript and work tree are (remote/evidence.ts).
+      const stop = await withSessionEvidence(await readStdin(10_000, 16 * 1024 * 1024, { keepOpen: true }), env);
       return await runRemote({
         target,
         argv: far.argv,
-        stdinText: frame(await readStdin(10_000, 16 * 1024 * 1024, { keepOpen: true })),
+        stdinText: frame(stop),
         holdStdin: true,
         readsStdin: false,
         hook: true,
         env,
         io,
       });
+    }
+    if (values.evidence !== undefined) {
+      // Read and checked here as a local send would, then framed with the text (`send --evidence -` there).
+      const stdinText = await sendEvidenceStdin(values.evidence, far.stdinText, env, io.err);
+      return await runRemote({ target, argv: far.argv, stdinText, readsStdin: false, hook: false, env, io });
     }
     return await runRemote({ target, argv: far.argv, stdinText: far.stdinText, readsStdin: far.readsStdin, hook: isHook, env, io });
   } catch (err) {
@@ -150,11 +159,19 @@ function farArgv(
   const opt = (name: 'session' | 'timeout') => (v[name] !== undefined ? [`--${name}`, v[name] as string] : []);
   const flag = (name: 'wait' | 'json') => (v[name] ? [`--${name}`] : []);
   if (v.project !== undefined || v.print) throw new RemoteUsage('--project and --print are for hook install');
+  if (v.evidence !== undefined && command !== 'send') throw new RemoteUsage('--evidence is for send');
   switch (command) {
     case 'send': {
       if (text.length > 1 && text.includes('-')) throw new RemoteUsage('send takes TEXT or - (stdin), not both');
       // The text travels on stdin: no quoting through the far shell, no length limit of a command line.
       const joined = text.join(' ');
+      // With --evidence, both go framed on stdin (remote/evidence.ts): the far side reads `-` as that.
+      if (v.evidence !== undefined)
+        return {
+          argv: ['send', ...opt('session'), '--evidence', '-'],
+          stdinText: text.length && joined !== '-' ? joined : undefined,
+          readsStdin: false,
+        };
       return {
         argv: ['send', ...opt('session'), '-'],
         stdinText: text.length && joined !== '-' ? joined : undefined,
@@ -198,4 +215,28 @@ async function installRemote(target: RemoteTarget, v: Values, env: NodeJS.Proces
     if (l.level !== 'ok') io.err(`relay-tui hook install: note: ${l.message}${l.fix ? ` (${l.fix})` : ''}\n`);
   }
   return 0;
+}
+
+/**
+ * The client half of `send --remote --evidence FILE`: the file read and checked here as a local
+ * send reads it (a link, a FIFO or a missing file refused with the same words, JSON of another
+ * shape sent as text with the same warning), before the text is read from stdin, as locally;
+ * then both framed for the far `send --evidence -`.
+ */
+async function sendEvidenceStdin(
+  file: string,
+  text: string | undefined,
+  env: NodeJS.ProcessEnv,
+  err: (s: string) => void,
+): Promise<string> {
+  const [{ readEvidenceFile }, { evidenceFromFile }, { secretValues }, { CARRY_MAX_BYTES, sendFrames }] = await Promise.all([
+    import('../send-recv.js'),
+    import('../hook/evidence/digest.js'),
+    import('../hook/evidence/redact.js'),
+    import('./evidence.js'),
+  ]);
+  const buf = readEvidenceFile(file);
+  const { evidence, warning } = evidenceFromFile(buf.toString('utf8'), CARRY_MAX_BYTES, secretValues(env));
+  if (warning) err(`relay-tui send: --evidence ${file}: ${warning}\n`);
+  return sendFrames(text ?? fs.readFileSync(0, 'utf8'), evidence);
 }

@@ -11,8 +11,9 @@ import type { RemoteIo } from './ssh-run.js';
  * `relay-tui remote-shell --root DIR`: the forced command of a restricted
  * authorized_keys line (README: "Security model"). sshd runs it whatever the client
  * asked for and puts the request in $SSH_ORIGINAL_COMMAND; this allows exactly the
- * session-side commands — send, recv, say, status, hook stop, hook notify, hook prompt,
- * and the late-reply waiter's channel (remote-guard hook wait) — on DIR and nothing
+ * session-side commands — send (with its evidence only framed on stdin), recv, say, status,
+ * hook stop, hook notify, hook prompt, and the late-reply waiter's channel (remote-guard hook
+ * wait) — on DIR and nothing
  * else: no shell, no other root, no other option, no other variable.
  */
 
@@ -24,7 +25,8 @@ interface Rule {
 }
 
 const RULES: Record<string, Rule> = {
-  send: { options: { session: { type: 'string' } }, positionals: (n) => n <= 1 },
+  // --evidence only as `-` (the text and the evidence framed on stdin): never a file on this host.
+  send: { options: { session: { type: 'string' }, evidence: { type: 'string' } }, positionals: (n) => n <= 1 },
   recv: { options: { session: { type: 'string' }, wait: { type: 'boolean' }, timeout: { type: 'string' } }, positionals: (n) => n === 0 },
   say: { options: {}, positionals: (n) => n >= 1 },
   status: { options: { json: { type: 'boolean' } }, positionals: (n) => n === 0 },
@@ -109,6 +111,8 @@ export function allowRequest(original: string | undefined, root: string, home = 
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (!rule.positionals(positionals.length)) throw new Refused(`${name}: unexpected arguments`);
   if (typeof values.since === 'string' && !/^\d{1,15}$/.test(values.since)) throw new Refused(`${name}: --since takes milliseconds`);
+  if (values.evidence !== undefined && values.evidence !== '-')
+    throw new Refused(`${name}: --evidence takes only - here (framed on stdin by send --remote); no file on this host is read`);
   if (typeof values.root === 'string' && resolveFar(values.root, home) !== path.resolve(root)) {
     throw new Refused(`this key may use only the relay root ${root}, not ${values.root}`);
   }
