@@ -94,7 +94,8 @@ Options:
   --session ID      the session speaking (letters, digits, _ and -)
   --evidence FILE   what the turn did, shown to chat-Claude beside the message: plain text,
                     or the envelope's evidence JSON (README); redacted, cut to
-                    hooks.evidence_max_bytes
+                    hooks.evidence_max_bytes. With --remote the file is read on this
+                    machine and carried over ssh (--evidence - is that framed stdin)
 ${ROOT}
 `,
   recv: `Usage: relay-tui recv --session ID [--root DIR] [--wait] [--timeout S]
