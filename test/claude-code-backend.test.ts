@@ -8,7 +8,7 @@ import { ChatError } from '../src/adapters/anthropic.js';
 import { createClaudeCodeChat, type ClaudeCodeChatClient, type ClaudeCodeError } from '../src/adapters/claude-code.js';
 import { RECORD_NAME, WORKDIR_NAME } from '../src/adapters/claude-code-session.js';
 import { startFakeApi, type FakeApi, type FakeRequest, type ScriptedReply } from '../src/demo/fake-api.js';
-import { CC_VERSIONS, ccBinary, ccEnv, fromClaudeCode, IN_CI, poll, seedClaudeJson } from './helpers/claude-code.js';
+import { CC_VERSIONS, ccBinary, ccEnv, fromClaudeCode, haveClaudeCode, poll, seedClaudeJson } from './helpers/claude-code.js';
 
 /**
  * chat.backend claude-code against the real Claude Code CLI (each pinned version),
@@ -101,12 +101,7 @@ const times = (r: FakeRequest, needle: string) => JSON.stringify(r.body?.message
 for (const version of CC_VERSIONS) {
   const bin = ccBinary(version);
   describe(`chat.backend claude-code on Claude Code ${version}`, () => {
-    if (!bin) {
-      if (IN_CI)
-        it('is installed (by .ci/run)', () => expect.fail(`Claude Code ${version} is not in the cache: run .ci/run (RELAY_CC_CACHE)`));
-      else it.skip(`Claude Code ${version} is not installed in the cache (run .ci/run); skipped`, () => {});
-      return;
-    }
+    if (!haveClaudeCode(version, bin)) return;
 
     it('one process answers turn after turn, sent only what is new; no tools, no user hooks or CLAUDE.md', async () => {
       const r = await rig(version, bin);

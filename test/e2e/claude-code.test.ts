@@ -8,7 +8,7 @@ import {
   CcScene,
   ccBinary,
   FRAMING,
-  IN_CI,
+  haveClaudeCode,
   lastUserJson,
   messagesWith,
   newestText,
@@ -31,12 +31,7 @@ const setUp = (...a: Parameters<CcScene['setUp']>) => scene.setUp(...a);
 for (const version of CC_VERSIONS) {
   const bin = ccBinary(version);
   describe(`Claude Code ${version}`, () => {
-    if (!bin) {
-      if (IN_CI)
-        it('is installed (by .ci/run)', () => expect.fail(`Claude Code ${version} is not in the cache: run .ci/run (RELAY_CC_CACHE)`));
-      else it.skip(`Claude Code ${version} is not installed in the cache (run .ci/run); skipped`, () => {});
-      return;
-    }
+    if (!haveClaudeCode(version, bin)) return;
 
     it('-p: turns chain through the relay, [NEEDS-JC] holds until /approve, the chain cap stops it', async () => {
       const s = await setUp(

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, execaSync } from 'execa';
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 import type { FakeReply, FakeRequest } from '../../src/demo/fake-api.js';
 import { isLive, procId, type ProcId } from '../../src/commands/hook/proc.js';
 import { createHarness, type Harness } from './harness.js';
@@ -28,6 +28,17 @@ export function ccBinary(version: string): string | undefined {
 
 /** Under CI (or .ci/run, which sets RELAY_CC_REQUIRED) a missing binary is a failure, not a skip. */
 export const IN_CI = process.env.CI === 'true' || process.env.CI === '1' || process.env.RELAY_CC_REQUIRED === '1';
+
+/**
+ * Inside a describe: true when `bin` is there. Otherwise registers the case that says why —
+ * failing in CI (the pinned versions must run there), skipped elsewhere — and the caller returns.
+ */
+export function haveClaudeCode(version: string, bin: string | undefined): bin is string {
+  if (bin) return true;
+  if (IN_CI) it('is installed (by .ci/run)', () => expect.fail(`Claude Code ${version} is not in the cache: run .ci/run (RELAY_CC_CACHE)`));
+  else it.skip(`Claude Code ${version} is not installed in the cache (run .ci/run); skipped`, () => {});
+  return false;
+}
 
 /** The fake key Claude Code is given: the last 20 characters are what ~/.claude.json approves. */
 export const CC_KEY = 'sk-ant-api03-relaytui-fake-key-0123456789abcdefghij';
