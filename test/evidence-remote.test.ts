@@ -52,6 +52,15 @@ describe('the client half of a remote Stop hook', () => {
     expect(e.notes ?? []).toEqual([]);
   });
 
+  it("fills in the turn's last message from the transcript here when Claude Code left it out: the far hook never opens that path", async () => {
+    const d = tmp();
+    const t = writeTurnTranscript(d, { cwd: d, command: 'npm test' });
+    const { last_assistant_message: said, ...without } = t.stopInput;
+    const out = JSON.parse(await withSessionEvidence(JSON.stringify({ ...without, last_assistant_message: '' }), {}));
+    expect(said).toEqual(expect.any(String));
+    expect(out.last_assistant_message).toBe(said);
+  });
+
   it('passes what is not a Stop event untouched, and says in the digest what it could not read', async () => {
     expect(await withSessionEvidence('not json', {})).toBe('not json');
     const notify = JSON.stringify({ hook_event_name: 'Notification', message: 'x' });

@@ -5,10 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildEvidence, digestEntries, evidenceFromFile, testCounts } from '../src/commands/hook/evidence/digest.js';
 import { evidenceBytes, fitEvidence } from '../src/commands/hook/evidence/fit.js';
-import { createRedactor, secretValues } from '../src/commands/hook/evidence/redact.js';
+import { createRedactor, REDACTED, secretValues } from '../src/commands/hook/evidence/redact.js';
 import { MAX_READ_BYTES, readTurn, waitForTurnEnd } from '../src/commands/hook/evidence/transcript.js';
 import { envelopeSchema } from '../src/protocol/envelope.js';
-import { EVIDENCE_LIMIT_BYTES, renderEvidence, summarizeEvidence, type Evidence } from '../src/protocol/evidence.js';
+import { EVIDENCE_LIMIT_BYTES, evidenceSchema, renderEvidence, summarizeEvidence, type Evidence } from '../src/protocol/evidence.js';
 
 /**
  * The evidence digest's parts: the transcript reader's faults (missing, cut mid-line, 100 MB,
@@ -246,6 +246,19 @@ describe('the digest', () => {
       expect(r(ok)).toBe(ok);
   });
 
+  it('redaction reads adversarial runs in one pass, and still finds the secret at their end', () => {
+    // A session (or a far digest) can send long runs of the characters a key name is made of. A
+    // pattern that restarts at every word boundary inside such a run, or backtracks over it, takes
+    // minutes on these; one that starts at the run's start, with the name bounded, takes milliseconds.
+    const r = createRedactor();
+    for (const unit of ['a-', 'a.', 'api_key', 'x1-', '--token-']) {
+      const run = unit.repeat(Math.ceil(200_000 / unit.length));
+      const out = r(`${run} api_key=hunter2hunter2 tail`);
+      expect(out.endsWith(` api_key=${REDACTED} tail`), unit).toBe(true);
+      expect(out).not.toContain('hunter2');
+    }
+  });
+
   it('is bounded by evidence_max_bytes with a note of what was left out; the last test run stays', () => {
     const big: Evidence = {
       from: 'transcript',
@@ -272,6 +285,32 @@ describe('the digest', () => {
     expect(fitEvidence(big, 8192).diff_stat?.at(-1)).toMatch(/40 files changed/);
     const small: Evidence = { from: 'transcript', commands: [{ command: 'ls', exit: 0 }] };
     expect(fitEvidence(small, 2048)).toBe(small);
+  });
+
+  it('an evidence file that redaction pushes past the schema becomes a note, so the envelope (and its message) is not refused', () => {
+    const command = 'A=1 '.repeat(399) + 'A=1';
+    const { evidence } = evidenceFromFile(JSON.stringify({ commands: [{ command, exit: 0 }] }), 32_768);
+    expect(evidenceSchema.safeParse(evidence).success).toBe(true);
+    expect(evidence.commands).toBeUndefined();
+    expect(evidence.notes?.[0]).toMatch(
+      /^the evidence file did not fit its schema once redacted and was left out \(commands\.0\.command: /,
+    );
+  });
+
+  it('fitting ends at the smallest bound with text alone (it cut x… to x… forever), and cuts a huge digest in one pass', () => {
+    const out256 = fitEvidence({ from: 'file', text: 'x'.repeat(3000) }, 256);
+    expect(evidenceBytes(out256)).toBeLessThanOrEqual(256);
+    expect(out256.notes?.at(-1)).toMatch(/^cut to hooks.evidence_max_bytes \(256\): left out \d+ characters of text$/);
+    // 400 commands of 40 output lines each: the lines go first, as many as needed and no more.
+    const commands = Array.from({ length: 400 }, (_, i) => ({
+      command: `step ${i}`,
+      exit: 0,
+      tail: Array.from({ length: 40 }, (_, k) => `line ${k}`),
+    }));
+    const out = fitEvidence({ from: 'transcript', commands }, 32_768);
+    expect(evidenceBytes(out)).toBeLessThanOrEqual(32_768);
+    expect(out.commands!.length).toBeGreaterThan(0);
+    expect(out.notes?.at(-1)).toMatch(/left out .*output line/);
   });
 
   it('renders in the fixed, labelled form and sums up in one line', () => {

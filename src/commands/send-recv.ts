@@ -7,6 +7,7 @@ import type { Evidence } from '../protocol/evidence.js';
 import { takeReply, waitForReply } from '../protocol/session-io.js';
 import { checkSessionId } from '../protocol/session-id.js';
 import type { RootPaths } from '../protocol/root.js';
+import { MAX_FRAME } from './remote/guard.js';
 
 /**
  * A session's side. The id is checked before anything is read or touched, so a bad
@@ -19,18 +20,51 @@ export async function sendCommand(p: RootPaths, session: string, text: string | 
   if (evidenceFile === '-') {
     // `send --remote --evidence FILE` on the far side: the text and the evidence came framed on stdin.
     if (text !== undefined && text !== '-')
-      throw new InputError('--evidence -: the text comes framed on stdin with the evidence (as send --remote sends it), not as TEXT');
+      throw new InputError(
+        "--evidence - is send --remote's own framing of text and evidence on stdin, not for use by hand; to attach evidence, write it to a file: --evidence FILE",
+      );
     const { readSendFrames } = await import('./remote/evidence.js');
-    const framed = readSendFrames(fs.readFileSync(0));
+    const framed = readSendFrames(readStdinBounded('--evidence -'));
     content = framed.text;
     evidence = await evidenceOf(p, Buffer.from(framed.evidence, 'utf8'), '-');
   } else {
     evidence = evidenceFile === undefined ? undefined : await evidenceOf(p, readEvidenceFile(evidenceFile), evidenceFile);
-    content = text === undefined || text === '-' ? fs.readFileSync(0, 'utf8') : text;
+    content = text === undefined || text === '-' ? readStdinBounded('send -').toString('utf8') : text;
   }
   const name = enqueueEnvelope(p, session, content, evidence ? { evidence } : {});
   process.stdout.write(`queue/${name}\n`);
   return 0;
+}
+
+/**
+ * What `send` reads from stdin at most: two frames at their own limit (remote/guard.ts). The
+ * restricted key lets a session machine pipe anything into `send`; read whole, 600 MB of it
+ * took the relay's host to 1.25 GB before the frames were even looked at.
+ */
+export const MAX_STDIN_BYTES = 2 * MAX_FRAME + 64;
+
+function readStdinBounded(what: string): Buffer {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(64 * 1024);
+  let total = 0;
+  for (;;) {
+    let n: number;
+    try {
+      n = fs.readSync(0, buf, 0, buf.length, null);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EOF') break;
+      if (code !== 'EAGAIN') throw err;
+      // A non-blocking stdin with nothing yet: wait a moment, not a busy loop.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      continue;
+    }
+    if (n === 0) break;
+    total += n;
+    if (total > MAX_STDIN_BYTES) throw new InputError(`${what}: stdin is over ${MAX_STDIN_BYTES} bytes; nothing was queued`);
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks);
 }
 
 /** The largest evidence file read: it is cut to hooks.evidence_max_bytes anyway. */

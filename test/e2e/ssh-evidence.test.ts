@@ -7,6 +7,7 @@ import { startSshd, sshdUnavailable, type Sshd } from '../../bench/sshd.js';
 import { envelopeSchema, type Envelope } from '../../src/protocol/envelope.js';
 import { summarizeEvidence } from '../../src/protocol/evidence.js';
 import { writeTurnTranscript } from '../helpers/cc-transcript.js';
+import { frame } from '../../src/commands/remote/guard.js';
 import { CLI, createHarness, type Harness } from '../helpers/harness.js';
 
 /**
@@ -223,6 +224,38 @@ describe.skipIf(!!missing)('evidence from a session on another machine', () => {
     );
     expect(ssh.exitCode).toBe(2);
     expect(String(ssh.stderr).trim()).toMatch(/^relay-tui remote-shell: refused: send: --evidence takes only - here/);
+  }, 60_000);
+
+  it("a Stop JSON naming a file on the relay's host gets nothing from it through the restricted key (its path is the session machine's)", async () => {
+    // A transcript-shaped file of the operator's own, on the relay's host.
+    const theirs = path.join(h.root, 'operator-transcript.jsonl');
+    fs.writeFileSync(
+      theirs,
+      JSON.stringify({ type: 'assistant', message: { role: 'assistant', content: [{ type: 'text', text: 'OPERATOR-PRIVATE-PLANTED' }] } }) +
+        '\n',
+    );
+    const before = envelopes().length;
+    const ssh = execa(
+      'ssh',
+      [
+        '-F',
+        sshd.sshConfig,
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'ControlPath=none',
+        'relayhost-restricted',
+        'relay-tui remote-guard hook stop --session session-2 --timeout 1',
+      ],
+      { reject: false, stdin: 'pipe' },
+    );
+    ssh.stdin!.write(frame(JSON.stringify({ hook_event_name: 'Stop', last_assistant_message: '', transcript_path: theirs })));
+    const done = await ssh;
+    expect(done.exitCode).toBe(0);
+    expect(String(done.stdout)).not.toContain('OPERATOR-PRIVATE');
+    // Nothing of it was queued for chat-Claude (the hook had no message of the session's own to send).
+    const fresh = envelopes().slice(before);
+    expect(JSON.stringify(fresh)).not.toContain('OPERATOR-PRIVATE');
   }, 60_000);
 
   it("resumed, the relay takes them all, and chat-Claude's request carries the remote turn's digest beside its claim", async () => {

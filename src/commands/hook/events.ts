@@ -6,7 +6,7 @@ import { ackClaim, deliveryState, queuedWake, releaseClaim, revokeClaim, wasDeli
 import { findClaudeCode } from './proc.js';
 import { describeToolUse, lastToolUseFromFile } from './text.js';
 import { checkSessionId, isSessionId } from '../../protocol/session-id.js';
-import { HookOutput, type HookOptions, openRoot, parseInput, readStdin, str, tellOperator } from './io.js';
+import { HookOutput, type HookOptions, onRelayHost, openRoot, parseInput, readStdin, str, tellOperator } from './io.js';
 import { deliveryNonce } from './wait.js';
 
 /**
@@ -118,8 +118,8 @@ export async function notifyHook(o: HookOptions, out: HookOutput): Promise<void>
   const type = str(input.notification_type);
   // Not something waiting on the operator.
   if (type === 'auth_success') return;
-  // Claude Code's message names no tool: the transcript's last tool call does.
-  if (type === 'permission_prompt' && str(input.transcript_path)) {
+  // Claude Code's message names no tool: the transcript's last tool call does (not on the relay's host: not its file).
+  if (type === 'permission_prompt' && str(input.transcript_path) && !onRelayHost()) {
     const tool = lastToolUseFromFile(str(input.transcript_path)!);
     if (tool) message = `${message}: ${describeToolUse(tool)}`;
   }

@@ -14,6 +14,7 @@ import {
   HookOutput,
   type HookOptions,
   loadRootConfig,
+  onRelayHost,
   openRoot,
   parseInput,
   readStdin,
@@ -142,9 +143,10 @@ async function stopTurn(
   const active = input.stop_hook_active === true;
   const rec = readRecord(p, session);
   const relayChain = await readRelayChain(p, session);
+  // On the relay's host the transcript is the session machine's path: its client filled the message in.
   const message =
     str(input.last_assistant_message)?.trim() ||
-    (str(input.transcript_path) ? lastAssistantTextFromFile(str(input.transcript_path)!) : undefined);
+    (str(input.transcript_path) && !onRelayHost() ? lastAssistantTextFromFile(str(input.transcript_path)!) : undefined);
 
   // A turn the background waiter started goes on counting, though Claude Code reports it as not hook-continued.
   const chained = active || rec.last_prompt === 'wake';
@@ -269,8 +271,7 @@ async function turnEvidence(p: RootPaths, input: Record<string, unknown>, messag
     secrets = secretValues(process.env);
   }
   // Run over --remote, this is the relay's host: the transcript and cwd name the session's machine.
-  if (process.env.RELAY_SESSION_HOST !== undefined || process.env.RELAY_REMOTE === '')
-    return (await import('../remote/evidence.js')).farEvidence(input, config.hooks.evidence_max_bytes, secrets);
+  if (onRelayHost()) return (await import('../remote/evidence.js')).farEvidence(input, config.hooks.evidence_max_bytes, secrets);
   return buildEvidence({
     transcriptPath: str(input.transcript_path),
     cwd: str(input.cwd),

@@ -171,3 +171,14 @@ export async function tellOperator(p: RootPaths, n: HookNotice, ping = true): Pr
   });
   if (!r.ok) process.stderr.write(`relay-tui hook: ntfy: ${r.error ?? `status ${r.status}`}\n`);
 }
+
+/**
+ * This hook runs on the relay's host for a session on another machine (--remote): both
+ * ways there set RELAY_REMOTE empty (remote-shell for a restricted key, the ssh plan's
+ * `env RELAY_REMOTE=` otherwise). Paths in Claude Code's JSON then name files on the
+ * session's machine and must not be opened here: on this host they are someone else's
+ * files (the operator's own transcripts), and reading them would hand them to the key.
+ */
+export function onRelayHost(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.RELAY_REMOTE === '';
+}

@@ -49,7 +49,13 @@ export async function withSessionEvidence(stdin: string, env: NodeJS.ProcessEnv)
       maxBytes: CARRY_MAX_BYTES,
       secrets: secretValues(env),
     });
-    const out = JSON.stringify({ ...input, [EVIDENCE_FIELD]: evidence });
+    // The far hook never opens transcript_path (a path on this machine): a message Claude Code left
+    // out is read here, where the transcript is.
+    const transcript = str(input.transcript_path);
+    const message =
+      str(input.last_assistant_message)?.trim() ||
+      (transcript ? (await import('../hook/text.js')).lastAssistantTextFromFile(transcript) : undefined);
+    const out = JSON.stringify({ ...input, ...(message ? { last_assistant_message: message } : {}), [EVIDENCE_FIELD]: evidence });
     // The far guard refuses a frame past MAX_FRAME: the turn then goes without its digest.
     return Buffer.byteLength(out, 'utf8') <= MAX_FRAME - 16 ? out : stdin;
   } catch {
@@ -103,7 +109,10 @@ export function sendFrames(text: string, evidence: Evidence): string {
  * naming what is wrong.
  */
 export function readSendFrames(buf: Buffer): { text: string; evidence: string } {
-  const bad = (why: string) => new InputError(`--evidence -: stdin is not relay-tui's framed text and evidence (${why})`);
+  const bad = (why: string) =>
+    new InputError(
+      `--evidence -: stdin is not relay-tui's framed text and evidence (${why}); it is send --remote's own framing — by hand, write the evidence to a file: --evidence FILE`,
+    );
   let text;
   let evidence;
   try {

@@ -290,5 +290,19 @@ export function evidenceFromFile(text: string, maxBytes: number, secrets: string
       warning = `it is JSON but not the evidence shape (${issue.path.join('.') || 'top level'}: ${issue.message}); sent as plain text`;
     }
   }
-  return { evidence: fitEvidence(redactAll(e, createRedactor(secrets)), maxBytes), ...(warning ? { warning } : {}) };
+  // Redaction can lengthen a string past the schema's bound (A=1 A=1 … becomes A=[redacted] …): an
+  // envelope carrying that would be refused whole by the relay, losing the message with it.
+  const fitted = evidenceSchema.safeParse(fitEvidence(redactAll(e, createRedactor(secrets)), maxBytes));
+  const evidence: Evidence = fitted.success
+    ? fitted.data
+    : {
+        from: 'file',
+        notes: [
+          `the evidence file did not fit its schema once redacted and was left out (${fitted.error.issues[0]?.path.join('.') || 'top level'}: ${fitted.error.issues[0]?.message ?? ''})`.slice(
+            0,
+            900,
+          ),
+        ],
+      };
+  return { evidence, ...(warning ? { warning } : {}) };
 }

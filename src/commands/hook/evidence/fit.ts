@@ -23,8 +23,8 @@ export function evidenceBytes(e: Evidence): number {
  */
 export function fitEvidence(e: Evidence, maxBytes: number): Evidence {
   if (evidenceBytes(e) <= maxBytes) return e;
-  const cur: Evidence = structuredClone(e);
-  const left = { commands: 0, files: 0, tools: 0, diff: 0, tail: 0, text: 0 };
+  let cur: Evidence = structuredClone(e);
+  let left = { commands: 0, files: 0, tools: 0, diff: 0, tail: 0, text: 0 };
   const note = () => {
     const parts = [
       left.files && `${left.files} file(s)`,
@@ -84,8 +84,16 @@ export function fitEvidence(e: Evidence, maxBytes: number): Evidence {
     () => drop(() => true),
     () => {
       if (!cur.text) return false;
-      const cut = Math.max(1, Math.ceil(cur.text.length / 8));
-      cur.text = `${cur.text.slice(0, cur.text.length - cut)}…`;
+      // The ellipsis of an earlier cut is not text: cut what is left of the text, or the text
+      // shrank by nothing once it was short (x…, cut by one, plus an ellipsis: x… forever).
+      const base = left.text ? cur.text.slice(0, -1) : cur.text;
+      const cut = Math.max(1, Math.ceil(base.length / 8));
+      if (base.length <= cut) {
+        left.text += base.length;
+        delete cur.text;
+        return true;
+      }
+      cur.text = `${base.slice(0, base.length - cut)}…`;
       left.text += cut;
       return true;
     },
@@ -98,10 +106,50 @@ export function fitEvidence(e: Evidence, maxBytes: number): Evidence {
     left.commands++;
     return true;
   }
-  for (const step of steps) {
-    while (!fits() && step());
-    if (fits()) return withNote();
+  // A kind of cut is taken as many times as needed, and no more. The two that can run
+  // thousands of times (output lines, diff-stat lines: 500 commands of 40 lines) are found
+  // by galloping and bisecting from saved states, not one cut and one full measure at a
+  // time (quadratic: 8 s); they never empty the digest, so the size falls with each cut.
+  // The others go one at a time: the last of a kind can make the rendering longer (an
+  // empty digest says so in a line), and they are few.
+  const save = () => ({ cur: structuredClone(cur), left: { ...left } });
+  const restore = (x: ReturnType<typeof save>) => {
+    cur = structuredClone(x.cur);
+    left = { ...x.left };
+  };
+  const times = (step: () => boolean, n: number) => {
+    let did = 0;
+    while (did < n && step()) did++;
+    return did;
+  };
+  function cutUntilFits(step: () => boolean, bulk: boolean): boolean {
+    if (!bulk) {
+      while (!fits() && step());
+      return fits();
+    }
+    for (let n = 1; !fits(); n *= 2) {
+      const before = save();
+      const did = times(step, n);
+      if (!fits()) {
+        if (did < n) return false; // this kind of cut is used up
+        continue;
+      }
+      // It fits after `did` cuts from `before`: the fewest that do.
+      let lo = 1;
+      let hi = did;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        restore(before);
+        times(step, mid);
+        if (fits()) hi = mid;
+        else lo = mid + 1;
+      }
+      restore(before);
+      times(step, hi);
+    }
+    return true;
   }
+  for (const [i, step] of steps.entries()) if (cutUntilFits(step, i < 2)) return withNote();
   // Nothing left to cut but the notes themselves (a tiny limit): the note alone.
   return { from: e.from, notes: [oneLine(note(), Math.max(40, maxBytes - 120))] };
 }

@@ -24,19 +24,24 @@ const TOKEN_SHAPES = [
 ];
 
 /** user:password@ in a URL. */
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/:@]+:[^\s/@]+@/gi;
+const URL_CREDENTIALS = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)[^\s/:@]+:[^\s/@]+@/gi;
 /** An Authorization header's value. */
 const AUTH_SCHEME = /\b(Bearer|Basic|Token)\s+[A-Za-z0-9._~+/=-]{8,}/gi;
 /** VALUE of an environment-style assignment: NAME=VALUE (upper-case names, as in a shell or a .env). */
 const ENV_ASSIGNMENT = /(^|[^A-Za-z0-9_-])([A-Z][A-Z0-9_]*=)("[^"]*"?|'[^']*'?|[^\s;&|)]+)/g;
+// Both start only where a run of their characters starts, not at every word boundary inside one:
+// from each \b of a run like a-a-a-… they would scan to its end again (quadratic: a 65 KB run
+// took 11 s). A match found from inside a run is found from its start too (the class takes the
+// prefix). The name around the keyword is bounded (256 either side, far past any real key name):
+// unbounded, one long run of api_key api_key… backtracked quadratically (300 KB: 13 s).
 /** A secret-named key of any case: api_key: x, "password"="x", client_secret=x. */
 const SECRET_KEY =
-  /\b([A-Za-z0-9_.-]*(?:api[_-]?key|secret|token|passw(?:or)?d|passwd|pwd|credentials?)[A-Za-z0-9_.-]*["']?\s*[=:]\s*)("[^"]*"?|'[^']*'?|[^\s;&|,)}"']+)/gi;
+  /(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]{0,256}(?:api[_-]?key|secret|token|passw(?:or)?d|passwd|pwd|credentials?)[A-Za-z0-9_.-]{0,256}["']?\s*[=:]\s*)("[^"]*"?|'[^']*'?|[^\s;&|,)}"']+)/gi;
 /** A secret-named flag: --token x, --api-key=x, -password x. */
 const SECRET_FLAG =
-  /(\s--?[A-Za-z0-9_-]*(?:api[_-]?key|secret|token|passw(?:or)?d|passwd|pwd)[A-Za-z0-9_-]*(?:=|\s+))("[^"]*"?|'[^']*'?|[^\s;&|]+)/gi;
+  /(\s--?[A-Za-z0-9_-]{0,256}(?:api[_-]?key|secret|token|passw(?:or)?d|passwd|pwd)[A-Za-z0-9_-]{0,256}(?:=|\s+))("[^"]*"?|'[^']*'?|[^\s;&|]+)/gi;
 /** A long run of letters and digits mixed: a key in no known shape. */
-const OPAQUE = /\b(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{32,}={0,2}/g;
+const OPAQUE = /(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{32,}={0,2}/g;
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
