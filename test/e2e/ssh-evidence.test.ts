@@ -84,6 +84,12 @@ describe.skipIf(!!missing)('evidence from a session on another machine', () => {
       .filter((n) => n.endsWith('.json'))
       .sort()
       .map((n) => ({ name: n, ...envelopeSchema.parse(JSON.parse(fs.readFileSync(path.join(h.paths.queue, n), 'utf8'))) }));
+  /** A request as a hostile session machine would make it: plain ssh with the restricted key, no relay-tui client. */
+  const rawSsh = (command: string, stdin: 'ignore' | 'pipe') =>
+    execa('ssh', ['-F', sshd.sshConfig, '-o', 'BatchMode=yes', '-o', 'ControlPath=none', 'relayhost-restricted', command], {
+      reject: false,
+      stdin,
+    });
   const raw = (name: string) => fs.readFileSync(path.join(h.paths.queue, name), 'utf8');
   const newEnvelope = (before: number) => {
     const all = envelopes();
@@ -208,20 +214,7 @@ describe.skipIf(!!missing)('evidence from a session on another machine', () => {
     expect(envelopes().at(-1)!.evidence?.text).toContain('"exit":"two"');
 
     // The restricted key itself never reads a file on the relay's host for --evidence.
-    const ssh = await execa(
-      'ssh',
-      [
-        '-F',
-        sshd.sshConfig,
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'ControlPath=none',
-        'relayhost-restricted',
-        'relay-tui send --session s1 --evidence /etc/hostname x',
-      ],
-      { reject: false, stdin: 'ignore' },
-    );
+    const ssh = await rawSsh('relay-tui send --session s1 --evidence /etc/hostname x', 'ignore');
     expect(ssh.exitCode).toBe(2);
     expect(String(ssh.stderr).trim()).toMatch(/^relay-tui remote-shell: refused: send: --evidence takes only - here/);
   }, 60_000);
@@ -235,20 +228,7 @@ describe.skipIf(!!missing)('evidence from a session on another machine', () => {
         '\n',
     );
     const before = envelopes().length;
-    const ssh = execa(
-      'ssh',
-      [
-        '-F',
-        sshd.sshConfig,
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'ControlPath=none',
-        'relayhost-restricted',
-        'relay-tui remote-guard hook stop --session session-2 --timeout 1',
-      ],
-      { reject: false, stdin: 'pipe' },
-    );
+    const ssh = rawSsh('relay-tui remote-guard hook stop --session session-2 --timeout 1', 'pipe');
     ssh.stdin!.write(frame(JSON.stringify({ hook_event_name: 'Stop', last_assistant_message: '', transcript_path: theirs })));
     const done = await ssh;
     expect(done.exitCode).toBe(0);
