@@ -5,6 +5,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, waitFor } from './helpers/harness.js';
+import { hasTmux } from './helpers/procs.js';
 
 /**
  * `relay-tui --demo` without --root makes a temporary root of its own. It must not leave
@@ -113,12 +114,3 @@ describe('--demo and its temporary root', () => {
     },
   );
 });
-
-const hasTmux = (() => {
-  try {
-    execFileSync('tmux', ['-V']);
-    return true;
-  } catch {
-    return false;
-  }
-})();

@@ -13,11 +13,12 @@ import {
   takeHolderLock,
   waiterLockPath,
 } from '../src/commands/hook/claim.js';
-import { findClaudeCode, isLive, isPrintModeWithoutStreamInput, procId, type ProcId } from '../src/commands/hook/proc.js';
+import { findClaudeCode, isLive, isPrintModeWithoutStreamInput } from '../src/commands/hook/proc.js';
 import { deliveryNonce, HANDED_OVER, runWaiter } from '../src/commands/hook/wait.js';
 import { FarChannel, parseFarLine, type FarLine } from '../src/commands/hook/wait-far.js';
 import { rootPaths, type RootPaths } from '../src/protocol/root.js';
 import { PassThrough } from 'node:stream';
+import { deadProc, me, writeReply } from './helpers/procs.js';
 
 const WAIT_BIN = path.resolve(__dirname, '../bin/relay-tui-hook-wait.js');
 
@@ -34,22 +35,7 @@ afterEach(() => {
 
 const input = () => path.join(p.dispatch, 's1', 'input.txt');
 const claimFile = () => path.join(p.dispatch, 's1', '.claim');
-/** Written the way the dispatcher does: a rename onto input.txt, so every reply is a new inode. */
-function reply(text: string): void {
-  const tmp = path.join(p.dispatch, 's1', `.tmp-${Math.random()}`);
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, input());
-}
-const me = (): ProcId => procId(process.pid)!;
-
-/** A process that has exited: its pid and start time, now dead. */
-async function deadProc(): Promise<ProcId> {
-  const child = execa('sleep', ['30']);
-  const id = procId(child.pid!)!;
-  child.kill('SIGKILL');
-  await child.catch(() => undefined);
-  return id;
-}
+const reply = (text: string) => writeReply(p.dispatch, 's1', text);
 
 describe('claims', () => {
   it('one claimer wins; input.txt stays until the ack; a release lets the next one have it', () => {

@@ -15,13 +15,13 @@ import {
   waiterLockPath,
 } from '../src/commands/hook/claim.js';
 import { decidedNothingComing, heldNote, sessionView } from '../src/commands/hook/decision.js';
-import { procId, type ProcId } from '../src/commands/hook/proc.js';
 import { HANDED_OVER, runWaiter } from '../src/commands/hook/wait.js';
 import { readWaits } from '../src/commands/hook/waits.js';
 import { acquireLock } from '../src/fs/lock.js';
 import { rootPaths, type RootPaths } from '../src/protocol/root.js';
 import type { Status } from '../src/protocol/status.js';
 import { session as sessionStatus, status } from './ui/fake-relay.js';
+import { deadProc, me, writeReply } from './helpers/procs.js';
 
 /**
  * Issue 23, the session side: claims and waiters of turns that are over, and what a
@@ -51,19 +51,7 @@ afterEach(() => {
 
 const input = () => path.join(p.dispatch, 's1', 'input.txt');
 const claimFile = () => path.join(p.dispatch, 's1', '.claim');
-function reply(text: string): void {
-  const tmp = path.join(p.dispatch, 's1', `.tmp-${Math.random()}`);
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, input());
-}
-const me = (): ProcId => procId(process.pid)!;
-async function deadProc(): Promise<ProcId> {
-  const child = execa('sleep', ['30']);
-  const id = procId(child.pid!)!;
-  child.kill('SIGKILL');
-  await child.catch(() => undefined);
-  return id;
-}
+const reply = (text: string) => writeReply(p.dispatch, 's1', text);
 function writeStatus(st: Status): void {
   const tmp = `${p.status}.tmp`;
   fs.writeFileSync(tmp, JSON.stringify(st));

@@ -9,6 +9,7 @@ import { runWaiter } from '../src/commands/hook/wait.js';
 import { FarChannel, parseFarLine, type FarLine } from '../src/commands/hook/wait-far.js';
 import { HANDED_OVER, runRemoteWaiter } from '../src/commands/remote/waiter.js';
 import { rootPaths } from '../src/protocol/root.js';
+import { me, writeReply } from './helpers/procs.js';
 import { PassThrough } from 'node:stream';
 
 /**
@@ -49,7 +50,7 @@ ${script}
   return { RELAY_SSH: `${process.execPath} ${file}` };
 }
 
-const cc = () => procId(process.pid)!;
+const cc = me;
 const target = { host: 'relayhost', root: '/srv/relay' };
 
 function captureStderr(): string[] {
@@ -121,11 +122,7 @@ process.exit(0);
 describe('the far half, on the relay host', () => {
   const p = () => rootPaths(dir);
   const input = () => path.join(p().dispatch, 's1', 'input.txt');
-  function reply(text: string): void {
-    fs.mkdirSync(path.dirname(input()), { recursive: true });
-    fs.writeFileSync(input() + '.tmp', text);
-    fs.renameSync(input() + '.tmp', input());
-  }
+  const reply = (text: string) => writeReply(p().dispatch, 's1', text);
   function far(startedAt?: number) {
     const toFar = new PassThrough();
     const said: FarLine[] = [];

@@ -8,6 +8,7 @@ import { remoteHookSpecs } from '../../src/commands/hook/install.js';
 import { readProc } from '../../src/fs/process-table.js';
 import { ensureLayout, rootPaths } from '../../src/protocol/root.js';
 import { CLI, createHarness } from '../helpers/harness.js';
+import { writeReply } from '../helpers/procs.js';
 
 /**
  * A remote session's late-reply waiter (issue 25, item 16) over a real OpenSSH server on
@@ -66,12 +67,7 @@ describe.skipIf(!!missing)('the late-reply waiter of a remote session', () => {
       return undefined;
     }
   };
-  function reply(s: string, text: string): void {
-    fs.mkdirSync(path.join(p().dispatch, s), { recursive: true });
-    const tmp = path.join(p().dispatch, s, `.tmp-${process.pid}`);
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, input(s));
-  }
+  const reply = (s: string, text: string) => writeReply(p().dispatch, s, text);
   async function until<T>(what: string, f: () => T | undefined, ms = 20_000): Promise<T> {
     const end = Date.now() + ms;
     for (;;) {

@@ -2,21 +2,13 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, createHarness, type Harness } from '../helpers/harness.js';
+import { hasTmux } from '../helpers/procs.js';
 
 /**
  * The real TUI (its engine on a worker thread) in a real tmux pane: keys through
  * send-keys, the screen through capture-pane. A private tmux server (-L) keeps it away
  * from the user's sessions.
  */
-
-const hasTmux = (() => {
-  try {
-    execFileSync('tmux', ['-V']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const SOCKET = `relay-tui-test-${process.pid}`;
 const SESSION = 'relay';

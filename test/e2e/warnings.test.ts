@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, createHarness, type Harness } from '../helpers/harness.js';
+import { hasTmux } from '../helpers/procs.js';
 
 /**
  * A start-up warning (here: a misspelt config key) is said once, by open-relay, and reaches
@@ -9,15 +10,6 @@ import { CLI, createHarness, type Harness } from '../helpers/harness.js';
  * logs/relay.log each show it exactly once; under the TUI, relay.log once (the engine
  * thread's log sink) and the screen once (the notice line, from the thread's 'ready').
  */
-
-const hasTmux = (() => {
-  try {
-    execFileSync('tmux', ['-V']);
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const SOCKET = `relay-tui-warn-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
