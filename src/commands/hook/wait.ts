@@ -49,7 +49,8 @@ import { farLine, offerFar, type FarEnd } from './wait-far.js';
 export const HANDED_OVER = 2;
 /** Claude Code kills a hook at its `timeout`; hook install sets that to this, the waiter ends a minute before. */
 export const WAITER_TIMEOUT_S = 86_400;
-const LIVENESS_TICK_MS = 2000;
+/** How often a waiter looks whether its Claude Code (or its channel's client) is still there. */
+export const LIVENESS_TICK_MS = 2000;
 /**
  * Claude Code starts this waiter and the windowed Stop hook together; a reply already in
  * input.txt at the Stop is the Stop hook's to take. The waiter leaves it alone this long,
@@ -84,18 +85,13 @@ export async function runWaiterCli(argv: string[]): Promise<number> {
     const { values } = parseArgs({
       args: argv,
       strict: false,
-      options: {
-        session: { type: 'string' },
-        root: { type: 'string' },
-        timeout: { type: 'string' },
-      },
+      options: { session: { type: 'string' }, root: { type: 'string' }, timeout: { type: 'string' } },
     });
     const session = typeof values.session === 'string' ? values.session : '';
-    const timeoutS = typeof values.timeout === 'string' ? Number(values.timeout) : undefined;
     o = {
       session,
       root: typeof values.root === 'string' ? values.root : undefined,
-      timeoutS: timeoutS !== undefined && Number.isFinite(timeoutS) && timeoutS > 0 ? timeoutS : undefined,
+      timeoutS: timeoutSeconds(values.timeout),
     };
   } catch (err) {
     return note(`bad arguments: ${(err as Error).message}`);
@@ -107,6 +103,12 @@ export async function runWaiterCli(argv: string[]): Promise<number> {
   } catch (err) {
     return note(`the waiter failed: ${(err as Error)?.message ?? err}`);
   }
+}
+
+/** A waiter's --timeout: seconds, when a positive number; otherwise the default. */
+export function timeoutSeconds(v: unknown): number | undefined {
+  const n = typeof v === 'string' ? Number(v) : NaN;
+  return Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
 export function note(line: string): 0 {

@@ -100,10 +100,10 @@ async function guardWaiter(args: string[], err: (s: string) => void): Promise<nu
     return 0;
   }
   const { FarChannel } = await import('../hook/wait-far.js');
-  const { runWaiter, note } = await import('../hook/wait.js');
+  const { runWaiter, note, timeoutSeconds } = await import('../hook/wait.js');
   const me = procId(process.pid) ?? { pid: process.pid, start: 0 };
   const since = values.since !== undefined && /^\d{1,15}$/.test(values.since) ? Number(values.since) : undefined;
-  const timeoutS = values.timeout !== undefined ? Number(values.timeout) : undefined;
+  const timeoutS = timeoutSeconds(values.timeout);
   const channel = new FarChannel(process.stdin);
   try {
     return await runWaiter({
@@ -113,7 +113,7 @@ async function guardWaiter(args: string[], err: (s: string) => void): Promise<nu
       cc: me,
       // A reconnect carries the first channel's start (the far clock's): activity since then still counts.
       ...(since !== undefined && since <= Date.now() ? { startedAt: since } : {}),
-      ...(timeoutS !== undefined && Number.isFinite(timeoutS) && timeoutS > 0 ? { timeoutS } : {}),
+      ...(timeoutS !== undefined ? { timeoutS } : {}),
       far: { channel, write: (s) => process.stdout.write(s) },
     });
   } catch (e) {

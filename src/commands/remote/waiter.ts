@@ -4,11 +4,11 @@ import { parseArgs } from 'node:util';
 import { classifyFailure, formatTarget, parseTarget, type RemoteTarget } from '../../adapters/ssh.js';
 import { readStdin } from '../hook/io.js';
 import { cmdline, findClaudeCode, isLive, isPrintModeWithoutStreamInput, type ProcId } from '../hook/proc.js';
-import { HANDED_OVER, WAITER_TIMEOUT_S } from '../hook/wait.js';
-
-export { HANDED_OVER };
+import { HANDED_OVER, LIVENESS_TICK_MS, timeoutSeconds, WAITER_TIMEOUT_S } from '../hook/wait.js';
 import { parseFarLine } from '../hook/wait-far.js';
 import { planFor } from './ssh-run.js';
+
+export { HANDED_OVER };
 
 /**
  * The late-reply waiter of a session whose relay is on another machine (issue 25, item
@@ -25,7 +25,6 @@ import { planFor } from './ssh-run.js';
  * exits 0 (bin/relay-tui-hook-wait.js): an exit 2 would wake the session.
  */
 
-const LIVENESS_TICK_MS = 2000;
 /** The far half says "ready" as soon as it has its lock; a far side that does not has no waiter. */
 const READY_TIMEOUT_MS = 60_000;
 const RETRY_MS = [5_000, 10_000, 20_000, 40_000, 60_000];
@@ -56,14 +55,7 @@ export async function runRemoteWaiterCli(argv: string[], env: NodeJS.ProcessEnv 
     });
     let target = parseTarget(values.remote ?? '', '--remote');
     if (values.root !== undefined) target = { ...target, root: values.root };
-    const timeoutS = values.timeout !== undefined ? Number(values.timeout) : undefined;
-    o = {
-      session: values.session ?? '',
-      target,
-      env,
-      err,
-      timeoutS: timeoutS !== undefined && Number.isFinite(timeoutS) && timeoutS > 0 ? timeoutS : undefined,
-    };
+    o = { session: values.session ?? '', target, env, err, timeoutS: timeoutSeconds(values.timeout) };
   } catch (e) {
     err(`relay-tui hook wait: ${(e as Error).message}; not waiting\n`);
     return 0;
